@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Idempotent set-up for octane: a Deno >= 2.9 and a WebGPU adapter (Mesa's software Vulkan where no GPU).
+# Prints one line for each thing it checked or did. The last line of stdout is the path of the Deno to use
+# when called with --print-deno.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+pinned="2.9.6"           # the npm package `deno` this project is tested with
+tools="$root/.tools"
+quiet=0; print_deno=0
+for a in "$@"; do
+  case "$a" in
+    --quiet) quiet=1 ;;
+    --print-deno) print_deno=1; quiet=1 ;;
+    *) echo "setup: unknown option '$a': use --quiet or --print-deno" >&2; exit 2 ;;
+  esac
+done
+say() { if [ "$quiet" = 0 ]; then echo "setup: $*"; fi; }
+
+version_ok() { # $1 = deno binary; true when it reports >= 2.9
+  local v; v=$("$1" --version 2>/dev/null | head -n1 | awk '{print $2}') || return 1
+  local major=${v%%.*} rest=${v#*.}; local minor=${rest%%.*}
+  [ -n "$major" ] && { [ "$major" -gt 2 ] || { [ "$major" -eq 2 ] && [ "$minor" -ge 9 ]; }; }
+}
+
+deno=""
+if [ -x "$tools/deno/node_modules/deno/deno" ] && version_ok "$tools/deno/node_modules/deno/deno"; then
+  deno="$tools/deno/node_modules/deno/deno"
+  say "Deno $("$deno" --version | head -n1 | awk '{print $2}') already installed in .tools/deno"
+elif command -v deno >/dev/null 2>&1 && version_ok "$(command -v deno)"; then
+  deno=$(command -v deno)
+  say "Deno $("$deno" --version | head -n1 | awk '{print $2}') found on PATH at $deno"
+else
+  command -v npm >/dev/null 2>&1 || { echo "setup: no Deno >= 2.9 on PATH and no npm to install one: install Deno $pinned and run again" >&2; exit 1; }
+  mkdir -p "$tools/deno"
+  npm install --prefix "$tools/deno" --no-audit --no-fund --no-save --loglevel=error "deno@$pinned" >/dev/null 2>&1 \
+    || { echo "setup: 'npm install deno@$pinned' failed: check that the npm registry is reachable and run again" >&2; exit 1; }
+  deno="$tools/deno/node_modules/deno/deno"
+  # The package's postinstall copies the platform binary in place; where scripts are not allowed, take it ourselves.
+  if ! [ -x "$deno" ] || ! version_ok "$deno"; then
+    bin=$(find "$tools/deno/node_modules/@deno" -maxdepth 2 -type f -name deno 2>/dev/null | head -n1)
+    [ -n "$bin" ] || { echo "setup: npm installed no Deno binary for $(uname -sm): install Deno $pinned by hand and run again" >&2; exit 1; }
+    deno="$bin"
+  fi
+  say "Deno $pinned installed into .tools/deno from npm"
+fi
+
+# A WebGPU adapter: prefer Vulkan. Without a Vulkan driver Deno falls back to a GL adapter whose compute
+# support is incomplete, so where no Vulkan ICD is registered and apt-get exists we add Mesa's lavapipe.
+have_icd() {
+  local d
+  for d in /usr/share/vulkan/icd.d /etc/vulkan/icd.d /usr/local/share/vulkan/icd.d "${VK_DRIVER_FILES:-}" "${VK_ICD_FILENAMES:-}"; do
+    [ -n "$d" ] || continue
+    if [ -f "$d" ] || ls "$d"/*.json >/dev/null 2>&1; then return 0; fi
+  done
+  return 1
+}
+if have_icd; then
+  say "Vulkan driver present"
+elif command -v apt-get >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if { $sudo apt-get install -y -qq mesa-vulkan-drivers >/dev/null 2>&1 \
+       || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq mesa-vulkan-drivers >/dev/null 2>&1; }; }; then
+    say "no Vulkan driver found: installed mesa-vulkan-drivers (software GPU)"
+  else
+    say "no Vulkan driver found and 'apt-get install mesa-vulkan-drivers' failed: rendering uses whatever adapter Deno finds"
+  fi
+else
+  say "no Vulkan driver found and no apt-get: install your GPU's Vulkan driver (or Mesa lavapipe)"
+fi
+
+adapter=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" eval --quiet \
+  'const a = await navigator.gpu.requestAdapter(); console.log(a ? a.info.description || "unnamed adapter" : "none")' 2>/dev/null || echo none)
+if [ "$adapter" = none ]; then
+  say "WebGPU adapter: none found; 'octane render' will fail until a GPU driver or mesa-vulkan-drivers is installed"
+else
+  say "WebGPU adapter: $adapter"
+fi
+if [ "$print_deno" = 1 ]; then echo "$deno"; fi

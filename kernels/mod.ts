@@ -1,0 +1,19 @@
+/**
+ * WGSL kernels, assembled from `.wgsl` files imported as text (so `deno compile` embeds them).
+ * @module
+ */
+import structs from "./common/structs.wgsl" with { type: "text" };
+import rng from "./common/rng.wgsl" with { type: "text" };
+import sampling from "./common/sampling.wgsl" with { type: "text" };
+import geometry from "./common/geometry.wgsl" with { type: "text" };
+import shading from "./common/shading.wgsl" with { type: "text" };
+import bvh from "./common/bvh.wgsl" with { type: "text" };
+import bsdf from "./common/bsdf.wgsl" with { type: "text" };
+import trace from "./trace.wgsl" with { type: "text" };
+import intersect from "./intersect.wgsl" with { type: "text" };
+
+/** The path tracer (entry point `main`); bindings: 0 params, 1 nodes, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats. */
+export const traceKernel: string = [structs, rng, sampling, geometry, shading, bvh, bsdf, trace].join("\n");
+
+/** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 1 nodes, 2 triangles, 5 hits. */
+export const intersectKernel: string = [structs, geometry, bvh, intersect].join("\n");

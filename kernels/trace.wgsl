@@ -1,0 +1,177 @@
+// The path tracer: one invocation per pixel of the region, `sample_count` samples each, added to the
+// region's accumulator. Next-event estimation to emissive triangles is combined with BSDF sampling by
+// multiple importance sampling (power heuristic); Russian roulette ends long paths.
+
+struct Params {
+  width: u32,
+  height: u32,
+  region_x: u32,
+  region_y: u32,
+  region_w: u32,
+  region_h: u32,
+  sample_start: u32,
+  sample_count: u32,
+  seed: u32,
+  max_depth: u32,
+  rr_depth: u32,
+  light_count: u32,
+  env: vec4f,
+  cam_pos: vec3f,
+  tan_half_fov: f32,
+  cam_right: vec3f,
+  lens_radius: f32,
+  cam_up: vec3f,
+  focus_distance: f32,
+  cam_forward: vec3f,
+  aspect: f32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read_write> accum: array<vec4f>;
+@group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
+
+var<private> ray_count: u32;
+
+fn trace(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
+  ray_count++;
+  return trace_ray(o, d, tmax, any_hit);
+}
+
+// Offsets a surface point along the normal, scaled to the point's magnitude, to avoid self-hits.
+fn offset_point(p: vec3f, n: vec3f) -> vec3f {
+  return p + n * (1e-4 * (1.0 + max3(abs(p))));
+}
+
+fn pick_light(u: f32) -> u32 {
+  var lo = 0u;
+  var hi = params.light_count - 1u;
+  while (lo < hi) {
+    let mid = (lo + hi) / 2u;
+    if (lights[mid].cdf > u) {
+      hi = mid;
+    } else {
+      lo = mid + 1u;
+    }
+  }
+  return lights[lo].tri;
+}
+
+// Solid-angle pdf of sampling point `p` on light triangle `t` from a point `dist` away.
+fn light_pdf(t: Tri, dir: vec3f, dist: f32) -> f32 {
+  let c = cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz);
+  let area2 = length(c);
+  let cos_l = abs(dot(dir, c)) / area2;
+  return t.v1.w * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
+}
+
+fn camera_ray(px: vec2f) -> array<vec3f, 2> {
+  let sx = (2.0 * px.x / f32(params.width) - 1.0) * params.tan_half_fov * params.aspect;
+  let sy = (1.0 - 2.0 * px.y / f32(params.height)) * params.tan_half_fov;
+  var d = normalize(params.cam_forward + sx * params.cam_right + sy * params.cam_up);
+  var o = params.cam_pos;
+  let lens = concentric_disk(rand(), rand()) * params.lens_radius;
+  if (params.lens_radius > 0.0) {
+    let focus = o + d * (params.focus_distance / dot(d, params.cam_forward));
+    o = o + lens.x * params.cam_right + lens.y * params.cam_up;
+    d = normalize(focus - o);
+  }
+  return array<vec3f, 2>(o, d);
+}
+
+fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
+  var o = origin;
+  var d = dir;
+  var l = vec3f(0.0);
+  var beta = vec3f(1.0);
+  var prev_pdf = 0.0;
+  for (var depth = 0u; depth < params.max_depth; depth++) {
+    let hit = trace(o, d, INF, false);
+    if (hit.tri == NO_HIT) {
+      l += beta * params.env.xyz;
+      break;
+    }
+    let t = tris[hit.tri];
+    let m = materials[tri_material(t)];
+    let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
+    let entering = dot(d, ng) < 0.0;
+    let x = o + d * hit.t;
+    if (entering && max3(m.emission) > 0.0) {
+      var w = 1.0;
+      if (prev_pdf > 0.0) {
+        w = power_heuristic(prev_pdf, light_pdf(t, d, hit.t));
+      }
+      l += beta * m.emission * w;
+    }
+    let ns = select(-ng, ng, entering);
+    let frame = basis(ns);
+    let wo = to_local(frame, -d);
+
+    if (params.light_count > 0u && bsdf_has_pdf(m)) {
+      let lt = tris[pick_light(rand())];
+      let su = sqrt(rand());
+      let b1 = rand() * su;
+      let b0 = 1.0 - su;
+      let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + (1.0 - b0 - b1) * lt.v2.xyz;
+      let lc = cross(lt.v1.xyz - lt.v0.xyz, lt.v2.xyz - lt.v0.xyz);
+      let to_light = p - x;
+      let dist = length(to_light);
+      let wi = to_light / dist;
+      let lm = materials[tri_material(lt)];
+      if (dot(wi, lc) < 0.0 && dist > 0.0) {
+        let e = bsdf_eval(m, wo, to_local(frame, wi));
+        if (max3(e.value) > 0.0) {
+          let xo = offset_point(x, ns);
+          let to_p = p - xo;
+          let shadow_dist = length(to_p);
+          let sh = trace(xo, to_p / shadow_dist, shadow_dist * (1.0 - 1e-4), true);
+          if (sh.tri == NO_HIT) {
+            let lp = light_pdf(lt, wi, dist);
+            l += beta * e.value * lm.emission * (power_heuristic(lp, e.pdf) / lp);
+          }
+        }
+      }
+    }
+
+    let s = bsdf_sample(m, wo, entering);
+    if (!s.valid) {
+      break;
+    }
+    beta *= s.weight;
+    prev_pdf = s.pdf;
+    let wi = frame * s.wi;
+    o = offset_point(x, select(-ns, ns, s.wi.z > 0.0));
+    d = normalize(wi);
+    if (depth + 1u >= params.rr_depth) {
+      let q = clamp(max3(beta), 0.05, 0.95);
+      if (rand() >= q) {
+        break;
+      }
+      beta /= q;
+    }
+  }
+  return l;
+}
+
+@compute @workgroup_size(8, 8)
+fn main(@builtin(global_invocation_id) gid: vec3u) {
+  if (gid.x >= params.region_w || gid.y >= params.region_h) {
+    return;
+  }
+  ray_count = 0u;
+  let px = params.region_x + gid.x;
+  let py = params.region_y + gid.y;
+  let pixel = py * params.width + px;
+  var sum = vec3f(0.0);
+  for (var i = 0u; i < params.sample_count; i++) {
+    rng_seed(pixel, params.sample_start + i, params.seed);
+    let ray = camera_ray(vec2f(f32(px) + rand(), f32(py) + rand()));
+    let c = radiance(ray[0], ray[1]);
+    // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
+    if (all(c == c) && max3(abs(c)) < 1e30) {
+      sum += c;
+    }
+  }
+  let index = gid.y * params.region_w + gid.x;
+  accum[index] = accum[index] + vec4f(sum, 0.0);
+  atomicAdd(&stats[0], ray_count);
+}

@@ -1,0 +1,64 @@
+/**
+ * octane: network rendering for a GPU path tracer. Parses the subcommand and loads only its module.
+ * @module
+ */
+import { setupLogging, UsageError } from "./mod/cli/mod.ts";
+import { VERSION } from "./mod/version.ts";
+
+const USAGE = `octane ${VERSION}: GPU path tracing spread over the computers of a LAN
+
+Usage: octane COMMAND [options]     (octane COMMAND --help for a command's options)
+
+Commands:
+  render [SCENE]   path-trace a scene on this machine's GPU and write a PNG
+  info             version, protocol version, OS/arch and GPU adapters
+  compile          compile a scene into render data (not available yet)
+  master           drive a network render (not available yet)
+  slave            render for a master (not available yet)
+  daemon           resident helper that starts slaves for masters (not available yet)
+  demo             a whole LAN on loopback (not available yet)
+
+Global options: --version, --help, --debug (stack traces and verbose logs)`;
+
+const PLANNED = new Set(["compile", "master", "slave", "daemon", "demo"]);
+
+async function run(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  if (command === undefined) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (command === "--version" || command === "-V") {
+    console.log(`octane ${VERSION}`);
+    return 0;
+  }
+  if (command === "--help" || command === "-h" || command === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  switch (command) {
+    case "render":
+      return (await import("./mod/cli/render.ts")).renderCommand(rest);
+    case "info":
+      return (await import("./mod/cli/info.ts")).infoCommand(rest);
+  }
+  if (PLANNED.has(command)) {
+    throw new Error(`"octane ${command}" is not available in this version yet: use "octane render"`);
+  }
+  throw new UsageError(`Unknown command "${command}": run "octane --help"`);
+}
+
+if (import.meta.main) {
+  const debug = Deno.args.includes("--debug");
+  await setupLogging({ debug });
+  let code: number;
+  try {
+    code = await run(Deno.args);
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`octane: ${message}`);
+    if (debug && error instanceof Error) console.error(error.stack);
+    code = error instanceof UsageError ? 2 : 1;
+  }
+  Deno.exit(code);
+}

@@ -1,0 +1,90 @@
+import { parseArgs, type ParseArgsConfig } from "node:util";
+
+/** A mistake in how the command was called: the CLI prints its message and exits 2. */
+export class UsageError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "UsageError";
+  }
+}
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** Parsed flags and positionals. */
+export interface ParsedArgs {
+  /** Flag values by long name. */
+  values: Record<string, string | boolean | undefined>;
+  /** Positional arguments. */
+  positionals: string[];
+}
+
+/**
+ * Parses `args` strictly: unknown flags, missing values and surplus positionals are {@linkcode UsageError}s
+ * naming the command's help.
+ */
+export function parseFlags(
+  args: string[],
+  spec: { command: string; options: Options; maxPositionals?: number },
+): ParsedArgs {
+  // Let string flags take negative numbers (`--width -5`) so that the value check, not the parser, reports them.
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const next = args[i + 1];
+    const name = a.startsWith("--") ? a.slice(2) : undefined;
+    if (name && spec.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${a}=${next}`);
+      i++;
+    } else joined.push(a);
+  }
+  const help = `run "octane ${spec.command} --help"`;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joined, options: spec.options, allowPositionals: true, strict: true });
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) {
+      throw new UsageError(`Unknown option "${unknown[1]}" for "octane ${spec.command}": ${help}`, {
+        cause: error,
+      });
+    }
+    const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);
+    if (missing) throw new UsageError(`Option "${missing[1]}" needs a value: ${help}`, { cause: error });
+    throw new UsageError(`${message.replace(/\.$/, "")}: ${help}`, { cause: error });
+  }
+  const max = spec.maxPositionals ?? 0;
+  if (parsed.positionals.length > max) {
+    throw new UsageError(
+      `Unexpected argument "${parsed.positionals[max]}" for "octane ${spec.command}": ${help}`,
+    );
+  }
+  return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
+}
+
+/** Reads an integer flag within [min, max], or the fallback when absent. */
+export function intFlag(
+  value: string | boolean | undefined,
+  name: string,
+  range: { min: number; max: number; fallback: number },
+): number {
+  if (value === undefined) return range.fallback;
+  const n = typeof value === "string" && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
+    throw new UsageError(
+      `Invalid --${name} "${value}": must be an integer from ${range.min} to ${range.max}`,
+    );
+  }
+  return n;
+}
+
+/** Reads a positive number flag (seconds and the like), or undefined when absent. */
+export function numberFlag(value: string | boolean | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" ? Number(value) : NaN;
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`Invalid --${name} "${value}": must be a number above 0`);
+  }
+  return n;
+}

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+
+const spec = {
+  command: "render",
+  maxPositionals: 1,
+  options: { spp: { type: "string" as const }, quiet: { type: "boolean" as const } },
+};
+
+Deno.test("parseFlags reads flags and one positional", () => {
+  const r = parseFlags(["cornell", "--spp", "8", "--quiet"], spec);
+  assert.deepEqual(r.positionals, ["cornell"]);
+  assert.equal(r.values.spp, "8");
+  assert.equal(r.values.quiet, true);
+});
+
+Deno.test("parseFlags turns unknown flags, missing values and extra arguments into UsageErrors", () => {
+  assert.throws(
+    () => parseFlags(["--bogus"], spec),
+    (e: unknown) => e instanceof UsageError && /Unknown option "--bogus"/.test(e.message),
+  );
+  assert.throws(
+    () => parseFlags(["--spp"], spec),
+    (e: unknown) => e instanceof UsageError && /needs a value/.test(e.message),
+  );
+  assert.throws(
+    () => parseFlags(["a", "b"], spec),
+    (e: unknown) => e instanceof UsageError && /Unexpected argument "b"/.test(e.message),
+  );
+});
+
+Deno.test("parseFlags lets negative numbers reach the value check", () => {
+  const r = parseFlags(["--spp", "-5"], spec);
+  assert.equal(r.values.spp, "-5");
+  assert.throws(
+    () => intFlag(r.values.spp, "spp", { min: 1, max: 10, fallback: 1 }),
+    /Invalid --spp "-5": must be an integer from 1 to 10/,
+  );
+});
+
+Deno.test("intFlag and numberFlag accept good values and reject the rest", () => {
+  assert.equal(intFlag(undefined, "spp", { min: 1, max: 10, fallback: 4 }), 4);
+  assert.equal(intFlag("10", "spp", { min: 1, max: 10, fallback: 4 }), 10);
+  for (const bad of ["0", "11", "1.5", "abc", "", "1e3"]) {
+    assert.throws(() => intFlag(bad, "spp", { min: 1, max: 10, fallback: 4 }), UsageError);
+  }
+  assert.equal(numberFlag("2.5", "time-limit"), 2.5);
+  assert.equal(numberFlag(undefined, "time-limit"), undefined);
+  for (const bad of ["0", "-1", "x"]) assert.throws(() => numberFlag(bad, "time-limit"), UsageError);
+});

@@ -1,0 +1,42 @@
+import { hostname } from "node:os";
+import { listAdapters } from "../gpu/mod.ts";
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { parseFlags } from "./args.ts";
+
+const HELP = `Usage: octane info [--json]
+
+Prints the version, protocol version, OS/architecture and every WebGPU adapter of this machine.`;
+
+/** `octane info`: what this node would report to a master. */
+export async function infoCommand(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    command: "info",
+    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" }, debug: { type: "boolean" } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const adapters = await listAdapters();
+  const info = {
+    version: VERSION,
+    protocolVersion: PROTOCOL_VERSION,
+    host: hostname(),
+    os: Deno.build.os,
+    arch: Deno.build.arch,
+    deno: Deno.version.deno,
+    adapters,
+  };
+  if (values.json) {
+    console.log(JSON.stringify(info, null, 2));
+    return 0;
+  }
+  console.log(`octane ${info.version} (protocol ${info.protocolVersion})`);
+  console.log(`host: ${info.host}`);
+  console.log(`os/arch: ${info.os}/${info.arch} (64-bit), Deno ${info.deno}`);
+  if (adapters.length === 0) {
+    console.log("GPU adapters: none (run install/setup.sh, or install your GPU's Vulkan driver)");
+  }
+  for (const a of adapters) console.log(`GPU: ${a.name} [${a.software ? "software" : "hardware"}]`);
+  return 0;
+}

@@ -1,0 +1,6 @@
+/**
+ * The command-line layer: argument parsing, console output and the subcommands.
+ * @module
+ */
+export { intFlag, numberFlag, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
+export { setupLogging } from "./logging.ts";

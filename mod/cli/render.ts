@@ -1,0 +1,175 @@
+import { hostname } from "node:os";
+import { dirname, extname } from "node:path";
+import { openGpu } from "../gpu/mod.ts";
+import { compileScene, renderDataHash } from "../render_data/mod.ts";
+import { encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
+import { loadScene, SceneNotFoundError, triangleCount } from "../scene/mod.ts";
+import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
+import { VERSION } from "../version.ts";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+
+const HELP = `Usage: octane render [SCENE] [options]
+
+Path-traces SCENE (a built-in name, default "cornell") on this machine's GPU.
+
+Options:
+  --spp N             samples per pixel (default 64)
+  --width W           image width in pixels (default 512)
+  --height H          image height in pixels (default 512)
+  -o, --output FILE   PNG to write (default render.png)
+  --hdr FILE          also write linear HDR radiance (.pfm)
+  --seed S            random seed (default 1); the same seed and spp give the same image
+  --max-depth N       longest path in bounces (default 16)
+  --time-limit SEC    stop after about SEC seconds with the samples done so far
+  --report FILE       write a JSON report (version, scene hash, timings, per-node samples)
+  --quiet             no progress line
+  --debug             verbose logs and stack traces
+
+Ctrl-C stops after the batch in flight and writes what has been rendered.`;
+
+/** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
+export async function renderCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    command: "render",
+    maxPositionals: 1,
+    options: {
+      spp: { type: "string" },
+      width: { type: "string" },
+      height: { type: "string" },
+      output: { type: "string", short: "o" },
+      hdr: { type: "string" },
+      seed: { type: "string" },
+      "max-depth": { type: "string" },
+      "time-limit": { type: "string" },
+      report: { type: "string" },
+      quiet: { type: "boolean" },
+      debug: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 });
+  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 });
+  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 });
+  const seed = intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 });
+  const maxDepth = intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 });
+  const timeLimit = numberFlag(values["time-limit"], "time-limit");
+  const output = typeof values.output === "string" ? values.output : "render.png";
+  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
+  const report = typeof values.report === "string" ? values.report : undefined;
+  if (extname(output).toLowerCase() !== ".png") {
+    throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .pfm`);
+  }
+  if (hdr !== undefined) {
+    const ext = extname(hdr).toLowerCase();
+    if (ext === ".exr") {
+      throw new UsageError(`Cannot write "${hdr}": OpenEXR output is not available yet; use --hdr FILE.pfm`);
+    }
+    if (ext !== ".pfm") throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm file`);
+  }
+  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+
+  const sceneName = positionals[0] ?? "cornell";
+  let scene;
+  try {
+    scene = await loadScene(sceneName);
+  } catch (error: unknown) {
+    if (error instanceof SceneNotFoundError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
+  const data = compileScene(scene);
+  const gpu = await openGpu();
+  const status = new StatusLine();
+  const quiet = values.quiet === true;
+  if (!quiet) {
+    status.done(
+      `Rendering ${sceneName} (${
+        triangleCount(scene)
+      } triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${
+        gpu.summary.software ? " (software)" : ""
+      }`,
+    );
+  }
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  let result;
+  try {
+    result = await renderLocal(gpu, data, {
+      spp,
+      width,
+      height,
+      seed,
+      maxDepth,
+      timeLimit,
+      signal: abort.signal,
+      onProgress: quiet ? undefined : (p) => {
+        const eta = (p.elapsedMs / 1000) * (p.samplesTarget - p.samplesDone) / p.samplesDone;
+        status.update(
+          `${p.samplesDone}/${p.samplesTarget} spp  ${formatRate(p.samplesPerSecond)}samples/s  ${
+            formatRate(p.rays / (p.elapsedMs / 1000))
+          }rays/s  elapsed ${formatDuration(p.elapsedMs / 1000)}  ETA ${formatDuration(eta)}`,
+        );
+      },
+    });
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+  }
+  const image = meanImage(result.sums, result.samples, width, height);
+  await Deno.writeFile(output, encodePng(image));
+  if (hdr) await Deno.writeFile(hdr, encodePfm(image));
+  const seconds = result.elapsedMs / 1000;
+  const pixelSamples = result.samples * width * height;
+  if (report) {
+    const json = {
+      version: VERSION,
+      scene: sceneName,
+      sceneHash: renderDataHash(data),
+      width,
+      height,
+      seed,
+      sppTarget: spp,
+      samplesPerPixel: result.samples,
+      wallSeconds: seconds,
+      setupSeconds: result.setupMs / 1000,
+      samplesPerSecond: pixelSamples / seconds,
+      raysPerSecond: result.rays / seconds,
+      interrupted: abort.signal.aborted,
+      nodes: [{
+        role: "local",
+        host: hostname(),
+        gpus: [result.gpu],
+        samples: pixelSamples,
+        samplesPerPixel: result.samples,
+      }],
+    };
+    await Deno.writeTextFile(report, JSON.stringify(json, null, 2) + "\n");
+  }
+  const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
+  status.done(
+    `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${
+      formatRate(pixelSamples / seconds)
+    }samples/s, ${formatRate(result.rays / seconds)}rays/s -> ${
+      [output, hdr, report].filter(Boolean).join(", ")
+    }`,
+  );
+  return 0;
+}
+
+async function checkWritableDir(file: string): Promise<void> {
+  const dir = dirname(file);
+  try {
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) throw new UsageError(`Cannot write "${file}": "${dir}" is not a folder`);
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot write "${file}": folder "${dir}" does not exist`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+export { HELP as RENDER_HELP };

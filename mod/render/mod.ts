@@ -1,0 +1,19 @@
+/**
+ * Rendering on this machine's GPU: sample ranges of regions, the local render loop, image files.
+ * @module
+ */
+export {
+  GpuRenderer,
+  type Region,
+  type RenderSettings,
+  type SampleRange,
+  type TileResult,
+} from "./gpu_renderer.ts";
+export { intersectRays, type RayHit } from "./intersect.ts";
+export {
+  type LocalRenderOptions,
+  type LocalRenderResult,
+  renderLocal,
+  type RenderProgress,
+} from "./local.ts";
+export { decodePfm, decodePng, encodePfm, encodePng, type HdrImage, meanImage, toSrgb8 } from "./image.ts";

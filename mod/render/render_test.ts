@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { openGpu } from "../gpu/mod.ts";
+import { compileScene } from "../render_data/mod.ts";
+import { cornellBox, furnace, material, uvSphere } from "../scene/mod.ts";
+import { GpuRenderer } from "./gpu_renderer.ts";
+import { meanImage } from "./image.ts";
+import { renderLocal } from "./local.ts";
+
+const gpu = await openGpu();
+
+function close(a: number, b: number, relative: number): boolean {
+  return Math.abs(a - b) <= relative * Math.max(Math.abs(a), Math.abs(b), 1e-12);
+}
+
+Deno.test("white furnace: an albedo-1 sphere under a uniform environment of 1 vanishes", async () => {
+  const size = 48;
+  const r = await renderLocal(gpu, compileScene(furnace(1)), { spp: 16, width: size, height: size });
+  const image = meanImage(r.sums, r.samples, size, size);
+  for (let i = 0; i < image.rgb.length; i++) {
+    assert.ok(close(image.rgb[i]!, 1, 0.01), `value ${image.rgb[i]} at ${i}`);
+  }
+});
+
+Deno.test("white furnace: an albedo-0.5 sphere shows 0.5 (one bounce off a convex body) on a background of 1", async () => {
+  const size = 48;
+  const r = await renderLocal(gpu, compileScene(furnace(0.5)), { spp: 16, width: size, height: size });
+  const image = meanImage(r.sums, r.samples, size, size);
+  // the sphere (radius 1, 4 away, 40° field of view) covers a disc of radius ~0.72 of the half height
+  let inside = 0;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const dx = (x + 0.5) / size * 2 - 1, dy = (y + 0.5) / size * 2 - 1, d = Math.hypot(dx, dy);
+      const v = image.rgb[(y * size + x) * 3]!;
+      assert.ok(v >= 0.5 * 0.99 && v <= 1.01, `value ${v} at ${x},${y}`);
+      if (d < 0.6) inside++, assert.ok(close(v, 0.5, 0.01), `sphere pixel ${x},${y} = ${v}`);
+      if (d > 0.9) assert.ok(close(v, 1, 0.01), `background pixel ${x},${y} = ${v}`);
+    }
+  }
+  assert.ok(inside > 500);
+});
+
+Deno.test("furnace: a smooth glass sphere conserves energy (image mean within 2% of 1)", async () => {
+  const size = 32;
+  const scene = furnace(1);
+  scene.materials = [material({ kind: "dielectric", color: [1, 1, 1], ior: 1.5 })];
+  scene.meshes = [uvSphere([0, 0, 0], 1, 0, { segments: 96, rings: 48 })];
+  const r = await renderLocal(gpu, compileScene(scene), { spp: 64, width: size, height: size, maxDepth: 64 });
+  const image = meanImage(r.sums, r.samples, size, size);
+  const mean = image.rgb.reduce((s, v) => s + v, 0) / image.rgb.length;
+  assert.ok(close(mean, 1, 0.02), `mean ${mean}`);
+});
+
+Deno.test("split samples: [0,64) equals [0,32) + [32,64) to 1e-5 relative, and tiles equal the whole", async () => {
+  const settings = { width: 40, height: 30, seed: 7, maxDepth: 16 };
+  const renderer = await GpuRenderer.create(gpu, compileScene(cornellBox()), settings);
+  try {
+    const whole = await renderer.render({ start: 0, count: 64 });
+    const first = await renderer.render({ start: 0, count: 32 });
+    const second = await renderer.render({ start: 32, count: 32 });
+    let nonzero = 0;
+    for (let i = 0; i < whole.sums.length; i++) {
+      const split = first.sums[i]! + second.sums[i]!;
+      assert.ok(close(whole.sums[i]!, split, 1e-5), `pixel value ${i / 3 | 0}: ${whole.sums[i]} vs ${split}`);
+      if (whole.sums[i]! > 0) nonzero++;
+    }
+    assert.ok(nonzero > whole.sums.length / 2, "the image is not black");
+    assert.equal(whole.rays, first.rays + second.rays);
+    // the same samples rendered as two regions of the image
+    const left = await renderer.render({ start: 0, count: 64 }, { x: 0, y: 0, width: 17, height: 30 });
+    const right = await renderer.render({ start: 0, count: 64 }, { x: 17, y: 0, width: 23, height: 30 });
+    for (let y = 0; y < 30; y++) {
+      for (let x = 0; x < 40; x++) {
+        const tile = x < 17 ? left.sums[(y * 17 + x) * 3]! : right.sums[(y * 23 + x - 17) * 3]!;
+        assert.ok(close(tile, whole.sums[(y * 40 + x) * 3]!, 1e-6), `tile pixel ${x},${y}`);
+      }
+    }
+    // a different seed gives a different image
+    const other = await GpuRenderer.create(gpu, compileScene(cornellBox()), { ...settings, seed: 8 });
+    const reseeded = await other.render({ start: 0, count: 32 });
+    other.destroy();
+    assert.ok(reseeded.sums.some((v, i) => v !== first.sums[i]));
+  } finally {
+    renderer.destroy();
+  }
+});
+
+Deno.test("renderLocal's adaptive batches give the same sums as one call", async () => {
+  const data = compileScene(cornellBox());
+  const a = await renderLocal(gpu, data, { spp: 24, width: 24, height: 24, seed: 3, batchSeconds: 0.001 });
+  const renderer = await GpuRenderer.create(gpu, data, { width: 24, height: 24, seed: 3, maxDepth: 16 });
+  const b = await renderer.render({ start: 0, count: 24 });
+  renderer.destroy();
+  assert.equal(a.samples, 24);
+  for (let i = 0; i < b.sums.length; i++) assert.ok(close(a.sums[i]!, b.sums[i]!, 1e-5));
+});
+
+Deno.test("Cornell box converges: image means of two seeds at 256 spp agree to 1%", async () => {
+  const data = compileScene(cornellBox());
+  const means: number[] = [];
+  for (const seed of [1, 2]) {
+    const r = await renderLocal(gpu, data, { spp: 256, width: 48, height: 48, seed });
+    means.push(r.sums.reduce((s, v) => s + v, 0) / (r.sums.length * r.samples));
+  }
+  assert.ok(means[0]! > 0.05, `the box is lit (mean ${means[0]})`);
+  assert.ok(close(means[0]!, means[1]!, 0.01), `means ${means.join(" vs ")}`);
+});
+
+Deno.test("GpuRenderer rejects regions outside the image and empty sample ranges", async () => {
+  const renderer = await GpuRenderer.create(gpu, compileScene(cornellBox()), {
+    width: 8,
+    height: 8,
+    seed: 1,
+    maxDepth: 4,
+  });
+  try {
+    await assert.rejects(
+      renderer.render({ start: 0, count: 1 }, { x: 4, y: 0, width: 5, height: 8 }),
+      RangeError,
+    );
+    await assert.rejects(renderer.render({ start: 0, count: 0 }), RangeError);
+  } finally {
+    renderer.destroy();
+  }
+});
+
+globalThis.addEventListener("unload", () => gpu.device.destroy());

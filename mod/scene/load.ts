@@ -1,0 +1,54 @@
+import { BUILTIN_SCENES } from "./builtin.ts";
+import type { Scene } from "./types.ts";
+
+/** Raised when a scene argument names neither a built-in scene nor an existing file. */
+export class SceneNotFoundError extends Error {
+  /** Creates the error for `name`. */
+  constructor(name: string, options?: ErrorOptions) {
+    super(
+      `Cannot open scene "${name}": no such file and no built-in scene of that name (built-in: ${
+        Object.keys(BUILTIN_SCENES).join(", ")
+      })`,
+      options,
+    );
+    this.name = "SceneNotFoundError";
+  }
+}
+
+/** Raised when a scene file exists but cannot be used. */
+export class SceneFormatError extends Error {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "SceneFormatError";
+  }
+}
+
+/**
+ * Loads a scene by built-in name or file path.
+ * @throws {SceneNotFoundError} when neither exists
+ * @throws {SceneFormatError} when the file's format cannot be loaded
+ */
+export async function loadScene(nameOrPath: string): Promise<Scene> {
+  const builtin = BUILTIN_SCENES[nameOrPath];
+  if (builtin) return builtin();
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(nameOrPath);
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.NotFound) throw new SceneNotFoundError(nameOrPath, { cause: error });
+    throw error;
+  }
+  if (!info.isFile) throw new SceneFormatError(`Cannot open scene "${nameOrPath}": it is not a file`);
+  const ext = nameOrPath.toLowerCase().split(".").pop();
+  if (ext === "gltf" || ext === "glb" || ext === "obj" || ext === "ocrd") {
+    throw new SceneFormatError(
+      `Cannot load scene "${nameOrPath}": .${ext} import is not built yet in this version; use a built-in scene (${
+        Object.keys(BUILTIN_SCENES).join(", ")
+      })`,
+    );
+  }
+  throw new SceneFormatError(
+    `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
+  );
+}

@@ -1,0 +1,21 @@
+/**
+ * Scenes: the in-memory model, built-in scenes and loading by name or path.
+ * @module
+ */
+export {
+  type Camera,
+  type Environment,
+  type Material,
+  material,
+  type MaterialKind,
+  type Mesh,
+  type Rgb,
+  type Scene,
+  triangleCount,
+  type Vec3,
+} from "./types.ts";
+export { cornellBox, cornellCamera, quadMesh } from "./cornell.ts";
+export { BUILTIN_SCENES, cornellSpheres, furnace } from "./builtin.ts";
+export { mulberry32, randomTriangles } from "./random.ts";
+export { type SphereOptions, uvSphere } from "./shapes.ts";
+export { loadScene, SceneFormatError, SceneNotFoundError } from "./load.ts";

@@ -1,0 +1,133 @@
+import assert from "node:assert/strict";
+import { decodePfm, decodePng } from "../mod/render/mod.ts";
+
+const root = new URL("..", import.meta.url).pathname;
+
+async function octane(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(`${root}octane`, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+for (
+  const [name, args, pattern] of [
+    ["an unknown flag", ["render", "--bogus"], /Unknown option "--bogus"/],
+    [
+      "a missing scene file",
+      ["render", "no/such/scene.gltf"],
+      /Cannot open scene "no\/such\/scene.gltf": no such file/,
+    ],
+    ["--spp 0", ["render", "--spp", "0"], /Invalid --spp "0"/],
+    ["--width -5", ["render", "--width", "-5"], /Invalid --width "-5"/],
+    ["--hdr with an unknown extension", ["render", "--hdr", "out.tiff"], /--hdr takes a .pfm file/],
+    [
+      "an output folder that does not exist",
+      ["render", "-o", "no/such/dir/x.png"],
+      /folder "no\/such\/dir" does not exist/,
+    ],
+    ["an unknown command", ["rendr"], /Unknown command "rendr"/],
+  ] as const
+) {
+  Deno.test(`octane: ${name} gives a one-line error and exit code 2`, async () => {
+    const r = await octane(...args);
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^octane: /);
+    assert.match(lines[0]!, pattern);
+  });
+}
+
+Deno.test("octane render writes the PNG, the PFM and the report asked for", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });
+  try {
+    const r = await octane(
+      "render",
+      "--spp",
+      "4",
+      "--width",
+      "24",
+      "--height",
+      "16",
+      "-o",
+      `${dir}/a.png`,
+      "--hdr",
+      `${dir}/a.pfm`,
+      "--report",
+      `${dir}/r.json`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Rendered 4 spp/);
+    const png = decodePng(await Deno.readFile(`${dir}/a.png`));
+    assert.deepEqual([png.width, png.height], [24, 16]);
+    assert.ok(png.rgb.some((v) => v > 0), "the PNG is not black");
+    const pfm = decodePfm(await Deno.readFile(`${dir}/a.pfm`));
+    assert.deepEqual([pfm.width, pfm.height], [24, 16]);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assert.equal(report.samplesPerPixel, 4);
+    assert.equal(report.width, 24);
+    assert.match(report.sceneHash, /^[0-9a-f]{64}$/);
+    assert.equal(report.nodes.length, 1);
+    assert.equal(report.nodes[0].samples, 4 * 24 * 16);
+    assert.ok(report.samplesPerSecond > 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("octane render: the same seed and spp give the same image, another seed another", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });
+  try {
+    for (const [file, seed] of [["a", "5"], ["b", "5"], ["c", "6"]]) {
+      const r = await octane(
+        "render",
+        "--quiet",
+        "--spp",
+        "2",
+        "--width",
+        "16",
+        "--height",
+        "16",
+        "--seed",
+        seed!,
+        "-o",
+        `${dir}/x.png`,
+        "--hdr",
+        `${dir}/${file}.pfm`,
+      );
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const [a, b, c] = await Promise.all(
+      ["a", "b", "c"].map(async (f) => decodePfm(await Deno.readFile(`${dir}/${f}.pfm`)).rgb),
+    );
+    assert.deepEqual(a, b);
+    assert.notDeepEqual(a, c);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("octane info --json reports version, protocol, OS/arch and adapters", async () => {
+  const r = await octane("info", "--json");
+  assert.equal(r.code, 0, r.stderr);
+  const info = JSON.parse(r.stdout);
+  assert.match(info.version, /^\d+\.\d+\.\d+$/);
+  assert.equal(typeof info.protocolVersion, "number");
+  assert.equal(info.os, Deno.build.os);
+  assert.ok(info.adapters.length >= 1, "at least one WebGPU adapter");
+  assert.equal(typeof info.adapters[0].software, "boolean");
+});
+
+Deno.test("octane --version and --help", async () => {
+  const v = await octane("--version");
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^octane \d+\.\d+\.\d+\n$/);
+  const h = await octane("render", "--help");
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /--spp N/);
+});
