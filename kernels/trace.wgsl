@@ -15,7 +15,9 @@ struct Params {
   max_depth: u32,
   rr_depth: u32,
   light_count: u32,
-  env: vec4f,
+  env: vec3f,
+  // bit 0: BSDF sampling only (no next-event estimation), for testing the MIS estimator against it
+  flags: u32,
   cam_pos: vec3f,
   tan_half_fov: f32,
   cam_right: vec3f,
@@ -28,6 +30,7 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(5) var<storage, read_write> accum: array<vec4f>;
+// stats: [0] rays traced, [1] most loop iterations of one invocation, [2] non-finite samples dropped
 @group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 
 var<private> ray_count: u32;
@@ -46,6 +49,7 @@ fn pick_light(u: f32) -> u32 {
   var lo = 0u;
   var hi = params.light_count - 1u;
   while (lo < hi) {
+    loop_iterations++;
     let mid = (lo + hi) / 2u;
     if (lights[mid].cdf > u) {
       hi = mid;
@@ -85,9 +89,10 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   var beta = vec3f(1.0);
   var prev_pdf = 0.0;
   for (var depth = 0u; depth < params.max_depth; depth++) {
+    loop_iterations++;
     let hit = trace(o, d, INF, false);
     if (hit.tri == NO_HIT) {
-      l += beta * params.env.xyz;
+      l += beta * params.env;
       break;
     }
     let t = tris[hit.tri];
@@ -106,7 +111,8 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     let frame = basis(ns);
     let wo = to_local(frame, -d);
 
-    if (params.light_count > 0u && bsdf_has_pdf(m)) {
+    let nee = params.light_count > 0u && (params.flags & 1u) == 0u;
+    if (nee && bsdf_has_pdf(m)) {
       let lt = tris[pick_light(rand())];
       let su = sqrt(rand());
       let b1 = rand() * su;
@@ -137,7 +143,8 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       break;
     }
     beta *= s.weight;
-    prev_pdf = s.pdf;
+    // the MIS weight of the next emission hit: none where this vertex did no light sampling
+    prev_pdf = select(0.0, s.pdf, nee);
     let wi = frame * s.wi;
     o = offset_point(x, select(-ns, ns, s.wi.z > 0.0));
     d = normalize(wi);
@@ -158,20 +165,25 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     return;
   }
   ray_count = 0u;
+  loop_iterations = 0u;
   let px = params.region_x + gid.x;
   let py = params.region_y + gid.y;
   let pixel = py * params.width + px;
   var sum = vec3f(0.0);
   for (var i = 0u; i < params.sample_count; i++) {
+    loop_iterations++;
     rng_seed(pixel, params.sample_start + i, params.seed);
     let ray = camera_ray(vec2f(f32(px) + rand(), f32(py) + rand()));
     let c = radiance(ray[0], ray[1]);
     // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
     if (all(c == c) && max3(abs(c)) < 1e30) {
       sum += c;
+    } else {
+      atomicAdd(&stats[2], 1u);
     }
   }
   let index = gid.y * params.region_w + gid.x;
   accum[index] = accum[index] + vec4f(sum, 0.0);
   atomicAdd(&stats[0], ray_count);
+  atomicMax(&stats[1], loop_iterations);
 }

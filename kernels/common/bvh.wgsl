@@ -1,5 +1,9 @@
 // Ray queries against the flattened BVH. Expects `nodes: array<Node>` and `tris: array<Tri>` bindings.
 
+// Loop iterations this invocation has run, in every loop. llvmpipe (Mesa's software GPU) silently ends
+// all loops of an invocation after 65535 iterations in total, so the host checks this count.
+var<private> loop_iterations: u32;
+
 fn safe_inverse(d: vec3f) -> vec3f {
   let s = select(vec3f(1.0), vec3f(-1.0), d < vec3f(0.0));
   return 1.0 / select(d, s * 1e-20, abs(d) < vec3f(1e-20));
@@ -52,9 +56,11 @@ fn trace_ray(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
   var sp = 0u;
   var index = 0u;
   loop {
+    loop_iterations++;
     let node = nodes[index];
     if (node.count > 0u) {
       for (var i = node.first; i < node.first + node.count; i++) {
+        loop_iterations++;
         let r = hit_triangle(o, d, tris[i]);
         if (r.x < hit.t) {
           hit = Hit(r.x, i, r.y, r.z);

@@ -1,6 +1,9 @@
 import { traceKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
+import { getLogger } from "@logtape/logtape";
+
+const log = getLogger(["octane", "render"]);
 
 /** Image-wide render settings that are not part of the scene. */
 export interface RenderSettings {
@@ -12,6 +15,8 @@ export interface RenderSettings {
   seed: number;
   /** Longest path, in bounces. */
   maxDepth: number;
+  /** "mis" (default): next-event estimation and BSDF sampling by MIS; "bsdf": BSDF sampling alone. */
+  strategy?: "mis" | "bsdf";
 }
 
 /** A rectangle of the image, in pixels. */
@@ -40,7 +45,18 @@ export interface TileResult {
   sums: Float32Array;
   /** Rays traced (camera, bounce and shadow rays). */
   rays: number;
+  /** Most loop iterations any one invocation ran in one dispatch (see {@linkcode SOFTWARE_LOOP_LIMIT}). */
+  loopIterations: number;
+  /** Samples dropped because they were not finite (degenerate geometry); 0 in a healthy scene. */
+  droppedSamples: number;
 }
+
+/**
+ * llvmpipe (Mesa's software GPU, what CI renders on) silently ends every loop of a shader invocation after
+ * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter each
+ * dispatch runs one sample per pixel, and the renderer warns when an invocation came near the limit.
+ */
+export const SOFTWARE_LOOP_LIMIT = 65535;
 
 /** Bounce at which Russian roulette starts. */
 const RR_DEPTH = 3;
@@ -63,6 +79,7 @@ export class GpuRenderer {
   #stats: GPUBuffer;
   #readback: GPUBuffer;
   #buffers: GPUBuffer[];
+  #warnedLimit = false;
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
     this.#gpu = gpu;
@@ -201,13 +218,15 @@ export class GpuRenderer {
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
 
-    const perDispatch = Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    const software = this.#gpu.summary.software;
+    const perDispatch = software ? 1 : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
     const params = new ArrayBuffer(PARAMS_BYTES);
     const u = new Uint32Array(params);
     const f = new Float32Array(params);
     f.set(this.#data.camera, 16);
     f[31] = width / height;
-    f.set(this.#data.environment, 12);
+    f.set(this.#data.environment.subarray(0, 3), 12);
+    u[15] = this.#settings.strategy === "bsdf" ? 1 : 0;
     u.set([
       width,
       height,
@@ -249,9 +268,20 @@ export class GpuRenderer {
       sums[i * 3 + 1] = acc[i * 4 + 1]!;
       sums[i * 3 + 2] = acc[i * 4 + 2]!;
     }
-    const rays = new Uint32Array(mapped, pixels * 16, 1)[0]!;
+    const [rays, loopIterations, droppedSamples] = new Uint32Array(mapped, pixels * 16, 3);
     this.#readback.unmap();
-    return { sums, rays };
+    if (
+      software && loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
+      !this.#warnedLimit
+    ) {
+      this.#warnedLimit = true;
+      log.warn(
+        "Paths may be cut short: an invocation ran {n} loop iterations and the software GPU stops loops after {limit} per SIMD group; lower --max-depth or use a hardware GPU",
+        { n: loopIterations, limit: SOFTWARE_LOOP_LIMIT },
+      );
+    }
+    if (droppedSamples! > 0) log.debug("Dropped {n} non-finite samples", { n: droppedSamples });
+    return { sums, rays: rays!, loopIterations: loopIterations!, droppedSamples: droppedSamples! };
   }
 
   /** Frees the GPU buffers (the device stays open). */
@@ -270,6 +300,12 @@ function checkRegion(r: Region, width: number, height: number): void {
       `Cannot render region ${JSON.stringify(r)}: it is not inside the ${width}x${height} image`,
     );
   }
+}
+
+/** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */
+function simdLanes(name: string): number {
+  const bits = /(\d+) bits/.exec(name);
+  return bits ? Math.max(1, Number(bits[1]) / 32) : 16;
 }
 
 function align4(n: number): number {

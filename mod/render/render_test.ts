@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
 import { compileScene } from "../render_data/mod.ts";
 import { cornellBox, furnace, material, uvSphere } from "../scene/mod.ts";
-import { GpuRenderer } from "./gpu_renderer.ts";
+import { GpuRenderer, SOFTWARE_LOOP_LIMIT } from "./gpu_renderer.ts";
 import { meanImage } from "./image.ts";
 import { renderLocal } from "./local.ts";
 
@@ -124,3 +124,45 @@ Deno.test("GpuRenderer rejects regions outside the image and empty sample ranges
 });
 
 globalThis.addEventListener("unload", () => gpu.device.destroy());
+
+Deno.test("NEE+MIS and BSDF sampling alone agree on diffuse and rough-conductor scenes (image means to 2%)", async () => {
+  const scene = cornellBox();
+  const gold = scene.materials.push(material({ kind: "conductor", color: [1, 0.8, 0.4], roughness: 0.3 })) -
+    1;
+  scene.meshes.push(uvSphere([370, 270, 300], 90, gold, { segments: 48, rings: 24 }));
+  const data = compileScene(scene);
+  const means: number[] = [];
+  for (const strategy of ["mis", "bsdf"] as const) {
+    const r = await renderLocal(gpu, data, { spp: 1024, width: 24, height: 24, seed: 9, strategy });
+    means.push(r.sums.reduce((s, v) => s + v, 0) / (r.sums.length * r.samples));
+  }
+  assert.ok(close(means[0]!, means[1]!, 0.02), `MIS ${means[0]} vs BSDF-only ${means[1]}`);
+});
+
+Deno.test("many samples in one call equal the same samples one call each (no work is cut short)", async () => {
+  // llvmpipe ends every loop of an invocation after 65535 iterations in total; 512 samples per pixel in one
+  // call would pass that if the renderer let one invocation run them all, and the image would come out dark.
+  const renderer = await GpuRenderer.create(gpu, compileScene(cornellBox()), {
+    width: 16,
+    height: 16,
+    seed: 4,
+    maxDepth: 16,
+  });
+  try {
+    const whole = await renderer.render({ start: 0, count: 512 });
+    const parts = new Float64Array(whole.sums.length);
+    for (let s = 0; s < 512; s += 8) {
+      const p = await renderer.render({ start: s, count: 8 });
+      for (let i = 0; i < parts.length; i++) parts[i]! += p.sums[i]!;
+    }
+    for (let i = 0; i < parts.length; i++) {
+      assert.ok(close(whole.sums[i]!, parts[i]!, 1e-4), `pixel value ${i}: ${whole.sums[i]} vs ${parts[i]}`);
+    }
+    assert.equal(whole.droppedSamples, 0);
+    if (gpu.summary.software) {
+      assert.ok(whole.loopIterations * 16 < SOFTWARE_LOOP_LIMIT, `${whole.loopIterations} iterations`);
+    }
+  } finally {
+    renderer.destroy();
+  }
+});

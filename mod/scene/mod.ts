@@ -17,5 +17,6 @@ export {
 export { cornellBox, cornellCamera, quadMesh } from "./cornell.ts";
 export { BUILTIN_SCENES, cornellSpheres, furnace } from "./builtin.ts";
 export { mulberry32, randomTriangles } from "./random.ts";
+export { bumpySphereBox } from "./bench_scene.ts";
 export { type SphereOptions, uvSphere } from "./shapes.ts";
 export { loadScene, SceneFormatError, SceneNotFoundError } from "./load.ts";
