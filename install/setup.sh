@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for octane: a Deno >= 2.9 and a WebGPU adapter (Mesa's software Vulkan where no GPU).
-# Prints one line for each thing it checked or did. The last line of stdout is the path of the Deno to use
-# when called with --print-deno.
+# Prints one line for each thing it checked or did. With --print-deno those lines go to stderr and stdout
+# gets only the path of the Deno to use (for the ./octane launcher and tools/test.sh).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pinned="2.9.6"           # the npm package `deno` this project is tested with
@@ -10,11 +10,14 @@ quiet=0; print_deno=0
 for a in "$@"; do
   case "$a" in
     --quiet) quiet=1 ;;
-    --print-deno) print_deno=1; quiet=1 ;;
+    --print-deno) print_deno=1 ;;
     *) echo "setup: unknown option '$a': use --quiet or --print-deno" >&2; exit 2 ;;
   esac
 done
-say() { if [ "$quiet" = 0 ]; then echo "setup: $*"; fi; }
+say() {
+  if [ "$quiet" = 1 ]; then return; fi
+  if [ "$print_deno" = 1 ]; then echo "setup: $*" >&2; else echo "setup: $*"; fi
+}
 
 version_ok() { # $1 = deno binary; true when it reports >= 2.9
   local v; v=$("$1" --version 2>/dev/null | head -n1 | awk '{print $2}') || return 1

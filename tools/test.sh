@@ -4,8 +4,8 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
-bash install/setup.sh || exit 1
 deno=$(bash install/setup.sh --print-deno | tail -n1) || exit 1
+[ -x "$deno" ] || { echo "0 passed, 1 failed"; exit 1; }
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}"
 export NO_COLOR=1
 perms=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-run)
