@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { decodePfm, decodePng } from "../mod/render/mod.ts";
+import { decodeExr, decodePfm, decodePng } from "../mod/render/mod.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -24,7 +24,7 @@ for (
     ],
     ["--spp 0", ["render", "--spp", "0"], /Invalid --spp "0"/],
     ["--width -5", ["render", "--width", "-5"], /Invalid --width "-5"/],
-    ["--hdr with an unknown extension", ["render", "--hdr", "out.tiff"], /--hdr takes a .pfm file/],
+    ["--hdr with an unknown extension", ["render", "--hdr", "out.tiff"], /--hdr takes a .pfm or .exr file/],
     [
       "an output folder that does not exist",
       ["render", "-o", "no/such/dir/x.png"],
@@ -68,6 +68,26 @@ Deno.test("octane render writes the PNG, the PFM and the report asked for", asyn
     assert.ok(png.rgb.some((v) => v > 0), "the PNG is not black");
     const pfm = decodePfm(await Deno.readFile(`${dir}/a.pfm`));
     assert.deepEqual([pfm.width, pfm.height], [24, 16]);
+    const again = await octane(
+      "render",
+      "--quiet",
+      "--spp",
+      "4",
+      "--width",
+      "24",
+      "--height",
+      "16",
+      "-o",
+      `${dir}/b.png`,
+      "--hdr",
+      `${dir}/a.exr`,
+    );
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(
+      decodeExr(await Deno.readFile(`${dir}/a.exr`)).rgb,
+      pfm.rgb,
+      "EXR and PFM hold the same floats",
+    );
     const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
     assert.equal(report.samplesPerPixel, 4);
     assert.equal(report.width, 24);

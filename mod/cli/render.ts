@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { dirname, extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { compileScene, renderDataHash } from "../render_data/mod.ts";
-import { encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
+import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
 import { loadScene, SceneNotFoundError, triangleCount } from "../scene/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
@@ -17,7 +17,7 @@ Options:
   --width W           image width in pixels (default 512)
   --height H          image height in pixels (default 512)
   -o, --output FILE   PNG to write (default render.png)
-  --hdr FILE          also write linear HDR radiance (.pfm)
+  --hdr FILE          also write linear HDR radiance (.exr: 32-bit float OpenEXR, or .pfm)
   --seed S            random seed (default 1); the same seed and spp give the same image
   --max-depth N       longest path in bounces (default 16)
   --time-limit SEC    stop after about SEC seconds with the samples done so far
@@ -61,14 +61,13 @@ export async function renderCommand(args: string[]): Promise<number> {
   const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
   const report = typeof values.report === "string" ? values.report : undefined;
   if (extname(output).toLowerCase() !== ".png") {
-    throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .pfm`);
+    throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .exr or .pfm`);
   }
   if (hdr !== undefined) {
     const ext = extname(hdr).toLowerCase();
-    if (ext === ".exr") {
-      throw new UsageError(`Cannot write "${hdr}": OpenEXR output is not available yet; use --hdr FILE.pfm`);
+    if (ext !== ".pfm" && ext !== ".exr") {
+      throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
     }
-    if (ext !== ".pfm") throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm file`);
   }
   for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
 
@@ -120,7 +119,9 @@ export async function renderCommand(args: string[]): Promise<number> {
   }
   const image = meanImage(result.sums, result.samples, width, height);
   await Deno.writeFile(output, encodePng(image));
-  if (hdr) await Deno.writeFile(hdr, encodePfm(image));
+  if (hdr) {
+    await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
+  }
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
   if (report) {

@@ -16,4 +16,5 @@ export {
   renderLocal,
   type RenderProgress,
 } from "./local.ts";
+export { decodeExr, encodeExr } from "./exr.ts";
 export { decodePfm, decodePng, encodePfm, encodePng, type HdrImage, meanImage, toSrgb8 } from "./image.ts";
