@@ -12,7 +12,7 @@ Usage: octane COMMAND [options]     (octane COMMAND --help for a command's optio
 Commands:
   render [SCENE]   path-trace a scene on this machine's GPU and write a PNG
   info             version, protocol version, OS/arch and GPU adapters
-  compile          compile a scene into render data (not available yet)
+  compile SCENE    compile a scene into render data (.ocrd)
   master           drive a network render (not available yet)
   slave            render for a master (not available yet)
   daemon           resident helper that starts slaves for masters (not available yet)
@@ -20,7 +20,7 @@ Commands:
 
 Global options: --version, --help, --debug (stack traces and verbose logs)`;
 
-const PLANNED = new Set(["compile", "master", "slave", "daemon", "demo"]);
+const PLANNED = new Set(["master", "slave", "daemon", "demo"]);
 
 async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -39,6 +39,8 @@ async function run(args: string[]): Promise<number> {
   switch (command) {
     case "render":
       return (await import("./mod/cli/render.ts")).renderCommand(rest);
+    case "compile":
+      return (await import("./mod/cli/compile.ts")).compileCommand(rest);
     case "info":
       return (await import("./mod/cli/info.ts")).infoCommand(rest);
   }

@@ -31,6 +31,8 @@ for (
       /folder "no\/such\/dir" does not exist/,
     ],
     ["an unknown command", ["rendr"], /Unknown command "rendr"/],
+    ["compile without -o", ["compile", "cornell"], /Missing -o FILE.ocrd/],
+    ["compile of a missing scene", ["compile", "nope.obj", "-o", "x.ocrd"], /Cannot open scene "nope.obj"/],
   ] as const
 ) {
   Deno.test(`octane: ${name} gives a one-line error and exit code 2`, async () => {
@@ -127,6 +129,27 @@ Deno.test("octane render: the same seed and spp give the same image, another see
     );
     assert.deepEqual(a, b);
     assert.notDeepEqual(a, c);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("octane compile writes a .ocrd that renders the same image as its scene; a corrupt one is one line, exit 1", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });
+  try {
+    const c = await octane("compile", "cornell", "-o", `${dir}/c.ocrd`);
+    assert.equal(c.code, 0, c.stderr);
+    assert.match(c.stderr, /Compiled cornell: 38 triangles/);
+    const common = ["--quiet", "--spp", "2", "--width", "16", "--height", "16", "-o", `${dir}/x.png`];
+    assert.equal((await octane("render", `${dir}/c.ocrd`, ...common, "--hdr", `${dir}/a.pfm`)).code, 0);
+    assert.equal((await octane("render", "cornell", ...common, "--hdr", `${dir}/b.pfm`)).code, 0);
+    assert.deepEqual(await Deno.readFile(`${dir}/a.pfm`), await Deno.readFile(`${dir}/b.pfm`));
+    const bytes = await Deno.readFile(`${dir}/c.ocrd`);
+    await Deno.writeFile(`${dir}/bad.ocrd`, bytes.subarray(0, bytes.length - 100));
+    const bad = await octane("render", `${dir}/bad.ocrd`);
+    assert.equal(bad.code, 1);
+    assert.equal(bad.stderr.trim().split("\n").length, 1);
+    assert.match(bad.stderr, /Cannot load ".*bad.ocrd": .*(truncated|past the end)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

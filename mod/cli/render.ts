@@ -1,16 +1,17 @@
 import { hostname } from "node:os";
 import { dirname, extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
-import { compileScene, renderDataHash } from "../render_data/mod.ts";
+import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
 import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
-import { loadScene, SceneNotFoundError, triangleCount } from "../scene/mod.ts";
+import { SceneNotFoundError } from "../scene/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
 
-Path-traces SCENE (a built-in name, default "cornell") on this machine's GPU.
+Path-traces SCENE on this machine's GPU: a built-in name (default "cornell") or compiled render data
+(.ocrd, from "octane compile").
 
 Options:
   --spp N             samples per pixel (default 64)
@@ -72,22 +73,19 @@ export async function renderCommand(args: string[]): Promise<number> {
   for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
 
   const sceneName = positionals[0] ?? "cornell";
-  let scene;
+  let data;
   try {
-    scene = await loadScene(sceneName);
+    data = await loadRenderData(sceneName);
   } catch (error: unknown) {
     if (error instanceof SceneNotFoundError) throw new UsageError(error.message, { cause: error });
     throw error;
   }
-  const data = compileScene(scene);
   const gpu = await openGpu();
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {
     status.done(
-      `Rendering ${sceneName} (${
-        triangleCount(scene)
-      } triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${
+      `Rendering ${sceneName} (${data.stats.triangles} triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${
         gpu.summary.software ? " (software)" : ""
       }`,
     );

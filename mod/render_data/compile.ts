@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { getLogger } from "@logtape/logtape";
 import type { Camera, Scene } from "../scene/types.ts";
 import { buildBvh } from "./bvh.ts";
@@ -146,17 +145,6 @@ export function cameraBlock(camera: Camera): Float32Array {
   block.set([...up, camera.focusDistance], 8);
   block.set([...forward, 0], 12);
   return block;
-}
-
-/** SHA-256 of every section, hex: two render data with the same hash render the same image. */
-export function renderDataHash(data: RenderData): string {
-  const h = createHash("sha256");
-  for (const s of [data.camera, data.nodes, data.triangles, data.materials, data.lights, data.environment]) {
-    h.update(
-      s instanceof ArrayBuffer ? new Uint8Array(s) : new Uint8Array(s.buffer, s.byteOffset, s.byteLength),
-    );
-  }
-  return h.digest("hex");
 }
 
 type V = [number, number, number];

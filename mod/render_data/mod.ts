@@ -3,5 +3,18 @@
  * @module
  */
 export { buildBvh, type Bvh, type BvhOptions, MAX_DEPTH, NODE_BYTES } from "./bvh.ts";
-export { cameraBlock, compileScene, type CompileStats, type RenderData, renderDataHash } from "./compile.ts";
+export { cameraBlock, compileScene, type CompileStats, type RenderData } from "./compile.ts";
+export {
+  decodeRenderData,
+  encodeRenderData,
+  OCRD_MAGIC,
+  OCRD_VERSION,
+  RenderDataError,
+  renderDataHash,
+  renderDataSections,
+  SECTION,
+  type Section,
+  type SectionName,
+} from "./ocrd.ts";
 export { CAMERA_FLOATS, LIGHT_BYTES, MATERIAL_FLOATS, TRI_FLOATS } from "./layout.ts";
+export { loadRenderData } from "./load.ts";

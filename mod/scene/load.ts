@@ -41,7 +41,7 @@ export async function loadScene(nameOrPath: string): Promise<Scene> {
   }
   if (!info.isFile) throw new SceneFormatError(`Cannot open scene "${nameOrPath}": it is not a file`);
   const ext = nameOrPath.toLowerCase().split(".").pop();
-  if (ext === "gltf" || ext === "glb" || ext === "obj" || ext === "ocrd") {
+  if (ext === "gltf" || ext === "glb" || ext === "obj") {
     throw new SceneFormatError(
       `Cannot load scene "${nameOrPath}": .${ext} import is not built yet in this version; use a built-in scene (${
         Object.keys(BUILTIN_SCENES).join(", ")

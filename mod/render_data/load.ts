@@ -1,0 +1,23 @@
+import { loadScene } from "../scene/mod.ts";
+import { compileScene, type RenderData } from "./compile.ts";
+import { decodeRenderData } from "./ocrd.ts";
+
+/**
+ * Render data from a built-in scene name, a scene file (compiled here) or a compiled `.ocrd` file (read
+ * as is: no scene or texture files are needed, nothing is written).
+ * @throws {SceneNotFoundError} when the name is neither a built-in scene nor a file
+ */
+export async function loadRenderData(nameOrPath: string): Promise<RenderData> {
+  if (nameOrPath.toLowerCase().endsWith(".ocrd")) {
+    // loadScene reports a missing file the same way for every format
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(nameOrPath);
+    } catch (error: unknown) {
+      if (error instanceof Deno.errors.NotFound) await loadScene(nameOrPath);
+      throw error;
+    }
+    return decodeRenderData(bytes, nameOrPath);
+  }
+  return compileScene(await loadScene(nameOrPath));
+}

@@ -1,0 +1,272 @@
+import { createHash } from "node:crypto";
+import { NODE_BYTES } from "./bvh.ts";
+import type { RenderData } from "./compile.ts";
+import { CAMERA_FLOATS, LIGHT_BYTES, MATERIAL_FLOATS, TRI_FLOATS } from "./layout.ts";
+
+/**
+ * The `.ocrd` container of compiled render data, all little-endian:
+ *
+ * | offset | size    | field                                                           |
+ * |--------|---------|-----------------------------------------------------------------|
+ * | 0      | 8       | magic `OCRD\r\n\x1a\n`                                           |
+ * | 8      | 4       | format version (u32)                                            |
+ * | 12     | 4       | section count N (u32)                                           |
+ * | 16     | 32      | content hash: SHA-256 of every section's (kind, SHA-256) in order |
+ * | 48     | 56 x N  | section table: kind u32, reserved u32, offset u64, length u64, SHA-256 |
+ * | ...    |         | section payloads, each starting on a 16-byte boundary           |
+ *
+ * A changed camera changes the camera section's hash (and so the content hash) and nothing else.
+ */
+export const OCRD_MAGIC = new Uint8Array([0x4f, 0x43, 0x52, 0x44, 0x0d, 0x0a, 0x1a, 0x0a]);
+/** The format version this octane writes and reads. */
+export const OCRD_VERSION = 1;
+const HEADER_BYTES = 48;
+const ENTRY_BYTES = 56;
+const MAX_SECTIONS = 64;
+
+/** Section kinds of format version 1. */
+export const SECTION = {
+  camera: 1,
+  nodes: 2,
+  triangles: 3,
+  materials: 4,
+  lights: 5,
+  environment: 6,
+  settings: 7,
+} as const;
+/** The name of a section kind. */
+export type SectionName = keyof typeof SECTION;
+const NAMES = Object.fromEntries(Object.entries(SECTION).map(([k, v]) => [v, k])) as Record<
+  number,
+  SectionName
+>;
+
+/** Raised for a malformed, truncated, tampered or unsupported `.ocrd` file. */
+export class RenderDataError extends SyntaxError {
+  /** Creates the error. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RenderDataError";
+  }
+}
+
+/** One section of serialized render data. */
+export interface Section {
+  /** Its kind. */
+  name: SectionName;
+  /** Its bytes. */
+  bytes: Uint8Array;
+  /** SHA-256 of the bytes, hex. */
+  hash: string;
+}
+
+function view(data: ArrayBuffer | ArrayBufferView): Uint8Array {
+  return data instanceof ArrayBuffer
+    ? new Uint8Array(data)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash("sha256").update(bytes).digest());
+}
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function contentHash(kinds: number[], hashes: Uint8Array[]): Uint8Array {
+  const h = createHash("sha256");
+  kinds.forEach((kind, i) => {
+    const k = new Uint8Array(4);
+    new DataView(k.buffer).setUint32(0, kind, true);
+    h.update(k).update(hashes[i]!);
+  });
+  return new Uint8Array(h.digest());
+}
+
+/** Splits render data into its sections, each with its SHA-256 (what a master sends and a slave caches). */
+export function renderDataSections(data: RenderData): Section[] {
+  const settings = new TextEncoder().encode(
+    JSON.stringify({ triangles: data.stats.triangles, nodes: data.stats.nodes, lights: data.stats.lights }),
+  );
+  const parts: [SectionName, Uint8Array][] = [
+    ["camera", view(data.camera)],
+    ["nodes", view(data.nodes)],
+    ["triangles", view(data.triangles)],
+    ["materials", view(data.materials)],
+    ["lights", view(data.lights)],
+    ["environment", view(data.environment)],
+    ["settings", settings],
+  ];
+  return parts.map(([name, bytes]) => ({ name, bytes, hash: hex(sha256(bytes)) }));
+}
+
+/** The content hash of render data, hex: equal for render data that renders the same image. */
+export function renderDataHash(data: RenderData): string {
+  const sections = renderDataSections(data);
+  return hex(contentHash(sections.map((s) => SECTION[s.name]), sections.map((s) => sha256(s.bytes))));
+}
+
+/** Serializes render data into an `.ocrd` file. */
+export function encodeRenderData(data: RenderData): Uint8Array {
+  const sections = renderDataSections(data);
+  const tableEnd = HEADER_BYTES + sections.length * ENTRY_BYTES;
+  let at = align16(tableEnd);
+  const offsets = sections.map((s) => {
+    const o = at;
+    at = align16(at + s.bytes.length);
+    return o;
+  });
+  const out = new Uint8Array(at);
+  const dv = new DataView(out.buffer);
+  out.set(OCRD_MAGIC, 0);
+  dv.setUint32(8, OCRD_VERSION, true);
+  dv.setUint32(12, sections.length, true);
+  const hashes = sections.map((s) => sha256(s.bytes));
+  out.set(contentHash(sections.map((s) => SECTION[s.name]), hashes), 16);
+  sections.forEach((s, i) => {
+    const e = HEADER_BYTES + i * ENTRY_BYTES;
+    dv.setUint32(e, SECTION[s.name], true);
+    dv.setBigUint64(e + 8, BigInt(offsets[i]!), true);
+    dv.setBigUint64(e + 16, BigInt(s.bytes.length), true);
+    out.set(hashes[i]!, e + 24);
+    out.set(s.bytes, offsets[i]!);
+  });
+  return out;
+}
+
+/**
+ * Parses and checks an `.ocrd` file: magic, version, table bounds, every section's SHA-256, the content
+ * hash, section sizes, and that every index (BVH children and leaves, materials, lights) is in range, so
+ * that no file can make the GPU read out of bounds or loop forever.
+ * @throws {RenderDataError} naming the first problem found
+ */
+export function decodeRenderData(file: Uint8Array, name = "render data"): RenderData {
+  const fail = (what: string): never => {
+    throw new RenderDataError(`Cannot load "${name}": ${what}`);
+  };
+  if (file.length < HEADER_BYTES) {
+    fail(`the file is truncated (${file.length} bytes, the header alone is ${HEADER_BYTES})`);
+  }
+  if (!OCRD_MAGIC.every((b, i) => file[i] === b)) {
+    fail("not an octane render data file (wrong magic); compile scenes with 'octane compile'");
+  }
+  const dv = new DataView(file.buffer, file.byteOffset, file.byteLength);
+  const version = dv.getUint32(8, true);
+  if (version !== OCRD_VERSION) {
+    fail(
+      version > OCRD_VERSION
+        ? `it is format version ${version}, newer than this octane reads (${OCRD_VERSION}); upgrade octane`
+        : `it is format version ${version}, which this octane no longer reads; recompile the scene`,
+    );
+  }
+  const count = dv.getUint32(12, true);
+  if (count > MAX_SECTIONS) fail(`its section count ${count} is over the limit of ${MAX_SECTIONS}`);
+  if (file.length < HEADER_BYTES + count * ENTRY_BYTES) {
+    fail("the file is truncated inside the section table");
+  }
+  const found = new Map<SectionName, Uint8Array>();
+  const kinds: number[] = [], hashes: Uint8Array[] = [];
+  for (let i = 0; i < count; i++) {
+    const e = HEADER_BYTES + i * ENTRY_BYTES;
+    const kind = dv.getUint32(e, true);
+    const offset = dv.getBigUint64(e + 8, true), length = dv.getBigUint64(e + 16, true);
+    const section = NAMES[kind] ?? fail(`section ${i} has unknown kind ${kind}`);
+    if (dv.getUint32(e + 4, true) !== 0) {
+      fail(`the ${section} section has flags this octane does not know; upgrade octane`);
+    }
+    if (found.has(section)) fail(`the ${section} section appears twice`);
+    if (offset + length > BigInt(file.length)) {
+      fail(`the ${section} section runs past the end of the file (truncated?)`);
+    }
+    const bytes = file.subarray(Number(offset), Number(offset + length));
+    const want = file.subarray(e + 24, e + 56);
+    const got = sha256(bytes);
+    if (!got.every((b, k) => b === want[k])) {
+      fail(`the ${section} section's SHA-256 does not match (the file is corrupt)`);
+    }
+    found.set(section, bytes);
+    kinds.push(kind);
+    hashes.push(got);
+  }
+  const whole = contentHash(kinds, hashes);
+  if (!whole.every((b, k) => b === file[16 + k])) {
+    fail("the content hash does not match the section table (the file is corrupt)");
+  }
+  const get = (s: SectionName) => found.get(s) ?? fail(`the ${s} section is missing`);
+  const copy = (s: SectionName, unit: number) => {
+    const b = get(s);
+    if (b.length % unit !== 0 || b.length === 0) {
+      fail(`the ${s} section's length ${b.length} is not a positive multiple of ${unit}`);
+    }
+    return b.slice().buffer;
+  };
+  const camera = new Float32Array(copy("camera", CAMERA_FLOATS * 4));
+  const nodes = copy("nodes", NODE_BYTES);
+  const triangles = new Float32Array(copy("triangles", TRI_FLOATS * 4));
+  const materials = new Float32Array(copy("materials", MATERIAL_FLOATS * 4));
+  const lights = copy("lights", LIGHT_BYTES);
+  const environment = new Float32Array(copy("environment", 16));
+  let settings: { triangles?: unknown; nodes?: unknown; lights?: unknown };
+  try {
+    settings = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(get("settings")));
+  } catch {
+    return fail("the settings section is not valid JSON");
+  }
+  const int = (v: unknown, what: string, max: number) =>
+    Number.isSafeInteger(v) && (v as number) >= 0 && (v as number) <= max
+      ? v as number
+      : fail(`settings ${what} is ${JSON.stringify(v)}`);
+  const triCount = int(settings.triangles, "triangles", triangles.length / TRI_FLOATS);
+  const nodeCount = int(settings.nodes, "nodes", nodes.byteLength / NODE_BYTES);
+  const lightCount = int(settings.lights, "lights", lights.byteLength / LIGHT_BYTES);
+  if (nodeCount !== nodes.byteLength / NODE_BYTES) {
+    fail(`settings say ${nodeCount} nodes, the section holds ${nodes.byteLength / NODE_BYTES}`);
+  }
+  checkIndices({ nodes, triangles, materials, lights }, triCount, lightCount, fail);
+  return {
+    camera,
+    nodes,
+    triangles,
+    materials,
+    lights,
+    environment,
+    stats: { triangles: triCount, nodes: nodeCount, lights: lightCount, bvhMs: 0 },
+  };
+}
+
+function checkIndices(
+  d: { nodes: ArrayBuffer; triangles: Float32Array; materials: Float32Array; lights: ArrayBuffer },
+  triCount: number,
+  lightCount: number,
+  fail: (what: string) => never,
+): void {
+  const u = new Uint32Array(d.nodes);
+  const nodeCount = u.length / 8;
+  for (let n = 0; n < nodeCount; n++) {
+    const first = u[n * 8 + 3]!, count = u[n * 8 + 7]!;
+    if (count > 0) {
+      if (first + count > triCount) fail(`BVH leaf ${n} names triangles past the ${triCount} there are`);
+    } else if (nodeCount > 1 && (first <= n || first + 1 >= nodeCount)) {
+      // children come after their parent: no cycles, and the traversal always ends
+      fail(`BVH node ${n} has children ${first} and ${first + 1} out of order or out of range`);
+    }
+  }
+  const materialCount = d.materials.length / MATERIAL_FLOATS;
+  const bits = new Uint32Array(d.triangles.buffer);
+  for (let t = 0; t < triCount; t++) {
+    if (bits[t * TRI_FLOATS + 3]! >= materialCount) {
+      fail(`triangle ${t} names material ${bits[t * TRI_FLOATS + 3]} of ${materialCount}`);
+    }
+  }
+  const lv = new DataView(d.lights);
+  for (let l = 0; l < lightCount; l++) {
+    if (lv.getUint32(l * LIGHT_BYTES, true) >= triCount) {
+      fail(`light ${l} names a triangle past the ${triCount} there are`);
+    }
+  }
+}
+
+function align16(n: number): number {
+  return Math.ceil(n / 16) * 16;
+}
