@@ -12,7 +12,10 @@ import bsdf from "./common/bsdf.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
-/** The path tracer (entry point `main`); bindings: 0 params, 1 nodes, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats. */
+/**
+ * The path tracer (entry point `main`); bindings: 0 params, 1 nodes, 2 triangles, 3 materials, 4 lights,
+ * 5 accumulator, 6 stats, 7 attributes, 8 texels.
+ */
 export const traceKernel: string = [structs, rng, sampling, geometry, shading, bvh, bsdf, trace].join("\n");
 
 /** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 1 nodes, 2 triangles, 5 hits. */

@@ -82,12 +82,38 @@ fn camera_ray(px: vec2f) -> array<vec3f, 2> {
   return array<vec3f, 2>(o, d);
 }
 
+// Pipeline constant: the scene has alpha-masked materials.
+override HAS_ALPHA_MASK: bool = true;
+
+// Whether the segment from `o` along unit `d` for `dist` is free. Alpha-masked cut-outs let light through,
+// which needs closest hits stepped past them.
+fn visible(o: vec3f, d: vec3f, dist: f32) -> bool {
+  if (!HAS_ALPHA_MASK) {
+    return trace(o, d, dist, true).tri == NO_HIT;
+  }
+  var start = 0.0;
+  for (var k = 0u; k < 16u; k++) {
+    loop_iterations++;
+    let h = trace(o + d * start, d, dist - start, false);
+    if (h.tri == NO_HIT) {
+      return true;
+    }
+    if (!is_cut_out(h.tri, h.u, h.v)) {
+      return false;
+    }
+    start += h.t + 1e-4 * (1.0 + max3(abs(o)));
+  }
+  return false;
+}
+
 fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   var o = origin;
   var d = dir;
   var l = vec3f(0.0);
   var beta = vec3f(1.0);
   var prev_pdf = 0.0;
+  var cut_outs = 0u;
+  let nee = params.light_count > 0u && (params.flags & 1u) == 0u;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
     let hit = trace(o, d, INF, false);
@@ -96,58 +122,78 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       break;
     }
     let t = tris[hit.tri];
-    let m = materials[tri_material(t)];
     let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
     let entering = dot(d, ng) < 0.0;
     let x = o + d * hit.t;
-    if (entering && max3(m.emission) > 0.0) {
+    if (HAS_ALPHA_MASK && cut_outs < 32u && is_cut_out(hit.tri, hit.u, hit.v)) {
+      // a hole in an alpha-masked surface: carry on through it without a bounce
+      cut_outs++;
+      o = offset_point(x, select(ng, -ng, entering));
+      depth--;
+      continue;
+    }
+    let ng_f = select(-ng, ng, entering);
+    var s = surface_at(hit.tri, t, hit.u, hit.v, ng);
+    if (!entering) {
+      s.ns = -s.ns;
+    }
+    if (entering && max3(s.emission) > 0.0) {
       var w = 1.0;
       if (prev_pdf > 0.0) {
         w = power_heuristic(prev_pdf, light_pdf(t, d, hit.t));
       }
-      l += beta * m.emission * w;
+      l += beta * s.emission * w;
     }
-    let ns = select(-ng, ng, entering);
-    let frame = basis(ns);
+    // a shading normal facing away from the viewer falls back to the geometric one
+    if (dot(s.ns, -d) <= 0.0) {
+      s.ns = ng_f;
+    }
+    let frame = basis(s.ns);
     let wo = to_local(frame, -d);
 
-    let nee = params.light_count > 0u && (params.flags & 1u) == 0u;
-    if (nee && bsdf_has_pdf(m)) {
-      let lt = tris[pick_light(rand())];
+    let nee_here = nee && bsdf_has_pdf(s);
+    if (nee_here) {
+      let index = pick_light(rand());
+      let lt = tris[index];
       let su = sqrt(rand());
       let b1 = rand() * su;
+      let b2 = 1.0 - (1.0 - su) - b1;
       let b0 = 1.0 - su;
-      let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + (1.0 - b0 - b1) * lt.v2.xyz;
+      let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + b2 * lt.v2.xyz;
       let lc = cross(lt.v1.xyz - lt.v0.xyz, lt.v2.xyz - lt.v0.xyz);
       let to_light = p - x;
       let dist = length(to_light);
       let wi = to_light / dist;
-      let lm = materials[tri_material(lt)];
-      if (dot(wi, lc) < 0.0 && dist > 0.0) {
-        let e = bsdf_eval(m, wo, to_local(frame, wi));
+      // reflection only, on the side the geometry faces: no light leaks through the surface
+      if (dot(wi, lc) < 0.0 && dist > 0.0 && dot(wi, ng_f) > 0.0) {
+        let e = bsdf_eval(s, wo, to_local(frame, wi));
         if (max3(e.value) > 0.0) {
-          let xo = offset_point(x, ns);
+          let xo = offset_point(x, ng_f);
           let to_p = p - xo;
           let shadow_dist = length(to_p);
-          let sh = trace(xo, to_p / shadow_dist, shadow_dist * (1.0 - 1e-4), true);
-          if (sh.tri == NO_HIT) {
+          if (visible(xo, to_p / shadow_dist, shadow_dist * (1.0 - 1e-4))) {
             let lp = light_pdf(lt, wi, dist);
-            l += beta * e.value * lm.emission * (power_heuristic(lp, e.pdf) / lp);
+            l += beta * e.value * emission_at(index, b1, b2) * (power_heuristic(lp, e.pdf) / lp);
           }
         }
       }
     }
 
-    let s = bsdf_sample(m, wo, entering);
-    if (!s.valid) {
+    let b = bsdf_sample(s, wo, entering);
+    if (!b.valid) {
       break;
     }
-    beta *= s.weight;
+    let wi = normalize(frame * b.wi);
+    // the sampled side must agree with the geometry, or the path would leak through the surface
+    let reflected = b.wi.z > 0.0;
+    if ((dot(wi, ng_f) > 0.0) != reflected) {
+      break;
+    }
+    beta *= b.weight;
     // the MIS weight of the next emission hit: none where this vertex did no light sampling
-    prev_pdf = select(0.0, s.pdf, nee);
-    let wi = frame * s.wi;
-    o = offset_point(x, select(-ns, ns, s.wi.z > 0.0));
-    d = normalize(wi);
+    prev_pdf = select(0.0, b.pdf, nee_here);
+    o = offset_point(x, select(-ng_f, ng_f, reflected));
+    d = wi;
     if (depth + 1u >= params.rr_depth) {
       let q = clamp(max3(beta), 0.05, 0.95);
       if (rand() >= q) {

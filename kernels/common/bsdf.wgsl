@@ -1,25 +1,36 @@
-// Scattering: Lambertian diffuse, GGX conductor, smooth and rough GGX dielectric. All directions are in
-// the local frame of the shading normal, which faces the outgoing direction wo (wo.z > 0).
+// The principled BSDF (glTF metallic-roughness with transmission and specular): a GGX metal lobe
+// (weight metallic), and for the dielectric rest either a transmission lobe (weight transmission: smooth
+// or rough GGX glass) or a GGX specular layer over a Lambertian base. Directions are in the local frame
+// of the shading normal, which faces the outgoing direction wo (wo.z > 0).
+//
+// Sampling picks a lobe with probabilities that depend on wo only. Reflection lobes with a finite pdf
+// (diffuse, rough metal, rough specular) are combined by one-sample MIS, and next-event estimation uses
+// the same sum; mirror reflection and transmission are sampled alone and carry pdf 0 (no MIS).
 
-const KIND_DIFFUSE: u32 = 0u;
-const KIND_CONDUCTOR: u32 = 1u;
-const KIND_DIELECTRIC: u32 = 2u;
-// Below this roughness a conductor is a perfect mirror and a dielectric smooth glass.
+// Below this roughness metal and specular are perfect mirrors and glass is smooth.
 const SMOOTH_ROUGHNESS: f32 = 0.01;
 
 struct BsdfSample {
   wi: vec3f,
   // f * cos / pdf
   weight: vec3f,
-  // solid-angle pdf; 0 for delta lobes
+  // solid-angle pdf of the finite lobes; 0 for mirror and transmission samples
   pdf: f32,
   valid: bool,
 }
 
 struct BsdfEval {
-  // f * cos
+  // f * cos of the finite lobes
   value: vec3f,
   pdf: f32,
+}
+
+// Lobe selection probabilities; they sum to 1.
+struct Lobes {
+  metal: f32,
+  spec: f32,
+  diffuse: f32,
+  trans: f32,
 }
 
 fn ggx_alpha(roughness: f32) -> f32 {
@@ -80,72 +91,103 @@ fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
   return 0.5 * (r_par * r_par + r_perp * r_perp);
 }
 
-// True where next-event estimation can be used: lobes with a finite pdf.
-fn bsdf_has_pdf(m: Material) -> bool {
-  return m.kind == KIND_DIFFUSE || (m.kind == KIND_CONDUCTOR && m.roughness >= SMOOTH_ROUGHNESS);
+// Reflectance of the dielectric specular layer (Schlick, F0 from the ior, scaled by `specular`).
+fn specular_fresnel(s: Surface, c: f32) -> f32 {
+  let r = (s.ior - 1.0) / (s.ior + 1.0);
+  return min(1.0, s.specular * schlick(vec3f(r * r), c).x);
 }
 
-fn bsdf_eval(m: Material, wo: vec3f, wi: vec3f) -> BsdfEval {
+fn is_smooth(s: Surface) -> bool {
+  return s.roughness < SMOOTH_ROUGHNESS;
+}
+
+fn lobes(s: Surface, wo: vec3f) -> Lobes {
+  let dielectric = 1.0 - s.metallic;
+  let opaque = dielectric * (1.0 - s.transmission);
+  let fs = specular_fresnel(s, wo.z);
+  return Lobes(s.metallic, opaque * fs, opaque * (1.0 - fs), dielectric * s.transmission);
+}
+
+// True where next-event estimation can be used: some lobe has a finite pdf.
+fn bsdf_has_pdf(s: Surface) -> bool {
+  let l = lobes(s, vec3f(0.0, 0.0, 1.0));
+  return l.diffuse > 0.0 || (!is_smooth(s) && (l.metal > 0.0 || l.spec > 0.0));
+}
+
+// f * cos and pdf of the finite (non-mirror, non-transmission) lobes.
+fn bsdf_eval(s: Surface, wo: vec3f, wi: vec3f) -> BsdfEval {
   if (wo.z <= 0.0 || wi.z <= 0.0) {
     return BsdfEval(vec3f(0.0), 0.0);
   }
-  if (m.kind == KIND_DIFFUSE) {
-    return BsdfEval(m.color * (wi.z * INV_PI), wi.z * INV_PI);
+  let l = lobes(s, wo);
+  let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
+  var value = s.base * (opaque * (1.0 - specular_fresnel(s, wo.z)) * wi.z * INV_PI);
+  var pdf = l.diffuse * wi.z * INV_PI;
+  if (!is_smooth(s) && l.metal + l.spec > 0.0) {
+    let a = ggx_alpha(s.roughness);
+    let h = normalize(wo + wi);
+    let d = ggx_d(h, a);
+    let micro = d * smith_g2(wo, wi, a) / (4.0 * wo.z);
+    let f_metal = schlick(s.base, dot(wi, h)) * s.metallic;
+    let f_spec = opaque * specular_fresnel(s, dot(wi, h));
+    value += (f_metal + vec3f(f_spec)) * micro;
+    pdf += (l.metal + l.spec) * smith_g1(wo, a) * d / (4.0 * wo.z);
   }
-  // rough conductor
-  let a = ggx_alpha(m.roughness);
-  let h = normalize(wo + wi);
-  let d = ggx_d(h, a);
-  let f = schlick(m.color, dot(wi, h));
-  return BsdfEval(f * (d * smith_g2(wo, wi, a) / (4.0 * wo.z)), smith_g1(wo, a) * d / (4.0 * wo.z));
+  return BsdfEval(value, pdf);
 }
 
-// entering: the ray arrives from the front side of the surface (matters for dielectrics only).
-fn bsdf_sample(m: Material, wo: vec3f, entering: bool) -> BsdfSample {
+// Glass: Fresnel picks reflection or refraction through a smooth or GGX-rough interface.
+fn sample_transmission(s: Surface, wo: vec3f, entering: bool, u1: f32, u2: f32, u3: f32) -> BsdfSample {
+  let eta = select(s.ior, 1.0 / s.ior, entering);
+  var h = vec3f(0.0, 0.0, 1.0);
+  var g = 1.0;
+  let rough = !is_smooth(s);
+  let a = ggx_alpha(s.roughness);
+  if (rough) {
+    h = sample_vndf(wo, a, u1, u2);
+  }
+  let f = fresnel_dielectric(dot(wo, h), eta);
+  if (u3 < f) {
+    let wi = reflect(-wo, h);
+    if (rough) {
+      g = smith_g2(wo, wi, a) / smith_g1(wo, a);
+    }
+    return BsdfSample(wi, vec3f(g), 0.0, wi.z > 0.0);
+  }
+  let wi = refract(-wo, h, eta);
+  if (rough) {
+    g = smith_g2(wo, -wi, a) / smith_g1(wo, a);
+  }
+  // Radiance is compressed by (eta_i / eta_t)^2 when it crosses into the denser medium.
+  return BsdfSample(wi, s.base * (g * eta * eta), 0.0, wi.z < 0.0);
+}
+
+// entering: the ray arrives from the front side of the surface (matters for transmission only).
+fn bsdf_sample(s: Surface, wo: vec3f, entering: bool) -> BsdfSample {
+  let u0 = rand();
   let u1 = rand();
   let u2 = rand();
   let u3 = rand();
-  var s = BsdfSample(vec3f(0.0), vec3f(0.0), 0.0, false);
-  if (m.kind == KIND_DIFFUSE) {
-    let wi = cosine_hemisphere(u1, u2);
-    s = BsdfSample(wi, m.color, wi.z * INV_PI, wi.z > 0.0);
-  } else if (m.kind == KIND_CONDUCTOR) {
-    if (m.roughness < SMOOTH_ROUGHNESS) {
-      s = BsdfSample(vec3f(-wo.x, -wo.y, wo.z), schlick(m.color, wo.z), 0.0, true);
-    } else {
-      let a = ggx_alpha(m.roughness);
-      let h = sample_vndf(wo, a, u1, u2);
-      let wi = reflect(-wo, h);
-      if (wi.z > 0.0) {
-        let g1 = smith_g1(wo, a);
-        let weight = schlick(m.color, dot(wo, h)) * (smith_g2(wo, wi, a) / g1);
-        s = BsdfSample(wi, weight, g1 * ggx_d(h, a) / (4.0 * wo.z), true);
-      }
-    }
-  } else {
-    let eta = select(m.ior, 1.0 / m.ior, entering);
-    var h = vec3f(0.0, 0.0, 1.0);
-    var g = 1.0;
-    let rough = m.roughness >= SMOOTH_ROUGHNESS;
-    let a = ggx_alpha(m.roughness);
-    if (rough) {
-      h = sample_vndf(wo, a, u1, u2);
-    }
-    let f = fresnel_dielectric(dot(wo, h), eta);
-    if (u3 < f) {
-      let wi = reflect(-wo, h);
-      if (rough) {
-        g = smith_g2(wo, wi, a) / smith_g1(wo, a);
-      }
-      s = BsdfSample(wi, vec3f(g), 0.0, wi.z > 0.0);
-    } else {
-      let wi = refract(-wo, h, eta);
-      if (rough) {
-        g = smith_g2(wo, -wi, a) / smith_g1(wo, a);
-      }
-      // Radiance is compressed by (eta_i / eta_t)^2 when it crosses into the denser medium.
-      s = BsdfSample(wi, m.color * (g * eta * eta), 0.0, wi.z < 0.0);
-    }
+  let l = lobes(s, wo);
+  if (u0 < l.trans) {
+    return sample_transmission(s, wo, entering, u1, u2, u3);
   }
-  return s;
+  let mirror = l.metal + l.spec;
+  if (u0 < l.trans + mirror && is_smooth(s)) {
+    // metal and specular mirrors reflect the same way: one sample for both
+    let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
+    let f = schlick(s.base, wo.z) * s.metallic + vec3f(opaque * specular_fresnel(s, wo.z));
+    return BsdfSample(vec3f(-wo.x, -wo.y, wo.z), f / mirror, 0.0, true);
+  }
+  var wi: vec3f;
+  if (u0 < l.trans + mirror) {
+    wi = reflect(-wo, sample_vndf(wo, ggx_alpha(s.roughness), u1, u2));
+  } else {
+    wi = cosine_hemisphere(u1, u2);
+  }
+  let e = bsdf_eval(s, wo, wi);
+  if (e.pdf <= 0.0) {
+    return BsdfSample(wi, vec3f(0.0), 0.0, false);
+  }
+  return BsdfSample(wi, e.value / e.pdf, e.pdf, true);
 }

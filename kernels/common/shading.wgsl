@@ -1,8 +1,146 @@
-// Shading bindings of the path tracer (group 0, bindings 3 and 4).
+// Shading bindings of the path tracer and the evaluation of a surface point: interpolated attributes,
+// textures (bilinear, repeat, sRGB decoded for colour) and normal mapping.
 
 @group(0) @binding(3) var<storage, read> materials: array<Material>;
 @group(0) @binding(4) var<storage, read> lights: array<LightEntry>;
+@group(0) @binding(7) var<storage, read> attrs: array<Attr>;
+@group(0) @binding(8) var<storage, read> texels: array<u32>;
+
+// Pipeline constants: scenes without textures compile without the texture code (much faster on
+// software GPUs, where every branch's code is in the one vectorised function).
+override HAS_TEXTURES: bool = true;
+
+const SLOT_BASE: u32 = 0u;
+const SLOT_MR: u32 = 1u;
+const SLOT_NORMAL: u32 = 2u;
+const SLOT_EMISSIVE: u32 = 3u;
 
 fn tri_material(t: Tri) -> u32 {
   return bitcast<u32>(t.v0.w);
+}
+
+fn srgb_to_linear(c: vec3f) -> vec3f {
+  return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
+}
+
+fn fetch_texel(r: TexRef, x: i32, y: i32, srgb: bool) -> vec4f {
+  let w = i32(r.width);
+  let h = i32(r.height);
+  let xi = ((x % w) + w) % w;
+  let yi = ((y % h) + h) % h;
+  let c = unpack4x8unorm(texels[r.offset + u32(yi * w + xi)]);
+  return select(c, vec4f(srgb_to_linear(c.rgb), c.a), srgb);
+}
+
+// Bilinear lookup with repeat wrapping; colour textures are decoded to linear before filtering.
+fn sample_texture(r: TexRef, uv: vec2f, srgb: bool) -> vec4f {
+  let st = vec2f(dot(r.row0.xyz, vec3f(uv, 1.0)), dot(r.row1.xyz, vec3f(uv, 1.0)));
+  let p = st * vec2f(f32(r.width), f32(r.height)) - 0.5;
+  let f = floor(p);
+  let w = p - f;
+  let x = i32(f.x);
+  let y = i32(f.y);
+  let top = mix(fetch_texel(r, x, y, srgb), fetch_texel(r, x + 1, y, srgb), w.x);
+  let bottom = mix(fetch_texel(r, x, y + 1, srgb), fetch_texel(r, x + 1, y + 1, srgb), w.x);
+  return mix(top, bottom, w.y);
+}
+
+// Everything the BSDF and the light transport need at a hit.
+struct Surface {
+  base: vec3f,
+  alpha: f32,
+  emission: vec3f,
+  metallic: f32,
+  roughness: f32,
+  ior: f32,
+  transmission: f32,
+  specular: f32,
+  // shading normal, unit, on the side the geometric normal `ng` points to
+  ns: vec3f,
+}
+
+// Texture coordinates at barycentrics (b1, b2) of triangle `i`.
+fn hit_uv(a: Attr, b1: f32, b2: f32) -> vec2f {
+  let b0 = 1.0 - b1 - b2;
+  return b0 * vec2f(a.n0_u0.w, a.n1_v0.w) + b1 * a.uv12.xy + b2 * a.uv12.zw;
+}
+
+// True where an alpha-masked material has a hole at this hit.
+fn is_cut_out(index: u32, b1: f32, b2: f32) -> bool {
+  let mi = tri_material(tris[index]);
+  let cutoff = materials[mi].alpha_cutoff;
+  if (cutoff < 0.0) {
+    return false;
+  }
+  var alpha = materials[mi].base_color.a;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE].valid != 0u) {
+    alpha *= sample_texture(materials[mi].tex[SLOT_BASE], hit_uv(attrs[index], b1, b2), true).a;
+  }
+  return alpha < cutoff;
+}
+
+// Emitted radiance of triangle `index` at barycentrics (b1, b2).
+fn emission_at(index: u32, b1: f32, b2: f32) -> vec3f {
+  let mi = tri_material(tris[index]);
+  var e = materials[mi].emission;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_EMISSIVE].valid != 0u) {
+    e *= sample_texture(materials[mi].tex[SLOT_EMISSIVE], hit_uv(attrs[index], b1, b2), true).rgb;
+  }
+  return e;
+}
+
+fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f) -> Surface {
+  let mi = tri_material(t);
+  let a = attrs[index];
+  let uv = hit_uv(a, b1, b2);
+  let bc = materials[mi].base_color;
+  var s: Surface;
+  s.base = bc.rgb;
+  s.alpha = bc.a;
+  s.emission = emission_at(index, b1, b2);
+  s.metallic = materials[mi].metallic;
+  s.roughness = materials[mi].roughness;
+  s.ior = materials[mi].ior;
+  s.transmission = materials[mi].transmission;
+  s.specular = materials[mi].specular;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE].valid != 0u) {
+    let c = sample_texture(materials[mi].tex[SLOT_BASE], uv, true);
+    s.base *= c.rgb;
+    s.alpha *= c.a;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_MR].valid != 0u) {
+    let c = sample_texture(materials[mi].tex[SLOT_MR], uv, false);
+    s.roughness *= c.g;
+    s.metallic *= c.b;
+  }
+  // interpolated normal, or the geometric one where the mesh has none
+  let b0 = 1.0 - b1 - b2;
+  var n = b0 * a.n0_u0.xyz + b1 * a.n1_v0.xyz + b2 * a.n2.xyz;
+  n = select(ng, normalize(n), dot(n, n) > 1e-12);
+  if (dot(n, ng) < 0.0) {
+    n = -n;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].valid != 0u) {
+    // tangent frame from the triangle's positions and texture coordinates
+    let duv1 = a.uv12.xy - vec2f(a.n0_u0.w, a.n1_v0.w);
+    let duv2 = a.uv12.zw - vec2f(a.n0_u0.w, a.n1_v0.w);
+    let det = duv1.x * duv2.y - duv1.y * duv2.x;
+    if (abs(det) > 1e-12) {
+      let e1 = t.v1.xyz - t.v0.xyz;
+      let e2 = t.v2.xyz - t.v0.xyz;
+      let tu = (e1 * duv2.y - e2 * duv1.y) / det;
+      let tv = (e2 * duv1.x - e1 * duv2.x) / det;
+      let tangent = tu - n * dot(n, tu);
+      if (dot(tangent, tangent) > 1e-12) {
+        let tn = normalize(tangent);
+        let bn = cross(n, tn) * select(-1.0, 1.0, dot(cross(n, tn), tv) >= 0.0);
+        let c = sample_texture(materials[mi].tex[SLOT_NORMAL], uv, false).xyz * 2.0 - 1.0;
+        let k = materials[mi].normal_scale;
+        let mapped = normalize(tn * (c.x * k) + bn * (c.y * k) + n * max(c.z, 1e-3));
+        n = select(n, mapped, dot(mapped, ng) > 0.0);
+      }
+    }
+  }
+  s.ns = n;
+  return s;
 }

@@ -22,16 +22,42 @@ struct Tri {
   v2: vec4f,
 }
 
-// Material, 48 bytes. kind: 0 diffuse, 1 conductor (GGX), 2 dielectric.
+// Shading attributes of a triangle, 64 bytes: vertex normals, texture coordinates.
+struct Attr {
+  n0_u0: vec4f,
+  n1_v0: vec4f,
+  n2: vec4f,
+  uv12: vec4f,
+}
+
+// A material's use of a texture: where its RGBA8 texels start, its size, and the UV transform rows.
+struct TexRef {
+  offset: u32,
+  width: u32,
+  height: u32,
+  valid: u32,
+  row0: vec4f,
+  row1: vec4f,
+}
+
+// A principled material (glTF metallic-roughness), 288 bytes. Texture slots: 0 base colour (sRGB),
+// 1 metallic-roughness (linear, G roughness, B metallic), 2 normal map (linear), 3 emission (sRGB).
 struct Material {
-  color: vec3f,
-  kind: u32,
+  base_color: vec4f,
   emission: vec3f,
+  metallic: f32,
   roughness: f32,
   ior: f32,
+  transmission: f32,
+  specular: f32,
+  // negative: opaque; else surfaces with alpha below it are not there
+  alpha_cutoff: f32,
+  normal_scale: f32,
   pad0: f32,
   pad1: f32,
-  pad2: f32,
+  reserved0: vec4f,
+  reserved1: vec4f,
+  tex: array<TexRef, 4>,
 }
 
 // One emissive triangle: its index and the cumulative probability up to and including it.

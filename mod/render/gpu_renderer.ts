@@ -1,6 +1,12 @@
 import { traceKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
-import type { RenderData } from "../render_data/mod.ts";
+import {
+  MATERIAL_BASE_FLOATS,
+  MATERIAL_FLOATS,
+  type RenderData,
+  TEXREF_FLOATS,
+  TEXTURE_SLOTS,
+} from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
 
 const log = getLogger(["octane", "render"]);
@@ -109,6 +115,8 @@ export class GpuRenderer {
     const tris = storage("triangles", data.triangles);
     const materials = storage("materials", data.materials);
     const lights = storage("lights", data.lights);
+    const attributes = storage("triangle attributes", data.attributes);
+    const texels = storage("texels", data.texels);
     this.#accum = device.createBuffer({
       label: "accumulation buffer",
       size: pixels * 16,
@@ -124,14 +132,26 @@ export class GpuRenderer {
       size: pixels * 16 + 16,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    this.#buffers = [this.#params, nodes, tris, materials, lights, this.#accum, this.#stats, this.#readback];
+    this.#buffers = [
+      this.#params,
+      nodes,
+      tris,
+      materials,
+      lights,
+      this.#accum,
+      this.#stats,
+      attributes,
+      texels,
+      this.#readback,
+    ];
     this.#bindGroup = device.createBindGroup({
       label: "trace bind group",
       layout: pipeline.getBindGroupLayout(0),
-      entries: [this.#params, nodes, tris, materials, lights, this.#accum, this.#stats].map((
-        buffer,
-        binding,
-      ) => ({ binding, resource: { buffer } })),
+      entries: [this.#params, nodes, tris, materials, lights, this.#accum, this.#stats, attributes, texels]
+        .map((
+          buffer,
+          binding,
+        ) => ({ binding, resource: { buffer } })),
     });
   }
 
@@ -149,7 +169,11 @@ export class GpuRenderer {
         } bytes, the GPU binds at most ${limit}`,
       );
     }
-    for (const [name, section] of [["triangles", data.triangles], ["BVH", data.nodes]] as const) {
+    const sections = [["triangles", data.triangles], ["BVH", data.nodes], [
+      "triangle attributes",
+      data.attributes,
+    ], ["textures", data.texels]] as const;
+    for (const [name, section] of sections) {
       if (section.byteLength > limit) {
         throw new RangeError(
           `Cannot render scene: its ${name} take ${section.byteLength} bytes, the GPU binds at most ${limit}`,
@@ -169,7 +193,11 @@ export class GpuRenderer {
     const pipeline = await device.createComputePipelineAsync({
       label: "trace pipeline",
       layout: "auto",
-      compute: { module, entryPoint: "main" },
+      compute: {
+        module,
+        entryPoint: "main",
+        constants: { HAS_TEXTURES: hasTextures(data) ? 1 : 0, HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0 },
+      },
     });
     const renderer = new GpuRenderer(gpu, data, settings, pipeline);
     const error = await device.popErrorScope();
@@ -300,6 +328,25 @@ function checkRegion(r: Region, width: number, height: number): void {
       `Cannot render region ${JSON.stringify(r)}: it is not inside the ${width}x${height} image`,
     );
   }
+}
+
+/** True when some material uses a texture. */
+function hasTextures(data: RenderData): boolean {
+  const bits = new Uint32Array(data.materials.buffer, data.materials.byteOffset, data.materials.length);
+  for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
+      if (bits[m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS + 3] !== 0) return true;
+    }
+  }
+  return false;
+}
+
+/** True when some material is alpha-masked (its cutoff is not negative). */
+function hasAlphaMask(data: RenderData): boolean {
+  for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    if (data.materials[m * MATERIAL_FLOATS + 12]! >= 0) return true;
+  }
+  return false;
 }
 
 /** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */

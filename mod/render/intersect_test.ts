@@ -45,6 +45,7 @@ Deno.test("GPU BVH traversal finds the same closest hits as brute force", async 
   const soup = randomTriangles(n, 11, 20);
   const scene: Scene = {
     materials: [material({})],
+    textures: [],
     meshes: [{ positions: soup, indices: Uint32Array.from({ length: n * 3 }, (_, i) => i), material: 0 }],
     camera: {
       position: [50, 50, -100],

@@ -129,7 +129,11 @@ Deno.test("NEE+MIS and BSDF sampling alone agree on diffuse and rough-conductor 
   const scene = cornellBox();
   const gold = scene.materials.push(material({ kind: "conductor", color: [1, 0.8, 0.4], roughness: 0.3 })) -
     1;
+  const mixed =
+    scene.materials.push(material({ color: [0.3, 0.6, 0.9], metallic: 0.5, roughness: 0.4, specular: 1 })) -
+    1;
   scene.meshes.push(uvSphere([370, 270, 300], 90, gold, { segments: 48, rings: 24 }));
+  scene.meshes.push(uvSphere([170, 120, 200], 90, mixed, { segments: 48, rings: 24 }));
   const data = compileScene(scene);
   const means: number[] = [];
   for (const strategy of ["mis", "bsdf"] as const) {

@@ -1,7 +1,16 @@
 import { getLogger } from "@logtape/logtape";
-import type { Camera, Scene } from "../scene/types.ts";
+import type { Camera, Material, Scene, TextureRef } from "../scene/types.ts";
 import { buildBvh } from "./bvh.ts";
-import { CAMERA_FLOATS, LIGHT_BYTES, MATERIAL_FLOATS, MATERIAL_KIND, TRI_FLOATS } from "./layout.ts";
+import {
+  ATTR_FLOATS,
+  CAMERA_FLOATS,
+  LIGHT_BYTES,
+  MATERIAL_BASE_FLOATS,
+  MATERIAL_FLOATS,
+  TEXREF_FLOATS,
+  TEXTURE_SLOTS,
+  TRI_FLOATS,
+} from "./layout.ts";
 
 const log = getLogger(["octane", "render-data"]);
 
@@ -13,7 +22,7 @@ export interface CompileStats {
   nodes: number;
   /** Emissive triangles. */
   lights: number;
-  /** Milliseconds spent building the BVH. */
+  /** Milliseconds spent building the BVH (0 for loaded render data). */
   bvhMs: number;
 }
 
@@ -28,8 +37,12 @@ export interface RenderData {
   nodes: ArrayBuffer;
   /** TRI_FLOATS floats per triangle, in BVH order. */
   triangles: Float32Array;
+  /** ATTR_FLOATS floats per triangle (shading normals and texture coordinates), in BVH order. */
+  attributes: Float32Array;
   /** MATERIAL_FLOATS floats per material. */
   materials: Float32Array;
+  /** Every texture's RGBA8 texels, one after another; materials address them by offset. */
+  texels: Uint8Array;
   /** LIGHT_BYTES per emissive triangle. */
   lights: ArrayBuffer;
   /** Environment radiance, rgb + unused. */
@@ -39,8 +52,8 @@ export interface RenderData {
 }
 
 /**
- * Compiles a scene into render data: flattens meshes into triangles, builds the BVH, packs materials,
- * builds the emissive-triangle distribution and the camera block.
+ * Compiles a scene into render data: flattens meshes into triangles with their attributes, builds the
+ * BVH, packs materials and textures, builds the emissive-triangle distribution and the camera block.
  * @example
  * ```ts
  * import { cornellBox } from "../scene/cornell.ts";
@@ -50,6 +63,7 @@ export interface RenderData {
 export function compileScene(scene: Scene): RenderData {
   const count = scene.meshes.reduce((n, m) => n + m.indices.length / 3, 0);
   const soup = new Float32Array(count * 9);
+  const soupAttr = new Float32Array(count * ATTR_FLOATS);
   const triMaterial = new Uint32Array(count);
   let t = 0;
   for (const mesh of scene.meshes) {
@@ -66,6 +80,13 @@ export function compileScene(scene: Scene): RenderData {
           throw new RangeError(`Cannot compile scene: vertex index ${v} is past ${vertices} vertices`);
         }
         soup.set(mesh.positions.subarray(v * 3, v * 3 + 3), t * 9 + k * 3);
+        const a = t * ATTR_FLOATS;
+        if (mesh.normals) soupAttr.set(mesh.normals.subarray(v * 3, v * 3 + 3), a + k * 4);
+        if (mesh.uvs) {
+          const uv = mesh.uvs.subarray(v * 2, v * 2 + 2);
+          if (k === 0) soupAttr[a + 3] = uv[0]!, soupAttr[a + 7] = uv[1]!;
+          else soupAttr.set(uv, a + 12 + (k - 1) * 2);
+        }
       }
       triMaterial[t] = mesh.material;
     }
@@ -75,18 +96,22 @@ export function compileScene(scene: Scene): RenderData {
   const bvh = buildBvh(soup);
   const bvhMs = performance.now() - started;
 
+  const { materials, texels, emissionScale } = packMaterials(scene);
+
   // triangles in BVH order, and the emissive ones weighted by power (area x luminance of emission)
   const triangles = new Float32Array(Math.max(1, count) * TRI_FLOATS);
+  const attributes = new Float32Array(Math.max(1, count) * ATTR_FLOATS);
   const triBits = new Uint32Array(triangles.buffer);
   const emissive: { index: number; power: number }[] = [];
   for (let i = 0; i < count; i++) {
     const src = bvh.order[i]!;
     const o = i * TRI_FLOATS;
     for (let k = 0; k < 3; k++) triangles.set(soup.subarray(src * 9 + k * 3, src * 9 + k * 3 + 3), o + k * 4);
+    attributes.set(soupAttr.subarray(src * ATTR_FLOATS, (src + 1) * ATTR_FLOATS), i * ATTR_FLOATS);
     const m = triMaterial[src]!;
     triBits[o + 3] = m;
     const e = scene.materials[m]!.emission;
-    const lum = 0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2];
+    const lum = (0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2]) * emissionScale[m]!;
     const power = lum * triangleArea(soup, src);
     if (power > 0) emissive.push({ index: i, power });
   }
@@ -102,17 +127,6 @@ export function compileScene(scene: Scene): RenderData {
     lightView.setFloat32(k * LIGHT_BYTES + 4, k === emissive.length - 1 ? 1 : cdf, true);
   });
 
-  const materials = new Float32Array(Math.max(1, scene.materials.length) * MATERIAL_FLOATS);
-  const matBits = new Uint32Array(materials.buffer);
-  scene.materials.forEach((m, i) => {
-    const o = i * MATERIAL_FLOATS;
-    materials.set(m.color, o);
-    matBits[o + 3] = MATERIAL_KIND[m.kind];
-    materials.set(m.emission, o + 4);
-    materials[o + 7] = Math.min(1, Math.max(0, m.roughness));
-    materials[o + 8] = m.ior;
-  });
-
   const stats = { triangles: count, nodes: bvh.nodeCount, lights: emissive.length, bvhMs };
   log.debug("Compiled {triangles} triangles into {nodes} BVH nodes in {ms} ms", {
     ...stats,
@@ -122,11 +136,88 @@ export function compileScene(scene: Scene): RenderData {
     camera: cameraBlock(scene.camera),
     nodes: bvh.nodes,
     triangles,
+    attributes,
     materials,
+    texels,
     lights,
     environment: new Float32Array([...scene.environment.color, 0]),
     stats,
   };
+}
+
+/** Packs materials with inline texture references and concatenates the textures they use. */
+function packMaterials(
+  scene: Scene,
+): { materials: Float32Array; texels: Uint8Array; emissionScale: number[] } {
+  const offsets: number[] = [];
+  let texelCount = 0;
+  for (const tex of scene.textures) {
+    if (tex.rgba.length !== tex.width * tex.height * 4) {
+      throw new RangeError(
+        `Cannot compile scene: texture "${
+          tex.name ?? "?"
+        }" has ${tex.rgba.length} bytes for ${tex.width}x${tex.height}`,
+      );
+    }
+    offsets.push(texelCount);
+    texelCount += tex.width * tex.height;
+  }
+  const texels = new Uint8Array(Math.max(1, texelCount) * 4);
+  scene.textures.forEach((tex, i) => texels.set(tex.rgba, offsets[i]! * 4));
+
+  const materials = new Float32Array(Math.max(1, scene.materials.length) * MATERIAL_FLOATS);
+  const bits = new Uint32Array(materials.buffer);
+  const emissionScale: number[] = [];
+  scene.materials.forEach((m: Material, i) => {
+    const o = i * MATERIAL_FLOATS;
+    materials.set([...m.baseColor, m.alpha], o);
+    materials.set([...m.emission, clamp01(m.metallic)], o + 4);
+    materials.set([clamp01(m.roughness), m.ior, clamp01(m.transmission), Math.max(0, m.specular)], o + 8);
+    materials.set([m.alphaMode === "mask" ? m.alphaCutoff : -1, m.normalScale], o + 12);
+    const refs: (TextureRef | undefined)[] = [
+      m.baseColorTexture,
+      m.metallicRoughnessTexture,
+      m.normalTexture,
+      m.emissiveTexture,
+    ];
+    TEXTURE_SLOTS.forEach((_, slot) => {
+      const r = refs[slot];
+      const at = o + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
+      if (!r) return;
+      const tex = scene.textures[r.texture];
+      if (!tex) {
+        throw new RangeError(
+          `Cannot compile scene: material "${
+            m.name ?? i
+          }" uses texture ${r.texture} of ${scene.textures.length}`,
+        );
+      }
+      bits.set([offsets[r.texture]!, tex.width, tex.height, 1], at);
+      const x = r.transform ?? [1, 0, 0, 0, 1, 0];
+      materials.set([x[0], x[1], x[2], 0, x[3], x[4], x[5], 0], at + 4);
+    });
+    emissionScale.push(m.emissiveTexture ? meanSrgb(scene.textures[m.emissiveTexture.texture]!.rgba) : 1);
+  });
+  return { materials, texels, emissionScale };
+}
+
+/** Mean linear luminance of an sRGB RGBA8 image (sampled on a grid for large ones). */
+function meanSrgb(rgba: Uint8Array): number {
+  const pixels = rgba.length / 4;
+  const step = Math.max(1, Math.floor(pixels / 65536));
+  let sum = 0, n = 0;
+  for (let p = 0; p < pixels; p += step, n++) {
+    const lin = (b: number) => {
+      const c = b / 255;
+      return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    };
+    sum += 0.2126 * lin(rgba[p * 4]!) + 0.7152 * lin(rgba[p * 4 + 1]!) + 0.0722 * lin(rgba[p * 4 + 2]!);
+  }
+  return n > 0 ? sum / n : 0;
+}
+
+function clamp01(x: number): number {
+  return Math.min(1, Math.max(0, x));
 }
 
 /** Packs a camera into the GPU camera block (an orthonormal basis looking along +forward). */

@@ -2,12 +2,20 @@
 
 /** Floats per triangle: v0.xyz + material bits, v1.xyz + light pick probability, v2.xyz + unused. */
 export const TRI_FLOATS = 12;
-/** Floats per material: color.rgb + kind, emission.rgb + roughness, ior + 3 unused. */
-export const MATERIAL_FLOATS = 12;
+/** Floats of one triangle's attributes: n0.xyz + u0, n1.xyz + v0, n2.xyz + 0, u1 v1 u2 v2. */
+export const ATTR_FLOATS = 16;
+/** Texture slots of a material, in order. */
+export const TEXTURE_SLOTS = ["baseColor", "metallicRoughness", "normal", "emissive"] as const;
+/** Floats of one inline texture reference: offset, width, height, valid (u32) + two rows of the UV matrix. */
+export const TEXREF_FLOATS = 12;
+/** Floats of the material's own fields, before its texture references. */
+export const MATERIAL_BASE_FLOATS = 24;
+/**
+ * Floats per material: base colour rgb + alpha, emission rgb + metallic, roughness ior transmission
+ * specular, alpha cutoff (negative: opaque) normal scale 0 0, 8 reserved, then the texture references.
+ */
+export const MATERIAL_FLOATS = MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.length * TEXREF_FLOATS;
 /** Bytes per light entry: triangle index (u32) + cumulative probability (f32). */
 export const LIGHT_BYTES = 8;
 /** Floats of the camera block: position + tan(fovY/2), right + lens radius, up + focus distance, forward + 0. */
 export const CAMERA_FLOATS = 16;
-
-/** Material kind codes as the kernels read them. */
-export const MATERIAL_KIND = { diffuse: 0, conductor: 1, dielectric: 2 } as const;

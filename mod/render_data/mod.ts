@@ -16,5 +16,14 @@ export {
   type Section,
   type SectionName,
 } from "./ocrd.ts";
-export { CAMERA_FLOATS, LIGHT_BYTES, MATERIAL_FLOATS, TRI_FLOATS } from "./layout.ts";
+export {
+  ATTR_FLOATS,
+  CAMERA_FLOATS,
+  LIGHT_BYTES,
+  MATERIAL_BASE_FLOATS,
+  MATERIAL_FLOATS,
+  TEXREF_FLOATS,
+  TEXTURE_SLOTS,
+  TRI_FLOATS,
+} from "./layout.ts";
 export { loadRenderData } from "./load.ts";

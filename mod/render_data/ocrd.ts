@@ -1,7 +1,16 @@
 import { createHash } from "node:crypto";
 import { NODE_BYTES } from "./bvh.ts";
 import type { RenderData } from "./compile.ts";
-import { CAMERA_FLOATS, LIGHT_BYTES, MATERIAL_FLOATS, TRI_FLOATS } from "./layout.ts";
+import {
+  ATTR_FLOATS,
+  CAMERA_FLOATS,
+  LIGHT_BYTES,
+  MATERIAL_BASE_FLOATS,
+  MATERIAL_FLOATS,
+  TEXREF_FLOATS,
+  TEXTURE_SLOTS,
+  TRI_FLOATS,
+} from "./layout.ts";
 
 /**
  * The `.ocrd` container of compiled render data, all little-endian:
@@ -33,6 +42,8 @@ export const SECTION = {
   lights: 5,
   environment: 6,
   settings: 7,
+  attributes: 8,
+  textures: 9,
 } as const;
 /** The name of a section kind. */
 export type SectionName = keyof typeof SECTION;
@@ -93,8 +104,10 @@ export function renderDataSections(data: RenderData): Section[] {
     ["camera", view(data.camera)],
     ["nodes", view(data.nodes)],
     ["triangles", view(data.triangles)],
+    ["attributes", view(data.attributes)],
     ["materials", view(data.materials)],
     ["lights", view(data.lights)],
+    ["textures", view(data.texels)],
     ["environment", view(data.environment)],
     ["settings", settings],
   ];
@@ -204,7 +217,9 @@ export function decodeRenderData(file: Uint8Array, name = "render data"): Render
   const camera = new Float32Array(copy("camera", CAMERA_FLOATS * 4));
   const nodes = copy("nodes", NODE_BYTES);
   const triangles = new Float32Array(copy("triangles", TRI_FLOATS * 4));
+  const attributes = new Float32Array(copy("attributes", ATTR_FLOATS * 4));
   const materials = new Float32Array(copy("materials", MATERIAL_FLOATS * 4));
+  const texels = new Uint8Array(copy("textures", 4));
   const lights = copy("lights", LIGHT_BYTES);
   const environment = new Float32Array(copy("environment", 16));
   let settings: { triangles?: unknown; nodes?: unknown; lights?: unknown };
@@ -223,12 +238,17 @@ export function decodeRenderData(file: Uint8Array, name = "render data"): Render
   if (nodeCount !== nodes.byteLength / NODE_BYTES) {
     fail(`settings say ${nodeCount} nodes, the section holds ${nodes.byteLength / NODE_BYTES}`);
   }
-  checkIndices({ nodes, triangles, materials, lights }, triCount, lightCount, fail);
+  if (attributes.length / ATTR_FLOATS !== triangles.length / TRI_FLOATS) {
+    fail("the attributes section does not match the triangles");
+  }
+  checkIndices({ nodes, triangles, materials, lights, texels }, triCount, lightCount, fail);
   return {
     camera,
     nodes,
     triangles,
+    attributes,
     materials,
+    texels,
     lights,
     environment,
     stats: { triangles: triCount, nodes: nodeCount, lights: lightCount, bvhMs: 0 },
@@ -236,7 +256,13 @@ export function decodeRenderData(file: Uint8Array, name = "render data"): Render
 }
 
 function checkIndices(
-  d: { nodes: ArrayBuffer; triangles: Float32Array; materials: Float32Array; lights: ArrayBuffer },
+  d: {
+    nodes: ArrayBuffer;
+    triangles: Float32Array;
+    materials: Float32Array;
+    lights: ArrayBuffer;
+    texels: Uint8Array;
+  },
   triCount: number,
   lightCount: number,
   fail: (what: string) => never,
@@ -257,6 +283,18 @@ function checkIndices(
   for (let t = 0; t < triCount; t++) {
     if (bits[t * TRI_FLOATS + 3]! >= materialCount) {
       fail(`triangle ${t} names material ${bits[t * TRI_FLOATS + 3]} of ${materialCount}`);
+    }
+  }
+  const mbits = new Uint32Array(d.materials.buffer);
+  const texelCount = d.texels.length / 4;
+  for (let m = 0; m < materialCount; m++) {
+    for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
+      const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
+      const [offset, width, height, valid] = mbits.subarray(at, at + 4);
+      if (valid === 0) continue;
+      if (width! < 1 || height! < 1 || offset! + width! * height! > texelCount) {
+        fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture lies outside the texels`);
+      }
     }
   }
   const lv = new DataView(d.lights);

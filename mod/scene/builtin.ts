@@ -15,6 +15,7 @@ export function furnace(albedo = 1): Scene {
       lensRadius: 0,
       focusDistance: 4,
     },
+    textures: [],
     environment: { color: [1, 1, 1] },
   };
 }

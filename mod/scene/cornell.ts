@@ -73,6 +73,7 @@ export function cornellBox(): Scene {
       quadMesh([LIGHT], 3),
     ],
     camera: cornellCamera(),
+    textures: [],
     environment: { color: [0, 0, 0] },
   };
 }

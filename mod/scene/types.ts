@@ -3,29 +3,76 @@ export type Rgb = [number, number, number];
 /** A 3D point or direction. */
 export type Vec3 = [number, number, number];
 
-/** How a surface scatters light. */
+/** Shorthand scattering models for {@linkcode material}; every material is a principled one underneath. */
 export type MaterialKind = "diffuse" | "conductor" | "dielectric";
 
-/** A surface material. Every field is linear RGB or a plain number; defaults are in {@linkcode material}. */
+/** An RGBA8 image in memory; how it is read (sRGB colour or linear data) depends on the slot it fills. */
+export interface Texture {
+  /** Name for messages. */
+  name?: string;
+  /** Width in texels. */
+  width: number;
+  /** Height in texels. */
+  height: number;
+  /** 4 bytes per texel, rows from the top. */
+  rgba: Uint8Array;
+}
+
+/** A material's use of a texture, with its UV transform (KHR_texture_transform as a 2x3 matrix). */
+export interface TextureRef {
+  /** Index into {@linkcode Scene.textures}. */
+  texture: number;
+  /** uv' = [m0 m1 m2; m3 m4 m5] * [u v 1]; identity when absent. */
+  transform?: [number, number, number, number, number, number];
+}
+
+/**
+ * A principled material in the glTF 2.0 metallic-roughness model: a metal lobe, a dielectric specular
+ * layer over a diffuse base, and a transmission (glass) lobe.
+ */
 export interface Material {
   /** Name for messages; optional. */
   name?: string;
-  /** Scattering model. */
-  kind: MaterialKind;
-  /** Diffuse albedo, conductor reflectance at normal incidence, or dielectric transmission tint. */
-  color: Rgb;
-  /** Emitted radiance from the front face (the side the triangle's winding faces). */
-  emission: Rgb;
-  /** GGX roughness in [0, 1] (alpha = roughness²); 0 is a perfect mirror or smooth glass. */
+  /** Base colour: diffuse albedo, metal reflectance at normal incidence, or glass tint. */
+  baseColor: Rgb;
+  /** Coverage in [0, 1] (alpha mask only). */
+  alpha: number;
+  /** 0 dielectric, 1 metal. */
+  metallic: number;
+  /** GGX roughness in [0, 1] (alpha = roughness²); below 0.01 a perfect mirror or smooth glass. */
   roughness: number;
-  /** Index of refraction of a dielectric. */
+  /** Fraction of the dielectric part transmitted (KHR_materials_transmission). */
+  transmission: number;
+  /** Index of refraction (KHR_materials_ior). */
   ior: number;
+  /** Strength of the dielectric specular layer (KHR_materials_specular); 0 gives pure Lambertian. */
+  specular: number;
+  /** Emitted radiance from the front face (emissive factor times strength). */
+  emission: Rgb;
+  /** "opaque", or "mask": surfaces whose alpha is below alphaCutoff are not there. */
+  alphaMode: "opaque" | "mask";
+  /** Alpha cutoff of "mask". */
+  alphaCutoff: number;
+  /** Multiplies baseColor and alpha (sRGB). */
+  baseColorTexture?: TextureRef;
+  /** G = roughness, B = metallic multipliers (linear). */
+  metallicRoughnessTexture?: TextureRef;
+  /** Tangent-space normal map (linear). */
+  normalTexture?: TextureRef;
+  /** Scale of the normal map's x and y. */
+  normalScale: number;
+  /** Multiplies emission (sRGB). */
+  emissiveTexture?: TextureRef;
 }
 
-/** A triangle mesh: positions (xyz per vertex) and triangle vertex indices, all in world space. */
+/** A triangle mesh in world space. */
 export interface Mesh {
   /** Vertex positions, 3 floats each. */
   positions: Float32Array;
+  /** Vertex normals, 3 floats each (optional: flat shading without). */
+  normals?: Float32Array;
+  /** Texture coordinates, 2 floats each (optional). */
+  uvs?: Float32Array;
   /** Three vertex indices per triangle. */
   indices: Uint32Array;
   /** Index into {@linkcode Scene.materials}. */
@@ -60,21 +107,53 @@ export interface Scene {
   meshes: Mesh[];
   /** Materials referenced by the meshes. */
   materials: Material[];
+  /** Textures referenced by the materials. */
+  textures: Texture[];
   /** The camera. */
   camera: Camera;
   /** The environment. */
   environment: Environment;
 }
 
+/** Fields of {@linkcode material}: a principled material's fields, or a shorthand kind with `color`. */
+export type MaterialFields = Partial<Material> & {
+  /** Shorthand model: sets metallic (conductor) or transmission (dielectric) and specular. */
+  kind?: MaterialKind;
+  /** Shorthand for baseColor. */
+  color?: Rgb;
+};
+
 /**
  * Builds a material from the fields given, with defaults for the rest (a white Lambertian surface).
  * @example
  * ```ts
  * const glass = material({ kind: "dielectric", ior: 1.5 });
+ * const gold = material({ kind: "conductor", color: [1, 0.71, 0.29], roughness: 0.3 });
  * ```
  */
-export function material(fields: Partial<Material>): Material {
-  return { kind: "diffuse", color: [0.8, 0.8, 0.8], emission: [0, 0, 0], roughness: 0, ior: 1.5, ...fields };
+export function material(fields: MaterialFields): Material {
+  const { kind, color, ...rest } = fields;
+  const shorthand: Partial<Material> = kind === "conductor"
+    ? { metallic: 1, specular: 1 }
+    : kind === "dielectric"
+    ? { transmission: 1, specular: 1, baseColor: [1, 1, 1] }
+    : {};
+  return {
+    baseColor: [0.8, 0.8, 0.8],
+    alpha: 1,
+    metallic: 0,
+    roughness: 0,
+    transmission: 0,
+    ior: 1.5,
+    specular: 0,
+    emission: [0, 0, 0],
+    alphaMode: "opaque",
+    alphaCutoff: 0.5,
+    normalScale: 1,
+    ...shorthand,
+    ...(color ? { baseColor: color } : {}),
+    ...rest,
+  };
 }
 
 /** Counts the triangles of a scene. */
