@@ -1,8 +1,8 @@
 import { compileScene, encodeRenderData, renderDataHash } from "../render_data/mod.ts";
-import { loadScene, SceneNotFoundError } from "../scene/mod.ts";
+import { CameraNotFoundError, loadScene, SceneNotFoundError } from "../scene/mod.ts";
 import { parseFlags, UsageError } from "./args.ts";
 
-const HELP = `Usage: octane compile SCENE -o scene.ocrd
+const HELP = `Usage: octane compile SCENE -o scene.ocrd [--camera NAME]
 
 Compiles SCENE (a built-in name or a scene file) into render data: the BVH, triangles, materials, lights
 and camera that every node renders from. "octane render" and "octane master" accept the .ocrd in place
@@ -15,6 +15,7 @@ export async function compileCommand(args: string[]): Promise<number> {
     maxPositionals: 1,
     options: {
       output: { type: "string", short: "o" },
+      camera: { type: "string" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
     },
@@ -32,9 +33,13 @@ export async function compileCommand(args: string[]): Promise<number> {
   }
   let loaded;
   try {
-    loaded = await loadScene(scene);
+    loaded = await loadScene(scene, {
+      camera: typeof values.camera === "string" ? values.camera : undefined,
+    });
   } catch (error: unknown) {
-    if (error instanceof SceneNotFoundError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
+      throw new UsageError(error.message, { cause: error });
+    }
     throw error;
   }
   const data = compileScene(loaded);

@@ -3,15 +3,16 @@ import { dirname, extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
 import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
-import { SceneNotFoundError } from "../scene/mod.ts";
+import { CameraNotFoundError, SceneNotFoundError } from "../scene/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
 
-Path-traces SCENE on this machine's GPU: a built-in name (default "cornell") or compiled render data
-(.ocrd, from "octane compile").
+Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0 (.gltf, .glb)
+or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile"). Scene files without
+a camera are framed from the front (+z); scenes without lights get a uniform white environment.
 
 Options:
   --spp N             samples per pixel (default 64)
@@ -21,6 +22,7 @@ Options:
   --hdr FILE          also write linear HDR radiance (.exr: 32-bit float OpenEXR, or .pfm)
   --seed S            random seed (default 1); the same seed and spp give the same image
   --max-depth N       longest path in bounces (default 16)
+  --camera NAME       glTF: render through the camera of this name (default: the first)
   --time-limit SEC    stop after about SEC seconds with the samples done so far
   --report FILE       write a JSON report (version, scene hash, timings, per-node samples)
   --quiet             no progress line
@@ -41,6 +43,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       hdr: { type: "string" },
       seed: { type: "string" },
       "max-depth": { type: "string" },
+      camera: { type: "string" },
       "time-limit": { type: "string" },
       report: { type: "string" },
       quiet: { type: "boolean" },
@@ -75,9 +78,13 @@ export async function renderCommand(args: string[]): Promise<number> {
   const sceneName = positionals[0] ?? "cornell";
   let data;
   try {
-    data = await loadRenderData(sceneName);
+    data = await loadRenderData(sceneName, {
+      camera: typeof values.camera === "string" ? values.camera : undefined,
+    });
   } catch (error: unknown) {
-    if (error instanceof SceneNotFoundError) throw new UsageError(error.message, { cause: error });
+    if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
+      throw new UsageError(error.message, { cause: error });
+    }
     throw error;
   }
   const gpu = await openGpu();

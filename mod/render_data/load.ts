@@ -1,13 +1,13 @@
-import { loadScene } from "../scene/mod.ts";
+import { type LoadOptions, loadScene } from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
 import { decodeRenderData } from "./ocrd.ts";
 
 /**
  * Render data from a built-in scene name, a scene file (compiled here) or a compiled `.ocrd` file (read
- * as is: no scene or texture files are needed, nothing is written).
+ * as is: no scene or texture files are needed, nothing is written; `options` apply to scene files only).
  * @throws {SceneNotFoundError} when the name is neither a built-in scene nor a file
  */
-export async function loadRenderData(nameOrPath: string): Promise<RenderData> {
+export async function loadRenderData(nameOrPath: string, options: LoadOptions = {}): Promise<RenderData> {
   if (nameOrPath.toLowerCase().endsWith(".ocrd")) {
     // loadScene reports a missing file the same way for every format
     let bytes: Uint8Array;
@@ -19,5 +19,5 @@ export async function loadRenderData(nameOrPath: string): Promise<RenderData> {
     }
     return decodeRenderData(bytes, nameOrPath);
   }
-  return compileScene(await loadScene(nameOrPath));
+  return compileScene(await loadScene(nameOrPath, options));
 }

@@ -1,5 +1,13 @@
+import { loadGltf } from "./gltf.ts";
+import { loadObj } from "./obj.ts";
 import { BUILTIN_SCENES } from "./builtin.ts";
 import type { Scene } from "./types.ts";
+
+/** Options of {@linkcode loadScene}. */
+export interface LoadOptions {
+  /** glTF: the camera to use, by name (default: the first). */
+  camera?: string;
+}
 
 /** Raised when a scene argument names neither a built-in scene nor an existing file. */
 export class SceneNotFoundError extends Error {
@@ -29,7 +37,7 @@ export class SceneFormatError extends Error {
  * @throws {SceneNotFoundError} when neither exists
  * @throws {SceneFormatError} when the file's format cannot be loaded
  */
-export async function loadScene(nameOrPath: string): Promise<Scene> {
+export async function loadScene(nameOrPath: string, options: LoadOptions = {}): Promise<Scene> {
   const builtin = BUILTIN_SCENES[nameOrPath];
   if (builtin) return builtin();
   let info: Deno.FileInfo;
@@ -41,13 +49,8 @@ export async function loadScene(nameOrPath: string): Promise<Scene> {
   }
   if (!info.isFile) throw new SceneFormatError(`Cannot open scene "${nameOrPath}": it is not a file`);
   const ext = nameOrPath.toLowerCase().split(".").pop();
-  if (ext === "gltf" || ext === "glb" || ext === "obj") {
-    throw new SceneFormatError(
-      `Cannot load scene "${nameOrPath}": .${ext} import is not built yet in this version; use a built-in scene (${
-        Object.keys(BUILTIN_SCENES).join(", ")
-      })`,
-    );
-  }
+  if (ext === "obj") return await loadObj(nameOrPath);
+  if (ext === "gltf" || ext === "glb") return await loadGltf(nameOrPath, options);
   throw new SceneFormatError(
     `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
   );

@@ -1,0 +1,55 @@
+import { getLogger } from "@logtape/logtape";
+import type { Camera, Mesh, Scene, Vec3 } from "./types.ts";
+
+const log = getLogger(["octane", "scene"]);
+
+/** The axis-aligned bounds of every mesh, or undefined for an empty scene. */
+export function sceneBounds(meshes: Mesh[]): { min: Vec3; max: Vec3 } | undefined {
+  const min: Vec3 = [Infinity, Infinity, Infinity], max: Vec3 = [-Infinity, -Infinity, -Infinity];
+  for (const m of meshes) {
+    for (let i = 0; i < m.positions.length; i += 3) {
+      for (let a = 0; a < 3; a++) {
+        const v = m.positions[i + a]!;
+        if (v < min[a]!) min[a] = v;
+        if (v > max[a]!) max[a] = v;
+      }
+    }
+  }
+  return min[0] <= max[0] ? { min, max } : undefined;
+}
+
+/**
+ * A camera that frames the whole scene: looking at the centre of its bounds from the front (+z, glTF's
+ * front), far enough that the bounding sphere fits a 40° field of view.
+ */
+export function frameCamera(meshes: Mesh[]): Camera {
+  const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
+  const center: Vec3 = [(b.min[0] + b.max[0]) / 2, (b.min[1] + b.max[1]) / 2, (b.min[2] + b.max[2]) / 2];
+  const radius = Math.max(
+    1e-3,
+    Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]) / 2,
+  );
+  const fovY = 40;
+  const distance = radius / Math.sin(fovY * Math.PI / 360) * 1.05;
+  const dir: Vec3 = [0, 0, 1];
+  const len = Math.hypot(...dir);
+  const position: Vec3 = [
+    center[0] + dir[0] / len * distance,
+    center[1] + dir[1] / len * distance,
+    center[2] + dir[2] / len * distance,
+  ];
+  return { position, target: center, up: [0, 1, 0], fovY, lensRadius: 0, focusDistance: distance };
+}
+
+/**
+ * Lights a scene that has no light with a uniform white environment (radiance 1), so that every imported
+ * model renders visibly; logs that it did. A light is an emissive material without an emissive texture:
+ * textured emission (screens, labels, glow maps) is detail, not lighting.
+ */
+export function withDefaultLighting(scene: Scene, name: string): Scene {
+  const emits = scene.materials.some((m) => Math.max(...m.emission) > 0 && !m.emissiveTexture);
+  const env = Math.max(...scene.environment.color) > 0;
+  if (emits || env) return scene;
+  log.info("Scene {name} has no lights: lit by a uniform white environment", { name });
+  return { ...scene, environment: { color: [1, 1, 1] } };
+}

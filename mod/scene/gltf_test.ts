@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { Document, NodeIO } from "@gltf-transform/core";
+import {
+  ALL_EXTENSIONS,
+  KHRMaterialsEmissiveStrength,
+  KHRMaterialsSpecular,
+} from "@gltf-transform/extensions";
+import { encodePng } from "../render/image.ts";
+import { openGpu } from "../gpu/mod.ts";
+import { compileScene } from "../render_data/mod.ts";
+import { meanImage, renderLocal } from "../render/mod.ts";
+import { CameraNotFoundError, GltfError, loadGltf } from "./gltf.ts";
+
+/** A unit quad in the z = 0 plane facing +z, seen head-on by a camera at z = 2 with a 40° field of view. */
+function quadDocument(setup: (doc: Document) => ReturnType<Document["createMaterial"]>): Document {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const positions = doc.createAccessor().setType("VEC3").setBuffer(buffer).setArray(
+    new Float32Array([-1, -1, 0, 1, -1, 0, 1, 1, 0, -1, 1, 0]),
+  );
+  const uvs = doc.createAccessor().setType("VEC2").setBuffer(buffer).setArray(
+    new Float32Array([0, 1, 1, 1, 1, 0, 0, 0]),
+  );
+  const indices = doc.createAccessor().setType("SCALAR").setBuffer(buffer).setArray(
+    new Uint16Array([0, 1, 2, 0, 2, 3]),
+  );
+  const prim = doc.createPrimitive().setAttribute("POSITION", positions).setAttribute("TEXCOORD_0", uvs)
+    .setIndices(indices).setMaterial(setup(doc));
+  const camera = doc.createCamera("head-on").setType("perspective").setYFov(40 * Math.PI / 180).setZNear(
+    0.01,
+  );
+  const scene = doc.createScene();
+  scene.addChild(doc.createNode("quad").setMesh(doc.createMesh().addPrimitive(prim)));
+  scene.addChild(doc.createNode("camera").setCamera(camera).setTranslation([0, 0, 2]));
+  doc.getRoot().setDefaultScene(scene);
+  return doc;
+}
+
+async function write(doc: Document): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "octane-gltf-" });
+  await new NodeIO().registerExtensions(ALL_EXTENSIONS).write(`${dir}/quad.gltf`, doc);
+  return `${dir}/quad.gltf`;
+}
+
+const gpu = await openGpu();
+globalThis.addEventListener("unload", () => gpu.device.destroy());
+
+Deno.test("glTF: an emissive quad seen head-on renders at its emissive factor times KHR_materials_emissive_strength", async () => {
+  const path = await write(quadDocument((doc) => {
+    const strength = doc.createExtension(KHRMaterialsEmissiveStrength).createEmissiveStrength()
+      .setEmissiveStrength(2.5);
+    const specular = doc.createExtension(KHRMaterialsSpecular).createSpecular().setSpecularFactor(0);
+    return doc.createMaterial().setBaseColorFactor([0, 0, 0, 1]).setEmissiveFactor([0.2, 0.4, 0.6])
+      .setExtension("KHR_materials_emissive_strength", strength).setExtension(
+        "KHR_materials_specular",
+        specular,
+      );
+  }));
+  const scene = await loadGltf(path);
+  assert.deepEqual(
+    scene.environment.color,
+    [0, 0, 0],
+    "an emissive material is a light: no default environment",
+  );
+  const r = await renderLocal(gpu, compileScene(scene), { spp: 4, width: 16, height: 16 });
+  const img = meanImage(r.sums, r.samples, 16, 16);
+  const centre = (8 * 16 + 8) * 3;
+  const got = [...img.rgb.subarray(centre, centre + 3)];
+  [0.5, 1.0, 1.5].forEach((want, c) =>
+    assert.ok(Math.abs(got[c]! - want) < 1e-4, `channel ${c}: ${got[c]} vs ${want}`)
+  );
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
+
+Deno.test("glTF: a texture's colours appear where the UVs put them", async () => {
+  // 2x2 emissive texture: red, green / blue, white; sRGB 255 decodes to exactly 1
+  const png = encodePng({ width: 2, height: 2, rgb: new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]) });
+  const path = await write(quadDocument((doc) => {
+    const tex = doc.createTexture("quadrants").setImage(png).setMimeType("image/png");
+    const specular = doc.createExtension(KHRMaterialsSpecular).createSpecular().setSpecularFactor(0);
+    return doc.createMaterial().setBaseColorFactor([0, 0, 0, 1]).setEmissiveFactor([1, 1, 1])
+      .setEmissiveTexture(tex)
+      .setExtension("KHR_materials_specular", specular);
+  }));
+  const size = 64;
+  const r = await renderLocal(gpu, compileScene(await loadGltf(path)), { spp: 4, width: size, height: size });
+  const img = meanImage(r.sums, r.samples, size, size);
+  // the pixel showing world point (wx, wy) of the quad: the view's half height at distance 2 is 2 tan 20°
+  const half = 2 * Math.tan(20 * Math.PI / 180);
+  const at = (wx: number, wy: number) => {
+    const x = Math.floor((0.5 + wx / half / 2) * size), y = Math.floor((0.5 - wy / half / 2) * size);
+    return [...img.rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3)];
+  };
+  // texel centres are at u, v = 0.25 and 0.75, that is world x, y = ±0.5
+  // a pixel's footprint reaches 0.01 of a texel past the centre: bilinear filtering blends in that much
+  const near = (got: number[], want: number[], what: string) =>
+    want.forEach((w, c) =>
+      assert.ok(Math.abs(got[c]! - w) < 0.03, `${what}: channel ${c} is ${got[c]}, not ${w}`)
+    );
+  near(at(-0.5, 0.5), [1, 0, 0], "top left is red");
+  near(at(0.5, 0.5), [0, 1, 0], "top right is green");
+  near(at(-0.5, -0.5), [0, 0, 1], "bottom left is blue");
+  near(at(0.5, -0.5), [1, 1, 1], "bottom right is white");
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
+
+Deno.test("glTF: the named camera is used; an unknown name lists the cameras; broken files give one-line errors", async () => {
+  const path = await write(quadDocument((doc) => doc.createMaterial()));
+  const scene = await loadGltf(path, { camera: "head-on" });
+  assert.deepEqual(scene.camera.position, [0, 0, 2]);
+  assert.ok(Math.abs(scene.camera.fovY - 40) < 1e-4);
+  await assert.rejects(
+    loadGltf(path, { camera: "side" }),
+    (e: unknown) => e instanceof CameraNotFoundError && /its cameras are "head-on"/.test(e.message),
+  );
+  await Deno.writeTextFile(path, "{ not json");
+  await assert.rejects(loadGltf(path), (e: unknown) => e instanceof GltfError && !e.message.includes("\n"));
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
