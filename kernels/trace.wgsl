@@ -15,7 +15,7 @@ struct Params {
   max_depth: u32,
   rr_depth: u32,
   light_count: u32,
-  env: vec3f,
+  reserved: vec3f,
   // bit 0: BSDF sampling only (no next-event estimation), for testing the MIS estimator against it
   flags: u32,
   cam_pos: vec3f,
@@ -26,6 +26,11 @@ struct Params {
   focus_distance: f32,
   cam_forward: vec3f,
   aspect: f32,
+  // colour + intensity; map width, height, texel offset, CDF offset; total weight, has map, NEE pick
+  // probability of the environment, 0
+  env_color: vec4f,
+  env_map: vec4u,
+  env_sampling: vec4f,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -60,12 +65,13 @@ fn pick_light(u: f32) -> u32 {
   return lights[lo].tri;
 }
 
-// Solid-angle pdf of sampling point `p` on light triangle `t` from a point `dist` away.
+// Solid-angle pdf of next-event estimation picking point `p` on light triangle `t` from `dist` away (the
+// environment takes its share of the picks first).
 fn light_pdf(t: Tri, dir: vec3f, dist: f32) -> f32 {
   let c = cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz);
   let area2 = length(c);
   let cos_l = abs(dot(dir, c)) / area2;
-  return t.v1.w * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
+  return (1.0 - params.env_sampling.z) * t.v1.w * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
 }
 
 fn camera_ray(px: vec2f) -> array<vec3f, 2> {
@@ -113,12 +119,16 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   var beta = vec3f(1.0);
   var prev_pdf = 0.0;
   var cut_outs = 0u;
-  let nee = params.light_count > 0u && (params.flags & 1u) == 0u;
+  let nee = (params.light_count > 0u || env_has_map()) && (params.flags & 1u) == 0u;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
     let hit = trace(o, d, INF, false);
     if (hit.tri == NO_HIT) {
-      l += beta * params.env;
+      var w = 1.0;
+      if (prev_pdf > 0.0 && env_has_map()) {
+        w = power_heuristic(prev_pdf, params.env_sampling.z * env_pdf(d));
+      }
+      l += beta * env_radiance(d) * w;
       break;
     }
     let t = tris[hit.tri];
@@ -152,7 +162,16 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     let wo = to_local(frame, -d);
 
     let nee_here = nee && bsdf_has_pdf(s);
-    if (nee_here) {
+    if (nee_here && rand() < params.env_sampling.z) {
+      let wi = env_sample(rand(), rand(), rand(), rand());
+      if (dot(wi, ng_f) > 0.0) {
+        let e = bsdf_eval(s, wo, to_local(frame, wi));
+        let lp = params.env_sampling.z * env_pdf(wi);
+        if (max3(e.value) > 0.0 && lp > 0.0 && visible(offset_point(x, ng_f), wi, INF)) {
+          l += beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
+        }
+      }
+    } else if (nee_here) {
       let index = pick_light(rand());
       let lt = tris[index];
       let su = sqrt(rand());

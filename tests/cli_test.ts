@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { decodeExr, decodePfm, decodePng } from "../mod/render/mod.ts";
+import { encodeHdr } from "../mod/scene/mod.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -150,6 +151,41 @@ Deno.test("octane compile writes a .ocrd that renders the same image as its scen
     assert.equal(bad.code, 1);
     assert.equal(bad.stderr.trim().split("\n").length, 1);
     assert.match(bad.stderr, /Cannot load ".*bad.ocrd": .*(truncated|past the end)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("octane render --env lights with a .hdr map, --env-intensity scales it; .ocrd refuses --env", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });
+  try {
+    await Deno.writeFile(
+      `${dir}/white.hdr`,
+      encodeHdr({ width: 8, height: 4, rgb: new Float32Array(96).fill(1) }),
+    );
+    const common = ["--quiet", "--spp", "64", "--width", "8", "--height", "8", "-o", `${dir}/x.png`];
+    const r = await octane(
+      "render",
+      "furnace",
+      "--env",
+      `${dir}/white.hdr`,
+      "--env-intensity",
+      "0.5",
+      ...common,
+      "--hdr",
+      `${dir}/a.pfm`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const img = decodePfm(await Deno.readFile(`${dir}/a.pfm`));
+    const mean = img.rgb.reduce((s, v) => s + v, 0) / img.rgb.length;
+    assert.ok(Math.abs(mean - 0.5) < 0.01, `mean ${mean}`);
+    assert.equal((await octane("compile", "cornell", "-o", `${dir}/c.ocrd`)).code, 0);
+    const bad = await octane("render", `${dir}/c.ocrd`, "--env", `${dir}/white.hdr`, ...common);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /recompile with --env/);
+    const wrong = await octane("render", "--env", `${dir}/x.png`);
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /--env takes a Radiance .hdr file/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

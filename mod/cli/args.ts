@@ -79,6 +79,22 @@ export function intFlag(
   return n;
 }
 
+/** The scene-loading options common to the commands that load scenes: --camera, --env, --env-intensity. */
+export function sceneOptions(
+  values: ParsedArgs["values"],
+): { camera?: string; env?: string; envIntensity?: number } {
+  const intensity = values["env-intensity"];
+  const n = typeof intensity === "string" ? Number(intensity) : undefined;
+  if (n !== undefined && !(Number.isFinite(n) && n >= 0)) {
+    throw new UsageError(`Invalid --env-intensity "${intensity}": must be a number of 0 or more`);
+  }
+  const env = typeof values.env === "string" ? values.env : undefined;
+  if (env !== undefined && !/\.(hdr|pic)$/i.test(env)) {
+    throw new UsageError(`Cannot use environment "${env}": --env takes a Radiance .hdr file`);
+  }
+  return { camera: typeof values.camera === "string" ? values.camera : undefined, env, envIntensity: n };
+}
+
 /** Reads a positive number flag (seconds and the like), or undefined when absent. */
 export function numberFlag(value: string | boolean | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;

@@ -1,8 +1,8 @@
 import { compileScene, encodeRenderData, renderDataHash } from "../render_data/mod.ts";
 import { CameraNotFoundError, loadScene, SceneNotFoundError } from "../scene/mod.ts";
-import { parseFlags, UsageError } from "./args.ts";
+import { parseFlags, sceneOptions, UsageError } from "./args.ts";
 
-const HELP = `Usage: octane compile SCENE -o scene.ocrd [--camera NAME]
+const HELP = `Usage: octane compile SCENE -o scene.ocrd [--camera NAME] [--env FILE.hdr] [--env-intensity X]
 
 Compiles SCENE (a built-in name or a scene file) into render data: the BVH, triangles, materials, lights
 and camera that every node renders from. "octane render" and "octane master" accept the .ocrd in place
@@ -16,6 +16,8 @@ export async function compileCommand(args: string[]): Promise<number> {
     options: {
       output: { type: "string", short: "o" },
       camera: { type: "string" },
+      env: { type: "string" },
+      "env-intensity": { type: "string" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
     },
@@ -33,9 +35,7 @@ export async function compileCommand(args: string[]): Promise<number> {
   }
   let loaded;
   try {
-    loaded = await loadScene(scene, {
-      camera: typeof values.camera === "string" ? values.camera : undefined,
-    });
+    loaded = await loadScene(scene, sceneOptions(values));
   } catch (error: unknown) {
     if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
       throw new UsageError(error.message, { cause: error });

@@ -6,7 +6,7 @@ import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../rend
 import { CameraNotFoundError, SceneNotFoundError } from "../scene/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, numberFlag, parseFlags, sceneOptions, UsageError } from "./args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
 
@@ -23,6 +23,8 @@ Options:
   --seed S            random seed (default 1); the same seed and spp give the same image
   --max-depth N       longest path in bounces (default 16)
   --camera NAME       glTF: render through the camera of this name (default: the first)
+  --env FILE.hdr      light the scene with an equirectangular Radiance map (+Y up), importance sampled
+  --env-intensity X   multiply the environment (map or colour) by X
   --time-limit SEC    stop after about SEC seconds with the samples done so far
   --report FILE       write a JSON report (version, scene hash, timings, per-node samples)
   --quiet             no progress line
@@ -44,6 +46,8 @@ export async function renderCommand(args: string[]): Promise<number> {
       seed: { type: "string" },
       "max-depth": { type: "string" },
       camera: { type: "string" },
+      env: { type: "string" },
+      "env-intensity": { type: "string" },
       "time-limit": { type: "string" },
       report: { type: "string" },
       quiet: { type: "boolean" },
@@ -78,9 +82,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const sceneName = positionals[0] ?? "cornell";
   let data;
   try {
-    data = await loadRenderData(sceneName, {
-      camera: typeof values.camera === "string" ? values.camera : undefined,
-    });
+    data = await loadRenderData(sceneName, sceneOptions(values));
   } catch (error: unknown) {
     if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
       throw new UsageError(error.message, { cause: error });

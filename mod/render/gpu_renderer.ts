@@ -68,7 +68,7 @@ export const SOFTWARE_LOOP_LIMIT = 65535;
 const RR_DEPTH = 3;
 /** Path samples per dispatch: small enough that no dispatch runs for seconds on a slow GPU. */
 const SAMPLES_PER_DISPATCH = 1 << 20;
-const PARAMS_BYTES = 128;
+const PARAMS_BYTES = 176;
 
 /**
  * Renders sample ranges of image regions on one GPU. Each call clears the region's accumulator, runs the
@@ -253,8 +253,14 @@ export class GpuRenderer {
     const f = new Float32Array(params);
     f.set(this.#data.camera, 16);
     f[31] = width / height;
-    f.set(this.#data.environment.subarray(0, 3), 12);
     u[15] = this.#settings.strategy === "bsdf" ? 1 : 0;
+    // environment: colour + intensity, map layout, sampling (total weight, has map, NEE pick probability)
+    const env = this.#data.environment;
+    const envBits = new Uint32Array(env.buffer, env.byteOffset, env.length);
+    const hasMap = envBits[9] !== 0;
+    f.set(env.subarray(0, 4), 32);
+    u.set(envBits.subarray(4, 8), 36);
+    f.set([env[8]!, hasMap ? 1 : 0, hasMap ? (this.#data.stats.lights > 0 ? 0.5 : 1) : 0, 0], 40);
     u.set([
       width,
       height,

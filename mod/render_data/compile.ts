@@ -1,9 +1,11 @@
 import { getLogger } from "@logtape/logtape";
-import type { Camera, Material, Scene, TextureRef } from "../scene/types.ts";
+import type { Camera, Environment, Material, Scene, TextureRef } from "../scene/types.ts";
+import { rgbeWord } from "../scene/hdr.ts";
 import { buildBvh } from "./bvh.ts";
 import {
   ATTR_FLOATS,
   CAMERA_FLOATS,
+  ENVIRONMENT_FLOATS,
   LIGHT_BYTES,
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
@@ -45,7 +47,7 @@ export interface RenderData {
   texels: Uint8Array;
   /** LIGHT_BYTES per emissive triangle. */
   lights: ArrayBuffer;
-  /** Environment radiance, rgb + unused. */
+  /** The environment block (ENVIRONMENT_FLOATS); a map's texels and CDFs are in `texels`. */
   environment: Float32Array;
   /** Figures about the compile. */
   stats: CompileStats;
@@ -96,7 +98,15 @@ export function compileScene(scene: Scene): RenderData {
   const bvh = buildBvh(soup);
   const bvhMs = performance.now() - started;
 
-  const { materials, texels, emissionScale } = packMaterials(scene);
+  const packed = packMaterials(scene);
+  const { materials, emissionScale } = packed;
+  const { block: environment, words: envWords } = packEnvironment(
+    scene.environment,
+    packed.texels.length / 4,
+  );
+  const texels = new Uint8Array(packed.texels.length + envWords.byteLength);
+  texels.set(packed.texels);
+  texels.set(new Uint8Array(envWords.buffer), packed.texels.length);
 
   // triangles in BVH order, and the emissive ones weighted by power (area x luminance of emission)
   const triangles = new Float32Array(Math.max(1, count) * TRI_FLOATS);
@@ -140,7 +150,7 @@ export function compileScene(scene: Scene): RenderData {
     materials,
     texels,
     lights,
-    environment: new Float32Array([...scene.environment.color, 0]),
+    environment,
     stats,
   };
 }
@@ -199,6 +209,61 @@ function packMaterials(
     emissionScale.push(m.emissiveTexture ? meanSrgb(scene.textures[m.emissiveTexture.texture]!.rgba) : 1);
   });
   return { materials, texels, emissionScale };
+}
+
+/**
+ * The environment block, and for a map its RGBE texels followed by its sampling CDFs (marginal over rows,
+ * then one conditional per row), weighted by luminance x sin θ so bright and large regions are picked.
+ * @param offset where these words will start in the texels section, in 4-byte words
+ */
+function packEnvironment(env: Environment, offset: number): { block: Float32Array; words: Uint32Array } {
+  const block = new Float32Array(ENVIRONMENT_FLOATS);
+  const bits = new Uint32Array(block.buffer);
+  block.set([...env.color, env.intensity ?? 1], 0);
+  const map = env.map;
+  if (!map) return { block, words: new Uint32Array(0) };
+  const { width: w, height: h, rgb } = map;
+  if (rgb.length !== w * h * 3) {
+    throw new RangeError(
+      `Cannot compile environment "${map.name ?? "?"}": ${rgb.length} values for ${w}x${h}`,
+    );
+  }
+  const words = new Uint32Array(w * h * 2 + h);
+  const cdf = new Float32Array(words.buffer);
+  const weights = new Float64Array(w * h);
+  const rowSums = new Float64Array(h);
+  let total = 0;
+  for (let y = 0; y < h; y++) {
+    const sinTheta = Math.sin(Math.PI * (y + 0.5) / h);
+    for (let x = 0; x < w; x++) {
+      const i = y * w + x;
+      words[i] = rgbeWord(rgb[i * 3]!, rgb[i * 3 + 1]!, rgb[i * 3 + 2]!);
+      // the weight of what the GPU will read back: the RGBE-rounded value
+      const e = words[i]! >>> 24, f = e === 0 ? 0 : Math.pow(2, e - 136);
+      const lum = (0.2126 * (words[i]! & 255) + 0.7152 * ((words[i]! >>> 8) & 255) +
+        0.0722 * ((words[i]! >>> 16) & 255)) * f;
+      weights[i] = lum * sinTheta;
+      rowSums[y]! += weights[i]!;
+    }
+    total += rowSums[y]!;
+  }
+  if (!(total > 0)) {
+    throw new RangeError(`Cannot use environment "${map.name ?? "?"}": it is black everywhere`);
+  }
+  let acc = 0;
+  for (let y = 0; y < h; y++) {
+    acc += rowSums[y]!;
+    cdf[w * h + y] = y === h - 1 ? 1 : acc / total;
+    let row = 0;
+    for (let x = 0; x < w; x++) {
+      row += weights[y * w + x]!;
+      cdf[w * h + h + y * w + x] = x === w - 1 ? 1 : rowSums[y]! > 0 ? row / rowSums[y]! : (x + 1) / w;
+    }
+  }
+  bits.set([w, h, offset, offset + w * h], 4);
+  block[8] = total;
+  bits[9] = 1;
+  return { block, words };
 }
 
 /** Mean linear luminance of an sRGB RGBA8 image (sampled on a grid for large ones). */

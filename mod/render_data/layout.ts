@@ -17,5 +17,10 @@ export const MATERIAL_BASE_FLOATS = 24;
 export const MATERIAL_FLOATS = MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.length * TEXREF_FLOATS;
 /** Bytes per light entry: triangle index (u32) + cumulative probability (f32). */
 export const LIGHT_BYTES = 8;
+/**
+ * Floats of the environment block: colour rgb + intensity; map width, height, texel offset, CDF offset
+ * (u32, in 4-byte words of the texels section); total sampling weight, has map (u32), 6 reserved.
+ */
+export const ENVIRONMENT_FLOATS = 16;
 /** Floats of the camera block: position + tan(fovY/2), right + lens radius, up + focus distance, forward + 0. */
 export const CAMERA_FLOATS = 16;

@@ -1,6 +1,6 @@
 import { type LoadOptions, loadScene } from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
-import { decodeRenderData } from "./ocrd.ts";
+import { decodeRenderData, RenderDataError } from "./ocrd.ts";
 
 /**
  * Render data from a built-in scene name, a scene file (compiled here) or a compiled `.ocrd` file (read
@@ -17,7 +17,14 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
       if (error instanceof Deno.errors.NotFound) await loadScene(nameOrPath);
       throw error;
     }
-    return decodeRenderData(bytes, nameOrPath);
+    const data = decodeRenderData(bytes, nameOrPath);
+    if (options.env !== undefined) {
+      throw new RenderDataError(
+        `Cannot apply --env to "${nameOrPath}": the environment is compiled in; recompile with --env`,
+      );
+    }
+    if (options.envIntensity !== undefined) data.environment[3] = options.envIntensity;
+    return data;
   }
   return compileScene(await loadScene(nameOrPath, options));
 }

@@ -4,6 +4,7 @@ import type { RenderData } from "./compile.ts";
 import {
   ATTR_FLOATS,
   CAMERA_FLOATS,
+  ENVIRONMENT_FLOATS,
   LIGHT_BYTES,
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
@@ -221,7 +222,16 @@ export function decodeRenderData(file: Uint8Array, name = "render data"): Render
   const materials = new Float32Array(copy("materials", MATERIAL_FLOATS * 4));
   const texels = new Uint8Array(copy("textures", 4));
   const lights = copy("lights", LIGHT_BYTES);
-  const environment = new Float32Array(copy("environment", 16));
+  const environment = new Float32Array(copy("environment", ENVIRONMENT_FLOATS * 4));
+  const env = new Uint32Array(environment.buffer);
+  if (env[9] !== 0) {
+    const [w, h, offset, cdf] = env.subarray(4, 8);
+    if (
+      w! < 1 || h! < 1 || offset! + w! * h! > texels.length / 4 || cdf! + w! * h! + h! > texels.length / 4
+    ) {
+      fail("the environment map lies outside the texels");
+    }
+  }
   let settings: { triangles?: unknown; nodes?: unknown; lights?: unknown };
   try {
     settings = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(get("settings")));

@@ -1,4 +1,5 @@
 import { loadGltf } from "./gltf.ts";
+import { decodeHdr } from "./hdr.ts";
 import { loadObj } from "./obj.ts";
 import { BUILTIN_SCENES } from "./builtin.ts";
 import type { Scene } from "./types.ts";
@@ -7,16 +8,21 @@ import type { Scene } from "./types.ts";
 export interface LoadOptions {
   /** glTF: the camera to use, by name (default: the first). */
   camera?: string;
+  /** A Radiance .hdr equirectangular map to light the scene with, replacing its environment. */
+  env?: string;
+  /** Multiplies the environment (colour or map). */
+  envIntensity?: number;
 }
 
-/** Raised when a scene argument names neither a built-in scene nor an existing file. */
+/** Raised when a scene (or environment) argument names neither a built-in scene nor an existing file. */
 export class SceneNotFoundError extends Error {
   /** Creates the error for `name`. */
-  constructor(name: string, options?: ErrorOptions) {
+  constructor(name: string, options?: ErrorOptions & { what?: "environment" }) {
+    const builtin = Object.keys(BUILTIN_SCENES).join(", ");
     super(
-      `Cannot open scene "${name}": no such file and no built-in scene of that name (built-in: ${
-        Object.keys(BUILTIN_SCENES).join(", ")
-      })`,
+      options?.what === "environment"
+        ? `Cannot open environment "${name}": no such file`
+        : `Cannot open scene "${name}": no such file and no built-in scene of that name (built-in: ${builtin})`,
       options,
     );
     this.name = "SceneNotFoundError";
@@ -38,6 +44,26 @@ export class SceneFormatError extends Error {
  * @throws {SceneFormatError} when the file's format cannot be loaded
  */
 export async function loadScene(nameOrPath: string, options: LoadOptions = {}): Promise<Scene> {
+  const scene = await loadSceneFile(nameOrPath, options);
+  if (options.env !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(options.env);
+    } catch (error: unknown) {
+      if (error instanceof Deno.errors.NotFound) {
+        throw new SceneNotFoundError(options.env, { cause: error, what: "environment" });
+      }
+      throw error;
+    }
+    scene.environment = { color: [0, 0, 0], map: decodeHdr(bytes, options.env) };
+  }
+  if (options.envIntensity !== undefined) {
+    scene.environment = { ...scene.environment, intensity: options.envIntensity };
+  }
+  return scene;
+}
+
+async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<Scene> {
   const builtin = BUILTIN_SCENES[nameOrPath];
   if (builtin) return builtin();
   let info: Deno.FileInfo;

@@ -23,4 +23,5 @@ export { type LoadOptions, loadScene, SceneFormatError, SceneNotFoundError } fro
 export { CameraNotFoundError, GltfError, type GltfOptions, loadGltf, SUPPORTED_EXTENSIONS } from "./gltf.ts";
 export { loadObj, ObjError } from "./obj.ts";
 export { decodeImage, MAX_TEXTURE_SIDE } from "./image.ts";
+export { decodeHdr, encodeHdr, type EnvMap, HdrError, rgbeWord } from "./hdr.ts";
 export { frameCamera, sceneBounds, withDefaultLighting } from "./frame.ts";

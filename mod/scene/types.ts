@@ -3,6 +3,8 @@ export type Rgb = [number, number, number];
 /** A 3D point or direction. */
 export type Vec3 = [number, number, number];
 
+import type { EnvMap } from "./hdr.ts";
+
 /** Shorthand scattering models for {@linkcode material}; every material is a principled one underneath. */
 export type MaterialKind = "diffuse" | "conductor" | "dielectric";
 
@@ -95,10 +97,14 @@ export interface Camera {
   focusDistance: number;
 }
 
-/** A constant-colour environment: the radiance of every direction that leaves the scene. */
+/** The radiance of every direction that leaves the scene: a constant colour or an equirectangular map. */
 export interface Environment {
-  /** Radiance of the background. */
+  /** Radiance of the background where there is no map. */
   color: Rgb;
+  /** Multiplies the colour or the map (default 1). */
+  intensity?: number;
+  /** An equirectangular map (Radiance .hdr), importance sampled. */
+  map?: EnvMap;
 }
 
 /** A scene ready to compile into render data. */
