@@ -1,6 +1,7 @@
 /**
- * `deno task bench`: samples/s and rays/s of the Cornell box at 512x512 and of a scene of over 500k
- * triangles, the adapter's name, BVH build times (the big scene and 1M random triangles) and peak memory
+ * `deno task bench`: samples/s and rays/s of the Cornell box at 512x512, of a scene of over 500k
+ * triangles and of the largest real scenes in ../shared/scenes (with their import time and render-data
+ * size), the adapter's name, BVH build times (those scenes and 1M random triangles) and peak memory
  * (process RSS and GPU buffer bytes). Prints figures; asserts nothing.
  *
  * Options: --spp N (Cornell, default 32), --big-spp N (default 8), --json FILE (figures as JSON).
@@ -8,9 +9,9 @@
  */
 import { parseArgs } from "node:util";
 import { openGpu } from "../mod/gpu/mod.ts";
-import { buildBvh, compileScene, type RenderData } from "../mod/render_data/mod.ts";
+import { buildBvh, compileScene, encodeRenderData, type RenderData } from "../mod/render_data/mod.ts";
 import { renderLocal } from "../mod/render/mod.ts";
-import { bumpySphereBox, cornellBox, randomTriangles } from "../mod/scene/mod.ts";
+import { bumpySphereBox, cornellBox, loadScene, randomTriangles } from "../mod/scene/mod.ts";
 import { formatRate } from "../mod/status/mod.ts";
 
 const { values } = parseArgs({
@@ -86,6 +87,42 @@ console.log(
   } ms, ${big.stats.nodes} nodes)`,
 );
 await measure("big", big, Number(values["big-spp"]));
+
+// the largest real scenes of ../shared/scenes: by triangles (an apartment) and by texture data (a bottle)
+const shared = new URL("../../shared/scenes/", import.meta.url).pathname;
+const largest = [["apartment", "dream-apartment/dream-apartment.gltf"], [
+  "bottle",
+  "water-bottle/WaterBottle.gltf",
+]] as const;
+for (const [name, file] of largest) {
+  try {
+    await Deno.stat(`${shared}${file}`);
+  } catch {
+    console.log(`${name}: skipped, ${shared}${file} not found`);
+    continue;
+  }
+  t0 = performance.now();
+  const scene = await loadScene(`${shared}${file}`);
+  const importMs = performance.now() - t0;
+  t0 = performance.now();
+  const data = compileScene(scene);
+  const compileMs = performance.now() - t0;
+  const bytes = encodeRenderData(data).length;
+  figures[`${name}Import`] = {
+    file,
+    importMs,
+    compileMs,
+    bvhMs: data.stats.bvhMs,
+    renderDataBytes: bytes,
+    textures: scene.textures.length,
+  };
+  console.log(
+    `${name} (${file}): import ${importMs.toFixed(0)} ms, compile ${compileMs.toFixed(0)} ms (BVH ${
+      data.stats.bvhMs.toFixed(0)
+    } ms), render data ${mib(bytes)}, ${scene.textures.length} textures`,
+  );
+  await measure(name, data, Number(values["big-spp"]));
+}
 
 const soup = randomTriangles(1_000_000, 1);
 t0 = performance.now();
