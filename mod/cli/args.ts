@@ -1,3 +1,4 @@
+import { dirname } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 
 /** A mistake in how the command was called: the CLI prints its message and exits 2. */
@@ -79,22 +80,6 @@ export function intFlag(
   return n;
 }
 
-/** The scene-loading options common to the commands that load scenes: --camera, --env, --env-intensity. */
-export function sceneOptions(
-  values: ParsedArgs["values"],
-): { camera?: string; env?: string; envIntensity?: number } {
-  const intensity = values["env-intensity"];
-  const n = typeof intensity === "string" ? Number(intensity) : undefined;
-  if (n !== undefined && !(Number.isFinite(n) && n >= 0)) {
-    throw new UsageError(`Invalid --env-intensity "${intensity}": must be a number of 0 or more`);
-  }
-  const env = typeof values.env === "string" ? values.env : undefined;
-  if (env !== undefined && !/\.(hdr|pic)$/i.test(env)) {
-    throw new UsageError(`Cannot use environment "${env}": --env takes a Radiance .hdr file`);
-  }
-  return { camera: typeof values.camera === "string" ? values.camera : undefined, env, envIntensity: n };
-}
-
 /** Reads a positive number flag (seconds and the like), or undefined when absent. */
 export function numberFlag(value: string | boolean | undefined, name: string): number | undefined {
   if (value === undefined) return undefined;
@@ -103,4 +88,18 @@ export function numberFlag(value: string | boolean | undefined, name: string): n
     throw new UsageError(`Invalid --${name} "${value}": must be a number above 0`);
   }
   return n;
+}
+
+/** Refuses an output path whose folder does not exist, before any work is done. */
+export async function checkWritableDir(file: string): Promise<void> {
+  const dir = dirname(file);
+  try {
+    const info = await Deno.stat(dir);
+    if (!info.isDirectory) throw new UsageError(`Cannot write "${file}": "${dir}" is not a folder`);
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new UsageError(`Cannot write "${file}": folder "${dir}" does not exist`, { cause: error });
+    }
+    throw error;
+  }
 }

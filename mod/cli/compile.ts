@@ -1,6 +1,7 @@
 import { compileScene, encodeRenderData, renderDataHash } from "../render_data/mod.ts";
-import { CameraNotFoundError, loadScene, SceneNotFoundError } from "../scene/mod.ts";
-import { parseFlags, sceneOptions, UsageError } from "./args.ts";
+import { loadScene } from "../scene/mod.ts";
+import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
+import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const HELP = `Usage: octane compile SCENE -o scene.ocrd [--camera NAME] [--env FILE.hdr] [--env-intensity X]
 
@@ -33,16 +34,8 @@ export async function compileCommand(args: string[]): Promise<number> {
   if (!output.toLowerCase().endsWith(".ocrd")) {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
-  let loaded;
-  try {
-    loaded = await loadScene(scene, sceneOptions(values));
-  } catch (error: unknown) {
-    if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
-  }
-  const data = compileScene(loaded);
+  await checkWritableDir(output);
+  const data = compileScene(await asUsage(loadScene(scene, sceneOptions(values))));
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(

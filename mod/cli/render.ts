@@ -1,12 +1,12 @@
 import { hostname } from "node:os";
-import { dirname, extname } from "node:path";
+import { extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
 import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
-import { CameraNotFoundError, SceneNotFoundError } from "../scene/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import { intFlag, numberFlag, parseFlags, sceneOptions, UsageError } from "./args.ts";
+import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
 
@@ -80,15 +80,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
 
   const sceneName = positionals[0] ?? "cornell";
-  let data;
-  try {
-    data = await loadRenderData(sceneName, sceneOptions(values));
-  } catch (error: unknown) {
-    if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
-  }
+  const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
   const gpu = await openGpu();
   const status = new StatusLine();
   const quiet = values.quiet === true;
@@ -165,19 +157,6 @@ export async function renderCommand(args: string[]): Promise<number> {
     }`,
   );
   return 0;
-}
-
-async function checkWritableDir(file: string): Promise<void> {
-  const dir = dirname(file);
-  try {
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) throw new UsageError(`Cannot write "${file}": "${dir}" is not a folder`);
-  } catch (error: unknown) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot write "${file}": folder "${dir}" does not exist`, { cause: error });
-    }
-    throw error;
-  }
 }
 
 export { HELP as RENDER_HELP };

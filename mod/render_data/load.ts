@@ -1,4 +1,4 @@
-import { type LoadOptions, loadScene } from "../scene/mod.ts";
+import { type LoadOptions, loadScene, SceneNotFoundError } from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
 import { decodeRenderData, RenderDataError } from "./ocrd.ts";
 
@@ -9,12 +9,11 @@ import { decodeRenderData, RenderDataError } from "./ocrd.ts";
  */
 export async function loadRenderData(nameOrPath: string, options: LoadOptions = {}): Promise<RenderData> {
   if (nameOrPath.toLowerCase().endsWith(".ocrd")) {
-    // loadScene reports a missing file the same way for every format
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(nameOrPath);
     } catch (error: unknown) {
-      if (error instanceof Deno.errors.NotFound) await loadScene(nameOrPath);
+      if (error instanceof Deno.errors.NotFound) throw new SceneNotFoundError(nameOrPath, { cause: error });
       throw error;
     }
     const data = decodeRenderData(bytes, nameOrPath);
