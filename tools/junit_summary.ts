@@ -1,5 +1,6 @@
 /**
- * Prints the closing line `N passed, N failed[, N skipped]` from a `deno test --junit-path` report.
+ * Prints the closing line `N passed, N failed[, N skipped]` from a `deno test --junit-path` report and
+ * the test run's exit code (a non-zero code with no failing test in the report counts as one failure).
  * @module
  */
 const [path] = Deno.args;
@@ -20,5 +21,6 @@ for (const c of cases) {
   else if (/<skipped\b/.test(c)) skipped++;
 }
 const passed = cases.length - failed - skipped;
-if (cases.length === 0 && Deno.args[1] !== "0") failed = 1; // the run failed without reporting a test
+// a failing run whose report names no failure (a test module that could not load): one failure
+if (failed === 0 && Deno.args[1] !== undefined && Deno.args[1] !== "0") failed = 1;
 console.log(`${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ""}`);

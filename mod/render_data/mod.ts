@@ -10,6 +10,7 @@ export {
   OCRD_MAGIC,
   OCRD_VERSION,
   RenderDataError,
+  renderDataFromSections,
   renderDataHash,
   renderDataSections,
   SECTION,

@@ -207,6 +207,21 @@ export function decodeRenderData(file: Uint8Array, name = "render data"): Render
   if (!whole.every((b, k) => b === file[16 + k])) {
     fail("the content hash does not match the section table (the file is corrupt)");
   }
+  return renderDataFromSections(found, name);
+}
+
+/**
+ * Builds render data from its sections (read from a file, or received from a master), checking sizes and
+ * that every index is in range.
+ * @throws {RenderDataError} naming the first problem found
+ */
+export function renderDataFromSections(
+  found: ReadonlyMap<SectionName, Uint8Array>,
+  name = "render data",
+): RenderData {
+  const fail = (what: string): never => {
+    throw new RenderDataError(`Cannot load "${name}": ${what}`);
+  };
   const get = (s: SectionName) => found.get(s) ?? fail(`the ${s} section is missing`);
   const copy = (s: SectionName, unit: number) => {
     const b = get(s);

@@ -1,0 +1,29 @@
+/**
+ * The octane wire protocol: framed messages over raw TCP with a fixed little-endian header and hard
+ * limits, JSON control messages, binary render-data chunks and compressed results, an HMAC handshake.
+ * @module
+ */
+export {
+  encodeFrame,
+  FLAG_COMPRESSED,
+  type Frame,
+  FRAME_MAGIC,
+  FrameReader,
+  HEADER_BYTES,
+  MAX_PAYLOAD_BYTES,
+  type MessageName,
+  MSG,
+  ProtocolError,
+} from "./frame.ts";
+export {
+  compressFloats,
+  decompressFloats,
+  intField,
+  jsonPayload,
+  nonce,
+  parseJson,
+  proof,
+  proofMatches,
+  stringField,
+} from "./codec.ts";
+export { HEARTBEAT_SECONDS, Peer } from "./peer.ts";
