@@ -13,14 +13,14 @@ Commands:
   render [SCENE]   path-trace a scene on this machine's GPU and write a PNG
   info             version, protocol version, OS/arch and GPU adapters
   compile SCENE    compile a scene into render data (.ocrd)
-  master           drive a network render (not available yet)
-  slave            render for a master (not available yet)
+  master [SCENE]   render with this GPU and every slave that joins, merge one image
+  slave            render for a master: octane slave --master HOST:PORT
   daemon           resident helper that starts slaves for masters (not available yet)
   demo             a whole LAN on loopback (not available yet)
 
 Global options: --version, --help, --debug (stack traces and verbose logs)`;
 
-const PLANNED = new Set(["master", "slave", "daemon", "demo"]);
+const PLANNED = new Set(["daemon", "demo"]);
 
 async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -41,6 +41,10 @@ async function run(args: string[]): Promise<number> {
       return (await import("./mod/cli/render.ts")).renderCommand(rest);
     case "compile":
       return (await import("./mod/cli/compile.ts")).compileCommand(rest);
+    case "master":
+      return (await import("./mod/cli/master.ts")).masterCommand(rest);
+    case "slave":
+      return (await import("./mod/cli/slave.ts")).slaveCommand(rest);
     case "info":
       return (await import("./mod/cli/info.ts")).infoCommand(rest);
   }
@@ -52,7 +56,7 @@ async function run(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   const debug = Deno.args.includes("--debug");
-  await setupLogging({ debug });
+  await setupLogging({ debug, verbose: Deno.args.includes("--verbose") });
   let code: number;
   try {
     code = await run(Deno.args);

@@ -1,17 +1,46 @@
-import { configure, getConsoleSink } from "@logtape/logtape";
+import { configure, type LogRecord } from "@logtape/logtape";
+import { inspect } from "node:util";
 
-/** Sends the library's logs (category "octane") to stderr: warnings and errors, or everything with debug. */
+const encoder = new TextEncoder();
+const LEVELS: Record<string, string> = {
+  trace: "TRACE",
+  debug: "DEBUG",
+  info: "INFO",
+  warning: "WARN",
+  error: "ERROR",
+  fatal: "FATAL",
+};
+
+/** "12:00:01.234 WARN master: Slave 10.0.0.5:4711 left" (strings unquoted, other values inspected). */
+export function formatLogLine(record: LogRecord): string {
+  const message = record.message.map((
+    part,
+    i,
+  ) => (i % 2 === 0 || typeof part === "string" ? String(part) : inspect(part))).join("");
+  const time = new Date(record.timestamp).toISOString().slice(11, 23);
+  return `${time} ${LEVELS[record.level] ?? record.level} ${
+    record.category.slice(1).join(".") || "octane"
+  }: ${message}\n`;
+}
+
+/** Writes log lines to stderr synchronously (nothing is lost on exit), clearing a live status line first. */
+function stderrSink(record: LogRecord): void {
+  const line = formatLogLine(record);
+  Deno.stderr.writeSync(encoder.encode(Deno.stderr.isTerminal() ? `\r\x1b[K${line}` : line));
+}
+
+/** Sends the library's logs (category "octane") to stderr: warnings and errors, info with verbose, everything with debug. */
 export async function setupLogging(options: { debug?: boolean; verbose?: boolean } = {}): Promise<void> {
   await configure({
     reset: true,
-    sinks: { console: getConsoleSink() },
+    sinks: { stderr: stderrSink },
     loggers: [
       {
         category: ["octane"],
         lowestLevel: options.debug ? "debug" : options.verbose ? "info" : "warning",
-        sinks: ["console"],
+        sinks: ["stderr"],
       },
-      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
 }

@@ -106,3 +106,22 @@ export function proofMatches(
     new TextEncoder().encode(got),
   );
 }
+
+/** The bytes of a hex string (a SHA-256 section hash). */
+export function hexBytes(hex: string): Uint8Array {
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}
+
+/** Awaits `work`, or fails with a ProtocolError saying `what` after `ms` milliseconds. */
+export async function withTimeout<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((
+    _,
+    reject,
+  ) => (timer = setTimeout(() => reject(new ProtocolError(what)), ms)));
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

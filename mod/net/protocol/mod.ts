@@ -18,6 +18,7 @@ export {
 export {
   compressFloats,
   decompressFloats,
+  hexBytes,
   intField,
   jsonPayload,
   nonce,
@@ -25,5 +26,6 @@ export {
   proof,
   proofMatches,
   stringField,
+  withTimeout,
 } from "./codec.ts";
 export { HEARTBEAT_SECONDS, Peer } from "./peer.ts";

@@ -1,0 +1,205 @@
+import { hostname } from "node:os";
+import { extname } from "node:path";
+import { openGpu } from "../gpu/mod.ts";
+import { Master, type NodeInfo } from "../net/master/mod.ts";
+import { renderDataHash } from "../render_data/mod.ts";
+import { loadRenderData } from "../render_data/mod.ts";
+import { encodeExr, encodePfm, encodePng, meanImage } from "../render/mod.ts";
+import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
+import { VERSION } from "../version.ts";
+import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { readSecret } from "./net_args.ts";
+import { asUsage, sceneOptions } from "./scene_args.ts";
+
+const HELP = `Usage: octane master [SCENE] [options]
+
+Renders SCENE (as "octane render" takes it) with this machine's GPU and every slave that joins
+("octane slave --master THIS_HOST:PORT"), merging their samples into one image. Slaves may join at
+any time; the render data is sent to each. Prints "Master listening on HOST:PORT" on stdout.
+
+Options:
+  --port N              port for slaves (default 21000)
+  --auto-port           take the next free port when N is busy (several masters on one computer)
+  --bind ADDR           address to listen on (default 0.0.0.0)
+  --no-local-render     only slaves render
+  --spp N, --width W, --height H, --seed S, --max-depth N, -o FILE.png, --hdr FILE, --report FILE,
+  --camera NAME, --env FILE.hdr, --env-intensity X, --quiet      as for "octane render"
+  --secret-file FILE    shared secret slaves must prove (HMAC); also OCTANE_SECRET
+  --heartbeat-timeout S drop a slave silent for S seconds (default 10)
+  --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)`;
+
+/** `octane master`: a network render. */
+export async function masterCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(args, {
+    command: "master",
+    maxPositionals: 1,
+    options: {
+      port: { type: "string" },
+      "auto-port": { type: "boolean" },
+      bind: { type: "string" },
+      "no-local-render": { type: "boolean" },
+      watch: { type: "boolean" },
+      spp: { type: "string" },
+      width: { type: "string" },
+      height: { type: "string" },
+      seed: { type: "string" },
+      "max-depth": { type: "string" },
+      output: { type: "string", short: "o" },
+      hdr: { type: "string" },
+      report: { type: "string" },
+      camera: { type: "string" },
+      env: { type: "string" },
+      "env-intensity": { type: "string" },
+      "secret-file": { type: "string" },
+      "heartbeat-timeout": { type: "string" },
+      "wait-slaves": { type: "string" },
+      quiet: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (values.watch) {
+    throw new UsageError(
+      `--watch is not available in this version yet: restart the master after changing the scene`,
+    );
+  }
+  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 });
+  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 });
+  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 });
+  const seed = intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 });
+  const maxDepth = intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 });
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 21000 });
+  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
+  const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
+  const output = typeof values.output === "string" ? values.output : "render.png";
+  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
+  const report = typeof values.report === "string" ? values.report : undefined;
+  if (extname(output).toLowerCase() !== ".png") {
+    throw new UsageError(`Cannot write "${output}": -o takes a .png file`);
+  }
+  if (hdr !== undefined && ![".pfm", ".exr"].includes(extname(hdr).toLowerCase())) {
+    throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
+  }
+  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  const secret = await readSecret(values["secret-file"]);
+  const sceneName = positionals[0] ?? "cornell";
+  const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const localRender = values["no-local-render"] !== true;
+  const gpu = localRender ? await openGpu() : undefined;
+  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
+  let master: Master;
+  try {
+    master = Master.start(data, {
+      spp,
+      width,
+      height,
+      seed,
+      maxDepth,
+      port,
+      bind,
+      autoPort: values["auto-port"] === true,
+      localRender,
+      secret,
+      heartbeatTimeout,
+      waitSlaves,
+    }, gpu);
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(`Port ${port} is in use: pass --auto-port, or another --port`, { cause: error });
+    }
+    throw error;
+  }
+  console.log(`Master listening on ${bind}:${master.port}`);
+  const status = new StatusLine();
+  const quiet = values.quiet === true;
+  const ticker = setInterval(() => {
+    if (!quiet) status.update(statusText(master.progress, width * height));
+  }, 500);
+  const abort = () => {
+    master.close();
+    console.error("octane: master interrupted: no image written");
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", abort);
+  let result;
+  try {
+    result = await master.run();
+  } finally {
+    clearInterval(ticker);
+    Deno.removeSignalListener("SIGINT", abort);
+  }
+  const image = meanImage(result.sums, result.samples, width, height);
+  await Deno.writeFile(output, encodePng(image));
+  if (hdr) {
+    await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
+  }
+  const seconds = result.elapsedMs / 1000;
+  const pixelSamples = spp * width * height;
+  if (report) {
+    const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
+    const remoteSamples = result.nodes.filter((n) => n.id !== "local").reduce((n, x) => n + x.samples, 0);
+    await Deno.writeTextFile(
+      report,
+      JSON.stringify(
+        {
+          version: VERSION,
+          scene: sceneName,
+          sceneHash: renderDataHash(data),
+          width,
+          height,
+          seed,
+          sppTarget: spp,
+          samplesPerPixel: spp,
+          wallSeconds: seconds,
+          samplesPerSecond: pixelSamples / seconds,
+          bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
+          master: { host: hostname(), port: master.port },
+          nodes: result.nodes.map((n) => ({
+            role: n.id === "local" ? "local" : "slave",
+            address: n.id === "local" ? undefined : n.id,
+            host: n.host,
+            gpus: n.gpus,
+            samples: n.samples,
+            samplesPerPixel: n.samples / (width * height),
+            bytesSent: n.bytesSent,
+            bytesReceived: n.bytesReceived,
+          })),
+        },
+        null,
+        2,
+      ) + "\n",
+    );
+  }
+  status.done(
+    `Rendered ${spp} spp in ${seconds.toFixed(2)} s on ${result.nodes.length} node(s): ${
+      formatRate(pixelSamples / seconds)
+    }samples/s -> ${[output, hdr, report].filter(Boolean).join(", ")}`,
+  );
+  return 0;
+}
+
+function statusText(
+  p: { samplesDone: number; samplesTotal: number; elapsedMs: number; nodes: readonly NodeInfo[] },
+  pixels: number,
+): string {
+  const active = p.nodes.filter((n) => n.active);
+  const local = active.filter((n) => n.id === "local").reduce((k, n) => k + n.gpus.length, 0);
+  const slaves = active.filter((n) => n.id !== "local");
+  const network = slaves.reduce((k, n) => k + n.gpus.length, 0);
+  const rate = p.samplesDone / (p.elapsedMs / 1000);
+  const eta = (p.samplesTotal - p.samplesDone) / rate;
+  const uploads = slaves.filter((n) => n.upload.total > 0 && n.upload.sent < n.upload.total)
+    .map((n) => `${n.id} data ${Math.floor(100 * n.upload.sent / n.upload.total)}%`);
+  return [
+    `${(p.samplesDone / pixels).toFixed(1)}/${p.samplesTotal / pixels} spp`,
+    `${local} local + ${network} network GPUs (${slaves.length} slaves)`,
+    `${formatRate(rate)}samples/s`,
+    `ETA ${formatDuration(eta)}`,
+    ...uploads,
+  ].join("  ");
+}

@@ -1,0 +1,512 @@
+import { getLogger } from "@logtape/logtape";
+import { hostname } from "node:os";
+import type { AdapterSummary, Gpu } from "../../gpu/mod.ts";
+import { type RenderData, renderDataHash, renderDataSections } from "../../render_data/mod.ts";
+import { GpuRenderer, type RenderSettings } from "../../render/mod.ts";
+import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
+import {
+  decompressFloats,
+  FLAG_COMPRESSED,
+  hexBytes,
+  intField,
+  nonce,
+  parseJson,
+  Peer,
+  proof,
+  proofMatches,
+  ProtocolError,
+  stringField,
+  withTimeout,
+} from "../protocol/mod.ts";
+import { Scheduler, type WorkUnit } from "./scheduler.ts";
+
+const log = getLogger(["octane", "master"]);
+
+/** Bytes of render data per section frame. */
+const CHUNK_BYTES = 1 << 20;
+/** Units in flight per slave: one rendering, one on the wire. */
+const UNITS_IN_FLIGHT = 2;
+
+/** What the master knows about one rendering node. */
+export interface NodeInfo {
+  /** "local" or the slave's address. */
+  id: string;
+  /** Host name the node reported. */
+  host: string;
+  /** Its GPUs. */
+  gpus: AdapterSummary[];
+  /** Pixel samples it contributed. */
+  samples: number;
+  /** Bytes the master sent to it / received from it. */
+  bytesSent: number;
+  /** Bytes received from it. */
+  bytesReceived: number;
+  /** Render data uploaded to it, bytes, and the bytes it needed. */
+  upload: { sent: number; total: number };
+  /** Pixel samples per second, smoothed. */
+  rate: number;
+  /** Still connected (the local node: still rendering). */
+  active: boolean;
+}
+
+/** Options of {@linkcode Master}. */
+export interface MasterOptions extends RenderSettings {
+  /** Samples per pixel. */
+  spp: number;
+  /** Port to listen on. */
+  port: number;
+  /** Address to listen on. */
+  bind: string;
+  /** Take the next free port when `port` is busy. */
+  autoPort: boolean;
+  /** Render on this machine's GPU too. */
+  localRender: boolean;
+  /** Shared secret both ends must prove; none: the LAN is trusted. */
+  secret?: string;
+  /** Seconds without a frame after which a slave is dropped. */
+  heartbeatTimeout: number;
+  /** Target seconds per work unit. */
+  unitSeconds: number;
+  /** Hand out no work until this many slaves have the render data (for scripted farm renders). */
+  waitSlaves: number;
+}
+
+const defaults = {
+  port: 21000,
+  bind: "0.0.0.0",
+  autoPort: false,
+  localRender: true,
+  heartbeatTimeout: 10,
+  unitSeconds: 1,
+  waitSlaves: 0,
+} satisfies Partial<MasterOptions>;
+
+/** A finished network render. */
+export interface MasterResult {
+  /** Per-pixel radiance sums, rgb. */
+  sums: Float64Array;
+  /** Samples per pixel in `sums`. */
+  samples: number;
+  /** Milliseconds from start to the last merged sample. */
+  elapsedMs: number;
+  /** Every node that took part. */
+  nodes: NodeInfo[];
+}
+
+interface Slave {
+  info: NodeInfo;
+  peer: Peer;
+  ready: boolean;
+  inFlight: Map<number, number>; // job -> time sent
+}
+
+/**
+ * Drives a network render: listens for slaves, sends them the render data, hands out (rows, samples)
+ * units to them and to the local GPU, and merges the sums. Samples depend only on (pixel, sample, seed),
+ * so the image equals a local render whoever renders what.
+ */
+export class Master {
+  #data: RenderData;
+  #options: MasterOptions;
+  #listener: Deno.Listener;
+  #scheduler: Scheduler;
+  #sums: Float64Array;
+  #nodes: NodeInfo[] = [];
+  #slaves = new Set<Slave>();
+  #started = performance.now();
+  #finished?: () => void;
+  #finishedPromise: Promise<void>;
+  #wake: (() => void)[] = [];
+  #watchdog?: ReturnType<typeof setInterval>;
+  #gpu?: Gpu;
+  #sceneId: string;
+  #sections: ReturnType<typeof renderDataSections>;
+  #warnedTrust = false;
+  #readySlaves = 0;
+
+  private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
+    this.#data = data;
+    this.#options = options;
+    this.#listener = listener;
+    this.#gpu = gpu;
+    this.#scheduler = new Scheduler(options.width, options.height, options.spp);
+    this.#sums = new Float64Array(options.width * options.height * 3);
+    this.#sceneId = renderDataHash(data);
+    this.#sections = renderDataSections(data);
+    this.#finishedPromise = new Promise((resolve) => (this.#finished = resolve));
+  }
+
+  /**
+   * Listens on the port (or, with autoPort, the next free one up to 100 higher).
+   * @throws {Deno.errors.AddrInUse} when the port is taken and autoPort is off
+   */
+  static start(
+    data: RenderData,
+    options: Partial<MasterOptions> & Pick<MasterOptions, "spp" | "width" | "height" | "seed" | "maxDepth">,
+    gpu?: Gpu,
+  ): Master {
+    const o = { ...defaults, ...options };
+    let listener: Deno.Listener | undefined;
+    for (let port = o.port; port <= o.port + (o.autoPort ? 100 : 0) && port <= 65535; port++) {
+      try {
+        listener = Deno.listen({ hostname: o.bind, port, transport: "tcp" });
+        break;
+      } catch (error: unknown) {
+        if (!(error instanceof Deno.errors.AddrInUse) || !o.autoPort) throw error;
+      }
+    }
+    if (!listener) throw new Deno.errors.AddrInUse(`Ports ${o.port} to ${o.port + 100} are all in use`);
+    if (o.localRender && !gpu) {
+      throw new RangeError("Cannot render locally without a GPU: pass one, or set localRender to false");
+    }
+    return new Master(data, o, listener, gpu);
+  }
+
+  /** The port listened on. */
+  get port(): number {
+    return (this.#listener.addr as Deno.NetAddr).port;
+  }
+
+  /** Progress for status lines: samples merged and their total, the nodes. */
+  get progress(): {
+    samplesDone: number;
+    samplesTotal: number;
+    elapsedMs: number;
+    nodes: readonly NodeInfo[];
+  } {
+    for (const s of this.#slaves) {
+      s.info.bytesSent = s.peer.bytesSent;
+      s.info.bytesReceived = s.peer.bytesReceived;
+    }
+    return {
+      samplesDone: this.#scheduler.samplesDone,
+      samplesTotal: this.#scheduler.samplesTotal,
+      elapsedMs: performance.now() - this.#started,
+      nodes: this.#nodes,
+    };
+  }
+
+  /** Renders to the end: accepts slaves meanwhile, resolves with the merged image. */
+  async run(): Promise<MasterResult> {
+    this.#started = performance.now();
+    this.#watchdog = setInterval(() => this.#checkHeartbeats(), 500);
+    const accepting = this.#accept();
+    const local = this.#options.localRender ? this.#localLoop() : Promise.resolve();
+    await this.#finishedPromise;
+    const elapsedMs = performance.now() - this.#started;
+    await local;
+    this.progress; // final byte counts
+    await Promise.allSettled([...this.#slaves].map((s) => s.peer.send("bye", {})));
+    this.close();
+    await accepting;
+    return { sums: this.#sums, samples: this.#options.spp, elapsedMs, nodes: this.#nodes };
+  }
+
+  /** Stops listening and drops every slave. */
+  close(): void {
+    clearInterval(this.#watchdog);
+    try {
+      this.#listener.close();
+    } catch {
+      // already closed
+    }
+    for (const s of this.#slaves) s.peer.close();
+    this.#signal();
+  }
+
+  #signal(): void {
+    const waiting = this.#wake;
+    this.#wake = [];
+    for (const w of waiting) w();
+    if (this.#scheduler.finished) this.#finished?.();
+  }
+
+  /** True once enough slaves are ready for work to be handed out (see waitSlaves). */
+  get #go(): boolean {
+    return this.#readySlaves >= this.#options.waitSlaves;
+  }
+
+  #changed(): Promise<void> {
+    return new Promise((resolve) => this.#wake.push(resolve));
+  }
+
+  #merge(unit: WorkUnit, sums: Float32Array, info: NodeInfo, seconds: number): void {
+    const offset = unit.y * this.#options.width * 3;
+    for (let i = 0; i < sums.length; i++) this.#sums[offset + i]! += sums[i]!;
+    const pixelSamples = unit.height * this.#options.width * unit.count;
+    info.samples += pixelSamples;
+    const rate = pixelSamples / Math.max(seconds, 1e-3);
+    info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
+  }
+
+  /** Samples per pixel for a unit of about unitSeconds on a node of this rate. */
+  #unitSize(info: NodeInfo): number {
+    if (!(info.rate > 0)) return 1;
+    return Math.max(1, Math.floor(info.rate * this.#options.unitSeconds / this.#scheduler.bandPixels));
+  }
+
+  async #localLoop(): Promise<void> {
+    const gpu = this.#gpu!;
+    const info: NodeInfo = {
+      id: "local",
+      host: hostname(),
+      gpus: [gpu.summary],
+      samples: 0,
+      bytesSent: 0,
+      bytesReceived: 0,
+      upload: { sent: 0, total: 0 },
+      rate: 0,
+      active: true,
+    };
+    this.#nodes.push(info);
+    const renderer = await GpuRenderer.create(gpu, this.#data, this.#options);
+    try {
+      while (!this.#scheduler.finished) {
+        const unit = this.#go ? this.#scheduler.take("local", this.#unitSize(info)) : undefined;
+        if (!unit) {
+          await this.#changed();
+          continue;
+        }
+        const t0 = performance.now();
+        const tile = await renderer.render({ start: unit.start, count: unit.count }, {
+          x: 0,
+          y: unit.y,
+          width: this.#options.width,
+          height: unit.height,
+        });
+        if (this.#scheduler.complete(unit.job, "local")) {
+          this.#merge(unit, tile.sums, info, (performance.now() - t0) / 1000);
+        }
+        this.#signal();
+      }
+    } finally {
+      info.active = false;
+      renderer.destroy();
+    }
+  }
+
+  async #accept(): Promise<void> {
+    try {
+      for await (const conn of this.#listener) this.#serve(conn);
+    } catch {
+      // the listener was closed
+    }
+  }
+
+  #checkHeartbeats(): void {
+    for (const s of this.#slaves) {
+      if (s.peer.silentSeconds > this.#options.heartbeatTimeout) {
+        log.warn("Dropping slave {peer}: no heartbeat for {s} s", {
+          peer: s.peer.label,
+          s: this.#options.heartbeatTimeout,
+        });
+        s.peer.close();
+      }
+    }
+  }
+
+  async #serve(conn: Deno.Conn): Promise<void> {
+    const peer = new Peer(conn);
+    let slave: Slave | undefined;
+    try {
+      const hello = await this.#handshake(peer);
+      if (!hello) return;
+      const info: NodeInfo = {
+        id: peer.label,
+        host: hello.host,
+        gpus: hello.gpus,
+        samples: 0,
+        bytesSent: 0,
+        bytesReceived: 0,
+        upload: { sent: 0, total: 0 },
+        rate: 0,
+        active: true,
+      };
+      slave = { info, peer, ready: false, inFlight: new Map() };
+      this.#nodes.push(info);
+      this.#slaves.add(slave);
+      log.info("Slave {peer} ({host}) joined with {gpus}", {
+        peer: peer.label,
+        host: info.host,
+        gpus: info.gpus.map((g) => g.name).join(", "),
+      });
+      peer.startHeartbeats();
+      if (this.#scheduler.finished) return;
+      await this.#sendScene(slave);
+      for (;;) {
+        const frame = await peer.receive();
+        if (!frame) break;
+        if (frame.type === "ready") {
+          slave.ready = true;
+          this.#readySlaves++;
+          log.info("Slave {peer} has the render data and starts rendering", { peer: peer.label });
+          for (const s of this.#slaves) this.#feed(s);
+          this.#signal();
+        } else if (frame.type === "result") {
+          this.#onResult(slave, frame.payload, frame.flags);
+          this.#feed(slave);
+        } else if (frame.type === "return") {
+          const m = parseJson(frame.payload, "return");
+          const jobs = Array.isArray(m.jobs)
+            ? m.jobs.filter((j): j is number => Number.isSafeInteger(j))
+            : [];
+          const n = this.#scheduler.release(peer.label, jobs);
+          for (const j of jobs) slave.inFlight.delete(j);
+          log.info("Slave {peer} returned {n} unfinished units", { peer: peer.label, n });
+          this.#signal();
+        } else if (frame.type === "bye") {
+          break;
+        } else {
+          throw new ProtocolError(`unexpected ${frame.type} message`);
+        }
+      }
+    } catch (error: unknown) {
+      if (!peer.closed) {
+        log.warn("Closing connection with {peer}: {reason}", {
+          peer: peer.label,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      }
+    } finally {
+      peer.close();
+      if (slave) {
+        slave.info.active = false;
+        slave.info.bytesSent = peer.bytesSent;
+        slave.info.bytesReceived = peer.bytesReceived;
+        this.#slaves.delete(slave);
+        const n = this.#scheduler.release(peer.label);
+        if (!this.#scheduler.finished) {
+          log.info("Slave {peer} left; {n} of its units go to other nodes", { peer: peer.label, n });
+        }
+        this.#signal();
+      }
+    }
+  }
+
+  async #handshake(peer: Peer): Promise<{ host: string; gpus: AdapterSummary[] } | undefined> {
+    const frame = await withTimeout(peer.receive(), 5000, "no hello within 5 s");
+    if (!frame) return undefined;
+    if (frame.version !== PROTOCOL_VERSION) {
+      const reason =
+        `protocol version mismatch: the master (octane ${VERSION}) speaks protocol ${PROTOCOL_VERSION}, this slave speaks ${frame.version}; run the same octane on every node`;
+      log.warn("Refused {peer}: {reason}", { peer: peer.label, reason });
+      await peer.send("refuse", { reason, protocol: PROTOCOL_VERSION, version: VERSION }).catch(() => {});
+      return undefined;
+    }
+    if (frame.type !== "hello") throw new ProtocolError(`expected hello, got ${frame.type}`);
+    const hello = parseJson(frame.payload, "hello");
+    const host = stringField(hello, "host", "hello");
+    const gpus = Array.isArray(hello.gpus)
+      ? hello.gpus.slice(0, 16).map((g) => ({
+        name: String(g?.name ?? "?"),
+        vendor: String(g?.vendor ?? ""),
+        software: g?.software === true,
+      }))
+      : [];
+    const secret = this.#options.secret;
+    if (secret) {
+      const challenge = nonce();
+      await peer.send("challenge", {
+        nonce: challenge,
+        proof: proof(secret, "master", String(hello.nonce ?? "")),
+      });
+      const auth = await withTimeout(peer.receive(), 5000, "no answer to the challenge within 5 s");
+      if (
+        !auth || auth.type !== "auth" ||
+        !proofMatches(secret, "slave", challenge, parseJson(auth.payload, "auth").proof)
+      ) {
+        log.warn("Refused slave {peer}: it did not prove the shared secret", { peer: peer.label });
+        await peer.send("refuse", { reason: "authentication failed" }).catch(() => {});
+        return undefined;
+      }
+    } else if (!this.#warnedTrust) {
+      this.#warnedTrust = true;
+      log.info("No shared secret: any host that reaches port {port} may render (use --secret-file)", {
+        port: this.port,
+      });
+    }
+    await peer.send("welcome", { version: VERSION, protocol: PROTOCOL_VERSION, host: hostname() });
+    return { host, gpus };
+  }
+
+  async #sendScene(slave: Slave): Promise<void> {
+    const { peer, info } = slave;
+    const o = this.#options;
+    await peer.send("scene", {
+      id: this.#sceneId,
+      width: o.width,
+      height: o.height,
+      seed: o.seed,
+      maxDepth: o.maxDepth,
+      sections: this.#sections.map((s) => ({ name: s.name, hash: s.hash, length: s.bytes.length })),
+    });
+    const frame = await withTimeout(peer.receive(), 30_000, "no answer to the scene within 30 s");
+    if (!frame || frame.type !== "need") {
+      throw new ProtocolError(`expected need, got ${frame?.type ?? "end of stream"}`);
+    }
+    const need = parseJson(frame.payload, "need");
+    const hashes = new Set(Array.isArray(need.hashes) ? need.hashes.map(String) : []);
+    const sending = this.#sections.filter((s) => hashes.has(s.hash));
+    info.upload = { sent: 0, total: sending.reduce((n, s) => n + s.bytes.length, 0) };
+    log.info("Sending {n} of {all} render-data sections ({names}, {bytes} bytes) to {peer}", {
+      n: sending.length,
+      all: this.#sections.length,
+      names: sending.map((s) => s.name).join(", ") || "none",
+      bytes: info.upload.total,
+      peer: peer.label,
+    });
+    for (const s of sending) {
+      const hash = hexBytes(s.hash);
+      for (let at = 0; at < s.bytes.length || at === 0; at += CHUNK_BYTES) {
+        const chunk = s.bytes.subarray(at, Math.min(s.bytes.length, at + CHUNK_BYTES));
+        const payload = new Uint8Array(40 + chunk.length);
+        payload.set(hash, 0);
+        new DataView(payload.buffer).setBigUint64(32, BigInt(at), true);
+        payload.set(chunk, 40);
+        await peer.send("section", payload);
+        info.upload.sent += chunk.length;
+        if (s.bytes.length === 0) break;
+      }
+    }
+  }
+
+  #feed(slave: Slave): void {
+    if (!slave.ready || slave.peer.closed || !this.#go) return;
+    while (slave.inFlight.size < UNITS_IN_FLIGHT) {
+      const unit = this.#scheduler.take(slave.peer.label, this.#unitSize(slave.info));
+      if (!unit) return;
+      slave.inFlight.set(unit.job, performance.now());
+      slave.peer.send("work", unit).catch(() => slave.peer.close());
+    }
+  }
+
+  #onResult(slave: Slave, payload: Uint8Array, flags: number): void {
+    if (payload.length < 4) throw new ProtocolError("result too short");
+    const headerLength = new DataView(payload.buffer, payload.byteOffset).getUint32(0, true);
+    if (headerLength > 4096 || 4 + headerLength > payload.length) {
+      throw new ProtocolError("result header length out of range");
+    }
+    const header = parseJson(payload.subarray(4, 4 + headerLength), "result");
+    const job = intField(header, "job", "result");
+    const seconds = Math.max(0, Number(header.seconds) || 0);
+    const unit = this.#scheduler.peek(job, slave.peer.label);
+    if (!unit) {
+      slave.inFlight.delete(job);
+      return; // a unit that was released meanwhile: its samples are someone else's now
+    }
+    const count = unit.height * this.#options.width * 3;
+    const body = payload.subarray(4 + headerLength);
+    const sums = flags & FLAG_COMPRESSED ? decompressFloats(body, count) : rawFloats(body, count);
+    this.#scheduler.complete(job, slave.peer.label);
+    slave.inFlight.delete(job);
+    this.#merge(unit, sums, slave.info, seconds);
+    this.#signal();
+  }
+}
+
+function rawFloats(body: Uint8Array, count: number): Float32Array {
+  if (body.length !== count * 4) {
+    throw new ProtocolError(`result holds ${body.length} bytes, not ${count * 4}`);
+  }
+  return new Float32Array(body.slice().buffer);
+}

@@ -1,0 +1,89 @@
+/** Helpers for tests that run real octane processes on loopback addresses. */
+
+const root = new URL("..", import.meta.url).pathname;
+
+/** A running octane process whose output is collected as it comes. */
+export interface Running {
+  /** stdout and stderr so far. */
+  readonly out: string;
+  /** Resolves with the first match of `pattern` in the output, or rejects after `ms`. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the exit code, or rejects after `ms`. */
+  exit(ms?: number): Promise<number>;
+  /** Sends a signal (ignored when it has exited). */
+  kill(signal?: Deno.Signal): void;
+}
+
+/** Starts `./octane ARGS`. */
+export function octane(args: string[], env: Record<string, string> = {}): Running {
+  const child = new Deno.Command(`${root}octane`, {
+    args,
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env,
+  }).spawn();
+  let out = "";
+  let exited = false;
+  const decoder = new TextDecoder();
+  const pump = async (stream: ReadableStream<Uint8Array>) => {
+    for await (const chunk of stream) out += decoder.decode(chunk, { stream: true });
+  };
+  const done = Promise.all([pump(child.stdout), pump(child.stderr)]).then(() => child.status).then((s) => {
+    exited = true;
+    return s.code;
+  });
+  const deadline = <T>(work: Promise<T>, ms: number, what: string) =>
+    new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`${what} within ${ms} ms; output so far:\n${out}`)), ms);
+      work.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
+    });
+  return {
+    get out() {
+      return out;
+    },
+    waitFor(pattern, ms = 60_000) {
+      return deadline(
+        (async () => {
+          for (;;) {
+            const m = out.match(pattern);
+            if (m) return m;
+            if (exited) throw new Error(`exited without printing ${pattern}; output:\n${out}`);
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        })(),
+        ms,
+        `no ${pattern}`,
+      );
+    },
+    exit(ms = 120_000) {
+      return deadline(done, ms, "no exit");
+    },
+    kill(signal: Deno.Signal = "SIGTERM") {
+      if (!exited) {
+        try {
+          child.kill(signal);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+/** Reads a PFM written by octane into floats. */
+export async function readPfm(path: string): Promise<Float32Array> {
+  const { decodePfm } = await import("../mod/render/mod.ts");
+  return decodePfm(await Deno.readFile(path)).rgb;
+}
+
+/** Asserts two images are equal to `relative` (with a tiny absolute floor for black pixels). */
+export function assertClose(a: Float32Array, b: Float32Array, relative: number): void {
+  if (a.length !== b.length) throw new Error(`images differ in size: ${a.length} vs ${b.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const tolerance = relative * Math.max(Math.abs(a[i]!), Math.abs(b[i]!)) + 1e-7;
+    if (Math.abs(a[i]! - b[i]!) > tolerance) {
+      throw new Error(`value ${i} (pixel ${Math.floor(i / 3)}): ${a[i]} vs ${b[i]}`);
+    }
+  }
+}

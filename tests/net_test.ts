@@ -1,0 +1,306 @@
+/**
+ * Network rendering with real processes on loopback: a master on 127.0.0.1 and slaves joining it.
+ * Every loop is bounded by a deadline; every process is killed at the end.
+ */
+import assert from "node:assert/strict";
+import { encodeFrame, FRAME_MAGIC, HEADER_BYTES } from "../mod/net/protocol/mod.ts";
+import { PROTOCOL_VERSION } from "../mod/version.ts";
+import { assertClose, octane, readPfm, type Running } from "./_process.ts";
+
+const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
+let nextPort = 24100 + Math.floor(Math.random() * 500) * 4;
+
+async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "octane-net-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Runs `fn` with the processes it starts, killing every one of them afterwards. */
+async function processes<T>(
+  fn: (start: (args: string[], env?: Record<string, string>) => Running) => Promise<T>,
+): Promise<T> {
+  const all: Running[] = [];
+  try {
+    return await fn((args, env) => {
+      const p = octane(args, env);
+      all.push(p);
+      return p;
+    });
+  } finally {
+    for (const p of all) p.kill("SIGKILL");
+    await Promise.allSettled(all.map((p) => p.exit(10_000)));
+  }
+}
+
+async function reference(dir: string, spp: number): Promise<Float32Array> {
+  const r = octane([
+    "render",
+    "--quiet",
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "-o",
+    `${dir}/ref.png`,
+    "--hdr",
+    `${dir}/ref.pfm`,
+  ]);
+  assert.equal(await r.exit(), 0, r.out);
+  return readPfm(`${dir}/ref.pfm`);
+}
+
+async function startMaster(
+  start: (args: string[]) => Running,
+  dir: string,
+  spp: number,
+  extra: string[] = [],
+) {
+  const port = nextPort++;
+  const master = start([
+    "master",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--auto-port",
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "-o",
+    `${dir}/net.png`,
+    "--hdr",
+    `${dir}/net.pfm`,
+    "--report",
+    `${dir}/report.json`,
+    "--verbose",
+    ...extra,
+  ]);
+  const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
+  return { master, address: `127.0.0.1:${m[1]}` };
+}
+
+Deno.test("master + 2 slaves render the image a local render gives, and every node contributes", async () => {
+  await withDir(async (dir) => {
+    const ref = await reference(dir, 96);
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 96, ["--wait-slaves", "2"]);
+      const slaves = [start(["slave", "--master", address]), start(["slave", "--master", address])];
+      for (const s of slaves) {
+        await s.waitFor(/Launching net render slave \(\d+\.\d+\.\d+\) with master 127\.0\.0\.1:\d+/);
+      }
+      assert.equal(await master.exit(), 0, master.out);
+      for (const s of slaves) assert.equal(await s.exit(), 0, s.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(report.nodes.length, 3);
+      for (const n of report.nodes) {
+        assert.ok(n.samples > 0, `node ${n.role} ${n.address ?? ""} contributed nothing`);
+      }
+      assert.equal(
+        report.nodes.reduce((s: number, n: { samples: number }) => s + n.samples, 0),
+        96 * 40 * 32,
+      );
+      assert.ok(
+        report.nodes.filter((n: { role: string }) => n.role === "slave").every((n: { bytesSent: number }) =>
+          n.bytesSent > 0
+        ),
+      );
+    });
+  });
+});
+
+Deno.test("a slave joins mid-render and contributes; a slave killed mid-render loses nothing", async () => {
+  await withDir(async (dir) => {
+    const spp = 2048; // long enough (seconds) to kill one slave and add another mid-render
+    const ref = await reference(dir, spp);
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, spp, ["--wait-slaves", "1"]);
+      const doomed = start(["slave", "--master", address]);
+      await master.waitFor(/Slave 127\.0\.0\.1:\d+ has the render data/);
+      // let it take units, then kill it without warning
+      await master.waitFor(/[1-9]\d*\.\d\/2048 spp/, 60_000);
+      doomed.kill("SIGKILL");
+      await master.waitFor(/left; \d+ of its units go to other nodes/);
+      const late = start(["slave", "--master", address]);
+      await late.waitFor(/Launching net render slave/);
+      assert.equal(await master.exit(), 0, master.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(
+        report.nodes.reduce((s: number, n: { samples: number }) => s + n.samples, 0),
+        spp * 40 * 32,
+        "every sample exactly once",
+      );
+      const slaves = report.nodes.filter((n: { role: string }) => n.role === "slave");
+      assert.equal(slaves.length, 2);
+      assert.ok(slaves[1].samples > 0, "the slave that joined mid-render contributed");
+      assert.match(
+        master.out,
+        /Sending 9 of 9 render-data sections/,
+        "the late slave was sent the render data",
+      );
+    });
+  });
+});
+
+Deno.test("two masters with --auto-port on one machine, each with its own slave, both finish", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const port = nextPort;
+      nextPort += 2;
+      const run = (name: string) =>
+        start([
+          "master",
+          "--bind",
+          "127.0.0.1",
+          "--port",
+          String(port),
+          "--auto-port",
+          "--spp",
+          "16",
+          ...SIZE,
+          "-o",
+          `${dir}/${name}.png`,
+          "--wait-slaves",
+          "1",
+        ]);
+      const a = run("a");
+      const pa = (await a.waitFor(/Master listening on [\d.]+:(\d+)/))[1];
+      const b = run("b");
+      const pb = (await b.waitFor(/Master listening on [\d.]+:(\d+)/))[1];
+      assert.notEqual(pa, pb);
+      start(["slave", "--master", `127.0.0.1:${pa}`]);
+      start(["slave", "--master", `127.0.0.1:${pb}`]);
+      assert.equal(await a.exit(), 0, a.out);
+      assert.equal(await b.exit(), 0, b.out);
+      await Deno.stat(`${dir}/a.png`);
+      await Deno.stat(`${dir}/b.png`);
+    });
+  });
+});
+
+Deno.test("a shared secret: slaves without it or with a wrong one are refused with a clear line on both sides", async () => {
+  await withDir(async (dir) => {
+    await Deno.writeTextFile(`${dir}/secret`, "correct horse battery staple\n");
+    await Deno.writeTextFile(`${dir}/wrong`, "wrong\n");
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 32, [
+        "--secret-file",
+        `${dir}/secret`,
+        "--wait-slaves",
+        "1",
+      ]);
+      const none = start(["slave", "--master", address]);
+      assert.equal(await none.exit(), 1);
+      assert.match(none.out, /requires a shared secret: pass --secret-file FILE or set OCTANE_SECRET/);
+      const wrong = start(["slave", "--master", address, "--secret-file", `${dir}/wrong`]);
+      assert.equal(await wrong.exit(), 1);
+      assert.match(wrong.out, /failed the shared-secret check/);
+      await master.waitFor(/did not prove the shared secret|Refused/);
+      const right = start(["slave", "--master", address], { OCTANE_SECRET: "correct horse battery staple" });
+      await right.waitFor(/Launching net render slave/);
+      assert.equal(await master.exit(), 0, master.out);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(report.nodes.length, 2, "only the slave with the secret joined");
+    });
+  });
+});
+
+/** Sends raw bytes to the master and returns what it answers before closing. */
+async function raw(address: string, bytes: Uint8Array): Promise<Uint8Array> {
+  const [host, port] = address.split(":");
+  const conn = await Deno.connect({ hostname: host!, port: Number(port) });
+  try {
+    await conn.write(bytes);
+    const chunks: Uint8Array[] = [];
+    const reader = conn.readable.getReader();
+    const deadline = setTimeout(() => reader.cancel(), 10_000);
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done || !value) break;
+      chunks.push(value);
+    }
+    clearTimeout(deadline);
+    return new Uint8Array(chunks.flatMap((c) => [...c]));
+  } finally {
+    try {
+      conn.close();
+    } catch {
+      // closed by the master
+    }
+  }
+}
+
+Deno.test("garbage, an oversized frame and a wrong protocol version are refused; the render is unaffected", async () => {
+  await withDir(async (dir) => {
+    const ref = await reference(dir, 64);
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 64, ["--wait-slaves", "1"]);
+      await raw(address, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+      await master.waitFor(/wrong magic/);
+      const huge = new Uint8Array(HEADER_BYTES);
+      huge.set(FRAME_MAGIC);
+      const v = new DataView(huge.buffer);
+      v.setUint16(4, PROTOCOL_VERSION, true);
+      v.setUint16(6, 1, true);
+      v.setUint32(12, 0xfffffff0, true);
+      await raw(address, huge);
+      await master.waitFor(/over the \d+-byte limit/);
+      const future = encodeFrame(
+        PROTOCOL_VERSION + 7,
+        "hello",
+        new TextEncoder().encode(JSON.stringify({ role: "slave", host: "future" })),
+      );
+      const answer = await raw(address, future);
+      const text = new TextDecoder().decode(answer.subarray(HEADER_BYTES));
+      assert.match(
+        text,
+        new RegExp(`speaks protocol ${PROTOCOL_VERSION}, this slave speaks ${PROTOCOL_VERSION + 7}`),
+      );
+      await master.waitFor(/Refused 127\.0\.0\.1:\d+: protocol version mismatch/);
+      start(["slave", "--master", address]);
+      assert.equal(await master.exit(), 0, master.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+    });
+  });
+});
+
+Deno.test("Ctrl-C on a slave returns its unfinished work and exits 0; another slave finishes the same image", async () => {
+  await withDir(async (dir) => {
+    const spp = 768;
+    const ref = await reference(dir, spp);
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, spp, ["--no-local-render"]);
+      const first = start(["slave", "--master", address]);
+      await master.waitFor(/has the render data and starts rendering/);
+      await master.waitFor(/[1-9]\d*\.\d\/768 spp/, 60_000);
+      first.kill("SIGINT");
+      assert.equal(await first.exit(), 0, first.out);
+      assert.match(first.out, /unfinished work returned to the master/);
+      await master.waitFor(/returned \d+ unfinished units/);
+      const second = start(["slave", "--master", address]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await second.exit(), 0, second.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+    });
+  });
+});
+
+Deno.test("a slave whose master dies says so and exits non-zero", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 4096, ["--wait-slaves", "1"]);
+      const slave = start(["slave", "--master", address, "--heartbeat-timeout", "3"]);
+      await master.waitFor(/has the render data/);
+      master.kill("SIGKILL");
+      assert.equal(await slave.exit(30_000), 1, slave.out);
+      assert.match(
+        slave.out,
+        /octane: (master 127\.0\.0\.1:\d+ closed the connection|connection to master .* failed|master .* stopped answering)/,
+      );
+    });
+  });
+});
