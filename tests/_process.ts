@@ -6,8 +6,8 @@ const root = new URL("..", import.meta.url).pathname;
 export interface Running {
   /** stdout and stderr so far. */
   readonly out: string;
-  /** Resolves with the first match of `pattern` in the output, or rejects after `ms`. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves with the first match of `pattern` in the output from offset `since`, or rejects after `ms`. */
+  waitFor(pattern: RegExp, ms?: number, since?: number): Promise<RegExpMatchArray>;
   /** Resolves with the exit code, or rejects after `ms`. */
   exit(ms?: number): Promise<number>;
   /** Sends a signal (ignored when it has exited). */
@@ -42,11 +42,11 @@ export function octane(args: string[], env: Record<string, string> = {}): Runnin
     get out() {
       return out;
     },
-    waitFor(pattern, ms = 60_000) {
+    waitFor(pattern, ms = 60_000, since = 0) {
       return deadline(
         (async () => {
           for (;;) {
-            const m = out.match(pattern);
+            const m = out.slice(since).match(pattern);
             if (m) return m;
             if (exited) throw new Error(`exited without printing ${pattern}; output:\n${out}`);
             await new Promise((r) => setTimeout(r, 50));

@@ -3,6 +3,7 @@
  * Every loop is bounded by a deadline; every process is killed at the end.
  */
 import assert from "node:assert/strict";
+import { Document, type Material, NodeIO } from "@gltf-transform/core";
 import { encodeFrame, FRAME_MAGIC, HEADER_BYTES } from "../mod/net/protocol/mod.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { assertClose, octane, readPfm, type Running } from "./_process.ts";
@@ -301,6 +302,94 @@ Deno.test("a slave whose master dies says so and exits non-zero", async () => {
         slave.out,
         /octane: (master 127\.0\.0\.1:\d+ closed the connection|connection to master .* failed|master .* stopped answering)/,
       );
+    });
+  });
+});
+
+/** Writes a lit glTF scene (an emissive quad over a floor) seen by a camera at `cameraZ`. */
+async function writeScene(path: string, cameraZ: number): Promise<void> {
+  const doc = new Document();
+  const buffer = doc.createBuffer();
+  const quad = (y: number, size: number, material: Material, up: boolean) => {
+    const p = new Float32Array([-size, y, -size, size, y, -size, size, y, size, -size, y, size]);
+    const positions = doc.createAccessor().setType("VEC3").setBuffer(buffer).setArray(p);
+    const indices = doc.createAccessor().setType("SCALAR").setBuffer(buffer).setArray(
+      new Uint16Array(up ? [0, 2, 1, 0, 3, 2] : [0, 1, 2, 0, 2, 3]),
+    );
+    return doc.createMesh().addPrimitive(
+      doc.createPrimitive().setAttribute("POSITION", positions).setIndices(indices).setMaterial(material),
+    );
+  };
+  const floor = doc.createMaterial("floor").setBaseColorFactor([0.8, 0.8, 0.8, 1]).setRoughnessFactor(1);
+  const lamp = doc.createMaterial("lamp").setEmissiveFactor([1, 1, 1]);
+  const scene = doc.createScene();
+  scene.addChild(doc.createNode("floor").setMesh(quad(0, 2, floor, true)));
+  scene.addChild(doc.createNode("lamp").setMesh(quad(1.5, 0.5, lamp, false)));
+  const camera = doc.createCamera("view").setType("perspective").setYFov(0.9).setZNear(0.01);
+  scene.addChild(doc.createNode("camera").setCamera(camera).setTranslation([0, 0.8, cameraZ]));
+  doc.getRoot().setDefaultScene(scene);
+  await new NodeIO().write(path, doc);
+}
+
+Deno.test("--watch: moving the camera resends only the camera section and renders the changed scene", async () => {
+  await withDir(async (dir) => {
+    const scene = `${dir}/scene.gltf`;
+    await writeScene(scene, 3);
+    await processes(async (start) => {
+      const port = nextPort++;
+      const master = start([
+        "master",
+        scene,
+        "--watch",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--auto-port",
+        "--spp",
+        "512",
+        ...SIZE,
+        "-o",
+        `${dir}/net.png`,
+        "--hdr",
+        `${dir}/net.pfm`,
+        "--wait-slaves",
+        "1",
+        "--verbose",
+      ]);
+      const address = `127.0.0.1:${(await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]}`;
+      start(["slave", "--master", address]);
+      await master.waitFor(/Sending 9 of 9 render-data sections/);
+      await master.waitFor(/has the render data and starts rendering/);
+      const before = master.out.length;
+      await writeScene(scene, 2.5);
+      await master.waitFor(/Scene changed: render data/, 30_000, before);
+      const changedAt = master.out.indexOf("Scene changed");
+      const sent = await master.waitFor(
+        /Sending (\d+) of 9 render-data sections \(([a-z, ]+),/,
+        30_000,
+        changedAt,
+      );
+      assert.equal(sent[1], "1", master.out);
+      assert.equal(sent[2], "camera");
+      // the render of the new version finishes and is written; Ctrl-C then ends the master cleanly
+      await master.waitFor(/Rendered 512 spp/, 120_000, changedAt);
+      master.kill("SIGINT");
+      assert.equal(await master.exit(), 0, master.out);
+      const local = octane([
+        "render",
+        scene,
+        "--quiet",
+        "--spp",
+        "512",
+        ...SIZE,
+        "-o",
+        `${dir}/ref.png`,
+        "--hdr",
+        `${dir}/ref.pfm`,
+      ]);
+      assert.equal(await local.exit(), 0, local.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
     });
   });
 });

@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
-import { extname } from "node:path";
+import { dirname, extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
-import { Master, type NodeInfo } from "../net/master/mod.ts";
-import { renderDataHash } from "../render_data/mod.ts";
+import { Master, type MasterResult, type NodeInfo } from "../net/master/mod.ts";
+import { getLogger } from "@logtape/logtape";
 import { loadRenderData } from "../render_data/mod.ts";
 import { encodeExr, encodePfm, encodePng, meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
@@ -10,6 +10,8 @@ import { VERSION } from "../version.ts";
 import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { readSecret } from "./net_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
+
+const log = getLogger(["octane", "master"]);
 
 const HELP = `Usage: octane master [SCENE] [options]
 
@@ -22,6 +24,8 @@ Options:
   --auto-port           take the next free port when N is busy (several masters on one computer)
   --bind ADDR           address to listen on (default 0.0.0.0)
   --no-local-render     only slaves render
+  --watch               keep going: when the scene file changes, recompile, send slaves only the changed
+                        sections and render again (outputs are rewritten after every render; Ctrl-C stops)
   --spp N, --width W, --height H, --seed S, --max-depth N, -o FILE.png, --hdr FILE, --report FILE,
   --camera NAME, --env FILE.hdr, --env-intensity X, --quiet      as for "octane render"
   --secret-file FILE    shared secret slaves must prove (HMAC); also OCTANE_SECRET
@@ -62,11 +66,6 @@ export async function masterCommand(args: string[]): Promise<number> {
   if (values.help) {
     console.log(HELP);
     return 0;
-  }
-  if (values.watch) {
-    throw new UsageError(
-      `--watch is not available in this version yet: restart the master after changing the scene`,
-    );
   }
   const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 });
   const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 });
@@ -120,67 +119,112 @@ export async function masterCommand(args: string[]): Promise<number> {
   const ticker = setInterval(() => {
     if (!quiet) status.update(statusText(master.progress, width * height));
   }, 500);
+  let renders = 0;
   const abort = () => {
     master.close();
+    if (renders > 0) {
+      console.error(`Master stopped after ${renders} render(s); the last is in ${output}`);
+      Deno.exit(0);
+    }
     console.error("octane: master interrupted: no image written");
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", abort);
-  let result;
+  const reportJson = (result: MasterResult) => {
+    const seconds = result.elapsedMs / 1000;
+    const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
+    const remoteSamples = result.nodes.filter((n) => n.id !== "local").reduce((n, x) => n + x.samples, 0);
+    return {
+      version: VERSION,
+      scene: sceneName,
+      sceneHash: result.sceneHash,
+      width,
+      height,
+      seed,
+      sppTarget: spp,
+      samplesPerPixel: spp,
+      wallSeconds: seconds,
+      samplesPerSecond: (spp * width * height) / seconds,
+      bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
+      master: { host: hostname(), port: master.port },
+      nodes: result.nodes.map((n) => ({
+        role: n.id === "local" ? "local" : "slave",
+        address: n.id === "local" ? undefined : n.id,
+        host: n.host,
+        gpus: n.gpus,
+        samples: n.samples,
+        samplesPerPixel: n.samples / (width * height),
+        bytesSent: n.bytesSent,
+        bytesReceived: n.bytesReceived,
+      })),
+    };
+  };
+  const writeOutputs = async (result: MasterResult) => {
+    renders++;
+    const image = meanImage(result.sums, result.samples, width, height);
+    await Deno.writeFile(output, encodePng(image));
+    if (hdr) {
+      await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
+    }
+    if (report) await Deno.writeTextFile(report, JSON.stringify(reportJson(result), null, 2) + "\n");
+    const seconds = result.elapsedMs / 1000;
+    const nodes = result.nodes.filter((n) => n.samples > 0).length;
+    const files = [output, hdr, report].filter(Boolean).join(", ");
+    status.done(
+      `Rendered ${spp} spp in ${seconds.toFixed(2)} s on ${nodes} node(s): ${
+        formatRate((spp * width * height) / seconds)
+      }samples/s -> ${files}`,
+    );
+  };
+  const reload = async () => {
+    try {
+      const next = await loadRenderData(sceneName, sceneOptions(values));
+      if (!master.update(next)) log.info("Scene file changed but its render data did not");
+    } catch (error: unknown) {
+      const message = error instanceof Error ? error.message : String(error);
+      log.warn("Cannot reload {scene}: {message}; still rendering the previous version", {
+        scene: sceneName,
+        message,
+      });
+    }
+  };
+  const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
-    result = await master.run();
+    await master.run({ onRender: writeOutputs, keepGoing: values.watch === true });
   } finally {
+    watcher?.close();
     clearInterval(ticker);
     Deno.removeSignalListener("SIGINT", abort);
   }
-  const image = meanImage(result.sums, result.samples, width, height);
-  await Deno.writeFile(output, encodePng(image));
-  if (hdr) {
-    await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
-  }
-  const seconds = result.elapsedMs / 1000;
-  const pixelSamples = spp * width * height;
-  if (report) {
-    const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
-    const remoteSamples = result.nodes.filter((n) => n.id !== "local").reduce((n, x) => n + x.samples, 0);
-    await Deno.writeTextFile(
-      report,
-      JSON.stringify(
-        {
-          version: VERSION,
-          scene: sceneName,
-          sceneHash: renderDataHash(data),
-          width,
-          height,
-          seed,
-          sppTarget: spp,
-          samplesPerPixel: spp,
-          wallSeconds: seconds,
-          samplesPerSecond: pixelSamples / seconds,
-          bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
-          master: { host: hostname(), port: master.port },
-          nodes: result.nodes.map((n) => ({
-            role: n.id === "local" ? "local" : "slave",
-            address: n.id === "local" ? undefined : n.id,
-            host: n.host,
-            gpus: n.gpus,
-            samples: n.samples,
-            samplesPerPixel: n.samples / (width * height),
-            bytesSent: n.bytesSent,
-            bytesReceived: n.bytesReceived,
-          })),
-        },
-        null,
-        2,
-      ) + "\n",
+  return 0;
+}
+
+/** Calls `onChange` (debounced) when the scene file, or a file beside it (.bin, textures), changes. */
+function watchScene(scene: string, onChange: () => Promise<void>): { close(): void } {
+  let watcher: Deno.FsWatcher;
+  try {
+    watcher = Deno.watchFs(dirname(scene) || ".");
+  } catch (error: unknown) {
+    throw new UsageError(
+      `Cannot watch "${scene}": ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
     );
   }
-  status.done(
-    `Rendered ${spp} spp in ${seconds.toFixed(2)} s on ${result.nodes.length} node(s): ${
-      formatRate(pixelSamples / seconds)
-    }samples/s -> ${[output, hdr, report].filter(Boolean).join(", ")}`,
-  );
-  return 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running = Promise.resolve();
+  (async () => {
+    for await (const event of watcher) {
+      if (event.kind === "access") continue;
+      clearTimeout(timer);
+      timer = setTimeout(() => (running = running.then(onChange)), 300);
+    }
+  })().catch(() => {});
+  return {
+    close: () => {
+      clearTimeout(timer);
+      watcher.close();
+    },
+  };
 }
 
 function statusText(

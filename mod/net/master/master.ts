@@ -89,6 +89,8 @@ export interface MasterResult {
   samples: number;
   /** Milliseconds from start to the last merged sample. */
   elapsedMs: number;
+  /** Content hash of the render data rendered. */
+  sceneHash: string;
   /** Every node that took part. */
   nodes: NodeInfo[];
 }
@@ -100,40 +102,57 @@ interface Slave {
   inFlight: Map<number, number>; // job -> time sent
 }
 
+/** Options of {@linkcode Master.run}. */
+export interface RunOptions {
+  /** Called with every finished render (each scene version once with --watch). */
+  onRender?: (result: MasterResult) => void | Promise<void>;
+  /** Keep serving after a render finishes, for updates (`update`) until `close`. */
+  keepGoing?: boolean;
+}
+
+/** One render of one scene version: its data, its work and its merged sums. */
+class Render {
+  readonly data: RenderData;
+  readonly id: string;
+  readonly sections: ReturnType<typeof renderDataSections>;
+  readonly scheduler: Scheduler;
+  readonly sums: Float64Array;
+  readonly started = performance.now();
+  readySlaves = 0;
+  reported = false;
+
+  constructor(data: RenderData, o: MasterOptions, firstJob: number) {
+    this.data = data;
+    this.id = renderDataHash(data);
+    this.sections = renderDataSections(data);
+    this.scheduler = new Scheduler(o.width, o.height, o.spp, { firstJob });
+    this.sums = new Float64Array(o.width * o.height * 3);
+  }
+}
+
 /**
  * Drives a network render: listens for slaves, sends them the render data, hands out (rows, samples)
  * units to them and to the local GPU, and merges the sums. Samples depend only on (pixel, sample, seed),
- * so the image equals a local render whoever renders what.
+ * so the image equals a local render whoever renders what. `update` restarts the render on new data;
+ * slaves are sent only the sections they do not have.
  */
 export class Master {
-  #data: RenderData;
   #options: MasterOptions;
   #listener: Deno.Listener;
-  #scheduler: Scheduler;
-  #sums: Float64Array;
+  #render: Render;
   #nodes: NodeInfo[] = [];
   #slaves = new Set<Slave>();
-  #started = performance.now();
-  #finished?: () => void;
-  #finishedPromise: Promise<void>;
   #wake: (() => void)[] = [];
   #watchdog?: ReturnType<typeof setInterval>;
   #gpu?: Gpu;
-  #sceneId: string;
-  #sections: ReturnType<typeof renderDataSections>;
   #warnedTrust = false;
-  #readySlaves = 0;
+  #closed = false;
 
   private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
-    this.#data = data;
     this.#options = options;
     this.#listener = listener;
     this.#gpu = gpu;
-    this.#scheduler = new Scheduler(options.width, options.height, options.spp);
-    this.#sums = new Float64Array(options.width * options.height * 3);
-    this.#sceneId = renderDataHash(data);
-    this.#sections = renderDataSections(data);
-    this.#finishedPromise = new Promise((resolve) => (this.#finished = resolve));
+    this.#render = new Render(data, options, 1);
   }
 
   /**
@@ -178,32 +197,69 @@ export class Master {
       s.info.bytesSent = s.peer.bytesSent;
       s.info.bytesReceived = s.peer.bytesReceived;
     }
+    const r = this.#render;
     return {
-      samplesDone: this.#scheduler.samplesDone,
-      samplesTotal: this.#scheduler.samplesTotal,
-      elapsedMs: performance.now() - this.#started,
+      samplesDone: r.scheduler.samplesDone,
+      samplesTotal: r.scheduler.samplesTotal,
+      elapsedMs: performance.now() - r.started,
       nodes: this.#nodes,
     };
   }
 
-  /** Renders to the end: accepts slaves meanwhile, resolves with the merged image. */
-  async run(): Promise<MasterResult> {
-    this.#started = performance.now();
+  /**
+   * Restarts the render on new render data (a changed scene); every slave is sent the sections it lacks.
+   * @returns false when the data is the same as the current render's
+   */
+  update(data: RenderData): boolean {
+    const old = this.#render;
+    const next = new Render(data, this.#options, old.scheduler.nextJob);
+    if (next.id === old.id) return false;
+    this.#render = next;
+    for (const n of this.#nodes) n.samples = 0; // contributions count per render
+    for (const s of this.#slaves) {
+      s.ready = false;
+      s.inFlight.clear();
+      this.#offerScene(s);
+    }
+    log.info("Scene changed: render data {id}, restarting the render", { id: next.id.slice(0, 12) });
+    this.#signal();
+    return true;
+  }
+
+  /** Renders until the render finishes (or, with keepGoing, until `close`); accepts slaves meanwhile. */
+  async run(options: RunOptions = {}): Promise<MasterResult> {
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), 500);
     const accepting = this.#accept();
     const local = this.#options.localRender ? this.#localLoop() : Promise.resolve();
-    await this.#finishedPromise;
-    const elapsedMs = performance.now() - this.#started;
-    await local;
-    this.progress; // final byte counts
+    let last: MasterResult | undefined;
+    while (!this.#closed) {
+      const r = this.#render;
+      if (r.scheduler.finished && !r.reported) {
+        r.reported = true;
+        this.progress; // byte counts up to now
+        last = {
+          sums: r.sums,
+          samples: this.#options.spp,
+          elapsedMs: performance.now() - r.started,
+          sceneHash: r.id,
+          nodes: this.#nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
+        };
+        await options.onRender?.(last);
+        if (!options.keepGoing) break;
+      }
+      await this.#changed();
+    }
     await Promise.allSettled([...this.#slaves].map((s) => s.peer.send("bye", {})));
     this.close();
+    await local;
     await accepting;
-    return { sums: this.#sums, samples: this.#options.spp, elapsedMs, nodes: this.#nodes };
+    if (!last) throw new Error("The master was closed before the render finished");
+    return last;
   }
 
   /** Stops listening and drops every slave. */
   close(): void {
+    this.#closed = true;
     clearInterval(this.#watchdog);
     try {
       this.#listener.close();
@@ -218,21 +274,20 @@ export class Master {
     const waiting = this.#wake;
     this.#wake = [];
     for (const w of waiting) w();
-    if (this.#scheduler.finished) this.#finished?.();
   }
 
   /** True once enough slaves are ready for work to be handed out (see waitSlaves). */
   get #go(): boolean {
-    return this.#readySlaves >= this.#options.waitSlaves;
+    return this.#render.readySlaves >= this.#options.waitSlaves;
   }
 
   #changed(): Promise<void> {
     return new Promise((resolve) => this.#wake.push(resolve));
   }
 
-  #merge(unit: WorkUnit, sums: Float32Array, info: NodeInfo, seconds: number): void {
+  #merge(r: Render, unit: WorkUnit, sums: Float32Array, info: NodeInfo, seconds: number): void {
     const offset = unit.y * this.#options.width * 3;
-    for (let i = 0; i < sums.length; i++) this.#sums[offset + i]! += sums[i]!;
+    for (let i = 0; i < sums.length; i++) r.sums[offset + i]! += sums[i]!;
     const pixelSamples = unit.height * this.#options.width * unit.count;
     info.samples += pixelSamples;
     const rate = pixelSamples / Math.max(seconds, 1e-3);
@@ -242,7 +297,7 @@ export class Master {
   /** Samples per pixel for a unit of about unitSeconds on a node of this rate. */
   #unitSize(info: NodeInfo): number {
     if (!(info.rate > 0)) return 1;
-    return Math.max(1, Math.floor(info.rate * this.#options.unitSeconds / this.#scheduler.bandPixels));
+    return Math.max(1, Math.floor(info.rate * this.#options.unitSeconds / this.#render.scheduler.bandPixels));
   }
 
   async #localLoop(): Promise<void> {
@@ -259,29 +314,37 @@ export class Master {
       active: true,
     };
     this.#nodes.push(info);
-    const renderer = await GpuRenderer.create(gpu, this.#data, this.#options);
+    let renderer: GpuRenderer | undefined;
+    let rendering: Render | undefined;
     try {
-      while (!this.#scheduler.finished) {
-        const unit = this.#go ? this.#scheduler.take("local", this.#unitSize(info)) : undefined;
+      while (!this.#closed) {
+        const r = this.#render;
+        const unit = this.#go ? r.scheduler.take("local", this.#unitSize(info)) : undefined;
         if (!unit) {
           await this.#changed();
           continue;
         }
+        if (rendering !== r) {
+          renderer?.destroy();
+          renderer = await GpuRenderer.create(gpu, r.data, this.#options);
+          rendering = r;
+        }
         const t0 = performance.now();
-        const tile = await renderer.render({ start: unit.start, count: unit.count }, {
+        const tile = await renderer!.render({ start: unit.start, count: unit.count }, {
           x: 0,
           y: unit.y,
           width: this.#options.width,
           height: unit.height,
         });
-        if (this.#scheduler.complete(unit.job, "local")) {
-          this.#merge(unit, tile.sums, info, (performance.now() - t0) / 1000);
+        // a unit of a render replaced meanwhile is dropped: its samples belong to old data
+        if (r === this.#render && r.scheduler.complete(unit.job, "local")) {
+          this.#merge(r, unit, tile.sums, info, (performance.now() - t0) / 1000);
         }
         this.#signal();
       }
     } finally {
       info.active = false;
-      renderer.destroy();
+      renderer?.destroy();
     }
   }
 
@@ -331,14 +394,18 @@ export class Master {
         gpus: info.gpus.map((g) => g.name).join(", "),
       });
       peer.startHeartbeats();
-      if (this.#scheduler.finished) return;
-      await this.#sendScene(slave);
+      this.#offerScene(slave);
       for (;;) {
         const frame = await peer.receive();
         if (!frame) break;
-        if (frame.type === "ready") {
+        if (frame.type === "need") {
+          this.#sendSections(slave, parseJson(frame.payload, "need")).catch((e: unknown) =>
+            peer.close(String(e))
+          );
+        } else if (frame.type === "ready") {
+          if (parseJson(frame.payload, "ready").id !== this.#render.id) continue; // ready for a scene since replaced
           slave.ready = true;
-          this.#readySlaves++;
+          this.#render.readySlaves++;
           log.info("Slave {peer} has the render data and starts rendering", { peer: peer.label });
           for (const s of this.#slaves) this.#feed(s);
           this.#signal();
@@ -350,7 +417,7 @@ export class Master {
           const jobs = Array.isArray(m.jobs)
             ? m.jobs.filter((j): j is number => Number.isSafeInteger(j))
             : [];
-          const n = this.#scheduler.release(peer.label, jobs);
+          const n = this.#render.scheduler.release(peer.label, jobs);
           for (const j of jobs) slave.inFlight.delete(j);
           log.info("Slave {peer} returned {n} unfinished units", { peer: peer.label, n });
           this.#signal();
@@ -374,8 +441,9 @@ export class Master {
         slave.info.bytesSent = peer.bytesSent;
         slave.info.bytesReceived = peer.bytesReceived;
         this.#slaves.delete(slave);
-        const n = this.#scheduler.release(peer.label);
-        if (!this.#scheduler.finished) {
+        if (slave.ready) this.#render.readySlaves--;
+        const n = this.#render.scheduler.release(peer.label);
+        if (!this.#render.scheduler.finished) {
           log.info("Slave {peer} left; {n} of its units go to other nodes", { peer: peer.label, n });
         }
         this.#signal();
@@ -429,28 +497,29 @@ export class Master {
     return { host, gpus };
   }
 
-  async #sendScene(slave: Slave): Promise<void> {
-    const { peer, info } = slave;
+  /** Tells a slave which render data the current render needs; it answers with the sections it lacks. */
+  #offerScene(slave: Slave): void {
+    const r = this.#render;
     const o = this.#options;
-    await peer.send("scene", {
-      id: this.#sceneId,
+    slave.peer.send("scene", {
+      id: r.id,
       width: o.width,
       height: o.height,
       seed: o.seed,
       maxDepth: o.maxDepth,
-      sections: this.#sections.map((s) => ({ name: s.name, hash: s.hash, length: s.bytes.length })),
-    });
-    const frame = await withTimeout(peer.receive(), 30_000, "no answer to the scene within 30 s");
-    if (!frame || frame.type !== "need") {
-      throw new ProtocolError(`expected need, got ${frame?.type ?? "end of stream"}`);
-    }
-    const need = parseJson(frame.payload, "need");
+      sections: r.sections.map((s) => ({ name: s.name, hash: s.hash, length: s.bytes.length })),
+    }).catch(() => slave.peer.close());
+  }
+
+  async #sendSections(slave: Slave, need: Record<string, unknown>): Promise<void> {
+    const { peer, info } = slave;
+    const r = this.#render;
     const hashes = new Set(Array.isArray(need.hashes) ? need.hashes.map(String) : []);
-    const sending = this.#sections.filter((s) => hashes.has(s.hash));
+    const sending = r.sections.filter((s) => hashes.has(s.hash));
     info.upload = { sent: 0, total: sending.reduce((n, s) => n + s.bytes.length, 0) };
     log.info("Sending {n} of {all} render-data sections ({names}, {bytes} bytes) to {peer}", {
       n: sending.length,
-      all: this.#sections.length,
+      all: r.sections.length,
       names: sending.map((s) => s.name).join(", ") || "none",
       bytes: info.upload.total,
       peer: peer.label,
@@ -458,6 +527,7 @@ export class Master {
     for (const s of sending) {
       const hash = hexBytes(s.hash);
       for (let at = 0; at < s.bytes.length || at === 0; at += CHUNK_BYTES) {
+        if (this.#render !== r) return; // replaced meanwhile: the new scene was offered already
         const chunk = s.bytes.subarray(at, Math.min(s.bytes.length, at + CHUNK_BYTES));
         const payload = new Uint8Array(40 + chunk.length);
         payload.set(hash, 0);
@@ -473,7 +543,7 @@ export class Master {
   #feed(slave: Slave): void {
     if (!slave.ready || slave.peer.closed || !this.#go) return;
     while (slave.inFlight.size < UNITS_IN_FLIGHT) {
-      const unit = this.#scheduler.take(slave.peer.label, this.#unitSize(slave.info));
+      const unit = this.#render.scheduler.take(slave.peer.label, this.#unitSize(slave.info));
       if (!unit) return;
       slave.inFlight.set(unit.job, performance.now());
       slave.peer.send("work", unit).catch(() => slave.peer.close());
@@ -489,7 +559,8 @@ export class Master {
     const header = parseJson(payload.subarray(4, 4 + headerLength), "result");
     const job = intField(header, "job", "result");
     const seconds = Math.max(0, Number(header.seconds) || 0);
-    const unit = this.#scheduler.peek(job, slave.peer.label);
+    const r = this.#render;
+    const unit = r.scheduler.peek(job, slave.peer.label);
     if (!unit) {
       slave.inFlight.delete(job);
       return; // a unit that was released meanwhile: its samples are someone else's now
@@ -497,9 +568,9 @@ export class Master {
     const count = unit.height * this.#options.width * 3;
     const body = payload.subarray(4 + headerLength);
     const sums = flags & FLAG_COMPRESSED ? decompressFloats(body, count) : rawFloats(body, count);
-    this.#scheduler.complete(job, slave.peer.label);
+    r.scheduler.complete(job, slave.peer.label);
     slave.inFlight.delete(job);
-    this.#merge(unit, sums, slave.info, seconds);
+    this.#merge(r, unit, sums, slave.info, seconds);
     this.#signal();
   }
 }

@@ -36,8 +36,18 @@ export class Scheduler {
   #nextJob = 1;
   #done = 0;
 
-  /** Splits the image into bands of at most `maxBandPixels` pixels (whole rows). */
-  constructor(width: number, height: number, spp: number, maxBandPixels = 1 << 20) {
+  /**
+   * Splits the image into bands of at most `maxBandPixels` pixels (whole rows). Job numbers start at
+   * `firstJob`, so a new render's jobs never match an old render's late results.
+   */
+  constructor(
+    width: number,
+    height: number,
+    spp: number,
+    options: { maxBandPixels?: number; firstJob?: number } = {},
+  ) {
+    const maxBandPixels = options.maxBandPixels ?? 1 << 20;
+    this.#nextJob = options.firstJob ?? 1;
     this.width = width;
     this.height = height;
     this.spp = spp;
@@ -45,6 +55,11 @@ export class Scheduler {
     for (let y = 0; y < height; y += rows) {
       this.#bands.push({ y, height: Math.min(rows, height - y), next: 0 });
     }
+  }
+
+  /** The job number the next unit will get. */
+  get nextJob(): number {
+    return this.#nextJob;
   }
 
   /** Pixels of the largest band. */

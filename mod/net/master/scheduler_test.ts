@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Scheduler } from "./scheduler.ts";
 
 Deno.test("Scheduler covers every sample of every pixel exactly once, whatever is released and re-taken", () => {
-  const s = new Scheduler(10, 7, 9, 30); // bands of 3 rows
+  const s = new Scheduler(10, 7, 9, { maxBandPixels: 30 }); // bands of 3 rows
   const seen = new Uint8Array(10 * 7 * 9);
   let round = 0;
   while (!s.finished) {

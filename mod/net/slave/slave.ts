@@ -146,7 +146,11 @@ export async function runSlave(gpu: Gpu, options: SlaveOptions): Promise<SlaveEx
     if (renderDataHash(data) !== scene!.id) {
       throw new ProtocolError("the render data received does not match its content hash");
     }
-    renderer?.destroy();
+    // a unit of the previous scene may still be rendering: let it end before its buffers go
+    const old = renderer;
+    renderer = undefined;
+    await rendering.catch(() => {});
+    old?.destroy();
     renderer = await GpuRenderer.create(gpu, data, {
       width: scene!.width,
       height: scene!.height,
