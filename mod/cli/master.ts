@@ -156,6 +156,9 @@ export async function masterCommand(args: string[]): Promise<number> {
         samplesPerPixel: n.samples / (width * height),
         bytesSent: n.bytesSent,
         bytesReceived: n.bytesReceived,
+        resultBytes: n.resultBytes,
+        resultBytesUncompressed: n.resultRawBytes,
+        firstSampleMs: n.firstSampleMs,
       })),
     };
   };

@@ -7,7 +7,6 @@ import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import {
   decompressFloats,
   FLAG_COMPRESSED,
-  hexBytes,
   intField,
   nonce,
   parseJson,
@@ -15,6 +14,7 @@ import {
   proof,
   proofMatches,
   ProtocolError,
+  sectionHead,
   stringField,
   withTimeout,
 } from "../protocol/mod.ts";
@@ -47,6 +47,12 @@ export interface NodeInfo {
   rate: number;
   /** Still connected (the local node: still rendering). */
   active: boolean;
+  /** Result payload bytes received. */
+  resultBytes: number;
+  /** Uncompressed size of those results. */
+  resultRawBytes: number;
+  /** Milliseconds from connecting to the first merged sample (slaves). */
+  firstSampleMs?: number;
 }
 
 /** Options of {@linkcode Master}. */
@@ -100,6 +106,7 @@ interface Slave {
   peer: Peer;
   ready: boolean;
   inFlight: Map<number, number>; // job -> time sent
+  joined: number;
 }
 
 /** Options of {@linkcode Master.run}. */
@@ -117,7 +124,8 @@ class Render {
   readonly sections: ReturnType<typeof renderDataSections>;
   readonly scheduler: Scheduler;
   readonly sums: Float64Array;
-  readonly started = performance.now();
+  /** When the first unit was handed out (rendering time excludes waiting for slaves). */
+  started?: number;
   readySlaves = 0;
   reported = false;
 
@@ -201,7 +209,7 @@ export class Master {
     return {
       samplesDone: r.scheduler.samplesDone,
       samplesTotal: r.scheduler.samplesTotal,
-      elapsedMs: performance.now() - r.started,
+      elapsedMs: r.started === undefined ? 0 : performance.now() - r.started,
       nodes: this.#nodes,
     };
   }
@@ -240,7 +248,7 @@ export class Master {
         last = {
           sums: r.sums,
           samples: this.#options.spp,
-          elapsedMs: performance.now() - r.started,
+          elapsedMs: performance.now() - (r.started ?? performance.now()),
           sceneHash: r.id,
           nodes: this.#nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
         };
@@ -294,6 +302,12 @@ export class Master {
     info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
   }
 
+  #take(r: Render, owner: string, info: NodeInfo): WorkUnit | undefined {
+    const unit = r.scheduler.take(owner, this.#unitSize(info));
+    if (unit && r.started === undefined) r.started = performance.now();
+    return unit;
+  }
+
   /** Samples per pixel for a unit of about unitSeconds on a node of this rate. */
   #unitSize(info: NodeInfo): number {
     if (!(info.rate > 0)) return 1;
@@ -312,6 +326,8 @@ export class Master {
       upload: { sent: 0, total: 0 },
       rate: 0,
       active: true,
+      resultBytes: 0,
+      resultRawBytes: 0,
     };
     this.#nodes.push(info);
     let renderer: GpuRenderer | undefined;
@@ -319,7 +335,7 @@ export class Master {
     try {
       while (!this.#closed) {
         const r = this.#render;
-        const unit = this.#go ? r.scheduler.take("local", this.#unitSize(info)) : undefined;
+        const unit = this.#go ? this.#take(r, "local", info) : undefined;
         if (!unit) {
           await this.#changed();
           continue;
@@ -370,6 +386,7 @@ export class Master {
 
   async #serve(conn: Deno.Conn): Promise<void> {
     const peer = new Peer(conn);
+    const joined = performance.now();
     let slave: Slave | undefined;
     try {
       const hello = await this.#handshake(peer);
@@ -384,8 +401,10 @@ export class Master {
         upload: { sent: 0, total: 0 },
         rate: 0,
         active: true,
+        resultBytes: 0,
+        resultRawBytes: 0,
       };
-      slave = { info, peer, ready: false, inFlight: new Map() };
+      slave = { info, peer, ready: false, inFlight: new Map(), joined };
       this.#nodes.push(info);
       this.#slaves.add(slave);
       log.info("Slave {peer} ({host}) joined with {gpus}", {
@@ -525,15 +544,10 @@ export class Master {
       peer: peer.label,
     });
     for (const s of sending) {
-      const hash = hexBytes(s.hash);
       for (let at = 0; at < s.bytes.length || at === 0; at += CHUNK_BYTES) {
         if (this.#render !== r) return; // replaced meanwhile: the new scene was offered already
         const chunk = s.bytes.subarray(at, Math.min(s.bytes.length, at + CHUNK_BYTES));
-        const payload = new Uint8Array(40 + chunk.length);
-        payload.set(hash, 0);
-        new DataView(payload.buffer).setBigUint64(32, BigInt(at), true);
-        payload.set(chunk, 40);
-        await peer.send("section", payload);
+        await peer.send("section", [sectionHead(s.hash, at), chunk]);
         info.upload.sent += chunk.length;
         if (s.bytes.length === 0) break;
       }
@@ -543,7 +557,7 @@ export class Master {
   #feed(slave: Slave): void {
     if (!slave.ready || slave.peer.closed || !this.#go) return;
     while (slave.inFlight.size < UNITS_IN_FLIGHT) {
-      const unit = this.#render.scheduler.take(slave.peer.label, this.#unitSize(slave.info));
+      const unit = this.#take(this.#render, slave.peer.label, slave.info);
       if (!unit) return;
       slave.inFlight.set(unit.job, performance.now());
       slave.peer.send("work", unit).catch(() => slave.peer.close());
@@ -571,6 +585,15 @@ export class Master {
     r.scheduler.complete(job, slave.peer.label);
     slave.inFlight.delete(job);
     this.#merge(r, unit, sums, slave.info, seconds);
+    slave.info.resultBytes += body.length;
+    slave.info.resultRawBytes += count * 4;
+    if (slave.info.firstSampleMs === undefined) {
+      slave.info.firstSampleMs = performance.now() - slave.joined;
+      log.info("First samples from slave {peer} merged {ms} ms after it connected", {
+        peer: slave.peer.label,
+        ms: Math.round(slave.info.firstSampleMs),
+      });
+    }
     this.#signal();
   }
 }

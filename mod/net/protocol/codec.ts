@@ -125,3 +125,20 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, what: string)
     clearTimeout(timer);
   }
 }
+
+/** Bytes of a section chunk's head: the section's SHA-256, then the chunk's offset (u64). */
+export const SECTION_HEAD_BYTES = 40;
+
+/** The head of a section chunk for section `hash` (hex SHA-256) at `offset`. */
+export function sectionHead(hash: string, offset: number): Uint8Array {
+  const head = new Uint8Array(SECTION_HEAD_BYTES);
+  head.set(hexBytes(hash), 0);
+  new DataView(head.buffer).setBigUint64(32, BigInt(offset), true);
+  return head;
+}
+
+/** Reads a section chunk's head: the section's SHA-256 (hex) and the chunk's offset. */
+export function parseSectionHead(head: Uint8Array): { hash: string; offset: number } {
+  const hash = Array.from(head.subarray(0, 32), (b) => b.toString(16).padStart(2, "0")).join("");
+  return { hash, offset: Number(new DataView(head.buffer, head.byteOffset).getBigUint64(32, true)) };
+}

@@ -45,38 +45,87 @@ export interface Frame {
   type: MessageName;
   /** Flags (FLAG_COMPRESSED). */
   flags: number;
-  /** The payload bytes. */
+  /** The payload bytes (with a direct sink: only the head). */
   payload: Uint8Array;
+  /** Bytes after the head that went straight into the sink's buffer. */
+  directBytes?: number;
 }
 
-/** Encodes a frame, little-endian. */
-export function encodeFrame(version: number, type: MessageName, payload: Uint8Array, flags = 0): Uint8Array {
-  if (payload.length > MAX_PAYLOAD_BYTES) {
-    throw new RangeError(`Cannot send ${type}: ${payload.length} bytes is over ${MAX_PAYLOAD_BYTES}`);
+/**
+ * Lets one message type's payload land where it belongs without a copy: after its fixed-size head is
+ * read, `target` names the buffer for the rest (or undefined to receive it normally).
+ */
+export interface DirectSink {
+  /** The message type. */
+  type: MessageName;
+  /** Bytes of its head. */
+  headBytes: number;
+  /** The buffer of exactly `rest` bytes to read the rest into, or undefined. */
+  target(head: Uint8Array, rest: number): Uint8Array | undefined;
+}
+
+/** Encodes a frame header for a payload of `length` bytes, little-endian. */
+export function frameHeader(version: number, type: MessageName, length: number, flags = 0): Uint8Array {
+  if (length > MAX_PAYLOAD_BYTES) {
+    throw new RangeError(`Cannot send ${type}: ${length} bytes is over ${MAX_PAYLOAD_BYTES}`);
   }
-  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  const out = new Uint8Array(HEADER_BYTES);
   const v = new DataView(out.buffer);
   out.set(FRAME_MAGIC, 0);
   v.setUint16(4, version, true);
   v.setUint16(6, MSG[type], true);
   v.setUint32(8, flags, true);
-  v.setUint32(12, payload.length, true);
+  v.setUint32(12, length, true);
+  return out;
+}
+
+/** Encodes a whole frame, little-endian. */
+export function encodeFrame(version: number, type: MessageName, payload: Uint8Array, flags = 0): Uint8Array {
+  const out = new Uint8Array(HEADER_BYTES + payload.length);
+  out.set(frameHeader(version, type, payload.length, flags));
   out.set(payload, HEADER_BYTES);
   return out;
 }
 
+/** Where frames are read from: a Deno.Conn, or {@linkcode streamSource} over a stream. */
+export interface ByteSource {
+  /** Reads into `p`; the count read, or null at the end. */
+  read(p: Uint8Array): Promise<number | null>;
+}
+
+/** Adapts a ReadableStream to a ByteSource (for tests and pipes). */
+export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
+  const reader = stream.getReader();
+  let rest: Uint8Array = new Uint8Array(0);
+  return {
+    async read(p: Uint8Array): Promise<number | null> {
+      if (rest.length === 0) {
+        const { value, done } = await reader.read();
+        if (done) return null;
+        rest = value;
+      }
+      const n = Math.min(p.length, rest.length);
+      p.set(rest.subarray(0, n));
+      rest = rest.subarray(n);
+      return n;
+    },
+  };
+}
+
 /**
- * Reads frames from a byte stream. Wrong magic, an unknown type or a declared length over the limit is a
- * {@linkcode ProtocolError}; a stream that ends mid-frame too.
+ * Reads frames from a byte source: the header first, then the payload straight into its own buffer (no
+ * byte is copied twice). Wrong magic, an unknown type or a declared length over the limit is a
+ * {@linkcode ProtocolError}; a source that ends mid-frame too.
  */
 export class FrameReader {
-  #reader: ReadableStreamDefaultReader<Uint8Array>;
-  #buffer = new Uint8Array(0);
+  #source: ByteSource;
   #bytes = 0;
+  /** Where payloads of one type go directly (see {@linkcode DirectSink}). */
+  sink?: DirectSink;
 
-  /** Reads from `stream`. */
-  constructor(stream: ReadableStream<Uint8Array>) {
-    this.#reader = stream.getReader();
+  /** Reads from `source`. */
+  constructor(source: ByteSource) {
+    this.#source = source;
   }
 
   /** Bytes read so far. */
@@ -84,28 +133,26 @@ export class FrameReader {
     return this.#bytes;
   }
 
-  async #fill(n: number): Promise<boolean> {
-    while (this.#buffer.length < n) {
-      const { value, done } = await this.#reader.read();
-      if (done) return false;
-      this.#bytes += value.length;
-      const joined = new Uint8Array(this.#buffer.length + value.length);
-      joined.set(this.#buffer);
-      joined.set(value, this.#buffer.length);
-      this.#buffer = joined;
+  /** Fills `buf` from the source; returns how many bytes it got before the end. */
+  async #readFull(buf: Uint8Array): Promise<number> {
+    let at = 0;
+    while (at < buf.length) {
+      const n = await this.#source.read(buf.subarray(at));
+      if (n === null) break;
+      at += n;
+      this.#bytes += n;
     }
-    return true;
+    return at;
   }
 
-  /** The next frame, or null when the stream ended cleanly between frames. */
+  /** The next frame, or null when the source ended cleanly between frames. */
   async next(): Promise<Frame | null> {
-    if (!(await this.#fill(HEADER_BYTES))) {
-      if (this.#buffer.length === 0) return null;
-      throw new ProtocolError(`the stream ended inside a frame header (${this.#buffer.length} bytes)`);
-    }
-    const h = this.#buffer;
+    const h = new Uint8Array(HEADER_BYTES);
+    const got = await this.#readFull(h);
+    if (got === 0) return null;
+    if (got < HEADER_BYTES) throw new ProtocolError(`the stream ended inside a frame header (${got} bytes)`);
     if (!FRAME_MAGIC.every((b, i) => h[i] === b)) throw new ProtocolError("wrong magic: not an octane peer");
-    const v = new DataView(h.buffer, h.byteOffset, HEADER_BYTES);
+    const v = new DataView(h.buffer);
     const version = v.getUint16(4, true),
       code = v.getUint16(6, true),
       flags = v.getUint32(8, true),
@@ -115,16 +162,23 @@ export class FrameReader {
     if (length > MAX_PAYLOAD_BYTES) {
       throw new ProtocolError(`frame of ${length} bytes is over the ${MAX_PAYLOAD_BYTES}-byte limit`);
     }
-    if (!(await this.#fill(HEADER_BYTES + length))) {
-      throw new ProtocolError(`the stream ended inside a ${type} frame`);
+    const truncated = () => new ProtocolError(`the stream ended inside a ${type} frame`);
+    const sink = this.sink;
+    if (sink && sink.type === type && length >= sink.headBytes) {
+      const head = new Uint8Array(sink.headBytes);
+      if ((await this.#readFull(head)) < head.length) throw truncated();
+      const dest = sink.target(head, length - head.length);
+      if (dest && dest.length === length - head.length) {
+        if ((await this.#readFull(dest)) < dest.length) throw truncated();
+        return { version, type, flags, payload: head, directBytes: dest.length };
+      }
+      const payload = new Uint8Array(length);
+      payload.set(head);
+      if ((await this.#readFull(payload.subarray(head.length))) < length - head.length) throw truncated();
+      return { version, type, flags, payload };
     }
-    const payload = this.#buffer.slice(HEADER_BYTES, HEADER_BYTES + length);
-    this.#buffer = this.#buffer.slice(HEADER_BYTES + length);
+    const payload = new Uint8Array(length);
+    if ((await this.#readFull(payload)) < length) throw truncated();
     return { version, type, flags, payload };
-  }
-
-  /** Stops reading. */
-  cancel(): void {
-    this.#reader.cancel().catch(() => {});
   }
 }

@@ -4,16 +4,20 @@
  * @module
  */
 export {
+  type ByteSource,
+  type DirectSink,
   encodeFrame,
   FLAG_COMPRESSED,
   type Frame,
   FRAME_MAGIC,
+  frameHeader,
   FrameReader,
   HEADER_BYTES,
   MAX_PAYLOAD_BYTES,
   type MessageName,
   MSG,
   ProtocolError,
+  streamSource,
 } from "./frame.ts";
 export {
   compressFloats,
@@ -23,8 +27,11 @@ export {
   jsonPayload,
   nonce,
   parseJson,
+  parseSectionHead,
   proof,
   proofMatches,
+  SECTION_HEAD_BYTES,
+  sectionHead,
   stringField,
   withTimeout,
 } from "./codec.ts";

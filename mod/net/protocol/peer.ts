@@ -1,9 +1,23 @@
 import { getLogger } from "@logtape/logtape";
 import { PROTOCOL_VERSION } from "../../version.ts";
 import { jsonPayload } from "./codec.ts";
-import { encodeFrame, type Frame, FrameReader, type MessageName } from "./frame.ts";
+import {
+  type DirectSink,
+  type Frame,
+  frameHeader,
+  FrameReader,
+  HEADER_BYTES,
+  type MessageName,
+} from "./frame.ts";
 
 const log = getLogger(["octane", "net"]);
+
+function concat(parts: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) out.set(p, at), at += p.length;
+  return out;
+}
 
 /** Seconds between heartbeats. */
 export const HEARTBEAT_SECONDS = 1;
@@ -28,7 +42,12 @@ export class Peer {
     this.#conn = conn;
     const addr = conn.remoteAddr as Deno.NetAddr;
     this.label = `${addr.hostname}:${addr.port}`;
-    this.#reader = new FrameReader(conn.readable);
+    this.#reader = new FrameReader(conn);
+  }
+
+  /** Reads payloads of one message type straight into buffers the sink names (see DirectSink). */
+  set sink(sink: DirectSink | undefined) {
+    this.#reader.sink = sink;
   }
 
   /** Bytes sent, headers included. */
@@ -51,24 +70,30 @@ export class Peer {
     return this.#closed;
   }
 
-  /** Sends a message: an object as JSON, or raw bytes. Resolves when written; rejects if the socket fails. */
+  /**
+   * Sends a message: an object as JSON, raw bytes, or raw bytes in parts (written one after another, not
+   * copied together). Resolves when written; rejects if the socket fails.
+   */
   send(
     type: MessageName,
-    payload: Uint8Array | object,
+    payload: Uint8Array | Uint8Array[] | object,
     flags = 0,
     version = PROTOCOL_VERSION,
   ): Promise<void> {
-    const frame = encodeFrame(
-      version,
-      type,
-      payload instanceof Uint8Array ? payload : jsonPayload(payload),
-      flags,
-    );
+    const parts = Array.isArray(payload)
+      ? payload
+      : [payload instanceof Uint8Array ? payload : jsonPayload(payload)];
+    const length = parts.reduce((n, p) => n + p.length, 0);
+    const header = frameHeader(version, type, length, flags);
+    // small frames go out in one write; big ones without copying their payload
+    const writes = length <= 65536 ? [concat([header, ...parts], HEADER_BYTES + length)] : [header, ...parts];
     this.#writes = this.#writes.then(async () => {
       if (this.#closed) return;
-      let at = 0;
-      while (at < frame.length) at += await this.#conn.write(frame.subarray(at));
-      this.#sent += frame.length;
+      for (const w of writes) {
+        let at = 0;
+        while (at < w.length) at += await this.#conn.write(w.subarray(at));
+      }
+      this.#sent += HEADER_BYTES + length;
     });
     return this.#writes;
   }
@@ -95,7 +120,6 @@ export class Peer {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     if (reason) log.info("Closed connection with {peer}: {reason}", { peer: this.label, reason });
-    this.#reader.cancel();
     try {
       this.#conn.close();
     } catch {

@@ -12,10 +12,12 @@ import {
   jsonPayload,
   nonce,
   parseJson,
+  parseSectionHead,
   Peer,
   proof,
   proofMatches,
   ProtocolError,
+  SECTION_HEAD_BYTES,
   stringField,
   withTimeout,
 } from "../protocol/mod.ts";
@@ -105,6 +107,15 @@ export async function runSlave(gpu: Gpu, options: SlaveOptions): Promise<SlaveEx
   let current: Unit | undefined;
   let rendering: Promise<void> = Promise.resolve();
   let stopping = false;
+  peer.sink = {
+    type: "section",
+    headBytes: SECTION_HEAD_BYTES,
+    target: (head, rest) => {
+      const { hash, offset } = parseSectionHead(head);
+      const p = pending.get(hash);
+      return p && offset + rest <= p.bytes.length ? p.bytes.subarray(offset, offset + rest) : undefined;
+    },
+  };
 
   const pump = () => {
     if (current || !renderer || stopping) return;
@@ -194,20 +205,13 @@ export async function runSlave(gpu: Gpu, options: SlaveOptions): Promise<SlaveEx
         break;
       }
       case "section": {
-        if (frame.payload.length < 40) throw new ProtocolError("section chunk too short");
-        const hash = Array.from(frame.payload.subarray(0, 32), (b) => b.toString(16).padStart(2, "0")).join(
-          "",
-        );
-        const offset = Number(
-          new DataView(frame.payload.buffer, frame.payload.byteOffset).getBigUint64(32, true),
-        );
-        const p = pending.get(hash);
-        const chunk = frame.payload.subarray(40);
-        if (!p || offset + chunk.length > p.bytes.length) {
+        // the chunk was read straight into its section's buffer (see the sink below), or it fits none
+        if (frame.directBytes === undefined || frame.payload.length !== SECTION_HEAD_BYTES) {
           throw new ProtocolError("section chunk for no pending section, or past its end");
         }
-        p.bytes.set(chunk, offset);
-        p.received += chunk.length;
+        const { hash } = parseSectionHead(frame.payload);
+        const p = pending.get(hash)!;
+        p.received += frame.directBytes;
         if (p.received >= p.bytes.length) {
           cache.set(hash, p.bytes);
           pending.delete(hash);
