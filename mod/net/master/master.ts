@@ -153,7 +153,6 @@ export class Master {
   #wake: (() => void)[] = [];
   #watchdog?: ReturnType<typeof setInterval>;
   #gpu?: Gpu;
-  #warnedTrust = false;
   #closed = false;
 
   private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
@@ -237,6 +236,12 @@ export class Master {
   /** Renders until the render finishes (or, with keepGoing, until `close`); accepts slaves meanwhile. */
   async run(options: RunOptions = {}): Promise<MasterResult> {
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), 500);
+    if (!this.#options.secret) {
+      log.warn(
+        "No shared secret: the LAN is trusted, any host that reaches port {port} may render (use --secret-file)",
+        { port: this.port },
+      );
+    }
     const accepting = this.#accept();
     const local = this.#options.localRender ? this.#localLoop() : Promise.resolve();
     let last: MasterResult | undefined;
@@ -506,11 +511,6 @@ export class Master {
         await peer.send("refuse", { reason: "authentication failed" }).catch(() => {});
         return undefined;
       }
-    } else if (!this.#warnedTrust) {
-      this.#warnedTrust = true;
-      log.info("No shared secret: any host that reaches port {port} may render (use --secret-file)", {
-        port: this.port,
-      });
     }
     await peer.send("welcome", { version: VERSION, protocol: PROTOCOL_VERSION, host: hostname() });
     return { host, gpus };
