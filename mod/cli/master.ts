@@ -1,13 +1,14 @@
 import { hostname } from "node:os";
-import { dirname, extname } from "node:path";
+import { dirname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { Master, type MasterResult, type NodeInfo } from "../net/master/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { loadRenderData } from "../render_data/mod.ts";
-import { encodeExr, encodePfm, encodePng, meanImage } from "../render/mod.ts";
+import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readSecret } from "./net_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
@@ -67,24 +68,12 @@ export async function masterCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 });
-  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 });
-  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 });
-  const seed = intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 });
-  const maxDepth = intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 });
+  const { spp, width, height, seed, maxDepth } = imageSettings(values);
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 21000 });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
   const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
-  const output = typeof values.output === "string" ? values.output : "render.png";
-  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
-  const report = typeof values.report === "string" ? values.report : undefined;
-  if (extname(output).toLowerCase() !== ".png") {
-    throw new UsageError(`Cannot write "${output}": -o takes a .png file`);
-  }
-  if (hdr !== undefined && ![".pfm", ".exr"].includes(extname(hdr).toLowerCase())) {
-    throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
-  }
-  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  const files = await outputFiles(values);
+  const { output, hdr, report } = files;
   const secret = await readSecret(values["secret-file"]);
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
@@ -162,21 +151,20 @@ export async function masterCommand(args: string[]): Promise<number> {
       })),
     };
   };
-  const writeOutputs = async (result: MasterResult) => {
+  const writeRender = async (result: MasterResult) => {
     renders++;
-    const image = meanImage(result.sums, result.samples, width, height);
-    await Deno.writeFile(output, encodePng(image));
-    if (hdr) {
-      await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
-    }
-    if (report) await Deno.writeTextFile(report, JSON.stringify(reportJson(result), null, 2) + "\n");
+    await writeOutputs(
+      files,
+      meanImage(result.sums, result.samples, width, height),
+      () => reportJson(result),
+    );
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
-    const files = [output, hdr, report].filter(Boolean).join(", ");
+    const written = [output, hdr, report].filter(Boolean).join(", ");
     status.done(
       `Rendered ${spp} spp in ${seconds.toFixed(2)} s on ${nodes} node(s): ${
         formatRate((spp * width * height) / seconds)
-      }samples/s -> ${files}`,
+      }samples/s -> ${written}`,
     );
   };
   const reload = async () => {
@@ -193,7 +181,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
-    await master.run({ onRender: writeOutputs, keepGoing: values.watch === true });
+    await master.run({ onRender: writeRender, keepGoing: values.watch === true });
   } finally {
     watcher?.close();
     clearInterval(ticker);

@@ -1,11 +1,11 @@
 import { hostname } from "node:os";
-import { extname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
-import { encodeExr, encodePfm, encodePng, meanImage, renderLocal } from "../render/mod.ts";
+import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { numberFlag, parseFlags } from "./args.ts";
+import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
@@ -59,25 +59,10 @@ export async function renderCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 });
-  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 });
-  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 });
-  const seed = intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 });
-  const maxDepth = intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 });
+  const { spp, width, height, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
-  const output = typeof values.output === "string" ? values.output : "render.png";
-  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
-  const report = typeof values.report === "string" ? values.report : undefined;
-  if (extname(output).toLowerCase() !== ".png") {
-    throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .exr or .pfm`);
-  }
-  if (hdr !== undefined) {
-    const ext = extname(hdr).toLowerCase();
-    if (ext !== ".pfm" && ext !== ".exr") {
-      throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
-    }
-  }
-  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  const files = await outputFiles(values);
+  const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
@@ -117,37 +102,30 @@ export async function renderCommand(args: string[]): Promise<number> {
     Deno.removeSignalListener("SIGINT", onSignal);
   }
   const image = meanImage(result.sums, result.samples, width, height);
-  await Deno.writeFile(output, encodePng(image));
-  if (hdr) {
-    await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
-  }
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
-  if (report) {
-    const json = {
-      version: VERSION,
-      scene: sceneName,
-      sceneHash: renderDataHash(data),
-      width,
-      height,
-      seed,
-      sppTarget: spp,
+  await writeOutputs(files, image, () => ({
+    version: VERSION,
+    scene: sceneName,
+    sceneHash: renderDataHash(data),
+    width,
+    height,
+    seed,
+    sppTarget: spp,
+    samplesPerPixel: result.samples,
+    wallSeconds: seconds,
+    setupSeconds: result.setupMs / 1000,
+    samplesPerSecond: pixelSamples / seconds,
+    raysPerSecond: result.rays / seconds,
+    interrupted: abort.signal.aborted,
+    nodes: [{
+      role: "local",
+      host: hostname(),
+      gpus: [result.gpu],
+      samples: pixelSamples,
       samplesPerPixel: result.samples,
-      wallSeconds: seconds,
-      setupSeconds: result.setupMs / 1000,
-      samplesPerSecond: pixelSamples / seconds,
-      raysPerSecond: result.rays / seconds,
-      interrupted: abort.signal.aborted,
-      nodes: [{
-        role: "local",
-        host: hostname(),
-        gpus: [result.gpu],
-        samples: pixelSamples,
-        samplesPerPixel: result.samples,
-      }],
-    };
-    await Deno.writeTextFile(report, JSON.stringify(json, null, 2) + "\n");
-  }
+    }],
+  }));
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
     `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${

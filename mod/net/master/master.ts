@@ -101,6 +101,12 @@ export interface MasterResult {
   nodes: NodeInfo[];
 }
 
+/** A node that has contributed nothing yet. */
+function newNode(id: string, host: string, gpus: AdapterSummary[]): NodeInfo {
+  const fresh = { samples: 0, bytesSent: 0, bytesReceived: 0, rate: 0, resultBytes: 0, resultRawBytes: 0 };
+  return { id, host, gpus, ...fresh, upload: { sent: 0, total: 0 }, active: true };
+}
+
 interface Slave {
   info: NodeInfo;
   peer: Peer;
@@ -321,19 +327,7 @@ export class Master {
 
   async #localLoop(): Promise<void> {
     const gpu = this.#gpu!;
-    const info: NodeInfo = {
-      id: "local",
-      host: hostname(),
-      gpus: [gpu.summary],
-      samples: 0,
-      bytesSent: 0,
-      bytesReceived: 0,
-      upload: { sent: 0, total: 0 },
-      rate: 0,
-      active: true,
-      resultBytes: 0,
-      resultRawBytes: 0,
-    };
+    const info = newNode("local", hostname(), [gpu.summary]);
     this.#nodes.push(info);
     let renderer: GpuRenderer | undefined;
     let rendering: Render | undefined;
@@ -396,19 +390,7 @@ export class Master {
     try {
       const hello = await this.#handshake(peer);
       if (!hello) return;
-      const info: NodeInfo = {
-        id: peer.label,
-        host: hello.host,
-        gpus: hello.gpus,
-        samples: 0,
-        bytesSent: 0,
-        bytesReceived: 0,
-        upload: { sent: 0, total: 0 },
-        rate: 0,
-        active: true,
-        resultBytes: 0,
-        resultRawBytes: 0,
-      };
+      const info = newNode(peer.label, hello.host, hello.gpus);
       slave = { info, peer, ready: false, inFlight: new Map(), joined };
       this.#nodes.push(info);
       this.#slaves.add(slave);

@@ -1,0 +1,69 @@
+import { extname } from "node:path";
+import { encodeExr, encodePfm, encodePng, type HdrImage } from "../render/mod.ts";
+import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
+
+/** Image settings shared by render and master: --spp, --width, --height, --seed, --max-depth. */
+export interface ImageSettings {
+  /** Samples per pixel. */
+  spp: number;
+  /** Width in pixels. */
+  width: number;
+  /** Height in pixels. */
+  height: number;
+  /** Random seed. */
+  seed: number;
+  /** Longest path. */
+  maxDepth: number;
+}
+
+/** Reads the image settings, with their defaults and ranges. */
+export function imageSettings(values: ParsedArgs["values"]): ImageSettings {
+  return {
+    spp: intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 }),
+    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 }),
+    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 }),
+    seed: intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 }),
+    maxDepth: intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 }),
+  };
+}
+
+/** The files a render writes: -o (PNG), --hdr (EXR or PFM), --report (JSON). */
+export interface OutputFiles {
+  /** The PNG. */
+  output: string;
+  /** The linear HDR image, if asked for. */
+  hdr?: string;
+  /** The JSON report, if asked for. */
+  report?: string;
+}
+
+/** Reads and checks -o, --hdr and --report before any work: extensions, and that their folders exist. */
+export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputFiles> {
+  const output = typeof values.output === "string" ? values.output : "render.png";
+  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
+  const report = typeof values.report === "string" ? values.report : undefined;
+  if (extname(output).toLowerCase() !== ".png") {
+    throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .exr or .pfm`);
+  }
+  if (hdr !== undefined && ![".pfm", ".exr"].includes(extname(hdr).toLowerCase())) {
+    throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
+  }
+  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  return { output, hdr, report };
+}
+
+/** Writes the PNG, the HDR image (by extension) and the report that were asked for. */
+export async function writeOutputs(
+  files: OutputFiles,
+  image: HdrImage,
+  report: () => unknown,
+): Promise<void> {
+  await Deno.writeFile(files.output, encodePng(image));
+  if (files.hdr) {
+    await Deno.writeFile(
+      files.hdr,
+      extname(files.hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image),
+    );
+  }
+  if (files.report) await Deno.writeTextFile(files.report, JSON.stringify(report(), null, 2) + "\n");
+}
