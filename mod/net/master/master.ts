@@ -206,10 +206,7 @@ export class Master {
     elapsedMs: number;
     nodes: readonly NodeInfo[];
   } {
-    for (const s of this.#slaves) {
-      s.info.bytesSent = s.peer.bytesSent;
-      s.info.bytesReceived = s.peer.bytesReceived;
-    }
+    this.#countBytes();
     const r = this.#render;
     return {
       samplesDone: r.scheduler.samplesDone,
@@ -255,7 +252,7 @@ export class Master {
       const r = this.#render;
       if (r.scheduler.finished && !r.reported) {
         r.reported = true;
-        this.progress; // byte counts up to now
+        this.#countBytes();
         last = {
           sums: r.sums,
           samples: this.#options.spp,
@@ -274,6 +271,14 @@ export class Master {
     await accepting;
     if (!last) throw new Error("The master was closed before the render finished");
     return last;
+  }
+
+  /** Copies each connected slave's byte counters into its node info. */
+  #countBytes(): void {
+    for (const s of this.#slaves) {
+      s.info.bytesSent = s.peer.bytesSent;
+      s.info.bytesReceived = s.peer.bytesReceived;
+    }
   }
 
   /** Stops listening and drops every slave. */
@@ -357,6 +362,14 @@ export class Master {
         }
         this.#signal();
       }
+    } catch (error: unknown) {
+      // the local GPU failed (device lost, out of memory): its units go to the slaves, the render goes on
+      const n = this.#render.scheduler.release("local");
+      log.error("Local rendering stopped: {message}; {n} of its units go to the slaves", {
+        message: error instanceof Error ? error.message : String(error),
+        n,
+      });
+      this.#signal();
     } finally {
       info.active = false;
       renderer?.destroy();

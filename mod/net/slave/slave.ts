@@ -195,6 +195,9 @@ export async function runSlave(gpu: Gpu, options: SlaveOptions): Promise<SlaveEx
         };
         queue.length = 0;
         pending = new Map();
+        // keep only what this scene uses: the renderer holds its own copy of the previous scene's data
+        const wanted = new Set(scene.sections.map((s) => s.hash));
+        for (const hash of [...cache.keys()]) if (!wanted.has(hash)) cache.delete(hash);
         for (const s of scene.sections) {
           if (!cache.has(s.hash)) {
             pending.set(s.hash, { name: s.name, bytes: new Uint8Array(s.length), received: 0 });
