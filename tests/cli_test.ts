@@ -33,6 +33,22 @@ for (
     ],
     ["an unknown command", ["rendr"], /Unknown command "rendr"/],
     ["compile without -o", ["compile", "cornell"], /Missing -o FILE.ocrd/],
+    ["slave without --master", ["slave"], /Missing --master HOST:PORT/],
+    [
+      "slave with a malformed address",
+      ["slave", "--master", "10.0.0.1"],
+      /Invalid --master "10.0.0.1": expected HOST:PORT/,
+    ],
+    [
+      "a missing secret file",
+      ["slave", "--master", "127.0.0.1:9", "--secret-file", "no/such/secret"],
+      /Cannot read secret file/,
+    ],
+    [
+      "master with an unknown flag",
+      ["master", "--subnet-x", "1"],
+      /Unknown option "--subnet-x" for "octane master"/,
+    ],
     ["compile of a missing scene", ["compile", "nope.obj", "-o", "x.ocrd"], /Cannot open scene "nope.obj"/],
   ] as const
 ) {
@@ -186,6 +202,70 @@ Deno.test("octane render --env lights with a .hdr map, --env-intensity scales it
     const wrong = await octane("render", "--env", `${dir}/x.png`);
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /--env takes a Radiance .hdr file/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("octane render --time-limit and Ctrl-C stop early and write what was rendered", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });
+  try {
+    const limited = await octane(
+      "render",
+      "--quiet",
+      "--spp",
+      "100000",
+      "--width",
+      "32",
+      "--height",
+      "32",
+      "--time-limit",
+      "1",
+      "-o",
+      `${dir}/t.png`,
+      "--report",
+      `${dir}/t.json`,
+    );
+    assert.equal(limited.code, 0, limited.stderr);
+    assert.match(limited.stderr, /\(time limit\)/);
+    const t = JSON.parse(await Deno.readTextFile(`${dir}/t.json`));
+    assert.ok(t.samplesPerPixel > 0 && t.samplesPerPixel < 100000, `${t.samplesPerPixel} spp`);
+    const child = new Deno.Command(`${root}octane`, {
+      args: [
+        "render",
+        "--spp",
+        "100000",
+        "--width",
+        "32",
+        "--height",
+        "32",
+        "-o",
+        `${dir}/i.png`,
+        "--report",
+        `${dir}/i.json`,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    // read stderr to the end (a closed pipe would fail the render's last line); Ctrl-C once it is rendering
+    let text = "";
+    let interrupted = false;
+    const kill = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    for await (const chunk of child.stderr) {
+      text += new TextDecoder().decode(chunk);
+      if (!interrupted && /\d+\/100000 spp/.test(text)) {
+        interrupted = true;
+        child.kill("SIGINT");
+      }
+    }
+    clearTimeout(kill);
+    const status = await child.status;
+    assert.equal(status.code, 0, text);
+    assert.match(text, /\(interrupted\)/);
+    const i = JSON.parse(await Deno.readTextFile(`${dir}/i.json`));
+    assert.equal(i.interrupted, true);
+    assert.ok(i.samplesPerPixel > 0 && i.samplesPerPixel < 100000);
+    await Deno.stat(`${dir}/i.png`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
