@@ -393,3 +393,24 @@ Deno.test("--watch: moving the camera resends only the camera section and render
     });
   });
 });
+
+Deno.test("a master listening on every interface tells how slaves join it", async () => {
+  await processes(async (start) => {
+    // listening only: no traffic leaves the machine
+    const master = start([
+      "master",
+      "--port",
+      String(nextPort++),
+      "--auto-port",
+      "--no-local-render",
+      "--spp",
+      "1",
+      "--width",
+      "8",
+      "--height",
+      "8",
+    ]);
+    const m = await master.waitFor(/Master listening on 0\.0\.0\.0:(\d+)/);
+    await master.waitFor(new RegExp(`Slaves join with: octane slave --master \\S+:${m[1]}`));
+  });
+});

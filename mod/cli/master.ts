@@ -103,6 +103,13 @@ export async function masterCommand(args: string[]): Promise<number> {
     throw error;
   }
   console.log(`Master listening on ${bind}:${master.port}`);
+  if (bind === "0.0.0.0" && values.quiet !== true) {
+    const lan = lanAddresses();
+    const hint = lan.length > 0
+      ? lan.map((a) => `octane slave --master ${a}:${master.port}`).join("  or  ")
+      : `octane slave --master THIS_HOST:${master.port}`;
+    console.error(`Slaves join with: ${hint}`);
+  }
   const status = new StatusLine();
   const quiet = values.quiet === true;
   const ticker = setInterval(() => {
@@ -216,6 +223,17 @@ function watchScene(scene: string, onChange: () => Promise<void>): { close(): vo
       watcher.close();
     },
   };
+}
+
+/** This machine's non-loopback IPv4 addresses, where slaves on the LAN can reach it. */
+function lanAddresses(): string[] {
+  try {
+    return Deno.networkInterfaces().filter((i) => i.family === "IPv4" && !i.address.startsWith("127.")).map((
+      i,
+    ) => i.address);
+  } catch {
+    return [];
+  }
 }
 
 function statusText(
