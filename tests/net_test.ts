@@ -58,10 +58,12 @@ async function startMaster(
   dir: string,
   spp: number,
   extra: string[] = [],
+  scene?: string,
 ) {
   const port = nextPort++;
   const master = start([
     "master",
+    ...(scene ? [scene] : []),
     "--bind",
     "127.0.0.1",
     "--port",
@@ -336,28 +338,13 @@ Deno.test("--watch: moving the camera resends only the camera section and render
     const scene = `${dir}/scene.gltf`;
     await writeScene(scene, 3);
     await processes(async (start) => {
-      const port = nextPort++;
-      const master = start([
-        "master",
+      const { master, address } = await startMaster(
+        start,
+        dir,
+        512,
+        ["--watch", "--wait-slaves", "1"],
         scene,
-        "--watch",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--auto-port",
-        "--spp",
-        "512",
-        ...SIZE,
-        "-o",
-        `${dir}/net.png`,
-        "--hdr",
-        `${dir}/net.pfm`,
-        "--wait-slaves",
-        "1",
-        "--verbose",
-      ]);
-      const address = `127.0.0.1:${(await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]}`;
+      );
       start(["slave", "--master", address]);
       await master.waitFor(/Sending 9 of 9 render-data sections/);
       await master.waitFor(/has the render data and starts rendering/);

@@ -111,7 +111,7 @@ interface Slave {
   info: NodeInfo;
   peer: Peer;
   ready: boolean;
-  inFlight: Map<number, number>; // job -> time sent
+  inFlight: Set<number>; // jobs sent and not yet answered
   joined: number;
 }
 
@@ -404,7 +404,7 @@ export class Master {
       const hello = await this.#handshake(peer);
       if (!hello) return;
       const info = newNode(peer.label, hello.host, hello.gpus);
-      slave = { info, peer, ready: false, inFlight: new Map(), joined };
+      slave = { info, peer, ready: false, inFlight: new Set(), joined };
       this.#nodes.push(info);
       this.#slaves.add(slave);
       log.info("Slave {peer} ({host}) joined with {gpus}", {
@@ -554,7 +554,7 @@ export class Master {
     while (slave.inFlight.size < UNITS_IN_FLIGHT) {
       const unit = this.#take(this.#render, slave.peer.label, slave.info);
       if (!unit) return;
-      slave.inFlight.set(unit.job, performance.now());
+      slave.inFlight.add(unit.job);
       slave.peer.send("work", unit).catch(() => slave.peer.close());
     }
   }
