@@ -16,6 +16,7 @@ export {
   SECTION,
   type Section,
   type SectionName,
+  sectionsHash,
 } from "./ocrd.ts";
 export {
   ATTR_FLOATS,

@@ -70,6 +70,8 @@ export interface Section {
   bytes: Uint8Array;
   /** SHA-256 of the bytes, hex. */
   hash: string;
+  /** The same SHA-256, as bytes. */
+  digest: Uint8Array;
 }
 
 function view(data: ArrayBuffer | ArrayBufferView): Uint8Array {
@@ -112,13 +114,20 @@ export function renderDataSections(data: RenderData): Section[] {
     ["environment", view(data.environment)],
     ["settings", settings],
   ];
-  return parts.map(([name, bytes]) => ({ name, bytes, hash: hex(sha256(bytes)) }));
+  return parts.map(([name, bytes]) => {
+    const digest = sha256(bytes);
+    return { name, bytes, hash: hex(digest), digest };
+  });
+}
+
+/** The content hash of sections already hashed by {@linkcode renderDataSections}, hex. */
+export function sectionsHash(sections: readonly Section[]): string {
+  return hex(contentHash(sections.map((s) => SECTION[s.name]), sections.map((s) => s.digest)));
 }
 
 /** The content hash of render data, hex: equal for render data that renders the same image. */
 export function renderDataHash(data: RenderData): string {
-  const sections = renderDataSections(data);
-  return hex(contentHash(sections.map((s) => SECTION[s.name]), sections.map((s) => sha256(s.bytes))));
+  return sectionsHash(renderDataSections(data));
 }
 
 /** Serializes render data into an `.ocrd` file. */
@@ -136,7 +145,7 @@ export function encodeRenderData(data: RenderData): Uint8Array {
   out.set(OCRD_MAGIC, 0);
   dv.setUint32(8, OCRD_VERSION, true);
   dv.setUint32(12, sections.length, true);
-  const hashes = sections.map((s) => sha256(s.bytes));
+  const hashes = sections.map((s) => s.digest);
   out.set(contentHash(sections.map((s) => SECTION[s.name]), hashes), 16);
   sections.forEach((s, i) => {
     const e = HEADER_BYTES + i * ENTRY_BYTES;

@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { hostname } from "node:os";
 import type { AdapterSummary, Gpu } from "../../gpu/mod.ts";
-import { type RenderData, renderDataHash, renderDataSections } from "../../render_data/mod.ts";
+import { type RenderData, renderDataSections, sectionsHash } from "../../render_data/mod.ts";
 import { GpuRenderer, type RenderSettings } from "../../render/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import {
@@ -137,8 +137,8 @@ class Render {
 
   constructor(data: RenderData, o: MasterOptions, firstJob: number) {
     this.data = data;
-    this.id = renderDataHash(data);
     this.sections = renderDataSections(data);
+    this.id = sectionsHash(this.sections);
     this.scheduler = new Scheduler(o.width, o.height, o.spp, { firstJob });
     this.sums = new Float64Array(o.width * o.height * 3);
   }
