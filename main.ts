@@ -15,12 +15,11 @@ Commands:
   compile SCENE    compile a scene into render data (.ocrd)
   master [SCENE]   render with this GPU and every slave that joins, merge one image
   slave            render for a master: octane slave --master HOST:PORT
-  daemon           resident helper that starts slaves for masters (not available yet)
-  demo             a whole LAN on loopback (not available yet)
+  daemon           resident helper masters find on the LAN; starts slaves for them
+                   (daemon install | uninstall | status: start it at every login)
+  demo             a whole LAN on loopback: two daemons, their slaves and a master render one image
 
 Global options: --version, --help, --debug (stack traces and verbose logs)`;
-
-const PLANNED = new Set(["daemon", "demo"]);
 
 async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -47,9 +46,10 @@ async function run(args: string[]): Promise<number> {
       return (await import("./mod/cli/slave.ts")).slaveCommand(rest);
     case "info":
       return (await import("./mod/cli/info.ts")).infoCommand(rest);
-  }
-  if (PLANNED.has(command)) {
-    throw new Error(`"octane ${command}" is not available in this version yet: use "octane render"`);
+    case "daemon":
+      return (await import("./mod/cli/daemon.ts")).daemonCommand(rest);
+    case "demo":
+      return (await import("./mod/cli/demo.ts")).demoCommand(rest);
   }
   throw new UsageError(`Unknown command "${command}": run "octane --help"`);
 }

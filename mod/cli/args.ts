@@ -18,6 +18,8 @@ export interface ParsedArgs {
   values: Record<string, string | boolean | undefined>;
   /** Positional arguments. */
   positionals: string[];
+  /** Values of repeatable flags (`multiple: true`), by long name; empty when not given. */
+  lists: Record<string, string[]>;
 }
 
 /**
@@ -61,7 +63,14 @@ export function parseFlags(
       `Unexpected argument "${parsed.positionals[max]}" for "octane ${spec.command}": ${help}`,
     );
   }
-  return { values: parsed.values as ParsedArgs["values"], positionals: parsed.positionals };
+  const values: ParsedArgs["values"] = {};
+  const lists: ParsedArgs["lists"] = {};
+  for (const [name, option] of Object.entries(spec.options)) {
+    const v = (parsed.values as Record<string, unknown>)[name];
+    if (option.multiple) lists[name] = Array.isArray(v) ? v.map(String) : [];
+    else values[name] = v as string | boolean | undefined;
+  }
+  return { values, positionals: parsed.positionals, lists };
 }
 
 /** Reads an integer flag within [min, max], or the fallback when absent. */

@@ -2,6 +2,14 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
 import { Master, type MasterResult, type NodeInfo } from "../net/master/mod.ts";
+import {
+  DaemonPool,
+  describeEntry,
+  type EnableRule,
+  interfaceSubnets,
+  parseSubnet,
+  type Subnet,
+} from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { loadRenderData } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
@@ -31,11 +39,22 @@ Options:
   --camera NAME, --env FILE.hdr, --env-intensity X, --quiet      as for "octane render"
   --secret-file FILE    shared secret slaves must prove (HMAC); also OCTANE_SECRET
   --heartbeat-timeout S drop a slave silent for S seconds (default 10)
-  --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)`;
+  --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)
+  --wait-timeout S      with --wait-slaves: start anyway after S seconds with the slaves that are ready
+
+Daemons (network rendering without starting slaves by hand; see "octane daemon --help"):
+  --net                 scan the subnets of this machine's network interfaces for daemons
+  --subnet CIDR         scan this subnet instead (repeatable), e.g. --subnet 192.168.1.0/24
+  --daemon-port N       the daemons' port (default 48000)
+  --scan-interval S     seconds between scans (default 5)
+  --enable all|none|HOST,...   which daemons found start a slave for this master: all (default),
+                        none (list them only), or the addresses or host names given
+Scanning is on when any of --net, --subnet or --enable is given. Daemons of another octane version are
+listed and not enabled.`;
 
 /** `octane master`: a network render. */
 export async function masterCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
+  const { values, positionals, lists } = parseFlags(args, {
     command: "master",
     maxPositionals: 1,
     options: {
@@ -58,6 +77,12 @@ export async function masterCommand(args: string[]): Promise<number> {
       "secret-file": { type: "string" },
       "heartbeat-timeout": { type: "string" },
       "wait-slaves": { type: "string" },
+      "wait-timeout": { type: "string" },
+      net: { type: "boolean" },
+      subnet: { type: "string", multiple: true },
+      "daemon-port": { type: "string" },
+      "scan-interval": { type: "string" },
+      enable: { type: "string" },
       quiet: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
@@ -72,6 +97,8 @@ export async function masterCommand(args: string[]): Promise<number> {
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 21000 });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
   const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
+  const waitTimeout = numberFlag(values["wait-timeout"], "wait-timeout");
+  const discovery = discoveryOptions(values, lists.subnet ?? []);
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
   const secret = await readSecret(values["secret-file"]);
@@ -95,6 +122,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       secret,
       heartbeatTimeout,
       waitSlaves,
+      ...(waitTimeout !== undefined ? { waitTimeout } : {}),
     }, gpu);
   } catch (error: unknown) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -112,11 +140,30 @@ export async function masterCommand(args: string[]): Promise<number> {
   }
   const status = new StatusLine();
   const quiet = values.quiet === true;
+  const pool = discovery
+    ? new DaemonPool({
+      ...discovery,
+      masterPort: master.port,
+      ...(bind !== "0.0.0.0" && bind !== "::" ? { masterAddress: bind } : {}),
+      ...(secret ? { secret } : {}),
+      timeoutMs: 1000,
+      concurrency: 128,
+    })
+    : undefined;
+  if (pool) {
+    pool.onChange = (entries) => {
+      if (quiet) return;
+      const lines = entries.length ? entries.map((e) => `  ${describeEntry(e)}`) : ["  none found"];
+      status.done(`Daemons on port ${discovery!.daemonPort}:\n${lines.join("\n")}`);
+    };
+    pool.start();
+  }
   const ticker = setInterval(() => {
-    if (!quiet) status.update(statusText(master.progress, width * height));
+    if (!quiet) status.update(statusText(master.progress, width * height, pool?.summary()));
   }, 500);
   let renders = 0;
   const abort = () => {
+    pool?.close();
     master.close();
     if (renders > 0) {
       console.error(`Master stopped after ${renders} render(s); the last is in ${output}`);
@@ -146,6 +193,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       nodes: result.nodes.map((n) => ({
         role: n.id === "local" ? "local" : "slave",
         address: n.id === "local" ? undefined : n.id,
+        daemon: daemonOf(n),
         host: n.host,
         gpus: n.gpus,
         samples: n.samples,
@@ -158,6 +206,13 @@ export async function masterCommand(args: string[]): Promise<number> {
       })),
     };
   };
+  /** The daemon that started a slave (it reported the slave's pid), if any. */
+  const daemonOf = (n: NodeInfo) =>
+    n.pid === undefined
+      ? undefined
+      : pool?.daemons.find((e) =>
+        e.pids.includes(n.pid!) && e.report.kind === "daemon" && e.report.status.host === n.host
+      )?.address;
   const writeRender = async (result: MasterResult) => {
     renders++;
     await writeOutputs(
@@ -190,6 +245,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   try {
     await master.run({ onRender: writeRender, keepGoing: values.watch === true });
   } finally {
+    await pool?.close();
     watcher?.close();
     clearInterval(ticker);
     Deno.removeSignalListener("SIGINT", abort);
@@ -236,9 +292,46 @@ function lanAddresses(): string[] {
   }
 }
 
+/** The scan settings, when network rendering through daemons is on. */
+function discoveryOptions(
+  values: Record<string, string | boolean | undefined>,
+  subnetFlags: string[],
+): { subnets: Subnet[]; daemonPort: number; interval: number; enable: EnableRule } | undefined {
+  const on = values.net === true || subnetFlags.length > 0 || values.enable !== undefined;
+  const daemonPort = intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48000 });
+  const interval = numberFlag(values["scan-interval"], "scan-interval") ?? 5;
+  if (!on) {
+    for (const flag of ["daemon-port", "scan-interval"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`--${flag} needs scanning: add --net, --subnet CIDR or --enable`);
+      }
+    }
+    return undefined;
+  }
+  const subnets = subnetFlags.map((text) => {
+    try {
+      return parseSubnet(text);
+    } catch (error: unknown) {
+      throw new UsageError(`Invalid --subnet: ${error instanceof Error ? error.message : error}`);
+    }
+  });
+  if (subnets.length === 0) {
+    subnets.push(...interfaceSubnets());
+    if (subnets.length === 0) {
+      throw new UsageError("No network interface with an IPv4 address to scan: pass --subnet CIDR");
+    }
+  }
+  const e = typeof values.enable === "string" ? values.enable.trim() : "all";
+  const names = e.split(",").map((x) => x.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError(`Invalid --enable "${e}": expected all, none or HOST,...`);
+  const enable: EnableRule = e === "all" || e === "none" ? e : names;
+  return { subnets, daemonPort, interval, enable };
+}
+
 function statusText(
   p: { samplesDone: number; samplesTotal: number; elapsedMs: number; nodes: readonly NodeInfo[] },
   pixels: number,
+  daemons?: string,
 ): string {
   const active = p.nodes.filter((n) => n.active);
   const local = active.filter((n) => n.id === "local").reduce((k, n) => k + n.gpus.length, 0);
@@ -253,6 +346,7 @@ function statusText(
     `${local} local + ${network} network GPUs (${slaves.length} slaves)`,
     `${formatRate(rate)}samples/s`,
     `ETA ${formatDuration(eta)}`,
+    ...(daemons ? [daemons] : []),
     ...uploads,
   ].join("  ");
 }

@@ -1,6 +1,9 @@
+import { getLogger } from "@logtape/logtape";
+import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
+import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mod.ts";
 import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
-import { VERSION } from "../version.ts";
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
 import { hostPort, readSecret } from "./net_args.ts";
 
@@ -9,7 +12,12 @@ const HELP = `Usage: octane slave --master HOST:PORT [--secret-file FILE] [--hea
 
 Renders samples for one master on this machine's GPU, keeping the render data in memory only.
 Ctrl-C returns the unfinished work to the master and exits 0; if the master goes away the slave says so
-and exits 1. The secret may also come from the environment variable OCTANE_SECRET.`;
+and exits 1. The secret may also come from the environment variable OCTANE_SECRET.
+
+  --probe               print this node's version, OS/arch and GPUs as one JSON line and exit (daemons
+                        run this once at start)`;
+
+const log = getLogger(["octane", "slave"]);
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
@@ -21,6 +29,8 @@ export async function slaveCommand(args: string[]): Promise<number> {
       "net-master-port": { type: "string" },
       "secret-file": { type: "string" },
       "heartbeat-timeout": { type: "string" },
+      probe: { type: "boolean" },
+      daemon: { type: "string" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
       verbose: { type: "boolean" },
@@ -30,6 +40,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
+  if (values.probe) return await probe();
   let target: { host: string; port: number };
   if (typeof values.master === "string") target = hostPort(values.master, "--master");
   else if (typeof values["net-master-address"] === "string") {
@@ -44,9 +55,10 @@ export async function slaveCommand(args: string[]): Promise<number> {
     fallback: 10,
   });
   const secret = await readSecret(values["secret-file"]);
+  const abort = new AbortController();
+  const watch = typeof values.daemon === "string" ? await watchDaemon(values.daemon, abort) : undefined;
   const gpu = await openGpu();
   const where = `${target.host}:${target.port}`;
-  const abort = new AbortController();
   const onSignal = () => abort.abort();
   for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, onSignal);
   try {
@@ -75,6 +87,49 @@ export async function slaveCommand(args: string[]): Promise<number> {
     throw error;
   } finally {
     for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, onSignal);
+    watch?.close();
     gpu.device.destroy();
+  }
+}
+
+/** Prints what a daemon needs to know of this node, as one JSON line. */
+async function probe(): Promise<number> {
+  const gpu = await openGpu();
+  try {
+    console.log(JSON.stringify({
+      version: VERSION,
+      protocol: PROTOCOL_VERSION,
+      host: hostname(),
+      os: Deno.build.os,
+      arch: Deno.build.arch,
+      bits: 64, // Deno is built for 64-bit targets only (x86_64, aarch64)
+      gpus: [gpu.summary],
+    }));
+  } finally {
+    gpu.device.destroy();
+  }
+  return 0;
+}
+
+/** Opens the heartbeat link to the daemon that started this slave; the slave stops if the daemon goes. */
+async function watchDaemon(value: string, abort: AbortController): Promise<WatchLink> {
+  const target = hostPort(value, "--daemon");
+  const token = Deno.env.get(DAEMON_TOKEN_ENV);
+  if (!token) {
+    throw new UsageError(`--daemon needs ${DAEMON_TOKEN_ENV}: only a daemon starts slaves this way`);
+  }
+  try {
+    return await connectWatch(target, {
+      token,
+      onLost: (reason) => {
+        log.warn("Stopping: {reason}", { reason });
+        abort.abort();
+      },
+    });
+  } catch (error: unknown) {
+    throw new Error(
+      `Cannot open the heartbeat link to daemon ${value}: ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
   }
 }

@@ -53,6 +53,10 @@ export interface NodeInfo {
   resultRawBytes: number;
   /** Milliseconds from connecting to the first merged sample (slaves). */
   firstSampleMs?: number;
+  /** performance.now() of the first merged sample (slaves). */
+  firstSampleAt?: number;
+  /** The slave's process id, as it reported it (daemons report the same for the slaves they start). */
+  pid?: number;
 }
 
 /** Options of {@linkcode Master}. */
@@ -75,6 +79,8 @@ export interface MasterOptions extends RenderSettings {
   unitSeconds: number;
   /** Hand out no work until this many slaves have the render data (for scripted farm renders). */
   waitSlaves: number;
+  /** Seconds after which work is handed out even if fewer than waitSlaves slaves are ready. */
+  waitTimeout?: number;
 }
 
 const defaults = {
@@ -160,6 +166,7 @@ export class Master {
   #watchdog?: ReturnType<typeof setInterval>;
   #gpu?: Gpu;
   #closed = false;
+  #waitOver = false;
 
   private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
     this.#options = options;
@@ -245,6 +252,20 @@ export class Master {
         { port: this.port },
       );
     }
+    const wait = this.#options.waitTimeout;
+    const waitTimer = wait !== undefined && this.#options.waitSlaves > 0
+      ? setTimeout(() => {
+        if (this.#go) return;
+        this.#waitOver = true;
+        log.warn("Only {n} of {want} slaves were ready after {s} s: rendering with them", {
+          n: this.#render.readySlaves,
+          want: this.#options.waitSlaves,
+          s: wait,
+        });
+        for (const s of this.#slaves) this.#feed(s);
+        this.#signal();
+      }, wait * 1000)
+      : undefined;
     const accepting = this.#accept();
     const local = this.#options.localRender ? this.#localLoop() : Promise.resolve();
     let last: MasterResult | undefined;
@@ -265,6 +286,7 @@ export class Master {
       }
       await this.#changed();
     }
+    clearTimeout(waitTimer);
     await Promise.allSettled([...this.#slaves].map((s) => s.peer.send("bye", {})));
     this.close();
     await local;
@@ -302,7 +324,7 @@ export class Master {
 
   /** True once enough slaves are ready for work to be handed out (see waitSlaves). */
   get #go(): boolean {
-    return this.#render.readySlaves >= this.#options.waitSlaves;
+    return this.#waitOver || this.#render.readySlaves >= this.#options.waitSlaves;
   }
 
   #changed(): Promise<void> {
@@ -404,6 +426,7 @@ export class Master {
       const hello = await this.#handshake(peer);
       if (!hello) return;
       const info = newNode(peer.label, hello.host, hello.gpus);
+      if (hello.pid !== undefined) info.pid = hello.pid;
       slave = { info, peer, ready: false, inFlight: new Set(), joined };
       this.#nodes.push(info);
       this.#slaves.add(slave);
@@ -470,7 +493,9 @@ export class Master {
     }
   }
 
-  async #handshake(peer: Peer): Promise<{ host: string; gpus: AdapterSummary[] } | undefined> {
+  async #handshake(
+    peer: Peer,
+  ): Promise<{ host: string; gpus: AdapterSummary[]; pid?: number } | undefined> {
     const frame = await withTimeout(peer.receive(), 5000, "no hello within 5 s");
     if (!frame) return undefined;
     if (frame.version !== PROTOCOL_VERSION) {
@@ -508,7 +533,7 @@ export class Master {
       }
     }
     await peer.send("welcome", { version: VERSION, protocol: PROTOCOL_VERSION, host: hostname() });
-    return { host, gpus };
+    return { host, gpus, ...(Number.isSafeInteger(hello.pid) ? { pid: hello.pid as number } : {}) };
   }
 
   /** Tells a slave which render data the current render needs; it answers with the sections it lacks. */
@@ -583,7 +608,8 @@ export class Master {
     slave.info.resultBytes += body.length;
     slave.info.resultRawBytes += count * 4;
     if (slave.info.firstSampleMs === undefined) {
-      slave.info.firstSampleMs = performance.now() - slave.joined;
+      slave.info.firstSampleAt = performance.now();
+      slave.info.firstSampleMs = slave.info.firstSampleAt - slave.joined;
       log.info("First samples from slave {peer} merged {ms} ms after it connected", {
         peer: slave.peer.label,
         ms: Math.round(slave.info.firstSampleMs),

@@ -88,15 +88,18 @@ export function nonce(): string {
   return randomBytes(16).toString("hex");
 }
 
+/** Who proves the shared secret: the role is part of the HMAC, so one side's proof never passes as another's. */
+export type ProofRole = "master" | "slave" | "daemon";
+
 /** HMAC-SHA256 of `role:nonce` under the shared secret, hex. */
-export function proof(secret: string, role: "master" | "slave", challenge: string): string {
+export function proof(secret: string, role: ProofRole, challenge: string): string {
   return createHmac("sha256", secret).update(`${role}:${challenge}`).digest("hex");
 }
 
 /** Compares a received proof with the expected one in constant time. */
 export function proofMatches(
   secret: string,
-  role: "master" | "slave",
+  role: ProofRole,
   challenge: string,
   got: unknown,
 ): boolean {

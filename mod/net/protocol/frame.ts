@@ -23,6 +23,11 @@ export const MSG = {
   return: 12,
   heartbeat: 13,
   bye: 14,
+  // daemon protocol: a master probes a daemon, asks it to start or stop a slave; the daemon answers status
+  probe: 15,
+  status: 16,
+  start: 17,
+  stop: 18,
 } as const;
 /** A message type's name. */
 export type MessageName = keyof typeof MSG;

@@ -30,6 +30,7 @@ export {
   parseSectionHead,
   proof,
   proofMatches,
+  type ProofRole,
   SECTION_HEAD_BYTES,
   sectionHead,
   stringField,

@@ -1,0 +1,3 @@
+@echo off
+rem octane render daemon (port {{PORT}}); written by "octane daemon install"
+start "octane daemon" /min {{EXEC}}

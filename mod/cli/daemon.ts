@@ -1,0 +1,282 @@
+import { Daemon, describeFacts, probeSlave } from "../net/daemon/mod.ts";
+import { probeDaemon } from "../net/discovery/mod.ts";
+import {
+  installedStartup,
+  KIND_NAMES,
+  removeStartupEntry,
+  startupContext,
+  startupEntry,
+  writeStartupEntry,
+} from "../install/mod.ts";
+import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { setupLogging } from "./logging.ts";
+import { readSecret } from "./net_args.ts";
+import { installedCommand, selfCommand } from "./self.ts";
+
+const HELP =
+  `Usage: octane daemon [--port 48000] [--bind ADDR] [--heartbeat-timeout SECONDS] [--secret-file FILE]
+       octane daemon install [--port N] [--no-start]
+       octane daemon uninstall
+       octane daemon status [--port N] [--bind ADDR]
+
+The daemon lets masters on the LAN find this machine ("octane master --net" or --subnet) and start a
+slave on its GPUs for one master at a time; other masters are told which master it is busy with. It
+stops the slave when the master asks, when the master goes away, or when the slave's heartbeat stops
+(SIGTERM, then SIGKILL after a grace period). At start it runs the slave once to learn the version,
+OS/arch and GPUs it reports.
+
+Options:
+  --port N              port masters probe (default 48000)
+  --bind ADDR           address to listen on (default 0.0.0.0)
+  --heartbeat-timeout S stop a slave (or drop a master) silent for S seconds (default 10)
+  --grace S             seconds between SIGTERM and SIGKILL (default 3)
+  --secret-file FILE    shared secret masters must prove; also OCTANE_SECRET
+
+install: starts the daemon at every login from this executable's path: a systemd user unit (Linux with
+  systemd), else an XDG autostart entry (Linux), a LaunchAgent (macOS) or a Startup script (Windows).
+  Without --port it asks for one. --no-start only writes and enables the entry; otherwise the daemon is
+  also started now where the system can (systemd, launchd).
+uninstall: stops and removes it. status: whether it is installed, running, and on which port
+  (exit 0 when a daemon answers on the port, 3 when none does).`;
+
+/** `octane daemon [install|uninstall|status]`. */
+export async function daemonCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === "install") return await install(rest);
+  if (sub === "uninstall") return await uninstall(rest);
+  if (sub === "status") return await status(rest);
+  return await run(args);
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    command: "daemon",
+    options: {
+      port: { type: "string" },
+      bind: { type: "string" },
+      "heartbeat-timeout": { type: "string" },
+      grace: { type: "string" },
+      "secret-file": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  await setupLogging({ debug: values.debug === true, verbose: true }); // a daemon's log is its output
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 48000 });
+  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
+  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
+  const graceSeconds = numberFlag(values.grace, "grace") ?? 3;
+  const secret = await readSecret(values["secret-file"]);
+  const command = selfCommand();
+  let daemon: Daemon;
+  try {
+    // listen before the probe: a taken port is reported at once, and masters' probes wait in the backlog
+    daemon = Daemon.listen(
+      { version: VERSION, protocol: PROTOCOL_VERSION, host: "", os: "", arch: "", bits: 0, gpus: [] },
+      { port, bind, heartbeatTimeout, graceSeconds, command, ...(secret ? { secret } : {}) },
+    );
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(
+        `Port ${port} on ${bind} is in use (another daemon?): run "octane daemon status", or pass another --port`,
+        { cause: error },
+      );
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new UsageError(`Cannot listen on "${bind}": no interface has that address`, { cause: error });
+    }
+    throw error;
+  }
+  const facts = await probeSlave(command).catch((error: unknown) => {
+    daemon.close();
+    throw error;
+  });
+  daemon.facts = facts;
+  console.log(
+    `octane daemon ${facts.version} (protocol ${facts.protocol}) on ${facts.host}: ${describeFacts(facts)}`,
+  );
+  console.log(`Daemon listening on ${bind}:${daemon.port}`);
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= daemon.close();
+  };
+  for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, stop);
+  try {
+    await daemon.serve();
+    await stopping;
+  } finally {
+    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, stop);
+  }
+  console.error("Daemon stopped");
+  return 0;
+}
+
+async function askPort(): Promise<number> {
+  const question = "Port for master requests [48000]:";
+  let answer = prompt(question);
+  if (answer === null) {
+    // no terminal: read one line from stdin (RETURN or EOF takes the default)
+    Deno.stdout.writeSync(new TextEncoder().encode(`${question} `));
+    answer = await readLine();
+    Deno.stdout.writeSync(new TextEncoder().encode("\n"));
+  }
+  const text = (answer ?? "").trim();
+  if (text === "") return 48000;
+  return intFlag(text, "port", { min: 1, max: 65535, fallback: 48000 });
+}
+
+async function readLine(): Promise<string> {
+  const decoder = new TextDecoder();
+  let line = "";
+  const buf = new Uint8Array(1);
+  // byte by byte, so that nothing after the line is taken from stdin
+  while (line.length < 1000) {
+    const n = await Deno.stdin.read(buf);
+    if (n === null || n === 0) break;
+    const c = decoder.decode(buf.subarray(0, n));
+    if (c === "\n") break;
+    line += c;
+  }
+  return line.replace(/\r$/, "");
+}
+
+async function install(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    command: "daemon install",
+    options: {
+      port: { type: "string" },
+      "no-start": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const port = values.port === undefined
+    ? await askPort()
+    : intFlag(values.port, "port", { min: 1, max: 65535, fallback: 48000 });
+  const context = startupContextOrUsage();
+  const entry = startupEntry(context, { command: installedCommand(), port });
+  await writeStartupEntry(entry);
+  console.log(`Installed the octane daemon on port ${port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
+  const start = values["no-start"] !== true;
+  if (entry.kind === "systemd" && start) {
+    await systemctl(["daemon-reload"]);
+    const ok = await systemctl(["restart", "octane-daemon.service"]);
+    console.log(
+      ok ? "Started it now (systemctl --user restart octane-daemon)" : "It starts at your next login",
+    );
+  } else if (entry.kind === "launchd" && start) {
+    const ok = await runQuiet("launchctl", ["load", "-w", entry.path]);
+    console.log(ok ? "Started it now (launchctl load)" : "It starts at your next login");
+  } else {
+    console.log(`It starts at your next login; to start it now run: octane daemon --port ${port}`);
+  }
+  return 0;
+}
+
+async function uninstall(args: string[]): Promise<number> {
+  parseFlags(args, {
+    command: "daemon uninstall",
+    options: {
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  const context = startupContextOrUsage();
+  if (context.kind === "systemd" && (await installedStartup(context))) {
+    await systemctl(["stop", "octane-daemon.service"]);
+  } else if (context.kind === "launchd" && (await installedStartup(context))) {
+    await runQuiet("launchctl", ["unload", "-w", startupEntry(context, { command: [], port: 0 }).path]);
+  }
+  const removed = await removeStartupEntry(context);
+  if (context.kind === "systemd" && removed.length) await systemctl(["daemon-reload"]);
+  console.log(
+    removed.length
+      ? `Removed the octane daemon's ${KIND_NAMES[context.kind]}: ${removed.join(", ")}`
+      : `The octane daemon was not installed (no ${KIND_NAMES[context.kind]})`,
+  );
+  return 0;
+}
+
+async function status(args: string[]): Promise<number> {
+  const { values } = parseFlags(args, {
+    command: "daemon status",
+    options: {
+      port: { type: "string" },
+      bind: { type: "string" },
+      "secret-file": { type: "string" },
+      help: { type: "boolean", short: "h" },
+      debug: { type: "boolean" },
+      verbose: { type: "boolean" },
+    },
+  });
+  const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
+  const context = startupContextOrUsage();
+  const installed = await installedStartup(context);
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: installed?.port ?? 48000 });
+  console.log(
+    installed
+      ? `Installed: ${KIND_NAMES[context.kind]} ${installed.path}, port ${installed.port ?? "unknown"}`
+      : `Not installed (no ${KIND_NAMES[context.kind]}): run "octane daemon install"`,
+  );
+  const secret = await readSecret(values["secret-file"]);
+  const found = await probeDaemon(address, {
+    daemonPort: port,
+    masterPort: 0,
+    timeoutMs: 2000,
+    ...(secret ? { secret } : {}),
+  });
+  found?.peer?.close();
+  const r = found?.report;
+  if (!r) {
+    console.log(`Not running: no daemon answers on ${address}:${port}`);
+    return 3;
+  }
+  if (r.kind === "daemon") {
+    const s = r.status;
+    const state = s.state === "available" ? "available" : `working for master ${s.master}`;
+    console.log(`Running on port ${port}: octane ${s.version}, ${state}, ${describeFacts(s)}`);
+  } else if (r.kind === "other-version") {
+    console.log(`Running on port ${port}: octane ${r.version} (protocol ${r.protocol}), another version`);
+  } else console.log(`Running on port ${port}, but it refused the probe: ${r.reason}`);
+  return 0;
+}
+
+function startupContextOrUsage() {
+  try {
+    return startupContext();
+  } catch (error: unknown) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), { cause: error });
+  }
+}
+
+function systemctl(args: string[]): Promise<boolean> {
+  return runQuiet("systemctl", ["--user", ...args]);
+}
+
+/** Runs a system tool; false (with its complaint on stderr) when it fails or is missing. */
+async function runQuiet(command: string, args: string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(command, { args, stdin: "null", stdout: "null", stderr: "piped" })
+      .output();
+    if (!out.success) {
+      const why = new TextDecoder().decode(out.stderr).trim().split("\n")[0];
+      console.error(`octane: "${command} ${args.join(" ")}" failed: ${why || `exit code ${out.code}`}`);
+    }
+    return out.success;
+  } catch {
+    console.error(`octane: "${command}" is not available`);
+    return false;
+  }
+}

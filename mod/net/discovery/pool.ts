@@ -1,0 +1,263 @@
+import { getLogger } from "@logtape/logtape";
+import type { DaemonStatus } from "../daemon/mod.ts";
+import { describeFacts } from "../daemon/mod.ts";
+import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
+import { type Peer, withTimeout } from "../protocol/mod.ts";
+import {
+  type DaemonReport,
+  otherAnswer,
+  parseStatus,
+  probeDaemon,
+  type ProbeOptions,
+  scanDaemons,
+} from "./probe.ts";
+import { scanTargets, type Subnet } from "./subnet.ts";
+
+const log = getLogger(["octane", "discovery"]);
+
+/** Which daemons a master enables: every one found, none (list only), or those named. */
+export type EnableRule = "all" | "none" | string[];
+
+/** Options of {@linkcode DaemonPool}. */
+export interface PoolOptions extends ProbeOptions {
+  /** Subnets scanned. */
+  subnets: Subnet[];
+  /** Seconds between scans. */
+  interval: number;
+  /** Which daemons get a start request. */
+  enable: EnableRule;
+  /** Probes at once. */
+  concurrency: number;
+}
+
+/** A daemon as the master lists it. */
+export interface DaemonEntry {
+  /** The address it answered on. */
+  address: string;
+  /** What it reported (its status, another version, a refusal). */
+  report: DaemonReport;
+  /** This master holds a link to it and its slave runs for us. */
+  enabled: boolean;
+  /** performance.now() when the start request was accepted. */
+  enabledAt?: number;
+  /** Why it will not be enabled again in this run (its slave kept failing). */
+  failed?: string;
+  /** Process ids of the slaves it started for this master (a restart adds one). */
+  pids: number[];
+}
+
+/**
+ * Finds daemons by scanning subnets at an interval and enables the wanted ones: each enabled daemon keeps a
+ * link to this master (heartbeats both ways) and runs a slave that joins it. Closing the pool (or this
+ * process dying) drops the links, and the daemons stop their slaves.
+ */
+export class DaemonPool {
+  #o: PoolOptions;
+  #targets: string[];
+  #entries = new Map<string, DaemonEntry>();
+  #links = new Map<string, Peer>();
+  #closed = false;
+  #wake?: () => void;
+  #loop?: Promise<void>;
+  #lastListing = "";
+  /** Called with the list when it changes (new daemon, state, enabled). */
+  onChange?: (entries: readonly DaemonEntry[]) => void;
+  /** Milliseconds the last scan took, and how many addresses it probed. */
+  lastScan?: { ms: number; addresses: number };
+
+  /** Creates a pool; nothing is scanned before {@linkcode DaemonPool.start}. */
+  constructor(options: PoolOptions) {
+    this.#o = options;
+    this.#targets = scanTargets(options.subnets);
+  }
+
+  /** Daemons found, by address. */
+  get daemons(): DaemonEntry[] {
+    return [...this.#entries.values()].sort((a, b) => compareAddresses(a.address, b.address));
+  }
+
+  /** Scans now and then every interval, until closed. */
+  start(): void {
+    log.info("Scanning {subnets} ({n} addresses) for daemons on port {port} every {s} s", {
+      subnets: this.#o.subnets.map((s) => s.text).join(", "),
+      n: this.#targets.length,
+      port: this.#o.daemonPort,
+      s: this.#o.interval,
+    });
+    this.#loop = (async () => {
+      while (!this.#closed) {
+        await this.scanOnce();
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, this.#o.interval * 1000);
+          this.#wake = () => (clearTimeout(t), resolve());
+        });
+      }
+    })();
+  }
+
+  /** One scan of every address, then start requests to the wanted daemons. */
+  async scanOnce(): Promise<void> {
+    const t0 = performance.now();
+    const reports = await scanDaemons(this.#targets, this.#o);
+    this.lastScan = { ms: performance.now() - t0, addresses: this.#targets.length };
+    if (this.#closed) return;
+    const seen = new Set<string>();
+    for (const report of reports) {
+      seen.add(report.address);
+      const entry = this.#entries.get(report.address);
+      if (entry) this.#update(entry, report);
+      else this.#entries.set(report.address, { address: report.address, report, enabled: false, pids: [] });
+    }
+    for (const [address, entry] of this.#entries) {
+      if (!seen.has(address) && !this.#links.has(address)) this.#entries.delete(address);
+      else if (!seen.has(address)) {
+        log.debug("Daemon {a} did not answer the scan; its link holds", { a: entry.address });
+      }
+    }
+    this.#changed();
+    await Promise.all(this.daemons.filter((e) => this.#wanted(e)).map((e) => this.#enable(e)));
+  }
+
+  #wanted(e: DaemonEntry): boolean {
+    const r = e.report;
+    if (r.kind !== "daemon" || r.status.state !== "available" || e.enabled || e.failed) return false;
+    if (!sameVersion(r.status) || this.#links.has(e.address)) return false;
+    const rule = this.#o.enable;
+    if (rule === "all") return true;
+    if (rule === "none") return false;
+    return rule.some((name) => name === e.address || name.toLowerCase() === r.status.host.toLowerCase());
+  }
+
+  async #enable(entry: DaemonEntry): Promise<void> {
+    const result = await probeDaemon(entry.address, this.#o);
+    const peer = result?.peer;
+    if (!peer || this.#closed) return peer?.close();
+    try {
+      await peer.send("start", {});
+      const answer = await withTimeout(peer.receive(), this.#o.timeoutMs * 5, "no answer to start");
+      if (!answer) throw new Error("the daemon closed the link");
+      const other = otherAnswer(entry.address, answer);
+      if (other) {
+        entry.report = other;
+        throw new Error(other.kind === "refused" ? other.reason : "another version");
+      }
+      this.#update(entry, { address: entry.address, kind: "daemon", status: parseStatus(answer) });
+    } catch (error: unknown) {
+      peer.close();
+      log.warn("Daemon {a} did not start a slave: {reason}", {
+        a: entry.address,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      this.#changed();
+      return;
+    }
+    entry.enabled = true;
+    entry.enabledAt = performance.now();
+    this.#links.set(entry.address, peer);
+    peer.startHeartbeats();
+    log.info("Enabled daemon {a} ({host}): its slave joins this master", {
+      a: entry.address,
+      host: entry.report.kind === "daemon" ? entry.report.status.host : "?",
+    });
+    this.#changed();
+    this.#follow(entry, peer);
+  }
+
+  /** Reads a daemon's updates on its link until the link ends. */
+  async #follow(entry: DaemonEntry, peer: Peer): Promise<void> {
+    let why = "the daemon closed the link";
+    try {
+      for (;;) {
+        const frame = await peer.receive();
+        if (!frame) break;
+        if (frame.type === "status") {
+          this.#update(entry, { address: entry.address, kind: "daemon", status: parseStatus(frame) });
+          this.#changed();
+        } else if (frame.type === "refuse") {
+          const r = otherAnswer(entry.address, frame);
+          why = r?.kind === "refused" ? r.reason : "refused";
+          entry.failed = why;
+          break;
+        }
+      }
+    } catch (error: unknown) {
+      why = error instanceof Error ? error.message : String(error);
+    } finally {
+      peer.close();
+      this.#links.delete(entry.address);
+      entry.enabled = false;
+      if (!this.#closed) {
+        log.warn("Daemon {a} is no longer enabled: {why}", { a: entry.address, why });
+        if (entry.report.kind === "daemon") entry.report.status.state = "available";
+        this.#changed();
+      }
+    }
+  }
+
+  #update(entry: DaemonEntry, report: DaemonReport): void {
+    entry.report = report;
+    const pid = report.kind === "daemon" && report.status.state === "running" ? report.status.pid : undefined;
+    if (pid !== undefined && !entry.pids.includes(pid)) entry.pids.push(pid);
+  }
+
+  #changed(): void {
+    const listing = this.daemons.map(describeEntry).join("\n");
+    if (listing === this.#lastListing) return;
+    this.#lastListing = listing;
+    log.debug("Daemons:\n{listing}", { listing: listing || "none found" });
+    this.onChange?.(this.daemons);
+  }
+
+  /** "2 daemons (2 enabled)" for status lines. */
+  summary(): string {
+    const all = this.daemons;
+    const enabled = all.filter((e) => e.enabled).length;
+    return `${all.length} daemon${all.length === 1 ? "" : "s"} (${enabled} enabled)`;
+  }
+
+  /** Asks every enabled daemon to stop its slave, and stops scanning. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#wake?.();
+    await Promise.allSettled(
+      [...this.#links.values()].map((p) => withTimeout(p.send("stop", {}), 1000, "stop not sent")),
+    );
+    for (const p of this.#links.values()) p.close();
+    await this.#loop;
+  }
+}
+
+/** One line of the daemon list: address, host, state, GPUs, version. */
+export function describeEntry(e: DaemonEntry): string {
+  const r = e.report;
+  if (r.kind === "other-version") {
+    return `${e.address}  octane ${r.version} (protocol ${r.protocol}): another version, not enabled`;
+  }
+  if (r.kind === "refused") return `${e.address}  refused: ${r.reason}`;
+  const s: DaemonStatus = r.status;
+  const state = e.failed
+    ? `failed: ${e.failed}`
+    : s.state === "running"
+    ? `enabled${s.pid ? `, slave pid ${s.pid}` : ""}`
+    : s.state === "occupied"
+    ? `occupied by master ${s.master}`
+    : "available";
+  const version = sameVersion(s)
+    ? `octane ${s.version}`
+    : `octane ${s.version} (protocol ${s.protocol}): another version, not enabled`;
+  return `${e.address}  ${s.host}  ${state}  ${describeFacts(s)}  ${version}`;
+}
+
+/**
+ * Only daemons of this very release are enabled: another release may sample differently, and its samples
+ * would not add up to this master's image.
+ */
+function sameVersion(s: DaemonStatus): boolean {
+  return s.version === VERSION && s.protocol === PROTOCOL_VERSION;
+}
+
+function compareAddresses(a: string, b: string): number {
+  const n = (x: string) => x.split(".").reduce((v, p) => v * 256 + (Number(p) || 0), 0);
+  return n(a) - n(b);
+}
