@@ -14,15 +14,23 @@ export interface Running {
   kill(signal?: Deno.Signal): void;
 }
 
-/** Starts `./octane ARGS`. */
-export function octane(args: string[], env: Record<string, string> = {}): Running {
+/** Starts `./octane ARGS`; `stdin` text, when given, is its standard input (then closed). */
+export function octane(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { stdin?: string } = {},
+): Running {
   const child = new Deno.Command(`${root}octane`, {
     args,
     stdout: "piped",
     stderr: "piped",
-    stdin: "null",
+    stdin: options.stdin === undefined ? "null" : "piped",
     env,
   }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    writer.write(new TextEncoder().encode(options.stdin)).then(() => writer.close()).catch(() => {});
+  }
   let out = "";
   let exited = false;
   const decoder = new TextDecoder();
@@ -69,6 +77,34 @@ export function octane(args: string[], env: Record<string, string> = {}): Runnin
       }
     },
   };
+}
+
+/** Runs `fn` in a fresh temporary folder, removed afterwards. */
+export async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "octane-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Starts processes for `fn`. */
+export type Start = (args: string[], env?: Record<string, string>) => Running;
+
+/** Runs `fn` with the processes it starts, killing every one of them afterwards. */
+export async function processes<T>(fn: (start: Start) => Promise<T>): Promise<T> {
+  const all: Running[] = [];
+  try {
+    return await fn((args, env) => {
+      const p = octane(args, env);
+      all.push(p);
+      return p;
+    });
+  } finally {
+    for (const p of all) p.kill("SIGKILL");
+    await Promise.allSettled(all.map((p) => p.exit(10_000)));
+  }
 }
 
 /** Reads a PFM written by octane into floats. */

@@ -50,6 +50,37 @@ for (
       /Unknown option "--subnet-x" for "octane master"/,
     ],
     ["compile of a missing scene", ["compile", "nope.obj", "-o", "x.ocrd"], /Cannot open scene "nope.obj"/],
+    [
+      "master with a subnet too large to scan",
+      ["master", "--subnet", "10.0.0.0/8"],
+      /Invalid --subnet: Subnet "10\.0\.0\.0\/8" is too large to scan: use a \/16 or smaller/,
+    ],
+    [
+      "master with a malformed subnet",
+      ["master", "--subnet", "192.168.1/24"],
+      /"192\.168\.1\/24" is not an IPv4 subnet: write it as 192\.168\.1\.0\/24/,
+    ],
+    [
+      "master with --daemon-port but no scanning",
+      ["master", "--daemon-port", "48001"],
+      /--daemon-port needs scanning: add --net, --subnet CIDR or --enable/,
+    ],
+    [
+      "master with an empty --enable",
+      ["master", "--enable", ","],
+      /Invalid --enable ",": expected all, none/,
+    ],
+    [
+      "daemon with port 0",
+      ["daemon", "--port", "0"],
+      /Invalid --port "0": must be an integer from 1 to 65535/,
+    ],
+    ["daemon with an unknown flag", ["daemon", "--prot", "1"], /Unknown option "--prot" for "octane daemon"/],
+    [
+      "daemon on an address this machine lacks",
+      ["daemon", "--bind", "192.0.2.1", "--port", "48999"],
+      /Cannot listen on "192\.0\.2\.1": no interface has that address/,
+    ],
   ] as const
 ) {
   Deno.test(`octane: ${name} gives a one-line error and exit code 2`, async () => {

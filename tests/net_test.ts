@@ -6,36 +6,10 @@ import assert from "node:assert/strict";
 import { Document, type Material, NodeIO } from "@gltf-transform/core";
 import { encodeFrame, FRAME_MAGIC, HEADER_BYTES } from "../mod/net/protocol/mod.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
-import { assertClose, octane, readPfm, type Running } from "./_process.ts";
+import { assertClose, octane, processes, readPfm, type Running, withDir } from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 24100 + Math.floor(Math.random() * 500) * 4;
-
-async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = await Deno.makeTempDir({ prefix: "octane-net-" });
-  try {
-    return await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
-
-/** Runs `fn` with the processes it starts, killing every one of them afterwards. */
-async function processes<T>(
-  fn: (start: (args: string[], env?: Record<string, string>) => Running) => Promise<T>,
-): Promise<T> {
-  const all: Running[] = [];
-  try {
-    return await fn((args, env) => {
-      const p = octane(args, env);
-      all.push(p);
-      return p;
-    });
-  } finally {
-    for (const p of all) p.kill("SIGKILL");
-    await Promise.allSettled(all.map((p) => p.exit(10_000)));
-  }
-}
 
 async function reference(dir: string, spp: number): Promise<Float32Array> {
   const r = octane([

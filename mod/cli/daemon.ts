@@ -6,6 +6,7 @@ import {
   removeStartupEntry,
   startupContext,
   startupEntry,
+  startupPath,
   writeStartupEntry,
 } from "../install/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
@@ -17,7 +18,7 @@ import { installedCommand, selfCommand } from "./self.ts";
 const HELP =
   `Usage: octane daemon [--port 48000] [--bind ADDR] [--heartbeat-timeout SECONDS] [--secret-file FILE]
        octane daemon install [--port N] [--no-start]
-       octane daemon uninstall
+       octane daemon uninstall [--no-stop]
        octane daemon status [--port N] [--bind ADDR]
 
 The daemon lets masters on the LAN find this machine ("octane master --net" or --subnet) and start a
@@ -37,7 +38,7 @@ install: starts the daemon at every login from this executable's path: a systemd
   systemd), else an XDG autostart entry (Linux), a LaunchAgent (macOS) or a Startup script (Windows).
   Without --port it asks for one. --no-start only writes and enables the entry; otherwise the daemon is
   also started now where the system can (systemd, launchd).
-uninstall: stops and removes it. status: whether it is installed, running, and on which port
+uninstall: stops it (--no-stop: does not) and removes the entry. status: whether it is installed, running, and on which port
   (exit 0 when a daemon answers on the port, 3 when none does).`;
 
 /** `octane daemon [install|uninstall|status]`. */
@@ -185,22 +186,28 @@ async function install(args: string[]): Promise<number> {
 }
 
 async function uninstall(args: string[]): Promise<number> {
-  parseFlags(args, {
+  const { values } = parseFlags(args, {
     command: "daemon uninstall",
     options: {
+      "no-stop": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
       verbose: { type: "boolean" },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   const context = startupContextOrUsage();
-  if (context.kind === "systemd" && (await installedStartup(context))) {
+  const stop = values["no-stop"] !== true;
+  if (stop && context.kind === "systemd" && (await installedStartup(context))) {
     await systemctl(["stop", "octane-daemon.service"]);
-  } else if (context.kind === "launchd" && (await installedStartup(context))) {
-    await runQuiet("launchctl", ["unload", "-w", startupEntry(context, { command: [], port: 0 }).path]);
+  } else if (stop && context.kind === "launchd" && (await installedStartup(context))) {
+    await runQuiet("launchctl", ["unload", "-w", startupPath(context)]);
   }
   const removed = await removeStartupEntry(context);
-  if (context.kind === "systemd" && removed.length) await systemctl(["daemon-reload"]);
+  if (stop && context.kind === "systemd" && removed.length) await systemctl(["daemon-reload"]);
   console.log(
     removed.length
       ? `Removed the octane daemon's ${KIND_NAMES[context.kind]}: ${removed.join(", ")}`
@@ -221,6 +228,10 @@ async function status(args: string[]): Promise<number> {
       verbose: { type: "boolean" },
     },
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
   const context = startupContextOrUsage();
   const installed = await installedStartup(context);
