@@ -10,6 +10,7 @@ import {
   writeStartupEntry,
 } from "../install/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { onStopSignals } from "./signals.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { setupLogging } from "./logging.ts";
 import { readSecret } from "./net_args.ts";
@@ -107,12 +108,12 @@ async function run(args: string[]): Promise<number> {
   const stop = () => {
     stopping ??= daemon.close();
   };
-  for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, stop);
+  const removeSignals = onStopSignals(stop);
   try {
     await daemon.serve();
     await stopping;
   } finally {
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, stop);
+    removeSignals();
   }
   console.error("Daemon stopped");
   return 0;

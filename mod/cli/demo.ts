@@ -1,3 +1,4 @@
+import { onStopSignals } from "./signals.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
@@ -59,7 +60,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     for (const d of daemons) signal(d.child, "SIGTERM");
   };
   // Ctrl-C ends the master at once: the daemons are told to stop (and stop their slaves) first
-  for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, killAll);
+  const removeSignals = onStopSignals(killAll);
   try {
     await Promise.all(daemons.map(async (d) => {
       const m = await waitForLine(d, /^octane daemon .*$/m, 120_000);
@@ -101,7 +102,7 @@ export async function demoCommand(args: string[]): Promise<number> {
     printShares(JSON.parse(await Deno.readTextFile(report)));
     console.error(`Demo: wrote ${output} and ${report}; stopping the daemons`);
   } finally {
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, killAll);
+    removeSignals();
     await stopDaemons(daemons);
   }
   return 0;

@@ -4,6 +4,7 @@ import { openGpu } from "../gpu/mod.ts";
 import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mod.ts";
 import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
+import { onStopSignals } from "./signals.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
 import { hostPort, readSecret } from "./net_args.ts";
 
@@ -60,7 +61,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
   const gpu = await openGpu();
   const where = `${target.host}:${target.port}`;
   const onSignal = () => abort.abort();
-  for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, onSignal);
+  const removeSignals = onStopSignals(onSignal);
   try {
     const exit = await runSlave(gpu, {
       ...target,
@@ -86,7 +87,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
     }
     throw error;
   } finally {
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, onSignal);
+    removeSignals();
     watch?.close();
     gpu.device.destroy();
   }
