@@ -15,6 +15,9 @@ import type { SlaveFacts } from "./facts.ts";
 
 const log = getLogger(["octane", "daemon"]);
 
+/** Seconds a master's link may stay open without a request while it holds no slave. */
+const IDLE_SECONDS = 30;
+
 /** Environment variable that carries a slave's token for its heartbeat link to the daemon. */
 export const DAEMON_TOKEN_ENV = "OCTANE_DAEMON_TOKEN";
 
@@ -235,7 +238,10 @@ export class Daemon {
   /** A master's requests after its probe: start, stop, probe again. */
   async #control(peer: Peer, master: string): Promise<void> {
     for (;;) {
-      const frame = await peer.receive();
+      // a link that holds no slave may not idle: a master probes and closes, or asks for a start at once
+      const frame = this.#session?.peer === peer
+        ? await peer.receive()
+        : await withTimeout(peer.receive(), IDLE_SECONDS * 1000, `no request for ${IDLE_SECONDS} s`);
       if (!frame) return;
       if (frame.type === "probe") {
         await peer.send("status", this.#status(master));
@@ -311,8 +317,6 @@ export class Daemon {
         session.master,
         "--daemon",
         `${self}:${this.port}`,
-        "--heartbeat-timeout",
-        String(Math.max(1, Math.ceil(this.#o.heartbeatTimeout))),
       ],
       env,
       stdin: "null",
@@ -378,7 +382,8 @@ export class Daemon {
     session.peer.close();
     const child = session.child;
     if (!child) {
-      log.info("Released master {master}: {reason}; available again", { master: session.master, reason });
+      log.info("Released master {master}: {reason}", { master: session.master, reason });
+      log.info("Available again");
       return;
     }
     log.info("Released master {master}: {reason}; stopping slave {pid}", {
