@@ -17,6 +17,7 @@ Commands:
   slave            render for a master: octane slave --master HOST:PORT
   daemon           resident helper masters find on the LAN; starts slaves for them
                    (daemon install | uninstall | status: start it at every login)
+  key generate     a new random farm key (every node gets a copy; all links then prove it)
   demo             a whole LAN on loopback: two daemons, their slaves and a master render one image
 
 Global options: --version, --help, --debug (stack traces and verbose logs)`;
@@ -48,6 +49,8 @@ async function run(args: string[]): Promise<number> {
       return (await import("./mod/cli/info.ts")).infoCommand(rest);
     case "daemon":
       return (await import("./mod/cli/daemon.ts")).daemonCommand(rest);
+    case "key":
+      return (await import("./mod/cli/key.ts")).keyCommand(rest);
     case "demo":
       return (await import("./mod/cli/demo.ts")).demoCommand(rest);
   }

@@ -40,9 +40,20 @@ for (
       /Invalid --master "10.0.0.1": expected HOST:PORT/,
     ],
     [
-      "a missing secret file",
-      ["slave", "--master", "127.0.0.1:9", "--secret-file", "no/such/secret"],
-      /Cannot read secret file/,
+      "a missing key file",
+      ["slave", "--master", "127.0.0.1:9", "--key-file", "no/such/key"],
+      /Key file "no\/such\/key" does not exist: make one with "octane key generate -o no\/such\/key"/,
+    ],
+    [
+      "a key file that is not a key",
+      ["master", "--key-file", "deno.json"],
+      /Key file "deno.json" is (not a 256-bit key|readable by others)/,
+    ],
+    ["key without a subcommand", ["key"], /Missing subcommand: run "octane key generate \[-o FILE\]"/],
+    [
+      "the old --secret-file",
+      ["daemon", "--secret-file", "x"],
+      /Unknown option "--secret-file" for "octane daemon"/,
     ],
     [
       "master with an unknown flag",
@@ -311,6 +322,38 @@ Deno.test("octane info --json reports version, protocol, OS/arch and adapters", 
   assert.equal(info.os, Deno.build.os);
   assert.ok(info.adapters.length >= 1, "at least one WebGPU adapter");
   assert.equal(typeof info.adapters[0].software, "boolean");
+});
+
+Deno.test("octane key generate writes a 0600 key file, to the default place without -o, and keeps an existing one", async () => {
+  const home = await Deno.makeTempDir({ prefix: "octane-key-cli-" });
+  try {
+    const env = { HOME: home, XDG_CONFIG_HOME: `${home}/config` };
+    const run = async (...args: string[]) => {
+      const out = await new Deno.Command(`${root}octane`, { args, env, stdout: "piped", stderr: "piped" })
+        .output();
+      const dec = new TextDecoder();
+      return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+    };
+    const first = await run("key", "generate");
+    assert.equal(first.code, 0, first.stderr);
+    const path = `${home}/config/octane/key`;
+    assert.match(first.stdout, new RegExp(`Wrote a new farm key to ${path} \\(mode 0600\\)`));
+    const key = await Deno.readTextFile(path);
+    assert.match(key, /^[0-9a-f]{64}\n$/);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
+    const again = await run("key", "generate");
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /exists already: keep it, or pass --force/);
+    assert.equal(await Deno.readTextFile(path), key, "the existing key was kept");
+    const printed = await run("key", "generate", "-o", "-");
+    assert.match(printed.stdout, /^[0-9a-f]{64}\n$/);
+    assert.notEqual(printed.stdout, key);
+    const forced = await run("key", "generate", "--force");
+    assert.equal(forced.code, 0);
+    assert.notEqual(await Deno.readTextFile(path), key);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });
 
 Deno.test("octane --version and --help", async () => {

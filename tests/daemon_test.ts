@@ -3,14 +3,10 @@
  * scanning 127.0.0.0/29. Every wait has a deadline; every process is stopped at the end.
  */
 import assert from "node:assert/strict";
-import {
-  encodeFrame,
-  type Frame,
-  frameHeader,
-  FrameReader,
-  jsonPayload,
-  parseJson,
-} from "../mod/net/protocol/mod.ts";
+import { HandshakeError, Link, type Status } from "../mod/net/protocol/mod.ts";
+import { FrameReader } from "../mod/net/protocol/frame.ts";
+import { initiate } from "../mod/net/protocol/handshake.ts";
+import { preamble, PREAMBLE_FIXED_BYTES } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { assertClose, octane, processes, readPfm, type Running, type Start, withDir } from "./_process.ts";
 
@@ -36,41 +32,53 @@ async function stopDaemon(d: Running): Promise<void> {
   assert.equal(await d.exit(20_000), 0, d.out);
 }
 
-/** One exchange on the daemon port: sends `bytes` (then, with `end`, closes the sending side), reads a frame. */
-async function exchange(
+/** A master's sealed daemon link (no key), after its probe: the daemon's status for a master on `masterPort`. */
+async function probeLink(
   address: string,
   port: number,
-  bytes: Uint8Array,
-  end = false,
-): Promise<Frame | null> {
+  masterPort = 1,
+  key?: Uint8Array,
+): Promise<{ link: Link; status: Status }> {
+  const link = await Link.connect(address, port, { service: "daemon", ...(key ? { key } : {}) });
+  await link.send("probe", { version: "test", host: "test", port: masterPort, address: "127.0.0.1" });
+  const m = await link.receive();
+  assert.equal(m?.type, "status", `expected a status answer, got ${m?.type}`);
+  return { link, status: (m as { body: Status }).body };
+}
+
+/** The daemon's status for a master on `masterPort`. */
+async function statusOf(address: string, port: number, masterPort = 1): Promise<Status> {
+  const { link, status } = await probeLink(address, port, masterPort);
+  link.close();
+  return status;
+}
+
+/** Sends raw bytes to the daemon port (then, with `end`, closes the sending side); resolves with its answer. */
+async function raw(address: string, port: number, bytes: Uint8Array, end = false): Promise<Uint8Array> {
   const conn = await Deno.connect({ hostname: address, port });
   try {
     await conn.write(bytes);
     if (end) await conn.closeWrite();
-    const reader = new FrameReader(conn);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) =>
-      timer = setTimeout(() => reject(new Error("the daemon did not answer within 10 s")), 10_000)
-    );
+    const out: number[] = [];
+    const buf = new Uint8Array(256);
+    const timer = setTimeout(() => conn.close(), 10_000);
     try {
-      return await Promise.race([reader.next(), timeout]);
+      for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+        out.push(...buf.subarray(0, n));
+      }
+    } catch {
+      // closed by the daemon or the deadline
     } finally {
       clearTimeout(timer);
     }
+    return new Uint8Array(out);
   } finally {
-    conn.close();
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
   }
-}
-
-function probeFrame(masterPort = 1, version = PROTOCOL_VERSION): Uint8Array {
-  return encodeFrame(version, "probe", jsonPayload({ port: masterPort, nonce: "00" }));
-}
-
-/** The daemon's status for a master on `masterPort`. */
-async function statusOf(address: string, port: number, masterPort = 1): Promise<Record<string, unknown>> {
-  const f = await exchange(address, port, probeFrame(masterPort));
-  assert.equal(f?.type, "status", `expected a status answer, got ${f?.type}`);
-  return parseJson(f!.payload, "status");
 }
 
 async function gone(pid: number, ms: number): Promise<boolean> {
@@ -87,40 +95,42 @@ async function gone(pid: number, ms: number): Promise<boolean> {
   return false;
 }
 
-/** A fake daemon of another octane release on `address`: answers every probe with its status. */
-function fakeDaemon(address: string, port: number): { close(): void; requests: string[] } {
+/**
+ * A fake daemon of a later octane release on `address`: answers every connection with its preamble and
+ * records how many bytes came after the master's preamble (none may: the master stops at the version).
+ */
+function fakeDaemon(address: string, port: number): { close(): void; extraBytes: number[] } {
   const listener = Deno.listen({ hostname: address, port });
-  const requests: string[] = [];
+  const extraBytes: number[] = [];
+  const future = preamble("daemon", false, "9.9.9").bytes;
+  new DataView(future.buffer).setUint16(4, PROTOCOL_VERSION + 1, true);
   (async () => {
     for await (const conn of listener) {
       (async () => {
         try {
-          const reader = new FrameReader(conn);
-          for (let i = 0; i < 10; i++) {
-            const f = await reader.next();
-            if (!f) break;
-            requests.push(f.type);
-            const status = {
-              version: "9.9.9",
-              protocol: PROTOCOL_VERSION + 1,
-              host: "future",
-              os: "linux",
-              arch: "x86_64",
-              bits: 64,
-              gpus: [{ name: "Future GPU", vendor: "", software: false }],
-              state: "available",
-            };
-            await conn.write(encodeFrame(PROTOCOL_VERSION + 1, "status", jsonPayload(status)));
-          }
+          const head = new Uint8Array(PREAMBLE_FIXED_BYTES);
+          let got = 0;
+          while (got < head.length) got += (await conn.read(head.subarray(got))) ?? head.length;
+          const rest = new Uint8Array(head[8]!);
+          if (rest.length) await conn.read(rest);
+          await conn.write(future);
+          let extra = 0;
+          const buf = new Uint8Array(256);
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) extra += n;
+          extraBytes.push(extra);
         } catch {
           // the master closed it
         } finally {
-          conn.close();
+          try {
+            conn.close();
+          } catch {
+            // closed
+          }
         }
       })();
     }
   })().catch(() => {});
-  return { close: () => listener.close(), requests };
+  return { close: () => listener.close(), extraBytes };
 }
 
 Deno.test("a master finds two daemons within two scan intervals, enables both, and the image equals a local render", async () => {
@@ -180,7 +190,14 @@ Deno.test("a master finds two daemons within two scan intervals, enables both, a
         await master.waitFor(
           /127\.0\.0\.2 .*enabled, slave pid \d+[^\n]*\n\s+127\.0\.0\.3 .*enabled, slave pid \d+/,
         );
-        assert.match(master.out, /127\.0\.0\.4 +octane 9\.9\.9 \(protocol 2\): another version, not enabled/);
+        assert.match(
+          master.out,
+          new RegExp(
+            `127\\.0\\.0\\.4 +octane 9\\.9\\.9 \\(protocol ${
+              PROTOCOL_VERSION + 1
+            }\\): another version, not enabled`,
+          ),
+        );
         assert.equal(await master.exit(), 0, master.out);
         assert.match(master.out, /spp .* 3 daemons \([0-2] enabled\)/, "the status line counts the daemons");
         assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
@@ -190,7 +207,10 @@ Deno.test("a master finds two daemons within two scan intervals, enables both, a
         for (const n of slaves) {
           assert.ok(n.samples > 0, `the slave of daemon ${n.daemon} contributed nothing`);
         }
-        assert.ok(!future.requests.includes("start"), "a daemon of another version was sent a start request");
+        assert.ok(
+          future.extraBytes.every((n) => n === 0),
+          "a daemon of another version was sent more than a preamble",
+        );
         for (const d of daemons) {
           await d.waitFor(/Available again/, 20_000);
           assert.equal(
@@ -249,19 +269,16 @@ Deno.test("an occupied daemon refuses a second master with the first one's addre
         new RegExp(`127\\.0\\.0\\.2 .*occupied by master 127\\.0\\.0\\.1:${firstPort}`),
       );
       // a start request from another master is refused with the occupying master's address
-      const conn = await Deno.connect({ hostname: "127.0.0.2", port });
+      const { link, status } = await probeLink("127.0.0.2", port, 9);
       try {
-        const reader = new FrameReader(conn);
-        await conn.write(probeFrame(9));
-        assert.equal(parseJson((await reader.next())!.payload, "status").state, "occupied");
-        await conn.write(encodeFrame(PROTOCOL_VERSION, "start", jsonPayload({})));
-        const refuse = await reader.next();
-        assert.equal(refuse?.type, "refuse");
-        const m = parseJson(refuse!.payload, "refuse");
-        assert.equal(m.master, `127.0.0.1:${firstPort}`);
-        assert.match(String(m.reason), /occupied by master 127\.0\.0\.1:\d+/);
+        assert.equal(status.state, "occupied");
+        await link.send("start", {});
+        const refuse = await link.receive();
+        assert.ok(refuse?.type === "refuse", `got ${refuse?.type}`);
+        assert.equal(refuse.body.master, `127.0.0.1:${firstPort}`);
+        assert.match(refuse.body.reason, /occupied by master 127\.0\.0\.1:\d+/);
       } finally {
-        conn.close();
+        link.close();
       }
       assert.equal((await statusOf("127.0.0.2", port, Number(firstPort))).state, "running");
       first.kill("SIGINT");
@@ -336,103 +353,125 @@ Deno.test("a stopped slave is killed within the heartbeat timeout plus grace and
   });
 });
 
-Deno.test("garbage, truncated and wrong-version requests on the daemon port are refused, and the daemon keeps serving", async () => {
+/** A sealed daemon link without messages on top: for frames no well-behaved master sends. */
+async function sealedDaemonChannel(address: string, port: number) {
+  const conn = await Deno.connect({ hostname: address, port });
+  const { channel } = await initiate(conn, "daemon", { timeoutMs: 5000, peer: `${address}:${port}` });
+  return { channel, reader: new FrameReader(channel, "daemon") };
+}
+
+Deno.test("garbage, truncated, oversized and wrong-version requests on the daemon port are refused, and the daemon keeps serving", async () => {
   await processes(async (start) => {
     const port = nextPort++;
     const daemon = await startDaemon(start, "127.0.0.2", port);
-    const reason = (f: Frame | null) => String(parseJson(f!.payload, "refuse").reason);
 
-    const garbage = await exchange(
+    const garbage = await raw(
       "127.0.0.2",
       port,
       new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
     );
-    assert.equal(garbage?.type, "refuse");
-    assert.match(reason(garbage), /wrong magic/);
+    assert.equal(garbage.length, 0, "garbage gets no answer but a closed connection");
+    await daemon.waitFor(/Closing connection with 127\.0\.0\.1:\d+: not an octane peer \(wrong magic\)/);
 
-    const probe = probeFrame();
-    const cutHeader = await exchange("127.0.0.2", port, probe.subarray(0, 10), true);
-    assert.match(reason(cutHeader), /ended inside a frame header/);
-    const cutPayload = await exchange("127.0.0.2", port, probe.subarray(0, probe.length - 3), true);
-    assert.match(reason(cutPayload), /ended inside a probe frame/);
+    await raw("127.0.0.2", port, preamble("daemon", false).bytes.subarray(0, 5), true);
+    await daemon.waitFor(/Closing connection with 127\.0\.0\.1:\d+: the stream ended inside the preamble/);
 
-    const huge = await exchange(
-      "127.0.0.2",
-      port,
-      frameHeader(PROTOCOL_VERSION, "probe", 0).fill(0xff, 12, 16),
+    const future = preamble("daemon", false, "9.9.9").bytes;
+    new DataView(future.buffer).setUint16(4, PROTOCOL_VERSION + 1, true);
+    const answer = await raw("127.0.0.2", port, future);
+    assert.equal(new DataView(answer.buffer).getUint16(4, true), PROTOCOL_VERSION);
+    await daemon.waitFor(
+      /Refused master 127\.0\.0\.1:\d+: it runs octane 9\.9\.9 \(protocol \d+\), this daemon runs octane .*: run the same octane on every node/,
     );
-    assert.match(reason(huge), /over the \d+-byte limit/);
 
-    const notJson = await exchange(
-      "127.0.0.2",
-      port,
-      encodeFrame(PROTOCOL_VERSION, "probe", new Uint8Array([1, 2])),
-    );
-    assert.match(reason(notJson), /not valid JSON/);
+    // after the handshake: a frame longer than its type allows, and a probe that is not JSON
+    for (
+      const [length, body, reason] of [[0xfffffff0, [], /over its \d+-byte limit/], [
+        2,
+        [1, 2],
+        /probe is not valid JSON/,
+      ]] as const
+    ) {
+      const { channel, reader } = await sealedDaemonChannel("127.0.0.2", port);
+      const header = new Uint8Array(8);
+      new DataView(header.buffer).setUint16(0, 13, true); // probe
+      new DataView(header.buffer).setUint32(4, length, true);
+      await channel.write([header, new Uint8Array(body)]);
+      const refuse = await reader.next();
+      assert.equal(refuse?.type, "refuse");
+      assert.match(new TextDecoder().decode(refuse!.payload), reason);
+      channel.close();
+    }
 
-    const wrong = await exchange("127.0.0.2", port, probeFrame(1, PROTOCOL_VERSION + 1));
-    assert.equal(wrong?.type, "refuse");
-    assert.match(reason(wrong), /protocol version mismatch.*run the same octane on every node/);
-
-    const stranger = await exchange(
-      "127.0.0.2",
-      port,
-      encodeFrame(PROTOCOL_VERSION, "hello", jsonPayload({ role: "watch", token: "guess" })),
-    );
-    assert.match(reason(stranger), /unknown slave token/);
+    const stranger = await Link.connect("127.0.0.2", port, { service: "watch" });
+    await stranger.send("watch", { token: "guess", pid: 1 });
+    const refused = await stranger.receive();
+    assert.ok(refused?.type === "refuse");
+    assert.match(refused.body.reason, /unknown slave token/);
+    stranger.close();
 
     assert.equal((await statusOf("127.0.0.2", port)).state, "available");
-    assert.match(daemon.out, /Closing connection with 127\.0\.0\.1:\d+: wrong magic/);
     await stopDaemon(daemon);
   });
 });
 
-Deno.test("a daemon with a secret refuses masters that do not prove it; a master with it enables the daemon", async () => {
+Deno.test("a daemon with a farm key refuses masters without it or with another; a master with it enables the daemon", async () => {
   await withDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/secret`, "lan passphrase\n");
+    for (const name of ["key", "other"]) {
+      const k = octane(["key", "generate", "-o", `${dir}/${name}`]);
+      assert.equal(await k.exit(), 0, k.out);
+    }
     await processes(async (start) => {
       const port = nextPort++;
-      const daemon = await startDaemon(start, "127.0.0.2", port, ["--secret-file", `${dir}/secret`]);
-      const refused = await exchange("127.0.0.2", port, probeFrame());
-      assert.equal(refused?.type, "challenge", "a probe without the secret gets only a challenge");
+      const daemon = await startDaemon(start, "127.0.0.2", port, ["--key-file", `${dir}/key`]);
+      const keyless = await Link.connect("127.0.0.2", port, { service: "daemon" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(keyless instanceof HandshakeError && keyless.kind === "key-unexpected", String(keyless));
       const scan = ["--subnet", "127.0.0.2/32", "--daemon-port", String(port), "--spp", "8", ...SIZE];
-      const without = start([
-        "master",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(nextMasterPort++),
-        "--auto-port",
-        ...scan,
-        "-o",
-        `${dir}/a.png`,
-      ]);
+      const master = (extra: string[], out: string) =>
+        start([
+          "master",
+          "--bind",
+          "127.0.0.1",
+          "--port",
+          String(nextMasterPort++),
+          "--auto-port",
+          ...scan,
+          ...extra,
+          "-o",
+          out,
+        ], {
+          HOME: dir,
+          XDG_CONFIG_HOME: `${dir}/config`,
+        });
+      const without = master([], `${dir}/a.png`);
       assert.equal(await without.exit(), 0, without.out);
-      assert.match(without.out, /127\.0\.0\.2 +refused: it needs the shared secret/);
-      const withSecret = start([
-        "master",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(nextMasterPort++),
-        "--auto-port",
-        ...scan,
+      assert.match(without.out, /127\.0\.0\.2 +refused: it requires a farm key and this master has none/);
+      const other = master(["--key-file", `${dir}/other`], `${dir}/b.png`);
+      assert.equal(await other.exit(), 0, other.out);
+      assert.match(other.out, /127\.0\.0\.2 +refused: its farm key differs from this master's/);
+      await daemon.waitFor(
+        /Refused master 127\.0\.0\.1:\d+: the handshake failed: its farm key differs from this daemon's/,
+      );
+      const keyed = master([
+        "--key-file",
+        `${dir}/key`,
         "--wait-slaves",
         "1",
-        "--secret-file",
-        `${dir}/secret`,
         "--report",
         `${dir}/report.json`,
-        "-o",
-        `${dir}/b.png`,
-      ]);
-      assert.equal(await withSecret.exit(), 0, withSecret.out);
+      ], `${dir}/c.png`);
+      assert.equal(await keyed.exit(), 0, keyed.out);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
       assert.ok(
         report.nodes.some((n: { daemon?: string; samples: number }) =>
           n.daemon === "127.0.0.2" && n.samples > 0
         ),
+        "the keyed daemon's slave rendered",
       );
+      assert.doesNotMatch(daemon.out, /No farm key/);
       await stopDaemon(daemon);
     });
   });
@@ -468,6 +507,16 @@ for (const [kind, expect] of Object.entries(KINDS)) {
       assert.equal(byReturn.code, 0, byReturn.out);
       assert.match(byReturn.out, /Port for master requests \[48000\]:/);
       assert.match(byReturn.out, /Installed the octane daemon on port 48000/);
+      // no key yet: RETURN (here, the end of stdin) creates one, and the command to copy it is printed
+      const keyFile = `${home}/.config/octane/key`;
+      assert.match(byReturn.out, /No farm key yet: create one at \S+\/\.config\/octane\/key\? \[Y\/n\]/);
+      assert.match(byReturn.out, /Wrote a new farm key to \S+\/\.config\/octane\/key \(mode 0600\)/);
+      assert.match(
+        byReturn.out,
+        /Copy the key to the master .*: ssh MASTER '.*cat > ~\/\.config\/octane\/key' < \S+\/octane\/key/,
+      );
+      assert.match(await Deno.readTextFile(keyFile), /^[0-9a-f]{64}\n$/);
+      assert.equal((await Deno.stat(keyFile)).mode! & 0o777, 0o600);
       assert.match(
         await Deno.readTextFile(file),
         new RegExp(expect.exec.source.replace("PORT", "48000"), "m"),
@@ -475,6 +524,7 @@ for (const [kind, expect] of Object.entries(KINDS)) {
 
       const byNumber = await run(["install", "--no-start"], "48123\n");
       assert.equal(byNumber.code, 0, byNumber.out);
+      assert.match(byNumber.out, /The daemon uses the farm key in \S+\/\.config\/octane\/key/);
       const text = await Deno.readTextFile(file);
       assert.match(text, new RegExp(expect.exec.source.replace("PORT", "48123"), "m"));
       if (kind === "systemd") {
@@ -498,6 +548,20 @@ for (const [kind, expect] of Object.entries(KINDS)) {
       const bad = await run(["install", "--no-start"], "http\n");
       assert.equal(bad.code, 2, bad.out);
       assert.match(bad.out, /octane: Invalid --port "http": must be an integer from 1 to 65535/);
+
+      // an explicit key file is named in the entry; a key file others can read is refused
+      const explicit = `${home}/farm-key`;
+      await Deno.writeTextFile(explicit, `${"ab".repeat(32)}\n`, { mode: 0o600 });
+      const named = await run(["install", "--no-start", "--port", "48124", "--key-file", explicit]);
+      assert.equal(named.code, 0, named.out);
+      assert.ok((await Deno.readTextFile(file)).includes(explicit), "the entry names --key-file");
+      await Deno.chmod(explicit, 0o644);
+      const open = await run(["install", "--no-start", "--port", "48124", "--key-file", explicit]);
+      assert.equal(open.code, 2, open.out);
+      assert.match(
+        open.out,
+        /octane: Key file "\S+" is readable by others \(mode 0644\): run "chmod 600 \S+"/,
+      );
 
       const removed = await run(["uninstall", "--no-stop"]);
       assert.equal(removed.code, 0, removed.out);

@@ -4,7 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { Document, type Material, NodeIO } from "@gltf-transform/core";
-import { encodeFrame, FRAME_MAGIC, HEADER_BYTES } from "../mod/net/protocol/mod.ts";
+import { initiate } from "../mod/net/protocol/handshake.ts";
+import { preamble } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { assertClose, octane, processes, readPfm, type Running, withDir } from "./_process.ts";
 
@@ -159,29 +160,41 @@ Deno.test("two masters with --auto-port on one machine, each with its own slave,
   });
 });
 
-Deno.test("a shared secret: slaves without it or with a wrong one are refused with a clear line on both sides", async () => {
+Deno.test("a farm key: slaves without it or with another one are refused with a clear line on both sides", async () => {
   await withDir(async (dir) => {
-    await Deno.writeTextFile(`${dir}/secret`, "correct horse battery staple\n");
-    await Deno.writeTextFile(`${dir}/wrong`, "wrong\n");
+    for (const name of ["key", "other"]) {
+      const k = octane(["key", "generate", "-o", `${dir}/${name}`]);
+      assert.equal(await k.exit(), 0, k.out);
+    }
     await processes(async (start) => {
       const { master, address } = await startMaster(start, dir, 32, [
-        "--secret-file",
-        `${dir}/secret`,
+        "--key-file",
+        `${dir}/key`,
         "--wait-slaves",
         "1",
       ]);
-      const none = start(["slave", "--master", address]);
+      const none = start(["slave", "--master", address], { HOME: dir, XDG_CONFIG_HOME: `${dir}/config` });
       assert.equal(await none.exit(), 1);
-      assert.match(none.out, /requires a shared secret: pass --secret-file FILE or set OCTANE_SECRET/);
-      const wrong = start(["slave", "--master", address, "--secret-file", `${dir}/wrong`]);
+      assert.match(
+        none.out,
+        /octane: Master 127\.0\.0\.1:\d+ requires a farm key and this slave has none: copy the master's key here and pass --key-file FILE/,
+      );
+      await master.waitFor(/Refused slave 127\.0\.0\.1:\d+: it has no farm key and this master requires one/);
+      const wrong = start(["slave", "--master", address, "--key-file", `${dir}/other`]);
       assert.equal(await wrong.exit(), 1);
-      assert.match(wrong.out, /failed the shared-secret check/);
-      await master.waitFor(/did not prove the shared secret|Refused/);
-      const right = start(["slave", "--master", address], { OCTANE_SECRET: "correct horse battery staple" });
+      assert.match(
+        wrong.out,
+        /octane: Master 127\.0\.0\.1:\d+ refused the handshake: its farm key differs from this slave's/,
+      );
+      await master.waitFor(
+        /Refused slave 127\.0\.0\.1:\d+: the handshake failed: its farm key differs from this master's/,
+      );
+      const right = start(["slave", "--master", address], { OCTANE_KEY_FILE: `${dir}/key` });
       await right.waitFor(/Launching net render slave/);
       assert.equal(await master.exit(), 0, master.out);
+      assert.doesNotMatch(master.out, /No farm key/);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
-      assert.equal(report.nodes.length, 2, "only the slave with the secret joined");
+      assert.equal(report.nodes.length, 2, "only the slave with the key joined");
     });
   });
 });
@@ -211,33 +224,38 @@ async function raw(address: string, bytes: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-Deno.test("garbage, an oversized frame and a wrong protocol version are refused; the render is unaffected", async () => {
+Deno.test("garbage, an oversized frame after the handshake and another protocol version are refused; the render is unaffected", async () => {
   await withDir(async (dir) => {
     const ref = await reference(dir, 64);
     await processes(async (start) => {
       const { master, address } = await startMaster(start, dir, 64, ["--wait-slaves", "1"]);
       await raw(address, new TextEncoder().encode("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
-      await master.waitFor(/wrong magic/);
-      const huge = new Uint8Array(HEADER_BYTES);
-      huge.set(FRAME_MAGIC);
-      const v = new DataView(huge.buffer);
-      v.setUint16(4, PROTOCOL_VERSION, true);
-      v.setUint16(6, 1, true);
-      v.setUint32(12, 0xfffffff0, true);
-      await raw(address, huge);
-      await master.waitFor(/over the \d+-byte limit/);
-      const future = encodeFrame(
-        PROTOCOL_VERSION + 7,
-        "hello",
-        new TextEncoder().encode(JSON.stringify({ role: "slave", host: "future" })),
-      );
+      await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: not an octane peer \(wrong magic\)/);
+      // a peer that completes the handshake, then announces a 4 GB frame: refused before any allocation
+      const [host, port] = address.split(":");
+      const conn = await Deno.connect({ hostname: host!, port: Number(port) });
+      const { channel } = await initiate(conn, "render", { timeoutMs: 5000, peer: address });
+      const header = new Uint8Array(8);
+      new DataView(header.buffer).setUint16(0, 1, true); // hello
+      new DataView(header.buffer).setUint32(4, 0xfffffff0, true);
+      await channel.write([header]);
+      await master.waitFor(/a hello message of 4294967280 bytes is over its \d+-byte limit/);
+      channel.close();
+      const future = preamble("render", false, "9.9.9").bytes;
+      new DataView(future.buffer).setUint16(4, PROTOCOL_VERSION + 7, true);
       const answer = await raw(address, future);
-      const text = new TextDecoder().decode(answer.subarray(HEADER_BYTES));
-      assert.match(
-        text,
-        new RegExp(`speaks protocol ${PROTOCOL_VERSION}, this slave speaks ${PROTOCOL_VERSION + 7}`),
+      assert.equal(
+        new DataView(answer.buffer).getUint16(4, true),
+        PROTOCOL_VERSION,
+        "the master's preamble names its protocol",
       );
-      await master.waitFor(/Refused 127\.0\.0\.1:\d+: protocol version mismatch/);
+      await master.waitFor(
+        new RegExp(
+          `Refused slave 127\\.0\\.0\\.1:\\d+: it runs octane 9\\.9\\.9 \\(protocol ${
+            PROTOCOL_VERSION + 7
+          }\\), this master runs octane \\S+ \\(protocol ${PROTOCOL_VERSION}\\): run the same octane on every node`,
+        ),
+      );
       start(["slave", "--master", address]);
       assert.equal(await master.exit(), 0, master.out);
       assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);

@@ -13,14 +13,17 @@ import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { setupLogging } from "./logging.ts";
-import { readSecret } from "./net_args.ts";
+import { readKey } from "./net_args.ts";
+import { DAEMON_PORT, GRACE_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from "../net/defaults.ts";
+import { defaultKeyPath, type FarmKey, generateKey, writeKeyFile } from "../net/key.ts";
 import { installedCommand, selfCommand } from "./self.ts";
+import { resolve } from "node:path";
 
 const HELP =
-  `Usage: octane daemon [--port 48000] [--bind ADDR] [--heartbeat-timeout SECONDS] [--secret-file FILE]
-       octane daemon install [--port N] [--no-start]
+  `Usage: octane daemon [--port 48000] [--bind ADDR] [--heartbeat-timeout SECONDS] [--key-file FILE]
+       octane daemon install [--port N] [--key-file FILE] [--no-start]
        octane daemon uninstall [--no-stop]
-       octane daemon status [--port N] [--bind ADDR]
+       octane daemon status [--port N] [--bind ADDR] [--key-file FILE]
 
 The daemon lets masters on the LAN find this machine ("octane master --net" or --subnet) and start a
 slave on its GPUs for one master at a time; other masters are told which master it is busy with. It
@@ -33,12 +36,15 @@ Options:
   --bind ADDR           address to listen on (default 0.0.0.0)
   --heartbeat-timeout S stop a slave (or drop a master) silent for S seconds (default 10)
   --grace S             seconds between SIGTERM and SIGKILL (default 3)
-  --secret-file FILE    shared secret masters must prove; also OCTANE_SECRET
+  --key-file FILE       the farm key masters must hold (octane key generate); also OCTANE_KEY_FILE, else
+                        ~/.config/octane/key when it exists. The slaves it starts use the same key. Without
+                        a key, links are encrypted but any host on the LAN may start a slave (a warning says so)
 
 install: starts the daemon at every login from this executable's path: a systemd user unit (Linux with
   systemd), else an XDG autostart entry (Linux), a LaunchAgent (macOS) or a Startup script (Windows).
-  Without --port it asks for one. --no-start only writes and enables the entry; otherwise the daemon is
-  also started now where the system can (systemd, launchd).
+  Without --port it asks for one. Without --key-file and without a default key file, it offers to create
+  the key, and prints the command that copies it to the master. --no-start only writes and enables the
+  entry; otherwise the daemon is also started now where the system can (systemd, launchd).
 uninstall: stops it (--no-stop: does not) and removes the entry. status: whether it is installed, running, and on which port
   (exit 0 when a daemon answers on the port, 3 when none does).`;
 
@@ -59,7 +65,7 @@ async function run(args: string[]): Promise<number> {
       bind: { type: "string" },
       "heartbeat-timeout": { type: "string" },
       grace: { type: "string" },
-      "secret-file": { type: "string" },
+      "key-file": { type: "string" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
       verbose: { type: "boolean" },
@@ -70,18 +76,19 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   await setupLogging({ debug: values.debug === true, verbose: true }); // a daemon's log is its output
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 48000 });
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
-  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
-  const graceSeconds = numberFlag(values.grace, "grace") ?? 3;
-  const secret = await readSecret(values["secret-file"]);
+  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
+    HEARTBEAT_TIMEOUT_SECONDS;
+  const graceSeconds = numberFlag(values.grace, "grace") ?? GRACE_SECONDS;
+  const key = await readKey(values["key-file"]);
   const command = selfCommand();
   let daemon: Daemon;
   try {
     // listen before the probe: a taken port is reported at once, and masters' probes wait in the backlog
     daemon = Daemon.listen(
       { version: VERSION, protocol: PROTOCOL_VERSION, host: "", os: "", arch: "", bits: 0, gpus: [] },
-      { port, bind, heartbeatTimeout, graceSeconds, command, ...(secret ? { secret } : {}) },
+      { port, bind, heartbeatTimeout, graceSeconds, command, ...(key ? { key } : {}) },
     );
   } catch (error: unknown) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -119,18 +126,46 @@ async function run(args: string[]): Promise<number> {
   return 0;
 }
 
-async function askPort(): Promise<number> {
-  const question = "Port for master requests [48000]:";
+/** Asks a question on the terminal, or (no terminal) reads one line of stdin; EOF answers "". */
+async function ask(question: string): Promise<string> {
   let answer = prompt(question);
   if (answer === null) {
-    // no terminal: read one line from stdin (RETURN or EOF takes the default)
     Deno.stdout.writeSync(new TextEncoder().encode(`${question} `));
     answer = await readLine();
     Deno.stdout.writeSync(new TextEncoder().encode("\n"));
   }
-  const text = (answer ?? "").trim();
-  if (text === "") return 48000;
-  return intFlag(text, "port", { min: 1, max: 65535, fallback: 48000 });
+  return answer.trim();
+}
+
+async function askPort(): Promise<number> {
+  const text = await ask(`Port for master requests [${DAEMON_PORT}]:`);
+  if (text === "") return DAEMON_PORT;
+  return intFlag(text, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
+}
+
+/**
+ * The key the installed daemon uses: --key-file (checked), else OCTANE_KEY_FILE or the default key file;
+ * without any, offers to create the default one. Returns the file to name in the start-up entry (none when
+ * the daemon finds it by itself, or there is no key).
+ */
+async function installKey(file: string | boolean | undefined): Promise<{ key?: FarmKey; flag?: string }> {
+  const found = await readKey(file);
+  const fallback = defaultKeyPath();
+  if (found) {
+    const path = resolve(found.path);
+    console.log(`The daemon uses the farm key in ${path}`);
+    return { key: { ...found, path }, ...(fallback && resolve(fallback) === path ? {} : { flag: path }) };
+  }
+  if (!fallback) return {};
+  const answer = await ask(`No farm key yet: create one at ${fallback}? [Y/n]`);
+  if (/^n/i.test(answer)) {
+    console.log("No farm key: links are encrypted, but any host on the LAN may start a slave here");
+    return {};
+  }
+  const key = generateKey();
+  await writeKeyFile(fallback, key);
+  console.log(`Wrote a new farm key to ${fallback} (mode 0600)`);
+  return { key: { key, path: fallback } };
 }
 
 async function readLine(): Promise<string> {
@@ -153,6 +188,7 @@ async function install(args: string[]): Promise<number> {
     command: "daemon install",
     options: {
       port: { type: "string" },
+      "key-file": { type: "string" },
       "no-start": { type: "boolean" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
@@ -165,11 +201,22 @@ async function install(args: string[]): Promise<number> {
   }
   const port = values.port === undefined
     ? await askPort()
-    : intFlag(values.port, "port", { min: 1, max: 65535, fallback: 48000 });
+    : intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
   const context = startupContextOrUsage();
-  const entry = startupEntry(context, { command: installedCommand(), port });
+  const { key, flag } = await installKey(values["key-file"]);
+  const entry = startupEntry(context, {
+    command: installedCommand(),
+    port,
+    ...(flag ? { keyFile: flag } : {}),
+  });
   await writeStartupEntry(entry);
   console.log(`Installed the octane daemon on port ${port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
+  if (key) {
+    // the master, and every other node, need the same key: one command puts it in the master's default place
+    console.log(
+      `Copy the key to the master (MASTER = its host; a key there is kept): ssh MASTER 'mkdir -p ~/.config/octane && umask 077 && set -C && cat > ~/.config/octane/key' < ${key.path}`,
+    );
+  }
   const start = values["no-start"] !== true;
   if (entry.kind === "systemd" && start) {
     await systemctl(["daemon-reload"]);
@@ -223,7 +270,7 @@ async function status(args: string[]): Promise<number> {
     options: {
       port: { type: "string" },
       bind: { type: "string" },
-      "secret-file": { type: "string" },
+      "key-file": { type: "string" },
       help: { type: "boolean", short: "h" },
       debug: { type: "boolean" },
       verbose: { type: "boolean" },
@@ -236,20 +283,20 @@ async function status(args: string[]): Promise<number> {
   const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
   const context = startupContextOrUsage();
   const installed = await installedStartup(context);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: installed?.port ?? 48000 });
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: installed?.port ?? DAEMON_PORT });
   console.log(
     installed
       ? `Installed: ${KIND_NAMES[context.kind]} ${installed.path}, port ${installed.port ?? "unknown"}`
       : `Not installed (no ${KIND_NAMES[context.kind]}): run "octane daemon install"`,
   );
-  const secret = await readSecret(values["secret-file"]);
+  const key = await readKey(values["key-file"]);
   const found = await probeDaemon(address, {
     daemonPort: port,
     masterPort: 0,
     timeoutMs: 2000,
-    ...(secret ? { secret } : {}),
+    ...(key ? { key: key.key } : {}),
   });
-  found?.peer?.close();
+  found?.link?.close();
   const r = found?.report;
   if (!r) {
     console.log(`Not running: no daemon answers on ${address}:${port}`);

@@ -2,6 +2,7 @@ import { onStopSignals } from "./signals.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
+import { generateKey, writeKeyFile } from "../net/key.ts";
 
 const HELP = `Usage: octane demo [--spp N] [--width W] [--height H] [-o demo.png] [--report demo-report.json]
                   [--daemon-port N] [--verbose]
@@ -54,8 +55,14 @@ export async function demoCommand(args: string[]): Promise<number> {
     : intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48100 });
   const verbose = values.verbose === true;
 
-  console.error(`Demo: starting daemons on ${DAEMONS.map((a) => `${a}:${port}`).join(" and ")}`);
-  const daemons = DAEMONS.map((address) => startDaemon(address, port, verbose));
+  // a throwaway farm key: every link of the demo is sealed and authenticated, as on a studio's LAN
+  const keyDir = await Deno.makeTempDir({ prefix: "octane-demo-" });
+  const keyFile = `${keyDir}/key`;
+  await writeKeyFile(keyFile, generateKey());
+  console.error(
+    `Demo: starting daemons on ${DAEMONS.map((a) => `${a}:${port}`).join(" and ")} with a throwaway farm key`,
+  );
+  const daemons = DAEMONS.map((address) => startDaemon(address, port, keyFile, verbose));
   const killAll = () => {
     for (const d of daemons) signal(d.child, "SIGTERM");
   };
@@ -83,6 +90,8 @@ export async function demoCommand(args: string[]): Promise<number> {
       DAEMONS.join(","),
       "--scan-interval",
       "2",
+      "--key-file",
+      keyFile,
       "--wait-slaves",
       String(DAEMONS.length),
       "--wait-timeout",
@@ -104,6 +113,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   } finally {
     removeSignals();
     await stopDaemons(daemons);
+    await Deno.remove(keyDir, { recursive: true }).catch(() => {});
   }
   return 0;
 }
@@ -152,10 +162,21 @@ function freePort(from: number): number {
   );
 }
 
-function startDaemon(address: string, port: number, verbose: boolean): DemoDaemon {
+function startDaemon(address: string, port: number, keyFile: string, verbose: boolean): DemoDaemon {
   const [exe, ...prefix] = selfCommand();
   const child = new Deno.Command(exe!, {
-    args: [...prefix, "daemon", "--bind", address, "--port", String(port), "--heartbeat-timeout", "5"],
+    args: [
+      ...prefix,
+      "daemon",
+      "--bind",
+      address,
+      "--port",
+      String(port),
+      "--heartbeat-timeout",
+      "5",
+      "--key-file",
+      keyFile,
+    ],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -15,9 +15,17 @@ import { loadRenderData } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
+import {
+  DAEMON_PORT,
+  HEARTBEAT_TIMEOUT_SECONDS,
+  MASTER_PORT,
+  PROBE_TIMEOUT_MS,
+  SCAN_CONCURRENCY,
+  SCAN_INTERVAL_SECONDS,
+} from "../net/defaults.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
-import { readSecret } from "./net_args.ts";
+import { readKey } from "./net_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const log = getLogger(["octane", "master"]);
@@ -37,7 +45,9 @@ Options:
                         sections and render again (outputs are rewritten after every render; Ctrl-C stops)
   --spp N, --width W, --height H, --seed S, --max-depth N, -o FILE.png, --hdr FILE, --report FILE,
   --camera NAME, --env FILE.hdr, --env-intensity X, --quiet      as for "octane render"
-  --secret-file FILE    shared secret slaves must prove (HMAC); also OCTANE_SECRET
+  --key-file FILE       the farm key every slave and daemon must hold (octane key generate); also
+                        OCTANE_KEY_FILE, else ~/.config/octane/key when it exists. Without a key, links are
+                        encrypted but any host that reaches the port may join (a warning says so)
   --heartbeat-timeout S drop a slave silent for S seconds (default 10)
   --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)
   --wait-timeout S      with --wait-slaves: start anyway after S seconds with the slaves that are ready
@@ -74,7 +84,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       camera: { type: "string" },
       env: { type: "string" },
       "env-intensity": { type: "string" },
-      "secret-file": { type: "string" },
+      "key-file": { type: "string" },
       "heartbeat-timeout": { type: "string" },
       "wait-slaves": { type: "string" },
       "wait-timeout": { type: "string" },
@@ -94,14 +104,15 @@ export async function masterCommand(args: string[]): Promise<number> {
     return 0;
   }
   const { spp, width, height, seed, maxDepth } = imageSettings(values);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: 21000 });
-  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ?? 10;
+  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
+  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
+    HEARTBEAT_TIMEOUT_SECONDS;
   const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
   const waitTimeout = numberFlag(values["wait-timeout"], "wait-timeout");
   const discovery = discoveryOptions(values, lists.subnet ?? []);
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
-  const secret = await readSecret(values["secret-file"]);
+  const farmKey = await readKey(values["key-file"]);
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
   const localRender = values["no-local-render"] !== true;
@@ -119,7 +130,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       bind,
       autoPort: values["auto-port"] === true,
       localRender,
-      secret,
+      ...(farmKey ? { key: farmKey.key } : {}),
       heartbeatTimeout,
       waitSlaves,
       ...(waitTimeout !== undefined ? { waitTimeout } : {}),
@@ -145,9 +156,9 @@ export async function masterCommand(args: string[]): Promise<number> {
       ...discovery,
       masterPort: master.port,
       ...(bind !== "0.0.0.0" && bind !== "::" ? { masterAddress: bind } : {}),
-      ...(secret ? { secret } : {}),
-      timeoutMs: 1000,
-      concurrency: 128,
+      ...(farmKey ? { key: farmKey.key } : {}),
+      timeoutMs: PROBE_TIMEOUT_MS,
+      concurrency: SCAN_CONCURRENCY,
     })
     : undefined;
   if (pool) {
@@ -298,8 +309,12 @@ function discoveryOptions(
   subnetFlags: string[],
 ): { subnets: Subnet[]; daemonPort: number; interval: number; enable: EnableRule } | undefined {
   const on = values.net === true || subnetFlags.length > 0 || values.enable !== undefined;
-  const daemonPort = intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48000 });
-  const interval = numberFlag(values["scan-interval"], "scan-interval") ?? 5;
+  const daemonPort = intFlag(values["daemon-port"], "daemon-port", {
+    min: 1,
+    max: 65535,
+    fallback: DAEMON_PORT,
+  });
+  const interval = numberFlag(values["scan-interval"], "scan-interval") ?? SCAN_INTERVAL_SECONDS;
   if (!on) {
     for (const flag of ["daemon-port", "scan-interval"]) {
       if (values[flag] !== undefined) {

@@ -1,23 +1,17 @@
+import { type FarmKey, findKey, KeyFileError } from "../net/key.ts";
 import { UsageError } from "./args.ts";
 
-/** The shared secret from --secret-file or OCTANE_SECRET, if any. */
-export async function readSecret(file: string | boolean | undefined): Promise<string | undefined> {
-  if (typeof file === "string") {
-    let text: string;
-    try {
-      text = await Deno.readTextFile(file);
-    } catch (error: unknown) {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new UsageError(`Cannot read secret file "${file}": no such file`, { cause: error });
-      }
-      throw error;
-    }
-    const secret = text.trim();
-    if (!secret) throw new UsageError(`Secret file "${file}" is empty: put a shared passphrase in it`);
-    return secret;
+/**
+ * The farm key from --key-file, else OCTANE_KEY_FILE, else the default key file when it exists; undefined
+ * when there is none. A file that is not a usable key is a usage error that says how to make one.
+ */
+export async function readKey(file: string | boolean | undefined): Promise<FarmKey | undefined> {
+  try {
+    return await findKey(typeof file === "string" ? file : undefined);
+  } catch (error: unknown) {
+    if (error instanceof KeyFileError) throw new UsageError(error.message, { cause: error });
+    throw error;
   }
-  const env = Deno.env.get("OCTANE_SECRET")?.trim();
-  return env || undefined;
 }
 
 /** Parses HOST:PORT (IPv6 in brackets). */

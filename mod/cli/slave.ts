@@ -6,14 +6,19 @@ import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
 import { intFlag, parseFlags, UsageError } from "./args.ts";
-import { hostPort, readSecret } from "./net_args.ts";
+import { hostPort, readKey } from "./net_args.ts";
+import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
+import type { FarmKey } from "../net/key.ts";
 
-const HELP = `Usage: octane slave --master HOST:PORT [--secret-file FILE] [--heartbeat-timeout SECONDS]
+const HELP = `Usage: octane slave --master HOST:PORT [--key-file FILE] [--heartbeat-timeout SECONDS]
        octane slave --net-master-address HOST --net-master-port PORT
 
 Renders samples for one master on this machine's GPU, keeping the render data in memory only.
 Ctrl-C returns the unfinished work to the master and exits 0; if the master goes away the slave says so
-and exits 1. The secret may also come from the environment variable OCTANE_SECRET.
+and exits 1.
+
+  --key-file FILE       the farm key (octane key generate, copied from the master); also OCTANE_KEY_FILE,
+                        else ~/.config/octane/key when it exists
 
   --probe               print this node's version, OS/arch and GPUs as one JSON line and exit (daemons
                         run this once at start)`;
@@ -28,7 +33,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
       master: { type: "string" },
       "net-master-address": { type: "string" },
       "net-master-port": { type: "string" },
-      "secret-file": { type: "string" },
+      "key-file": { type: "string" },
       "heartbeat-timeout": { type: "string" },
       probe: { type: "boolean" },
       daemon: { type: "string" },
@@ -47,17 +52,23 @@ export async function slaveCommand(args: string[]): Promise<number> {
   else if (typeof values["net-master-address"] === "string") {
     target = {
       host: values["net-master-address"],
-      port: intFlag(values["net-master-port"], "net-master-port", { min: 1, max: 65535, fallback: 21000 }),
+      port: intFlag(values["net-master-port"], "net-master-port", {
+        min: 1,
+        max: 65535,
+        fallback: MASTER_PORT,
+      }),
     };
   } else throw new UsageError(`Missing --master HOST:PORT: run "octane slave --help"`);
   const heartbeatTimeout = intFlag(values["heartbeat-timeout"], "heartbeat-timeout", {
     min: 1,
     max: 3600,
-    fallback: 10,
+    fallback: HEARTBEAT_TIMEOUT_SECONDS,
   });
-  const secret = await readSecret(values["secret-file"]);
+  const farmKey = await readKey(values["key-file"]);
   const abort = new AbortController();
-  const watch = typeof values.daemon === "string" ? await watchDaemon(values.daemon, abort) : undefined;
+  const watch = typeof values.daemon === "string"
+    ? await watchDaemon(values.daemon, abort, farmKey)
+    : undefined;
   const gpu = await openGpu();
   const where = `${target.host}:${target.port}`;
   const onSignal = () => abort.abort();
@@ -65,7 +76,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
   try {
     const exit = await runSlave(gpu, {
       ...target,
-      secret,
+      ...(farmKey ? { key: farmKey.key } : {}),
       heartbeatTimeout,
       signal: abort.signal,
       onConnected: () => console.log(`Launching net render slave (${VERSION}) with master ${where}`),
@@ -113,7 +124,7 @@ async function probe(): Promise<number> {
 }
 
 /** Opens the heartbeat link to the daemon that started this slave; the slave stops if the daemon goes. */
-async function watchDaemon(value: string, abort: AbortController): Promise<WatchLink> {
+async function watchDaemon(value: string, abort: AbortController, farmKey?: FarmKey): Promise<WatchLink> {
   const target = hostPort(value, "--daemon");
   const token = Deno.env.get(DAEMON_TOKEN_ENV);
   if (!token) {
@@ -122,6 +133,7 @@ async function watchDaemon(value: string, abort: AbortController): Promise<Watch
   try {
     return await connectWatch(target, {
       token,
+      ...(farmKey ? { key: farmKey.key } : {}),
       onLost: (reason) => {
         log.warn("Stopping: {reason}", { reason });
         abort.abort();

@@ -117,9 +117,18 @@ function fill(template: string, values: Record<string, string>): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_, key: string) => values[key] ?? "");
 }
 
-/** The start-up entry that runs `command daemon --port PORT` at login. */
-export function startupEntry(c: StartupContext, options: { command: string[]; port: number }): StartupEntry {
-  const args = [...options.command, "daemon", "--port", String(options.port)];
+/** The start-up entry that runs `command daemon --port PORT [--key-file FILE]` at login. */
+export function startupEntry(
+  c: StartupContext,
+  options: { command: string[]; port: number; keyFile?: string },
+): StartupEntry {
+  const args = [
+    ...options.command,
+    "daemon",
+    "--port",
+    String(options.port),
+    ...(options.keyFile ? ["--key-file", options.keyFile] : []),
+  ];
   const path = startupPath(c);
   const PORT = String(options.port);
   switch (c.kind) {

@@ -3,12 +3,7 @@
  * stops a slave for one master at a time and watches its heartbeat.
  * @module
  */
-export {
-  Daemon,
-  DAEMON_TOKEN_ENV,
-  type DaemonOptions,
-  type DaemonState,
-  type DaemonStatus,
-} from "./daemon.ts";
+export { Daemon, type DaemonOptions, type DaemonStatus } from "./daemon.ts";
+export { DAEMON_TOKEN_ENV } from "./_slave_process.ts";
 export { describeFacts, parseFacts, probeSlave, type SlaveFacts } from "./facts.ts";
 export { connectWatch, type WatchLink } from "./watch.ts";

@@ -2,15 +2,9 @@ import { getLogger } from "@logtape/logtape";
 import type { DaemonStatus } from "../daemon/mod.ts";
 import { describeFacts } from "../daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
-import { type Peer, withTimeout } from "../protocol/mod.ts";
-import {
-  type DaemonReport,
-  otherAnswer,
-  parseStatus,
-  probeDaemon,
-  type ProbeOptions,
-  scanDaemons,
-} from "./probe.ts";
+import { deadline } from "../async.ts";
+import type { Link } from "../protocol/mod.ts";
+import { type DaemonReport, probeDaemon, type ProbeOptions, scanDaemons } from "./probe.ts";
 import { scanTargets, type Subnet } from "./subnet.ts";
 
 const log = getLogger(["octane", "discovery"]);
@@ -55,7 +49,7 @@ export class DaemonPool {
   #o: PoolOptions;
   #targets: string[];
   #entries = new Map<string, DaemonEntry>();
-  #links = new Map<string, Peer>();
+  #links = new Map<string, Link>();
   #closed = false;
   #wake?: () => void;
   #loop?: Promise<void>;
@@ -130,20 +124,20 @@ export class DaemonPool {
 
   async #enable(entry: DaemonEntry): Promise<void> {
     const result = await probeDaemon(entry.address, this.#o);
-    const peer = result?.peer;
-    if (!peer || this.#closed) return peer?.close();
+    const link = result?.link;
+    if (!link || this.#closed) return link?.close();
     try {
-      await peer.send("start", {});
-      const answer = await withTimeout(peer.receive(), this.#o.timeoutMs * 5, "no answer to start");
+      await link.send("start", {});
+      const answer = await deadline(link.receive(), this.#o.timeoutMs * 5, "no answer to start");
       if (!answer) throw new Error("the daemon closed the link");
-      const other = otherAnswer(entry.address, answer);
-      if (other) {
-        entry.report = other;
-        throw new Error(other.kind === "refused" ? other.reason : "another version");
+      if (answer.type === "refuse") {
+        entry.report = { address: entry.address, kind: "refused", reason: answer.body.reason };
+        throw new Error(answer.body.reason);
       }
-      this.#update(entry, { address: entry.address, kind: "daemon", status: parseStatus(answer) });
+      if (answer.type !== "status") throw new Error(`it answered ${answer.type}`);
+      this.#update(entry, { address: entry.address, kind: "daemon", status: answer.body });
     } catch (error: unknown) {
-      peer.close();
+      link.close();
       log.warn("Daemon {a} did not start a slave: {reason}", {
         a: entry.address,
         reason: error instanceof Error ? error.message : String(error),
@@ -153,29 +147,28 @@ export class DaemonPool {
     }
     entry.enabled = true;
     entry.enabledAt = performance.now();
-    this.#links.set(entry.address, peer);
-    peer.startHeartbeats();
+    this.#links.set(entry.address, link);
+    link.startHeartbeats();
     log.info("Enabled daemon {a} ({host}): its slave joins this master", {
       a: entry.address,
       host: entry.report.kind === "daemon" ? entry.report.status.host : "?",
     });
     this.#changed();
-    this.#follow(entry, peer);
+    this.#follow(entry, link);
   }
 
   /** Reads a daemon's updates on its link until the link ends. */
-  async #follow(entry: DaemonEntry, peer: Peer): Promise<void> {
+  async #follow(entry: DaemonEntry, link: Link): Promise<void> {
     let why = "the daemon closed the link";
     try {
       for (;;) {
-        const frame = await peer.receive();
-        if (!frame) break;
-        if (frame.type === "status") {
-          this.#update(entry, { address: entry.address, kind: "daemon", status: parseStatus(frame) });
+        const m = await link.receive();
+        if (!m) break;
+        if (m.type === "status") {
+          this.#update(entry, { address: entry.address, kind: "daemon", status: m.body });
           this.#changed();
-        } else if (frame.type === "refuse") {
-          const r = otherAnswer(entry.address, frame);
-          why = r?.kind === "refused" ? r.reason : "refused";
+        } else if (m.type === "refuse") {
+          why = m.body.reason;
           entry.failed = why;
           break;
         }
@@ -183,7 +176,7 @@ export class DaemonPool {
     } catch (error: unknown) {
       why = error instanceof Error ? error.message : String(error);
     } finally {
-      peer.close();
+      link.close();
       this.#links.delete(entry.address);
       entry.enabled = false;
       if (!this.#closed) {
@@ -221,7 +214,7 @@ export class DaemonPool {
     this.#closed = true;
     this.#wake?.();
     await Promise.allSettled(
-      [...this.#links.values()].map((p) => withTimeout(p.send("stop", {}), 1000, "stop not sent")),
+      [...this.#links.values()].map((l) => deadline(l.send("stop", {}), 1000, "stop not sent")),
     );
     for (const p of this.#links.values()) p.close();
     await this.#loop;

@@ -1,8 +1,8 @@
 import { hostname } from "node:os";
 import type { DaemonStatus } from "../daemon/mod.ts";
-import { parseFacts } from "../daemon/mod.ts";
-import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
-import { type Frame, nonce, parseJson, Peer, proof, proofMatches, withTimeout } from "../protocol/mod.ts";
+import { VERSION } from "../../version.ts";
+import { deadline } from "../async.ts";
+import { HandshakeError, Link } from "../protocol/mod.ts";
 
 /** What a probe found at one address. */
 export type DaemonReport =
@@ -18,9 +18,9 @@ export interface ProbeOptions {
   masterPort: number;
   /** The address slaves should join, when the master listens on one address only. */
   masterAddress?: string;
-  /** Shared secret. */
-  secret?: string;
-  /** Milliseconds for the connection and for each answer. */
+  /** The farm key. */
+  key?: Uint8Array;
+  /** Milliseconds for the connection, the handshake and each answer. */
   timeoutMs: number;
 }
 
@@ -29,106 +29,62 @@ export interface ProbeResult {
   /** What was found. */
   report: DaemonReport;
   /** The open link when the daemon answered with its status; the caller closes it. */
-  peer?: Peer;
+  link?: Link;
 }
 
-/** Parses a daemon's status answer. */
-export function parseStatus(frame: Frame): DaemonStatus {
-  const m = parseJson(frame.payload, "status");
-  const facts = parseFacts(JSON.stringify(m));
-  const state = m.state === "occupied" || m.state === "running" ? m.state : "available";
-  return {
-    ...facts,
-    state,
-    ...(typeof m.master === "string" ? { master: m.master.slice(0, 300) } : {}),
-    ...(Number.isSafeInteger(m.pid) ? { pid: m.pid as number } : {}),
-  };
-}
-
-/** Reads a refusal or another version's answer into a report; undefined for anything else. */
-export function otherAnswer(address: string, frame: Frame): DaemonReport | undefined {
-  let m: Record<string, unknown> = {};
-  try {
-    m = parseJson(frame.payload, frame.type);
-  } catch {
-    // an answer of another version need not be JSON
-  }
-  if (frame.version !== PROTOCOL_VERSION) {
-    return {
-      address,
-      kind: "other-version",
-      version: typeof m.version === "string" ? m.version.slice(0, 40) : "unknown",
-      protocol: frame.version,
-    };
-  }
-  if (frame.type === "refuse") {
-    return { address, kind: "refused", reason: String(m.reason ?? "no reason given").slice(0, 300) };
-  }
-  return undefined;
-}
+/** Short reasons for the daemon list, by why the handshake failed. */
+const KEY_REASONS: Partial<Record<HandshakeError["kind"], string>> = {
+  "key-unexpected": "it requires a farm key and this master has none (--key-file)",
+  "key-missing": "it has no farm key and this master has one: give it the same key",
+  key: "its farm key differs from this master's",
+};
 
 /**
- * Probes the daemon at `address`: connects (bounded by the timeout), sends a probe, proves the secret when
- * asked, and reads the daemon's status. Nothing listening, or something that is not an octane daemon:
- * undefined.
+ * Probes the daemon at `address` over a sealed link (service "daemon"): connects, runs the handshake, says
+ * where this master's slaves join, and reads the daemon's status. Nothing listening, or something that is
+ * not an octane daemon: undefined.
  */
 export async function probeDaemon(address: string, o: ProbeOptions): Promise<ProbeResult | undefined> {
-  const conn = await connectWithin(address, o.daemonPort, o.timeoutMs);
-  if (!conn) return undefined;
-  const peer = new Peer(conn);
+  let link: Link;
+  try {
+    link = await Link.connect(address, o.daemonPort, {
+      service: "daemon",
+      timeoutMs: o.timeoutMs,
+      ...(o.key ? { key: o.key } : {}),
+    });
+  } catch (error: unknown) {
+    if (!(error instanceof HandshakeError)) return undefined; // nothing listening, unreachable
+    if (error.kind === "protocol" && error.theirs) {
+      return {
+        report: {
+          address,
+          kind: "other-version",
+          version: error.theirs.release,
+          protocol: error.theirs.protocol,
+        },
+      };
+    }
+    const reason = KEY_REASONS[error.kind];
+    return reason ? { report: { address, kind: "refused", reason } } : undefined;
+  }
   let keep = false;
   try {
-    const mine = nonce();
-    await peer.send("probe", {
+    await link.send("probe", {
       version: VERSION,
-      protocol: PROTOCOL_VERSION,
       host: hostname(),
       port: o.masterPort,
-      ...(o.masterAddress ? { address: o.masterAddress } : {}),
-      nonce: mine,
+      address: o.masterAddress ?? link.localAddress,
     });
-    let frame = await withTimeout(peer.receive(), o.timeoutMs, "no answer");
-    if (!frame) return undefined;
-    if (frame.type === "challenge" && frame.version === PROTOCOL_VERSION) {
-      const m = parseJson(frame.payload, "challenge");
-      if (!o.secret) {
-        return { report: { address, kind: "refused", reason: "it needs the shared secret (--secret-file)" } };
-      }
-      if (!proofMatches(o.secret, "daemon", mine, m.proof)) {
-        return { report: { address, kind: "refused", reason: "it failed the shared-secret check" } };
-      }
-      await peer.send("auth", { proof: proof(o.secret, "master", String(m.nonce ?? "")) });
-      frame = await withTimeout(peer.receive(), o.timeoutMs, "no answer");
-      if (!frame) return undefined;
-    }
-    const other = otherAnswer(address, frame);
-    if (other) return { report: other };
-    if (frame.type !== "status") return undefined;
+    const m = await deadline(link.receive(), o.timeoutMs, "no answer");
+    if (!m) return undefined;
+    if (m.type === "refuse") return { report: { address, kind: "refused", reason: m.body.reason } };
+    if (m.type !== "status") return undefined;
     keep = true;
-    return { report: { address, kind: "daemon", status: parseStatus(frame) }, peer };
+    return { report: { address, kind: "daemon", status: m.body }, link };
   } catch {
-    return undefined; // not an octane daemon, or it went away mid-answer
+    return undefined; // it went away mid-answer, or answered nonsense
   } finally {
-    if (!keep) peer.close();
-  }
-}
-
-/** Connects within `ms`, or undefined (refused, unreachable, timed out). */
-async function connectWithin(hostname: string, port: number, ms: number): Promise<Deno.TcpConn | undefined> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), ms);
-  const connecting = Deno.connect({ hostname, port, transport: "tcp", signal: abort.signal });
-  try {
-    return await Promise.race([
-      connecting,
-      new Promise<undefined>((resolve) => abort.signal.addEventListener("abort", () => resolve(undefined))),
-    ]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-    // a connection that completes after the deadline is closed at once
-    if (abort.signal.aborted) connecting.then((c) => c.close(), () => {});
+    if (!keep) link.close();
   }
 }
 
@@ -146,7 +102,7 @@ export async function scanDaemons(
     while (next < addresses.length) {
       const i = next++;
       const result = await probeDaemon(addresses[i]!, o);
-      result?.peer?.close();
+      result?.link?.close();
       found[i] = result?.report;
     }
   };

@@ -1,39 +1,32 @@
 /**
- * The octane wire protocol: framed messages over raw TCP with a fixed little-endian header and hard
- * limits, JSON control messages, binary render-data chunks and compressed results, an HMAC handshake.
+ * The octane wire protocol: every link (master↔slave, master↔daemon, slave↔daemon) opens with a short clear
+ * preamble, then a Noise handshake (Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b with the farm key,
+ * Noise_NN_25519_ChaChaPoly_BLAKE2b without); typed application frames ride inside its transport messages.
  * @module
  */
+export { type AcceptOptions, type ConnectOptions, Link } from "./link.ts";
+export { HandshakeError, type HandshakeFailure } from "./handshake.ts";
 export {
-  type ByteSource,
-  type DirectSink,
-  encodeFrame,
+  type Bodies,
+  type DaemonState,
+  type Empty,
   FLAG_COMPRESSED,
-  type Frame,
-  FRAME_MAGIC,
-  frameHeader,
-  FrameReader,
-  HEADER_BYTES,
-  MAX_PAYLOAD_BYTES,
-  type MessageName,
-  MSG,
-  ProtocolError,
-  streamSource,
-} from "./frame.ts";
-export {
-  compressFloats,
-  decompressFloats,
-  hexBytes,
-  intField,
-  jsonPayload,
-  nonce,
-  parseJson,
+  type Hello,
+  type Message,
+  type MessageType,
   parseSectionHead,
-  proof,
-  proofMatches,
-  type ProofRole,
+  type Probe,
+  ProtocolError,
+  type Refuse,
+  type Result,
+  type SceneOffer,
   SECTION_HEAD_BYTES,
-  sectionHead,
-  stringField,
-  withTimeout,
-} from "./codec.ts";
-export { HEARTBEAT_SECONDS, Peer } from "./peer.ts";
+  type SectionChunk,
+  type SectionInfo,
+  type Status,
+  type Watch,
+  type Work,
+} from "./messages.ts";
+export { compressFloats, decompressFloats, rawFloats } from "./codec.ts";
+export { type Service } from "./preamble.ts";
+export { NOISE_NN, NOISE_PSK } from "./noise.ts";

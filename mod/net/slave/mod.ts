@@ -1,5 +1,6 @@
 /**
- * The slave: joins a master, keeps its render data in memory and renders the units it is sent.
+ * The slave: joins a master over a sealed link, keeps its render data in memory and renders the units it
+ * is sent.
  * @module
  */
-export { runSlave, type SlaveExit, SlaveJoinError, type SlaveOptions } from "./slave.ts";
+export { runSlave, Slave, type SlaveExit, SlaveJoinError, type SlaveOptions } from "./slave.ts";

@@ -3,23 +3,19 @@ import { hostname } from "node:os";
 import type { Gpu } from "../../gpu/mod.ts";
 import { renderDataFromSections, renderDataHash, type SectionName } from "../../render_data/mod.ts";
 import { GpuRenderer } from "../../render/mod.ts";
-import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
+import { VERSION } from "../../version.ts";
+import { deadline } from "../async.ts";
+import { HEARTBEAT_TIMEOUT_SECONDS, JOIN_TIMEOUT_MS } from "../defaults.ts";
 import {
   compressFloats,
-  FLAG_COMPRESSED,
-  type Frame,
-  intField,
-  jsonPayload,
-  nonce,
-  parseJson,
+  HandshakeError,
+  Link,
+  type Message,
   parseSectionHead,
-  Peer,
-  proof,
-  proofMatches,
   ProtocolError,
-  SECTION_HEAD_BYTES,
-  stringField,
-  withTimeout,
+  type SceneOffer,
+  type SectionChunk,
+  type Work,
 } from "../protocol/mod.ts";
 
 const log = getLogger(["octane", "slave"]);
@@ -30,23 +26,19 @@ export type SlaveExit =
   | { kind: "stopped" } // SIGINT/SIGTERM: unfinished work returned
   | { kind: "lost"; reason: string }; // the master went away or misbehaved
 
-/** Options of {@linkcode runSlave}. */
+/** Options of {@linkcode Slave.join}. */
 export interface SlaveOptions {
   /** Master host. */
   host: string;
   /** Master port. */
   port: number;
-  /** Shared secret, when the master requires one. */
-  secret?: string;
+  /** The farm key, when the farm has one. */
+  key?: Uint8Array;
   /** Seconds without a frame from the master after which it counts as gone. */
   heartbeatTimeout?: number;
-  /** Called once the master accepted this slave. */
-  onConnected?: () => void;
-  /** Aborting stops the slave gracefully: unfinished units go back to the master. */
-  signal?: AbortSignal;
 }
 
-/** Raised when the slave cannot join the master (unreachable, refused, secret mismatch). */
+/** Raised when the slave cannot join the master (unreachable, refused, another key or version). */
 export class SlaveJoinError extends Error {
   /** Creates the error. */
   constructor(message: string, options?: ErrorOptions) {
@@ -55,287 +47,256 @@ export class SlaveJoinError extends Error {
   }
 }
 
-interface Unit {
-  job: number;
-  y: number;
-  height: number;
-  start: number;
-  count: number;
+class Finished extends Error {}
+
+/** A section on its way: its buffer and how much of it has arrived. */
+interface Pending {
+  name: SectionName;
+  bytes: Uint8Array;
+  received: number;
 }
 
-interface SceneInfo {
-  id: string;
-  width: number;
-  height: number;
-  seed: number;
-  maxDepth: number;
-  sections: { name: SectionName; hash: string; length: number }[];
+/**
+ * A slave's session with one master: keeps render data in memory by section hash (an update resends only
+ * what changed), renders the units it is sent one after another, and sends back their compressed sums.
+ */
+export class Slave {
+  #gpu: Gpu;
+  #link: Link;
+  #where: string;
+  #timeout: number;
+  #cache = new Map<string, Uint8Array>();
+  #scene?: SceneOffer;
+  #pending = new Map<string, Pending>();
+  #renderer?: GpuRenderer;
+  #queue: Work[] = [];
+  #current?: Work;
+  #rendering: Promise<void> = Promise.resolve();
+  #stopping = false;
+
+  private constructor(gpu: Gpu, link: Link, where: string, timeout: number) {
+    this.#gpu = gpu;
+    this.#link = link;
+    this.#where = where;
+    this.#timeout = timeout;
+    // section chunks land straight in the buffer of the section they belong to
+    link.sink = (head, rest) => {
+      const { hash, offset } = parseSectionHead(head);
+      const p = this.#pending.get(hash);
+      return p && offset + rest <= p.bytes.length ? p.bytes.subarray(offset, offset + rest) : undefined;
+    };
+  }
+
+  /**
+   * Connects to the master, runs the sealed handshake and says hello.
+   * @throws {SlaveJoinError} when the master cannot be reached or refuses this slave
+   */
+  static async join(gpu: Gpu, o: SlaveOptions): Promise<Slave> {
+    const where = `${o.host}:${o.port}`;
+    let link: Link;
+    try {
+      link = await Link.connect(o.host, o.port, { service: "render", ...(o.key ? { key: o.key } : {}) });
+    } catch (error: unknown) {
+      if (error instanceof HandshakeError) throw new SlaveJoinError(error.message, { cause: error });
+      const why = error instanceof Error ? error.message : String(error);
+      throw new SlaveJoinError(`Cannot reach master ${where}: ${why}`, { cause: error });
+    }
+    try {
+      await link.send("hello", { version: VERSION, host: hostname(), gpus: [gpu.summary], pid: Deno.pid });
+      const answer = await deadline(
+        link.receive(),
+        JOIN_TIMEOUT_MS,
+        `master ${where} did not answer within ${JOIN_TIMEOUT_MS / 1000} s`,
+      );
+      if (!answer) throw new SlaveJoinError(`Master ${where} closed the connection after the handshake`);
+      if (answer.type === "refuse") {
+        throw new SlaveJoinError(`Master ${where} refused this slave: ${answer.body.reason}`);
+      }
+      if (answer.type !== "welcome") {
+        throw new SlaveJoinError(`Master ${where} sent ${answer.type} instead of welcome`);
+      }
+    } catch (error: unknown) {
+      link.close();
+      if (error instanceof SlaveJoinError) throw error;
+      throw new SlaveJoinError(error instanceof Error ? error.message : String(error), { cause: error });
+    }
+    return new Slave(gpu, link, where, o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_SECONDS);
+  }
+
+  /** Renders what the master sends until it says bye, goes away, or `signal` aborts (work then goes back). */
+  async run(signal?: AbortSignal): Promise<SlaveExit> {
+    const link = this.#link;
+    link.startHeartbeats();
+    const aborted = new Promise<"aborted">((resolve) => {
+      if (signal?.aborted) resolve("aborted");
+      signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+    });
+    const watchdog = setInterval(() => {
+      if (link.silentSeconds > this.#timeout) {
+        link.close(`no heartbeat from the master for ${this.#timeout} s`);
+      }
+    }, 500);
+    try {
+      for (;;) {
+        const next = await Promise.race([link.receive(), aborted]);
+        if (next === "aborted") return await this.#stop();
+        if (next === null) return { kind: "lost", reason: `master ${this.#where} closed the connection` };
+        await this.#onMessage(next);
+      }
+    } catch (error: unknown) {
+      if (error instanceof Finished) return { kind: "finished" };
+      if (link.closed) {
+        return {
+          kind: "lost",
+          reason: `master ${this.#where} stopped answering (no heartbeat for ${this.#timeout} s)`,
+        };
+      }
+      const why = error instanceof Error ? error.message : String(error);
+      return { kind: "lost", reason: `connection to master ${this.#where} failed: ${why}` };
+    } finally {
+      clearInterval(watchdog);
+      this.#stopping = true;
+      await this.#rendering.catch(() => {});
+      this.#renderer?.destroy();
+      link.close();
+    }
+  }
+
+  async #onMessage(m: Message): Promise<void> {
+    switch (m.type) {
+      case "scene":
+        return await this.#onScene(m.body);
+      case "section":
+        return await this.#onSection(m.body);
+      case "work":
+        return this.#onWork(m.body);
+      case "bye":
+        throw new Finished();
+      default:
+        throw new ProtocolError(`unexpected ${m.type} message from the master`);
+    }
+  }
+
+  async #onScene(scene: SceneOffer): Promise<void> {
+    this.#scene = scene;
+    this.#queue.length = 0;
+    this.#pending = new Map();
+    // keep only what this scene uses: the renderer holds its own copy of the previous scene's data
+    const wanted = new Set(scene.sections.map((s) => s.hash));
+    for (const hash of [...this.#cache.keys()]) if (!wanted.has(hash)) this.#cache.delete(hash);
+    for (const s of scene.sections) {
+      if (!this.#cache.has(s.hash)) {
+        this.#pending.set(s.hash, { name: s.name, bytes: new Uint8Array(s.length), received: 0 });
+      }
+    }
+    await this.#link.send("need", { hashes: [...this.#pending.keys()] });
+    if (this.#pending.size === 0) await this.#sceneComplete();
+  }
+
+  async #onSection(chunk: SectionChunk): Promise<void> {
+    // a chunk that fits a pending section was read straight into its buffer by the sink
+    if (!chunk.direct) throw new ProtocolError("section chunk for no pending section, or past its end");
+    const p = this.#pending.get(chunk.hash)!;
+    p.received += chunk.bytes.length;
+    if (p.received < p.bytes.length) return;
+    this.#cache.set(chunk.hash, p.bytes);
+    this.#pending.delete(chunk.hash);
+    if (this.#pending.size === 0) await this.#sceneComplete();
+  }
+
+  #onWork(unit: Work): void {
+    const scene = this.#scene;
+    if (!scene) throw new ProtocolError("work before any scene");
+    if (unit.height < 1 || unit.y + unit.height > scene.height || unit.count < 1) {
+      throw new ProtocolError("work outside the image");
+    }
+    this.#queue.push(unit);
+    this.#pump();
+  }
+
+  /** Every section has arrived: checks the content hash and builds the renderer. */
+  async #sceneComplete(): Promise<void> {
+    const scene = this.#scene!;
+    const sections = new Map<SectionName, Uint8Array>();
+    for (const s of scene.sections) sections.set(s.name, this.#cache.get(s.hash)!);
+    const data = renderDataFromSections(sections, "render data from the master");
+    if (renderDataHash(data) !== scene.id) {
+      throw new ProtocolError("the render data received does not match its content hash");
+    }
+    // a unit of the previous scene may still be rendering: let it end before its buffers go
+    const old = this.#renderer;
+    this.#renderer = undefined;
+    await this.#rendering.catch(() => {});
+    old?.destroy();
+    this.#renderer = await GpuRenderer.create(this.#gpu, data, {
+      width: scene.width,
+      height: scene.height,
+      seed: scene.seed,
+      maxDepth: scene.maxDepth,
+    });
+    log.info("Render data {id} ready: {triangles} triangles", {
+      id: scene.id.slice(0, 12),
+      triangles: data.stats.triangles,
+    });
+    await this.#link.send("ready", { id: scene.id });
+    this.#pump();
+  }
+
+  /** Starts the next queued unit when none is rendering. */
+  #pump(): void {
+    if (this.#current || !this.#renderer || this.#stopping) return;
+    const unit = this.#queue.shift();
+    if (!unit) return;
+    this.#current = unit;
+    this.#rendering = this.#render(this.#renderer, unit).catch((error: unknown) => {
+      log.error("Rendering failed: {message}", {
+        message: error instanceof Error ? error.message : String(error),
+      });
+      this.#link.close();
+    });
+  }
+
+  async #render(renderer: GpuRenderer, unit: Work): Promise<void> {
+    const t0 = performance.now();
+    const tile = await renderer.render({ start: unit.start, count: unit.count }, {
+      x: 0,
+      y: unit.y,
+      width: this.#scene!.width,
+      height: unit.height,
+    });
+    const seconds = (performance.now() - t0) / 1000;
+    this.#current = undefined;
+    if (this.#stopping) return;
+    await this.#link.send("result", {
+      job: unit.job,
+      seconds,
+      rays: tile.rays,
+      data: compressFloats(tile.sums),
+      compressed: true,
+    });
+    this.#pump();
+  }
+
+  /** Hands unfinished units back and says bye. */
+  async #stop(): Promise<SlaveExit> {
+    this.#stopping = true;
+    const jobs = [...(this.#current ? [this.#current.job] : []), ...this.#queue.map((u) => u.job)];
+    await this.#link.send("return", { jobs }).catch(() => {});
+    await this.#link.send("bye", {}).catch(() => {});
+    log.info("Returned {n} unfinished units to the master", { n: jobs.length });
+    return { kind: "stopped" };
+  }
 }
 
 /**
  * Joins a master and renders the units it sends until it says bye, goes away, or `signal` aborts.
- * Render data stays in memory: sections are kept by hash, so an update resends only what changed.
  * @throws {SlaveJoinError} when the master cannot be reached or refuses this slave
  */
-export async function runSlave(gpu: Gpu, options: SlaveOptions): Promise<SlaveExit> {
-  const where = `${options.host}:${options.port}`;
-  let conn: Deno.Conn;
-  try {
-    conn = await Deno.connect({ hostname: options.host, port: options.port, transport: "tcp" });
-  } catch (error: unknown) {
-    throw new SlaveJoinError(
-      `Cannot reach master ${where}: ${error instanceof Error ? error.message : String(error)}`,
-      { cause: error },
-    );
-  }
-  const peer = new Peer(conn);
-  const timeout = options.heartbeatTimeout ?? 10;
-  try {
-    await handshake(peer, gpu, options, where);
-  } catch (error: unknown) {
-    peer.close();
-    throw error;
-  }
-  options.onConnected?.();
-  peer.startHeartbeats();
-
-  const cache = new Map<string, Uint8Array>();
-  let scene: SceneInfo | undefined;
-  let pending = new Map<string, { name: SectionName; bytes: Uint8Array; received: number }>();
-  let renderer: GpuRenderer | undefined;
-  const queue: Unit[] = [];
-  let current: Unit | undefined;
-  let rendering: Promise<void> = Promise.resolve();
-  let stopping = false;
-  peer.sink = {
-    type: "section",
-    headBytes: SECTION_HEAD_BYTES,
-    target: (head, rest) => {
-      const { hash, offset } = parseSectionHead(head);
-      const p = pending.get(hash);
-      return p && offset + rest <= p.bytes.length ? p.bytes.subarray(offset, offset + rest) : undefined;
-    },
-  };
-
-  const pump = () => {
-    if (current || !renderer || stopping) return;
-    const unit = queue.shift();
-    if (!unit) return;
-    current = unit;
-    const r = renderer;
-    rendering = (async () => {
-      const t0 = performance.now();
-      const tile = await r.render({ start: unit.start, count: unit.count }, {
-        x: 0,
-        y: unit.y,
-        width: scene!.width,
-        height: unit.height,
-      });
-      const seconds = (performance.now() - t0) / 1000;
-      current = undefined;
-      if (stopping) return;
-      const header = jsonPayload({ job: unit.job, seconds, rays: tile.rays });
-      const body = compressFloats(tile.sums);
-      const payload = new Uint8Array(4 + header.length + body.length);
-      new DataView(payload.buffer).setUint32(0, header.length, true);
-      payload.set(header, 4);
-      payload.set(body, 4 + header.length);
-      await peer.send("result", payload, FLAG_COMPRESSED);
-      pump();
-    })().catch((error: unknown) => {
-      log.error("Rendering failed: {message}", {
-        message: error instanceof Error ? error.message : String(error),
-      });
-      peer.close();
-    });
-  };
-
-  const finishScene = async () => {
-    const sections = new Map<SectionName, Uint8Array>();
-    for (const s of scene!.sections) sections.set(s.name, cache.get(s.hash)!);
-    const data = renderDataFromSections(sections, "render data from the master");
-    if (renderDataHash(data) !== scene!.id) {
-      throw new ProtocolError("the render data received does not match its content hash");
-    }
-    // a unit of the previous scene may still be rendering: let it end before its buffers go
-    const old = renderer;
-    renderer = undefined;
-    await rendering.catch(() => {});
-    old?.destroy();
-    renderer = await GpuRenderer.create(gpu, data, {
-      width: scene!.width,
-      height: scene!.height,
-      seed: scene!.seed,
-      maxDepth: scene!.maxDepth,
-    });
-    log.info("Render data {id} ready: {triangles} triangles", {
-      id: scene!.id.slice(0, 12),
-      triangles: data.stats.triangles,
-    });
-    await peer.send("ready", { id: scene!.id });
-    pump();
-  };
-
-  const onFrame = async (frame: Frame) => {
-    switch (frame.type) {
-      case "scene": {
-        const m = parseJson(frame.payload, "scene");
-        if (!Array.isArray(m.sections)) throw new ProtocolError("scene: no section list");
-        scene = {
-          id: stringField(m, "id", "scene"),
-          width: intField(m, "width", "scene", 16384),
-          height: intField(m, "height", "scene", 16384),
-          seed: intField(m, "seed", "scene", 0xffffffff),
-          maxDepth: intField(m, "maxDepth", "scene", 1024),
-          sections: m.sections.map((s: Record<string, unknown>) => ({
-            name: stringField(s, "name", "section") as SectionName,
-            hash: stringField(s, "hash", "section"),
-            length: intField(s, "length", "section", 1 << 30),
-          })),
-        };
-        queue.length = 0;
-        pending = new Map();
-        // keep only what this scene uses: the renderer holds its own copy of the previous scene's data
-        const wanted = new Set(scene.sections.map((s) => s.hash));
-        for (const hash of [...cache.keys()]) if (!wanted.has(hash)) cache.delete(hash);
-        for (const s of scene.sections) {
-          if (!cache.has(s.hash)) {
-            pending.set(s.hash, { name: s.name, bytes: new Uint8Array(s.length), received: 0 });
-          }
-        }
-        await peer.send("need", { hashes: [...pending.keys()] });
-        if (pending.size === 0) await finishScene();
-        break;
-      }
-      case "section": {
-        // the chunk was read straight into its section's buffer (see the sink below), or it fits none
-        if (frame.directBytes === undefined || frame.payload.length !== SECTION_HEAD_BYTES) {
-          throw new ProtocolError("section chunk for no pending section, or past its end");
-        }
-        const { hash } = parseSectionHead(frame.payload);
-        const p = pending.get(hash)!;
-        p.received += frame.directBytes;
-        if (p.received >= p.bytes.length) {
-          cache.set(hash, p.bytes);
-          pending.delete(hash);
-          if (pending.size === 0) await finishScene();
-        }
-        break;
-      }
-      case "work": {
-        const m = parseJson(frame.payload, "work");
-        if (!scene) throw new ProtocolError("work before any scene");
-        const unit: Unit = {
-          job: intField(m, "job", "work"),
-          y: intField(m, "y", "work", scene.height - 1),
-          height: intField(m, "height", "work", scene.height),
-          start: intField(m, "start", "work", 0xffffffff),
-          count: intField(m, "count", "work", 1 << 24),
-        };
-        if (unit.height < 1 || unit.y + unit.height > scene.height || unit.count < 1) {
-          throw new ProtocolError("work outside the image");
-        }
-        queue.push(unit);
-        pump();
-        break;
-      }
-      case "bye":
-        throw new Finished();
-      default:
-        throw new ProtocolError(`unexpected ${frame.type} message`);
-    }
-  };
-
-  const stop = async (): Promise<SlaveExit> => {
-    stopping = true;
-    const jobs = [...(current ? [current.job] : []), ...queue.map((u) => u.job)];
-    await peer.send("return", { jobs }).catch(() => {});
-    await peer.send("bye", {}).catch(() => {});
-    log.info("Returned {n} unfinished units to the master", { n: jobs.length });
-    return { kind: "stopped" };
-  };
-
-  const aborted = new Promise<"aborted">((resolve) => {
-    if (options.signal?.aborted) resolve("aborted");
-    options.signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
-  });
-  const watchdog = setInterval(() => {
-    if (peer.silentSeconds > timeout) peer.close(`no heartbeat from the master for ${timeout} s`);
-  }, 500);
-  try {
-    for (;;) {
-      const next = await Promise.race([peer.receive(), aborted]);
-      if (next === "aborted") return await stop();
-      if (next === null) return { kind: "lost", reason: `master ${where} closed the connection` };
-      await onFrame(next);
-    }
-  } catch (error: unknown) {
-    if (error instanceof Finished) return { kind: "finished" };
-    if (peer.closed) {
-      return { kind: "lost", reason: `master ${where} stopped answering (no heartbeat for ${timeout} s)` };
-    }
-    return {
-      kind: "lost",
-      reason: `connection to master ${where} failed: ${
-        error instanceof Error ? error.message : String(error)
-      }`,
-    };
-  } finally {
-    clearInterval(watchdog);
-    stopping = true;
-    await rendering.catch(() => {});
-    renderer?.destroy();
-    peer.close();
-  }
-}
-
-class Finished extends Error {}
-
-async function handshake(peer: Peer, gpu: Gpu, options: SlaveOptions, where: string): Promise<void> {
-  const mine = nonce();
-  await peer.send("hello", {
-    role: "slave",
-    version: VERSION,
-    protocol: PROTOCOL_VERSION,
-    host: hostname(),
-    gpus: [gpu.summary],
-    nonce: mine,
-    pid: Deno.pid,
-  });
-  let frame = await withTimeout(peer.receive(), 10_000, `master ${where} did not answer within 10 s`);
-  const refused = (f: Frame | null) => {
-    if (!f) throw new SlaveJoinError(`Master ${where} closed the connection during the handshake`);
-    if (f.type === "refuse") {
-      const reason = String(parseJson(f.payload, "refuse").reason ?? "no reason given");
-      throw new SlaveJoinError(`Master ${where} refused this slave: ${reason}`);
-    }
-    if (f.version !== PROTOCOL_VERSION) {
-      throw new SlaveJoinError(
-        `Master ${where} speaks protocol ${f.version}, this slave (octane ${VERSION}) speaks ${PROTOCOL_VERSION}: run the same octane on every node`,
-      );
-    }
-  };
-  refused(frame);
-  let proven = false;
-  if (frame!.type === "challenge") {
-    const m = parseJson(frame!.payload, "challenge");
-    if (!options.secret) {
-      throw new SlaveJoinError(
-        `Master ${where} requires a shared secret: pass --secret-file FILE or set OCTANE_SECRET`,
-      );
-    }
-    if (!proofMatches(options.secret, "master", mine, m.proof)) {
-      throw new SlaveJoinError(`Master ${where} failed the shared-secret check: refusing it`);
-    }
-    await peer.send("auth", { proof: proof(options.secret, "slave", String(m.nonce ?? "")) });
-    proven = true;
-    frame = await withTimeout(peer.receive(), 10_000, `master ${where} did not answer within 10 s`);
-    refused(frame);
-  }
-  if (frame!.type !== "welcome") {
-    throw new SlaveJoinError(`Master ${where} sent ${frame!.type} instead of welcome`);
-  }
-  if (options.secret && !proven) {
-    throw new SlaveJoinError(`Master ${where} did not prove the shared secret: refusing it`);
-  }
+export async function runSlave(
+  gpu: Gpu,
+  o: SlaveOptions & { signal?: AbortSignal; onConnected?: () => void },
+): Promise<SlaveExit> {
+  const slave = await Slave.join(gpu, o);
+  o.onConnected?.();
+  return await slave.run(o.signal);
 }

@@ -1,0 +1,44 @@
+/**
+ * Every network default and limit in one place: the CLI's flag defaults and the library's fallbacks both
+ * read them from here.
+ * @module
+ */
+
+/** Port a master listens on for slaves. */
+export const MASTER_PORT = 21000;
+/** Port daemons listen on for masters (and their slaves' heartbeat links). */
+export const DAEMON_PORT = 48000;
+
+/** Seconds between heartbeats on every link. */
+export const HEARTBEAT_SECONDS = 1;
+/** Seconds without a frame after which a peer counts as gone. */
+export const HEARTBEAT_TIMEOUT_SECONDS = 10;
+/** Milliseconds for the clear preamble, the Noise handshake and the first message, per side. */
+export const HANDSHAKE_TIMEOUT_MS = 5000;
+/** Milliseconds a slave waits for its master's answer when joining. */
+export const JOIN_TIMEOUT_MS = 10_000;
+
+/** Seconds between subnet scans. */
+export const SCAN_INTERVAL_SECONDS = 5;
+/** Milliseconds for a probe's connection and for each answer. */
+export const PROBE_TIMEOUT_MS = 1000;
+/** Probes at once during a scan. */
+export const SCAN_CONCURRENCY = 128;
+/** Seconds between SIGTERM and SIGKILL when a daemon stops its slave. */
+export const GRACE_SECONDS = 3;
+/** Restarts of a failed slave, per master, before a daemon gives up. */
+export const MAX_RESTARTS = 3;
+/** Seconds a master's link to a daemon may idle while it holds no slave. */
+export const DAEMON_IDLE_SECONDS = 30;
+
+/** Target seconds of rendering per work unit. */
+export const UNIT_SECONDS = 1;
+/** Work units in flight per slave: one rendering, one on the wire. */
+export const UNITS_IN_FLIGHT = 2;
+/** Bytes of render data per section message. */
+export const SECTION_CHUNK_BYTES = 1 << 20;
+
+/** Largest application message of any kind (a result of a whole image band). */
+export const MAX_MESSAGE_BYTES = 64 << 20;
+/** Largest control message (JSON: hello, scene, work, status…). */
+export const MAX_CONTROL_BYTES = 64 << 10;

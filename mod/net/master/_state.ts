@@ -1,0 +1,80 @@
+import type { RenderSettings } from "../../render/mod.ts";
+import type { RenderJob } from "./_render_job.ts";
+import type { SlaveLink } from "./_slave_link.ts";
+import type { NodeInfo } from "./node.ts";
+
+/** Options of {@linkcode Master}. */
+export interface MasterOptions extends RenderSettings {
+  /** Samples per pixel. */
+  spp: number;
+  /** Port to listen on. */
+  port: number;
+  /** Address to listen on. */
+  bind: string;
+  /** Take the next free port when `port` is busy. */
+  autoPort: boolean;
+  /** Render on this machine's GPU too. */
+  localRender: boolean;
+  /** The farm key every slave must hold; none: links are encrypted but anyone may join. */
+  key?: Uint8Array;
+  /** Seconds without a frame after which a slave is dropped. */
+  heartbeatTimeout: number;
+  /** Target seconds per work unit. */
+  unitSeconds: number;
+  /** Hand out no work until this many slaves have the render data (for scripted farm renders). */
+  waitSlaves: number;
+  /** Seconds after which work is handed out even if fewer than waitSlaves slaves are ready. */
+  waitTimeout?: number;
+}
+
+/**
+ * What the master's parts share: the current render job, the nodes and slaves, whether work may be handed
+ * out, and a wake-up for everyone waiting on a change.
+ */
+export class MasterState {
+  /** The options. */
+  readonly options: MasterOptions;
+  /** The render in progress (replaced by an update). */
+  render: RenderJob;
+  /** Every node that took part, the local one first. */
+  readonly nodes: NodeInfo[] = [];
+  /** The slaves connected now. */
+  readonly slaves = new Set<SlaveLink>();
+  /** True once the master is closing. */
+  closed = false;
+  /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
+  waitOver = false;
+  #wake: (() => void)[] = [];
+
+  /** Shared state for a master rendering `render`. */
+  constructor(options: MasterOptions, render: RenderJob) {
+    this.options = options;
+    this.render = render;
+  }
+
+  /**
+   * True once enough slaves are ready for work to be handed out (see waitSlaves); from then on it stays
+   * true, so that a slave leaving never stalls the render.
+   */
+  get go(): boolean {
+    if (!this.waitOver && this.render.readySlaves >= this.options.waitSlaves) this.waitOver = true;
+    return this.waitOver;
+  }
+
+  /** Resolves at the next {@linkcode MasterState.signal}. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.#wake.push(resolve));
+  }
+
+  /** Wakes everyone waiting on a change. */
+  signal(): void {
+    const waiting = this.#wake;
+    this.#wake = [];
+    for (const w of waiting) w();
+  }
+
+  /** Hands work to every ready slave that has room for more. */
+  feedAll(): void {
+    for (const s of this.slaves) s.feed();
+  }
+}

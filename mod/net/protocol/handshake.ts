@@ -1,0 +1,248 @@
+import { lengthPrefixed, SecureChannel, type Socket, WireReader, writeAll } from "./channel.ts";
+import { ProtocolError } from "./messages.ts";
+import { HandshakeState, NOISE_NN, NOISE_PSK, NoiseError } from "./noise.ts";
+import {
+  describeMismatch,
+  type Mismatch,
+  mismatch,
+  NotOctaneError,
+  parsePreamble,
+  type Preamble,
+  preamble,
+  PREAMBLE_FIXED_BYTES,
+  releaseLength,
+  type Service,
+} from "./preamble.ts";
+
+/** Why a handshake failed. */
+export type HandshakeFailure = Mismatch | "key" | "not-octane" | "closed" | "timeout" | "malformed";
+
+/** A link could not be established; the message is the one line to show (or log) on this side. */
+export class HandshakeError extends Error {
+  /** What went wrong. */
+  readonly kind: HandshakeFailure;
+  /** The peer's preamble, when it sent one (its release and protocol). */
+  readonly theirs?: Preamble;
+
+  /** Creates the error. */
+  constructor(kind: HandshakeFailure, message: string, o: { theirs?: Preamble; cause?: unknown } = {}) {
+    super(message, o.cause === undefined ? undefined : { cause: o.cause });
+    this.name = "HandshakeError";
+    this.kind = kind;
+    if (o.theirs) this.theirs = o.theirs;
+  }
+}
+
+/** Options of {@linkcode initiate} and {@linkcode respond}. */
+export interface HandshakeOptions {
+  /** The farm key; none: Noise_NN (encrypted, not authenticated). */
+  key?: Uint8Array;
+  /** Milliseconds for the whole exchange. */
+  timeoutMs: number;
+  /** Who is at the other end ("127.0.0.1:21000"), for messages. */
+  peer: string;
+}
+
+/** A completed handshake. */
+export interface Established {
+  /** The sealed channel. */
+  channel: SecureChannel;
+  /** The service agreed on. */
+  service: Service;
+  /** The peer's release. */
+  release: string;
+}
+
+const ROLES: Record<Service, [initiator: string, responder: string]> = {
+  render: ["slave", "master"],
+  daemon: ["master", "daemon"],
+  watch: ["slave", "daemon"],
+};
+
+/**
+ * Closes `socket` if `work` is not done within the timeout; turns the ways a handshake can break into
+ * {@linkcode HandshakeError}s whose message is the line to show: the initiator's says what the peer is not,
+ * the responder's starts "Closing connection with".
+ */
+async function bounded<T>(
+  socket: Socket,
+  o: HandshakeOptions,
+  side: { initiator: boolean; role: string },
+  work: () => Promise<T>,
+): Promise<T> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      socket.close();
+    } catch {
+      // closed already
+    }
+  }, o.timeoutMs);
+  const closing = `Closing connection with ${o.peer}`;
+  try {
+    return await work();
+  } catch (error: unknown) {
+    const s = o.timeoutMs / 1000;
+    if (timedOut) {
+      throw new HandshakeError(
+        "timeout",
+        side.initiator
+          ? `${o.peer} did not complete the handshake within ${s} s: is it an octane ${side.role}?`
+          : `${closing}: no handshake within ${s} s`,
+        { cause: error },
+      );
+    }
+    if (error instanceof HandshakeError) throw error;
+    if (error instanceof NotOctaneError) {
+      throw new HandshakeError(
+        "not-octane",
+        side.initiator
+          ? `${o.peer} is not an octane ${side.role}: it answered something else`
+          : `${closing}: ${error.message}`,
+        { cause: error },
+      );
+    }
+    if (error instanceof ProtocolError) {
+      throw new HandshakeError(
+        "malformed",
+        side.initiator
+          ? `${o.peer} broke off the handshake: ${error.message}`
+          : `${closing}: ${error.message}`,
+        { cause: error },
+      );
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readPreamble(wire: WireReader, closed: () => HandshakeError): Promise<Preamble> {
+  const fixed = await wire.take(PREAMBLE_FIXED_BYTES, "the preamble");
+  if (!fixed) throw closed();
+  const head = fixed.slice();
+  const release = (await wire.take(releaseLength(head), "the preamble")) ?? new Uint8Array(0);
+  return parsePreamble(head, release.slice());
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a), out.set(b, a.length);
+  return out;
+}
+
+/**
+ * The initiator's side: sends the preamble for `service`, checks the responder's, then runs the Noise
+ * handshake (NNpsk0 with a key, NN without) with both preambles as the prologue.
+ * @throws {HandshakeError} with a line that says what is wrong and what to do
+ */
+export function initiate(socket: Socket, service: Service, o: HandshakeOptions): Promise<Established> {
+  const [me, role] = ROLES[service];
+  return bounded(socket, o, { initiator: true, role }, async () => {
+    const them = `${role[0]!.toUpperCase()}${role.slice(1)} ${o.peer}`;
+    const mine = preamble(service, o.key !== undefined);
+    await writeAll(socket, mine.bytes);
+    const wire = new WireReader(socket);
+    const theirs = await readPreamble(
+      wire,
+      () =>
+        new HandshakeError(
+          "closed",
+          `${o.peer} closed the connection without answering: is it an octane ${role}?`,
+        ),
+    );
+    const wrong = mismatch(mine, theirs);
+    if (wrong) {
+      throw new HandshakeError(
+        wrong,
+        describeMismatch(wrong, { side: "initiator", mine, theirs, peer: o.peer }),
+        { theirs },
+      );
+    }
+    const hs = new HandshakeState(o.key ? NOISE_PSK : NOISE_NN, {
+      initiator: true,
+      prologue: concat(mine.bytes, theirs.bytes),
+      ...(o.key ? { psk: o.key } : {}),
+    });
+    const first = lengthPrefixed(hs.writeMessage());
+    await writeAll(socket, first);
+    const keyDiffers = (cause?: unknown) =>
+      new HandshakeError(
+        "key",
+        `${them} refused the handshake: its farm key differs from this ${me}'s (or the connection was tampered with): give every node the same key`,
+        { theirs, cause },
+      );
+    const answer = await wire.message("the handshake");
+    if (answer === null) throw keyDiffers();
+    if (answer.length === 0) throw keyDiffers();
+    try {
+      hs.readMessage(answer.slice());
+    } catch (error: unknown) {
+      if (error instanceof NoiseError) throw keyDiffers(error);
+      throw error;
+    }
+    const { send, receive } = hs.result();
+    const channel = new SecureChannel(socket, wire, send, receive, mine.bytes.length + first.length);
+    return { channel, service, release: theirs.release };
+  });
+}
+
+/**
+ * The responder's side: reads the initiator's preamble, answers with its own (for the service asked when
+ * `services` has it), then runs the Noise handshake. A failed first message gets a zero-length answer, so
+ * that the initiator can say the keys differ.
+ * @throws {HandshakeError} with the line to log
+ */
+export function respond(
+  socket: Socket,
+  services: readonly Service[],
+  o: HandshakeOptions,
+): Promise<Established> {
+  return bounded(socket, o, { initiator: false, role: "peer" }, async () => {
+    const wire = new WireReader(socket);
+    const theirs = await readPreamble(
+      wire,
+      () => new HandshakeError("closed", `${o.peer} closed the connection before its preamble`),
+    );
+    const service = theirs.service && services.includes(theirs.service) ? theirs.service : services[0]!;
+    const [role, me] = ROLES[service];
+    const mine = preamble(service, o.key !== undefined);
+    await writeAll(socket, mine.bytes);
+    const wrong = mismatch(mine, theirs);
+    if (wrong) {
+      throw new HandshakeError(
+        wrong,
+        describeMismatch(wrong, { side: "responder", mine, theirs, peer: o.peer }),
+        {
+          theirs,
+        },
+      );
+    }
+    const hs = new HandshakeState(o.key ? NOISE_PSK : NOISE_NN, {
+      initiator: false,
+      prologue: concat(mine.bytes, theirs.bytes),
+      ...(o.key ? { psk: o.key } : {}),
+    });
+    const first = await wire.message("the handshake");
+    if (first === null) {
+      throw new HandshakeError("closed", `${o.peer} closed the connection during the handshake`, { theirs });
+    }
+    try {
+      hs.readMessage(first.slice());
+    } catch (error: unknown) {
+      if (!(error instanceof NoiseError)) throw error;
+      await writeAll(socket, new Uint8Array(2)).catch(() => {});
+      throw new HandshakeError(
+        "key",
+        `Refused ${role} ${o.peer}: the handshake failed: its farm key differs from this ${me}'s (or the bytes were altered)`,
+        { theirs, cause: error },
+      );
+    }
+    const answer = lengthPrefixed(hs.writeMessage());
+    await writeAll(socket, answer);
+    const { send, receive } = hs.result();
+    const channel = new SecureChannel(socket, wire, send, receive, mine.bytes.length + answer.length);
+    return { channel, service, release: theirs.release };
+  });
+}

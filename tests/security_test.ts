@@ -1,0 +1,277 @@
+/**
+ * Attacks on the sealed links, as a host on the LAN without the farm key would try them: a relay between
+ * a master and a daemon or a slave, replayed and altered bytes, a handshake taken to another service, and
+ * eavesdropping on a render. Real processes on loopback; the attacker is this test process.
+ */
+import assert from "node:assert/strict";
+import { loadRenderData, renderDataSections } from "../mod/render_data/mod.ts";
+import { HandshakeError, Link } from "../mod/net/protocol/mod.ts";
+import { preamble } from "../mod/net/protocol/preamble.ts";
+import { contains, joined, relay } from "./_relay.ts";
+import { assertClose, octane, processes, readPfm, type Running, type Start, withDir } from "./_process.ts";
+
+const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
+let nextPort = 31000 + Math.floor(Math.random() * 400) * 4;
+/** Bytes of a preamble with this release, and of the first handshake message with a key (2 + e + tag). */
+const PREAMBLE_BYTES = preamble("render", true).bytes.length;
+const MSG1_BYTES = 2 + 32 + 16;
+
+async function makeKey(path: string): Promise<void> {
+  const k = octane(["key", "generate", "-o", path]);
+  assert.equal(await k.exit(), 0, k.out);
+}
+
+async function startMaster(
+  start: Start,
+  dir: string,
+  args: string[],
+): Promise<{ master: Running; port: number }> {
+  const master = start([
+    "master",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(nextPort++),
+    "--auto-port",
+    ...SIZE,
+    "--hdr",
+    `${dir}/net.pfm`,
+    "-o",
+    `${dir}/net.png`,
+    "--verbose",
+    ...args,
+  ]);
+  const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
+  return { master, port: Number(m[1]) };
+}
+
+async function reference(dir: string, spp: number): Promise<Float32Array> {
+  const r = octane([
+    "render",
+    "--quiet",
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "-o",
+    `${dir}/ref.png`,
+    "--hdr",
+    `${dir}/ref.pfm`,
+  ]);
+  assert.equal(await r.exit(), 0, r.out);
+  return readPfm(`${dir}/ref.pfm`);
+}
+
+Deno.test("relay between a master and a daemon: a host without the key starts no slave for itself, and altering the master's request starts none", async () => {
+  await withDir(async (dir) => {
+    await makeKey(`${dir}/key`);
+    await processes(async (start) => {
+      const port = nextPort++;
+      const daemon = start([
+        "daemon",
+        "--bind",
+        "127.0.0.2",
+        "--port",
+        String(port),
+        "--key-file",
+        `${dir}/key`,
+      ]);
+      await daemon.waitFor(/Daemon listening on/, 120_000);
+      // the attacker's own request, without the key
+      const direct = await Link.connect("127.0.0.2", port, { service: "daemon" }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      assert.ok(direct instanceof HandshakeError && direct.kind === "key-unexpected", String(direct));
+      // where it would like the daemon's slave to go: nothing may ever connect here
+      const bait = Deno.listen({ hostname: "127.0.0.9", port: 0 });
+      let baited = 0;
+      (async () => {
+        for await (const c of bait) baited++, c.close();
+      })().catch(() => {});
+      try {
+        // 1. on the path, it changes one byte of the master's first sealed message (the probe and its address)
+        const tampering = relay({
+          hostname: "127.0.0.5",
+          port,
+          target: { hostname: "127.0.0.2", port },
+          tamperUp: (piece, offset) => {
+            const at = PREAMBLE_BYTES + MSG1_BYTES + 12 - offset;
+            if (at >= 0 && at < piece.length) piece[at]! ^= 0x20;
+          },
+        });
+        const scan = ["--daemon-port", String(port), "--scan-interval", "1", "--key-file", `${dir}/key`];
+        const first =
+          (await startMaster(start, dir, ["--subnet", "127.0.0.5/32", ...scan, "--spp", "64"])).master;
+        assert.equal(await first.exit(), 0, first.out);
+        await daemon.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/);
+        assert.doesNotMatch(daemon.out, /Started slave/, "an altered request started a slave");
+        await tampering.close();
+
+        // 2. it relays faithfully: the slave goes to the real master, whose address travels sealed
+        const faithful = relay({ hostname: "127.0.0.6", port, target: { hostname: "127.0.0.2", port } });
+        const { master, port: masterPort } = await startMaster(start, dir, [
+          "--subnet",
+          "127.0.0.6/32",
+          ...scan,
+          "--spp",
+          "64",
+          "--wait-slaves",
+          "1",
+        ]);
+        assert.equal(await master.exit(), 0, master.out);
+        assert.match(daemon.out, new RegExp(`Master 127\\.0\\.0\\.1:${masterPort} enabled this daemon`));
+        assert.doesNotMatch(daemon.out, /Master 127\.0\.0\.[569]:/);
+        assert.ok(faithful.connections > 0, "the master went through the relay");
+        await faithful.close();
+        assert.equal(baited, 0, "a slave connected to the attacker");
+      } finally {
+        bait.close();
+      }
+      daemon.kill("SIGTERM");
+      assert.equal(await daemon.exit(20_000), 0, daemon.out);
+    });
+  });
+});
+
+Deno.test("relay between a slave and a master: nothing in clear on the wire, a replayed session gets no render data, a render handshake is worthless to a daemon", async () => {
+  await withDir(async (dir) => {
+    await makeKey(`${dir}/key`);
+    const spp = 512;
+    const ref = await reference(dir, spp);
+    await processes(async (start) => {
+      const { master, port } = await startMaster(start, dir, [
+        "--key-file",
+        `${dir}/key`,
+        "--spp",
+        String(spp),
+        "--wait-slaves",
+        "1",
+      ]);
+      const path = relay({ hostname: "127.0.0.5", target: { hostname: "127.0.0.1", port } });
+      const slave = start(["slave", "--master", `127.0.0.5:${path.port}`, "--key-file", `${dir}/key`]);
+      await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
+
+      // replay: the slave's bytes so far, sent again on a new connection
+      const replay = await Deno.connect({ hostname: "127.0.0.1", port });
+      await replay.write(joined(path.capture.up));
+      const answer: number[] = [];
+      const buf = new Uint8Array(4096);
+      const timer = setTimeout(() => replay.close(), 10_000);
+      try {
+        for (let n = await replay.read(buf); n !== null; n = await replay.read(buf)) {
+          answer.push(...buf.subarray(0, n));
+        }
+      } catch {
+        // closed by the master, or by the deadline
+      } finally {
+        clearTimeout(timer);
+      }
+      assert.ok(
+        answer.length <= PREAMBLE_BYTES + MSG1_BYTES,
+        `the replay got ${answer.length} bytes: more than a handshake`,
+      );
+      await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/);
+
+      // a render handshake's first message, captured here, taken to a daemon with the same key
+      const daemonPort = nextPort++;
+      const daemon = start([
+        "daemon",
+        "--bind",
+        "127.0.0.2",
+        "--port",
+        String(daemonPort),
+        "--key-file",
+        `${dir}/key`,
+      ]);
+      await daemon.waitFor(/Daemon listening on/, 120_000);
+      const up = joined(path.capture.up);
+      const renderMsg1 = up.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + MSG1_BYTES);
+      for (const service of ["render", "daemon"] as const) {
+        const conn = await Deno.connect({ hostname: "127.0.0.2", port: daemonPort });
+        await conn.write(preamble(service, true).bytes);
+        await conn.write(renderMsg1);
+        const got: number[] = [];
+        try {
+          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+            got.push(...buf.subarray(0, n));
+          }
+        } catch {
+          // closed
+        }
+        conn.close();
+        assert.ok(
+          got.length <= PREAMBLE_BYTES + 2,
+          `the daemon answered a render handshake with ${got.length} bytes`,
+        );
+      }
+      await daemon.waitFor(
+        /Refused 127\.0\.0\.1:\d+: it looks for a master, and this is an octane daemon's port/,
+      );
+      await daemon.waitFor(/Refused master 127\.0\.0\.1:\d+: the handshake failed/);
+
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+      await path.close();
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+
+      // what crossed the relay holds no render data and no control message in clear
+      const wire = joined([...path.capture.up, ...path.capture.down]);
+      assert.ok(wire.length > 5000, "the capture holds the render");
+      const sections = renderDataSections(await loadRenderData("cornell", {}));
+      let probes = 0;
+      for (const s of sections) {
+        for (let at = 0; at + 24 <= s.bytes.length; at += Math.max(24, Math.floor(s.bytes.length / 8))) {
+          assert.ok(
+            !contains(wire, s.bytes.subarray(at, at + 24)),
+            `section ${s.name} bytes at ${at} crossed in clear`,
+          );
+          probes++;
+        }
+      }
+      assert.ok(probes >= 20);
+      // (a host name shorter than 6 letters would turn up in that much random-looking data by chance)
+      const host = Deno.hostname().length >= 6 ? [Deno.hostname()] : [];
+      for (const text of ['"sections"', '"maxDepth"', '"hashes"', '"gpus"', "llvmpipe", ...host]) {
+        assert.ok(!contains(wire, new TextEncoder().encode(text)), `${text} crossed in clear`);
+      }
+      daemon.kill("SIGTERM");
+      await daemon.exit(20_000);
+    });
+  });
+});
+
+Deno.test("tamper: one byte flipped mid-render drops that slave, and the image still equals the local render", async () => {
+  await withDir(async (dir) => {
+    await makeKey(`${dir}/key`);
+    const spp = 768;
+    const ref = await reference(dir, spp);
+    await processes(async (start) => {
+      const { master, port } = await startMaster(start, dir, [
+        "--key-file",
+        `${dir}/key`,
+        "--spp",
+        String(spp),
+        "--wait-slaves",
+        "1",
+      ]);
+      let flipped = false;
+      const path = relay({
+        hostname: "127.0.0.5",
+        target: { hostname: "127.0.0.1", port },
+        tamperUp: (piece, offset) => {
+          // well after the slave's first results began
+          const at = 20_000 - offset;
+          if (at >= 0 && at < piece.length) piece[at]! ^= 0x01, flipped = true;
+        },
+      });
+      const slave = start(["slave", "--master", `127.0.0.5:${path.port}`, "--key-file", `${dir}/key`]);
+      await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/, 60_000);
+      assert.ok(flipped);
+      await master.waitFor(/Slave 127\.0\.0\.1:\d+ left; \d+ of its units go to other nodes/);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 1, slave.out);
+      await path.close();
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+    });
+  });
+});
