@@ -424,12 +424,18 @@ Deno.test("a daemon with a farm key refuses masters without it or with another; 
     await processes(async (start) => {
       const port = nextPort++;
       const daemon = await startDaemon(start, "127.0.0.2", port, ["--key-file", `${dir}/key`]);
+      // and one without a key (no default key file in its home): a keyed master must not take it either
+      const open = start(["daemon", "--bind", "127.0.0.3", "--port", String(port)], {
+        HOME: dir,
+        XDG_CONFIG_HOME: `${dir}/config`,
+      });
+      await open.waitFor(/Daemon listening on/, 120_000);
       const keyless = await Link.connect("127.0.0.2", port, { service: "daemon" }).then(
         () => undefined,
         (e: unknown) => e,
       );
       assert.ok(keyless instanceof HandshakeError && keyless.kind === "key-unexpected", String(keyless));
-      const scan = ["--subnet", "127.0.0.2/32", "--daemon-port", String(port), "--spp", "8", ...SIZE];
+      const scan = ["--subnet", "127.0.0.2/31", "--daemon-port", String(port), "--spp", "8", ...SIZE];
       const master = (extra: string[], out: string) =>
         start([
           "master",
@@ -452,6 +458,8 @@ Deno.test("a daemon with a farm key refuses masters without it or with another; 
       const other = master(["--key-file", `${dir}/other`], `${dir}/b.png`);
       assert.equal(await other.exit(), 0, other.out);
       assert.match(other.out, /127\.0\.0\.2 +refused: its farm key differs from this master's/);
+      assert.match(other.out, /127\.0\.0\.3 +refused: it has no farm key and this master has one/);
+      assert.match(without.out, /127\.0\.0\.3 .*available/, "the keyless master sees the keyless daemon");
       await daemon.waitFor(
         /Refused master 127\.0\.0\.1:\d+: the handshake failed: its farm key differs from this daemon's/,
       );

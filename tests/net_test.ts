@@ -60,12 +60,18 @@ async function startMaster(
   return { master, address: `127.0.0.1:${m[1]}` };
 }
 
-Deno.test("master + 2 slaves render the image a local render gives, and every node contributes", async () => {
+Deno.test("master + 2 slaves with a farm key render the image a local render gives, and every node contributes", async () => {
   await withDir(async (dir) => {
     const ref = await reference(dir, 96);
+    const k = octane(["key", "generate", "-o", `${dir}/key`]);
+    assert.equal(await k.exit(), 0, k.out);
+    const key = ["--key-file", `${dir}/key`];
     await processes(async (start) => {
-      const { master, address } = await startMaster(start, dir, 96, ["--wait-slaves", "2"]);
-      const slaves = [start(["slave", "--master", address]), start(["slave", "--master", address])];
+      const { master, address } = await startMaster(start, dir, 96, ["--wait-slaves", "2", ...key]);
+      const slaves = [
+        start(["slave", "--master", address, ...key]),
+        start(["slave", "--master", address, ...key]),
+      ];
       for (const s of slaves) {
         await s.waitFor(/Launching net render slave \(\d+\.\d+\.\d+\) with master 127\.0\.0\.1:\d+/);
       }

@@ -184,7 +184,7 @@ export class Daemon {
     this.#links.add(link);
     try {
       const first = await deadline(
-        link.receive(),
+        link.receive(link.service === "watch" ? ["watch"] : ["probe"]),
         HANDSHAKE_TIMEOUT_MS,
         `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
       );
@@ -212,8 +212,9 @@ export class Daemon {
   async #control(link: Link, master: string): Promise<void> {
     for (;;) {
       // a link that holds no slave may not idle: a master probes and closes, or asks for a start at once
-      const m = this.#session?.link === link ? await link.receive() : await deadline(
-        link.receive(),
+      const allowed = ["probe", "start", "stop", "bye"] as const;
+      const m = this.#session?.link === link ? await link.receive(allowed) : await deadline(
+        link.receive(allowed),
         DAEMON_IDLE_SECONDS * 1000,
         `no request for ${DAEMON_IDLE_SECONDS} s`,
       );
@@ -260,7 +261,7 @@ export class Daemon {
     child.watch = link;
     await link.send("welcome", { version: VERSION, host: hostname() });
     log.debug("Slave {pid} reports its heartbeat", { pid: child.pid });
-    while (await link.receive()) {
+    while (await link.receive(["bye"])) {
       // heartbeats are consumed by receive(); a slave sends nothing else
     }
   }

@@ -26,7 +26,7 @@ export async function connectWatch(
   try {
     await link.send("watch", { token: o.token, pid: Deno.pid });
     const answer = await deadline(
-      link.receive(),
+      link.receive(["welcome", "refuse"]),
       HANDSHAKE_TIMEOUT_MS,
       `daemon ${where} did not answer within 5 s`,
     );
@@ -42,7 +42,7 @@ export async function connectWatch(
   let closing = false;
   (async () => {
     try {
-      while (await link.receive()) {
+      while (await link.receive(["refuse", "bye"])) {
         // the daemon sends nothing but may close the link
       }
     } catch {

@@ -128,7 +128,11 @@ export class DaemonPool {
     if (!link || this.#closed) return link?.close();
     try {
       await link.send("start", {});
-      const answer = await deadline(link.receive(), this.#o.timeoutMs * 5, "no answer to start");
+      const answer = await deadline(
+        link.receive(["status", "refuse"]),
+        this.#o.timeoutMs * 5,
+        "no answer to start",
+      );
       if (!answer) throw new Error("the daemon closed the link");
       if (answer.type === "refuse") {
         entry.report = { address: entry.address, kind: "refused", reason: answer.body.reason };
@@ -162,7 +166,7 @@ export class DaemonPool {
     let why = "the daemon closed the link";
     try {
       for (;;) {
-        const m = await link.receive();
+        const m = await link.receive(["status", "refuse"]);
         if (!m) break;
         if (m.type === "status") {
           this.#update(entry, { address: entry.address, kind: "daemon", status: m.body });

@@ -52,7 +52,7 @@ export class SlaveLink {
     this.offerScene();
     try {
       for (;;) {
-        const m = await link.receive();
+        const m = await link.receive(["need", "ready", "result", "return", "bye"]);
         if (!m || m.type === "bye") break;
         switch (m.type) {
           case "need":

@@ -235,7 +235,7 @@ export class Master {
     }
     try {
       const first = await deadline(
-        link.receive(),
+        link.receive(["hello"]),
         HANDSHAKE_TIMEOUT_MS,
         `no hello within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
       );

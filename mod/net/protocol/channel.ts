@@ -18,10 +18,15 @@ export interface Socket {
   close(): void;
 }
 
+/** Bytes a reader buffers before its handshake is done: nothing unauthenticated may cost more memory. */
+const HANDSHAKE_BUFFER = 1024;
+/** Bytes it buffers once the link is sealed. */
+const TRANSPORT_BUFFER = 256 << 10;
+
 /** Buffered reads of whole pieces (preamble fields, Noise messages) from a socket. */
 export class WireReader {
   #socket: Socket;
-  #buf = new Uint8Array(256 << 10);
+  #buf = new Uint8Array(HANDSHAKE_BUFFER);
   #start = 0;
   #end = 0;
   /** Bytes read from the socket. */
@@ -60,11 +65,27 @@ export class WireReader {
     return out;
   }
 
-  /** The next Noise message (2-byte big-endian length, then the message), or null at a clean end. */
-  async message(what: string): Promise<Uint8Array | null> {
+  /** Grows the buffer to `bytes` (once the handshake has authenticated the peer). */
+  reserve(bytes: number): void {
+    if (this.#buf.length >= bytes) return;
+    const buf = new Uint8Array(bytes);
+    buf.set(this.#buf.subarray(this.#start, this.#end));
+    this.#end -= this.#start;
+    this.#start = 0;
+    this.#buf = buf;
+  }
+
+  /**
+   * The next Noise message (2-byte big-endian length, then the message), or null at a clean end.
+   * @throws {ProtocolError} for a length over `max`, before anything of the message is read
+   */
+  async message(what: string, max = NOISE_MAX_MESSAGE): Promise<Uint8Array | null> {
     const head = await this.take(2, what);
     if (!head) return null;
     const length = (head[0]! << 8) | head[1]!;
+    if (length > max) {
+      throw new ProtocolError(`${what}: a message of ${length} bytes is over the ${max}-byte limit`);
+    }
     if (length === 0) return new Uint8Array(0);
     const body = await this.take(length, what);
     if (!body) throw new ProtocolError(`the stream ended inside ${what}`);
@@ -100,8 +121,8 @@ export class SecureChannel implements ByteSource {
   #rx: CipherState;
   #plain: Uint8Array = new Uint8Array(0);
   #sent = 0;
-  /** Where sealed messages gather before a write (a batch, and room for one more message). */
-  #out = new Uint8Array(WRITE_BATCH + 2 + NOISE_MAX_MESSAGE);
+  /** Where sealed messages gather before a write (a batch, and room for one more message), once writing. */
+  #out?: Uint8Array;
 
   /** Wraps a socket whose handshake gave `tx` and `rx`; `wire` holds what was read past the handshake. */
   constructor(socket: Socket, wire: WireReader, tx: CipherState, rx: CipherState, sentDuringHandshake = 0) {
@@ -129,6 +150,8 @@ export class SecureChannel implements ByteSource {
       if (!message) return null;
       try {
         this.#plain = this.#rx.decryptWithAd(NO_AD, message);
+        // the peer is proven now (a replayed handshake gets no further): reads may use a bigger buffer
+        if (this.#rx.nonce === 1n) this.#wire.reserve(TRANSPORT_BUFFER);
       } catch (error: unknown) {
         if (error instanceof NoiseError) {
           throw new ProtocolError(`a message failed to decrypt (altered, replayed or another key)`, {
@@ -150,6 +173,13 @@ export class SecureChannel implements ByteSource {
    * caller serialises its writes.
    */
   async write(parts: readonly Uint8Array[]): Promise<void> {
+    // the buffer grows to what the writes need: small for control links, a batch and a message at most
+    const cap = WRITE_BATCH + 2 + NOISE_MAX_MESSAGE;
+    const total = parts.reduce((n, p) => n + p.length, 0);
+    const need = Math.min(cap, total + (2 + TAG_BYTES) * (Math.ceil(total / MAX_PLAINTEXT) + 1));
+    if (!this.#out || this.#out.length < need) {
+      this.#out = new Uint8Array(Math.min(cap, Math.max(need, 2 * (this.#out?.length ?? 0))));
+    }
     const out = this.#out;
     let used = 0;
     let pieces: Uint8Array[] = [];

@@ -94,8 +94,11 @@ export class FrameReader {
     return at;
   }
 
-  /** The next frame, or null when the stream ended cleanly between frames. */
-  async next(): Promise<Frame | null> {
+  /**
+   * The next frame, or null when the stream ended cleanly between frames. With `allowed`, any other type
+   * (heartbeats aside) is refused from its header, before its payload is read.
+   */
+  async next(allowed?: readonly MessageType[]): Promise<Frame | null> {
     const h = new Uint8Array(FRAME_HEADER_BYTES);
     const got = await this.#readFull(h);
     if (got === 0) return null;
@@ -109,6 +112,9 @@ export class FrameReader {
     const codec = CODECS[type];
     if (!codec.services.includes(this.#service)) {
       throw new ProtocolError(`a ${type} message does not belong on a ${this.#service} link`);
+    }
+    if (allowed && type !== "heartbeat" && !allowed.includes(type)) {
+      throw new ProtocolError(`expected ${allowed.join(" or ")}, got ${type}`);
     }
     if (length > codec.maxBytes) {
       throw new ProtocolError(

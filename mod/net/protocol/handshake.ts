@@ -14,6 +14,9 @@ import {
   type Service,
 } from "./preamble.ts";
 
+/** Bytes of a handshake message at most (octane's carry no payload: 32 or 48 bytes). */
+const HANDSHAKE_MESSAGE_MAX = 256;
+
 /** Why a handshake failed. */
 export type HandshakeFailure = Mismatch | "key" | "not-octane" | "closed" | "timeout" | "malformed";
 
@@ -173,7 +176,7 @@ export function initiate(socket: Socket, service: Service, o: HandshakeOptions):
         `${them} refused the handshake: its farm key differs from this ${me}'s (or the connection was tampered with): give every node the same key`,
         { theirs, cause },
       );
-    const answer = await wire.message("the handshake");
+    const answer = await wire.message("the handshake", HANDSHAKE_MESSAGE_MAX);
     if (answer === null) throw keyDiffers();
     if (answer.length === 0) throw keyDiffers();
     try {
@@ -224,7 +227,7 @@ export function respond(
       prologue: concat(mine.bytes, theirs.bytes),
       ...(o.key ? { psk: o.key } : {}),
     });
-    const first = await wire.message("the handshake");
+    const first = await wire.message("the handshake", HANDSHAKE_MESSAGE_MAX);
     if (first === null) {
       throw new HandshakeError("closed", `${o.peer} closed the connection during the handshake`, { theirs });
     }

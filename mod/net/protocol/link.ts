@@ -161,11 +161,12 @@ export class Link {
 
   /**
    * The next message (heartbeats are consumed here), its body checked; null at a clean end of stream.
+   * `allowed` names the only types this state accepts: another is refused before its payload is read.
    * @throws {ProtocolError} for malformed, unexpected or undecryptable data, or anything after `bye`
    */
-  async receive(): Promise<Message | null> {
+  async receive(allowed?: readonly MessageType[]): Promise<Message | null> {
     for (;;) {
-      const frame = await this.#reader.next();
+      const frame = await this.#reader.next(allowed);
       this.#lastHeard = performance.now();
       if (!frame) return null;
       if (this.#bye) throw new ProtocolError(`a ${frame.type} message after bye`);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../../version.ts";
-import { HandshakeError } from "./handshake.ts";
+import { HandshakeError, initiate } from "./handshake.ts";
 import { Link } from "./link.ts";
 import { preamble, type Service } from "./preamble.ts";
 import { ProtocolError } from "./messages.ts";
@@ -255,4 +255,32 @@ Deno.test("one flipped byte after the handshake ends the link with a decryption 
   master.close();
   slave.close();
   await proxy.done;
+});
+
+Deno.test("before the peer is proven, a long handshake message is refused unread; a type the state does not expect, from its header", async () => {
+  // a handshake message claiming 65535 bytes: refused from its length, nothing allocated for it
+  const r = responder({ services: ["render"], key: KEY });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
+  await conn.write(preamble("render", true).bytes);
+  await conn.write(new Uint8Array([0xff, 0xff, 1, 2, 3]));
+  const e = await r.accepted;
+  conn.close();
+  assert.ok(e instanceof HandshakeError && e.kind === "malformed", String(e));
+  assert.match(e.message, /a message of 65535 bytes is over the 256-byte limit/);
+
+  // after the handshake, a master waiting for hello is sent a header claiming a 60 MB result
+  const s = responder({ services: ["render"], key: KEY });
+  const raw = await Deno.connect({ hostname: "127.0.0.1", port: s.port });
+  const { channel } = await initiate(raw, "render", { key: KEY, timeoutMs: 3000, peer: "test" });
+  const master = await s.accepted;
+  assert.ok(master instanceof Link);
+  const header = new Uint8Array(8);
+  new DataView(header.buffer).setUint16(0, 9, true); // result
+  new DataView(header.buffer).setUint32(4, 60 << 20, true);
+  await channel.write([header]);
+  const t0 = performance.now();
+  await assert.rejects(master.receive(["hello"]), /expected hello, got result/);
+  assert.ok(performance.now() - t0 < 1000, "refused without waiting for the payload");
+  master.close();
+  channel.close();
 });

@@ -104,7 +104,7 @@ export class Slave {
     try {
       await link.send("hello", { version: VERSION, host: hostname(), gpus: [gpu.summary], pid: Deno.pid });
       const answer = await deadline(
-        link.receive(),
+        link.receive(["welcome", "refuse"]),
         JOIN_TIMEOUT_MS,
         `master ${where} did not answer within ${JOIN_TIMEOUT_MS / 1000} s`,
       );
@@ -138,7 +138,7 @@ export class Slave {
     }, 500);
     try {
       for (;;) {
-        const next = await Promise.race([link.receive(), aborted]);
+        const next = await Promise.race([link.receive(["scene", "section", "work", "bye"]), aborted]);
         if (next === "aborted") return await this.#stop();
         if (next === null) return { kind: "lost", reason: `master ${this.#where} closed the connection` };
         await this.#onMessage(next);
