@@ -123,3 +123,21 @@ export function assertClose(a: Float32Array, b: Float32Array, relative: number):
     }
   }
 }
+
+/** Renders the built-in scene locally with `spp` and the `size` flags; resolves with its radiance. */
+export async function referenceRender(dir: string, spp: number, size: string[]): Promise<Float32Array> {
+  const r = octane([
+    "render",
+    "--quiet",
+    "--spp",
+    String(spp),
+    ...size,
+    "-o",
+    `${dir}/ref.png`,
+    "--hdr",
+    `${dir}/ref.pfm`,
+  ]);
+  const code = await r.exit();
+  if (code !== 0) throw new Error(`the reference render failed (exit ${code}):\n${r.out}`);
+  return readPfm(`${dir}/ref.pfm`);
+}

@@ -130,3 +130,30 @@ export function contains(haystack: Uint8Array, needle: Uint8Array): boolean {
   }
   return false;
 }
+
+/**
+ * Sends raw bytes to `hostname`:`port` (then, with `end`, closes the sending side) and resolves with all it
+ * answers before it closes the connection (or `ms` pass).
+ */
+export async function rawExchange(
+  hostname: string,
+  port: number,
+  bytes: Uint8Array,
+  o: { end?: boolean; ms?: number } = {},
+): Promise<Uint8Array> {
+  const conn = await Deno.connect({ hostname, port });
+  const out: Uint8Array[] = [];
+  const timer = setTimeout(() => closeQuietly(conn), o.ms ?? 10_000);
+  try {
+    await conn.write(bytes);
+    if (o.end) await conn.closeWrite();
+    const buf = new Uint8Array(4096);
+    for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) out.push(buf.slice(0, n));
+  } catch {
+    // closed by the peer, or by the deadline
+  } finally {
+    clearTimeout(timer);
+    closeQuietly(conn);
+  }
+  return joined(out);
+}

@@ -8,6 +8,7 @@ import { FrameReader } from "../mod/net/protocol/frame.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
 import { preamble, PREAMBLE_FIXED_BYTES } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
+import { rawExchange } from "./_relay.ts";
 import { assertClose, octane, processes, readPfm, type Running, type Start, withDir } from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
@@ -54,31 +55,8 @@ async function statusOf(address: string, port: number, masterPort = 1): Promise<
 }
 
 /** Sends raw bytes to the daemon port (then, with `end`, closes the sending side); resolves with its answer. */
-async function raw(address: string, port: number, bytes: Uint8Array, end = false): Promise<Uint8Array> {
-  const conn = await Deno.connect({ hostname: address, port });
-  try {
-    await conn.write(bytes);
-    if (end) await conn.closeWrite();
-    const out: number[] = [];
-    const buf = new Uint8Array(256);
-    const timer = setTimeout(() => conn.close(), 10_000);
-    try {
-      for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-        out.push(...buf.subarray(0, n));
-      }
-    } catch {
-      // closed by the daemon or the deadline
-    } finally {
-      clearTimeout(timer);
-    }
-    return new Uint8Array(out);
-  } finally {
-    try {
-      conn.close();
-    } catch {
-      // closed already
-    }
-  }
+function raw(address: string, port: number, bytes: Uint8Array, end = false): Promise<Uint8Array> {
+  return rawExchange(address, port, bytes, { end });
 }
 
 async function gone(pid: number, ms: number): Promise<boolean> {

@@ -7,26 +7,21 @@ import { Document, type Material, NodeIO } from "@gltf-transform/core";
 import { initiate } from "../mod/net/protocol/handshake.ts";
 import { preamble } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
-import { assertClose, octane, processes, readPfm, type Running, withDir } from "./_process.ts";
+import { rawExchange } from "./_relay.ts";
+import {
+  assertClose,
+  octane,
+  processes,
+  readPfm,
+  referenceRender,
+  type Running,
+  withDir,
+} from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 24100 + Math.floor(Math.random() * 500) * 4;
 
-async function reference(dir: string, spp: number): Promise<Float32Array> {
-  const r = octane([
-    "render",
-    "--quiet",
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "-o",
-    `${dir}/ref.png`,
-    "--hdr",
-    `${dir}/ref.pfm`,
-  ]);
-  assert.equal(await r.exit(), 0, r.out);
-  return readPfm(`${dir}/ref.pfm`);
-}
+const reference = (dir: string, spp: number) => referenceRender(dir, spp, SIZE);
 
 async function startMaster(
   start: (args: string[]) => Running,
@@ -206,28 +201,9 @@ Deno.test("a farm key: slaves without it or with another one are refused with a 
 });
 
 /** Sends raw bytes to the master and returns what it answers before closing. */
-async function raw(address: string, bytes: Uint8Array): Promise<Uint8Array> {
+function raw(address: string, bytes: Uint8Array): Promise<Uint8Array> {
   const [host, port] = address.split(":");
-  const conn = await Deno.connect({ hostname: host!, port: Number(port) });
-  try {
-    await conn.write(bytes);
-    const chunks: Uint8Array[] = [];
-    const reader = conn.readable.getReader();
-    const deadline = setTimeout(() => reader.cancel(), 10_000);
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done || !value) break;
-      chunks.push(value);
-    }
-    clearTimeout(deadline);
-    return new Uint8Array(chunks.flatMap((c) => [...c]));
-  } finally {
-    try {
-      conn.close();
-    } catch {
-      // closed by the master
-    }
-  }
+  return rawExchange(host!, Number(port), bytes);
 }
 
 Deno.test("garbage, an oversized frame after the handshake and another protocol version are refused; the render is unaffected", async () => {

@@ -7,8 +7,17 @@ import assert from "node:assert/strict";
 import { loadRenderData, renderDataSections } from "../mod/render_data/mod.ts";
 import { HandshakeError, Link } from "../mod/net/protocol/mod.ts";
 import { preamble } from "../mod/net/protocol/preamble.ts";
-import { contains, joined, relay } from "./_relay.ts";
-import { assertClose, octane, processes, readPfm, type Running, type Start, withDir } from "./_process.ts";
+import { contains, joined, rawExchange, relay } from "./_relay.ts";
+import {
+  assertClose,
+  octane,
+  processes,
+  readPfm,
+  referenceRender,
+  type Running,
+  type Start,
+  withDir,
+} from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 31000 + Math.floor(Math.random() * 400) * 4;
@@ -45,21 +54,7 @@ async function startMaster(
   return { master, port: Number(m[1]) };
 }
 
-async function reference(dir: string, spp: number): Promise<Float32Array> {
-  const r = octane([
-    "render",
-    "--quiet",
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "-o",
-    `${dir}/ref.png`,
-    "--hdr",
-    `${dir}/ref.pfm`,
-  ]);
-  assert.equal(await r.exit(), 0, r.out);
-  return readPfm(`${dir}/ref.pfm`);
-}
+const reference = (dir: string, spp: number) => referenceRender(dir, spp, SIZE);
 
 Deno.test("relay between a master and a daemon: a host without the key starts no slave for itself, and altering the master's request starts none", async () => {
   await withDir(async (dir) => {
@@ -152,20 +147,7 @@ Deno.test("relay between a slave and a master: nothing in clear on the wire, a r
       await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
 
       // replay: the slave's bytes so far, sent again on a new connection
-      const replay = await Deno.connect({ hostname: "127.0.0.1", port });
-      await replay.write(joined(path.capture.up));
-      const answer: number[] = [];
-      const buf = new Uint8Array(4096);
-      const timer = setTimeout(() => replay.close(), 10_000);
-      try {
-        for (let n = await replay.read(buf); n !== null; n = await replay.read(buf)) {
-          answer.push(...buf.subarray(0, n));
-        }
-      } catch {
-        // closed by the master, or by the deadline
-      } finally {
-        clearTimeout(timer);
-      }
+      const answer = await rawExchange("127.0.0.1", port, joined(path.capture.up));
       assert.ok(
         answer.length <= PREAMBLE_BYTES + MSG1_BYTES,
         `the replay got ${answer.length} bytes: more than a handshake`,
@@ -187,18 +169,8 @@ Deno.test("relay between a slave and a master: nothing in clear on the wire, a r
       const up = joined(path.capture.up);
       const renderMsg1 = up.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + MSG1_BYTES);
       for (const service of ["render", "daemon"] as const) {
-        const conn = await Deno.connect({ hostname: "127.0.0.2", port: daemonPort });
-        await conn.write(preamble(service, true).bytes);
-        await conn.write(renderMsg1);
-        const got: number[] = [];
-        try {
-          for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
-            got.push(...buf.subarray(0, n));
-          }
-        } catch {
-          // closed
-        }
-        conn.close();
+        const transcript = new Uint8Array([...preamble(service, true).bytes, ...renderMsg1]);
+        const got = await rawExchange("127.0.0.2", daemonPort, transcript);
         assert.ok(
           got.length <= PREAMBLE_BYTES + 2,
           `the daemon answered a render handshake with ${got.length} bytes`,
@@ -275,3 +247,59 @@ Deno.test("tamper: one byte flipped mid-render drops that slave, and the image s
     });
   });
 });
+
+Deno.test("a flood of connections that never finish their handshake is held to a few per address; the daemon serves on", async () => {
+  await withDir(async (dir) => {
+    await makeKey(`${dir}/key`);
+    await processes(async (start) => {
+      const port = nextPort++;
+      const daemon = start([
+        "daemon",
+        "--bind",
+        "127.0.0.2",
+        "--port",
+        String(port),
+        "--key-file",
+        `${dir}/key`,
+      ]);
+      await daemon.waitFor(/Daemon listening on/, 120_000);
+      // 40 connections that send nothing: the daemon holds 8 (per address) and closes the rest at once
+      const idle = await Promise.all(
+        Array.from({ length: 40 }, () => Deno.connect({ hostname: "127.0.0.2", port })),
+      );
+      const closedAtOnce = await Promise.all(idle.map(async (c) => {
+        const t = setTimeout(() => c.close(), 2000);
+        try {
+          return (await c.read(new Uint8Array(16))) === null;
+        } catch {
+          return false; // still open when the test gave up on it
+        } finally {
+          clearTimeout(t);
+        }
+      }));
+      assert.equal(closedAtOnce.filter(Boolean).length, 32, "all but 8 were closed at once");
+      await daemon.waitFor(
+        /Refused 127\.0\.0\.1:\d+: 8 connections from 127\.0\.0\.1 are in their handshake already/,
+      );
+      assert.ok(
+        daemon.out.split("\n").filter((l) => /Refused 127\.0\.0\.1/.test(l)).length <= 11,
+        "the log was flooded",
+      );
+      // their slots are free again: a master with the key is served
+      const status = await Link.connect("127.0.0.2", port, {
+        service: "daemon",
+        key: await keyOf(`${dir}/key`),
+      });
+      await status.send("probe", { version: "test", host: "test", port: 1, address: "127.0.0.1" });
+      assert.equal((await status.receive())?.type, "status");
+      status.close();
+      daemon.kill("SIGTERM");
+      assert.equal(await daemon.exit(20_000), 0, daemon.out);
+    });
+  });
+});
+
+async function keyOf(path: string): Promise<Uint8Array> {
+  const { readKeyFile } = await import("../mod/net/key.ts");
+  return await readKeyFile(path);
+}

@@ -26,9 +26,13 @@ import {
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
+import { deadline } from "../net/async.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const log = getLogger(["octane", "master"]);
+
+/** Milliseconds a master whose render ended waits for its first scan's daemon list. */
+const FIRST_LISTING_MS = 5000;
 
 const HELP = `Usage: octane master [SCENE] [options]
 
@@ -255,6 +259,9 @@ export async function masterCommand(args: string[]): Promise<number> {
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
     await master.run({ onRender: writeRender, keepGoing: values.watch === true });
+    // a render over before the first scan finished still lists the daemons it was asked to look for
+    pool?.stopEnabling();
+    await deadline(pool?.firstListing ?? Promise.resolve(), FIRST_LISTING_MS, "").catch(() => {});
   } finally {
     await pool?.close();
     watcher?.close();

@@ -42,3 +42,12 @@ export const SECTION_CHUNK_BYTES = 1 << 20;
 export const MAX_MESSAGE_BYTES = 64 << 20;
 /** Largest control message (JSON: hello, scene, work, status…). */
 export const MAX_CONTROL_BYTES = 64 << 10;
+
+/** Connections in their handshake (not yet proven) at once, in all; more are closed at once. */
+export const HANDSHAKES_AT_ONCE = 64;
+/** Connections in their handshake at once from one address. */
+export const HANDSHAKES_AT_ONCE_PER_HOST = 8;
+/** Handshakes one address may start per second, on average. */
+export const HANDSHAKE_RATE_PER_HOST = 30;
+/** Handshakes one address may start at once after a quiet spell. */
+export const HANDSHAKE_BURST_PER_HOST = 60;

@@ -13,10 +13,10 @@ import {
 import type { FarmKey } from "../key.ts";
 import {
   type DaemonState,
-  HandshakeError,
-  Link,
+  type Link,
   type Probe,
   ProtocolError,
+  serveLinks,
   type Status,
   type Watch,
 } from "../protocol/mod.ts";
@@ -115,7 +115,7 @@ export class Daemon {
     return this.#session?.master;
   }
 
-  /** Serves masters until {@linkcode Daemon.close}; a failing accept is retried, not fatal. */
+  /** Serves masters and slaves until {@linkcode Daemon.close} (see serveLinks). */
   async serve(): Promise<void> {
     this.#watchdog = setInterval(() => this.#checkHeartbeats(), 250);
     if (!this.#o.key) {
@@ -124,20 +124,13 @@ export class Daemon {
         { port: this.port },
       );
     }
-    while (!this.#closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error: unknown) {
-        if (this.#closed || error instanceof Deno.errors.BadResource) return;
-        log.warn("Cannot accept a connection: {message}; trying again in 1 s", {
-          message: error instanceof Error ? error.message : String(error),
-        });
-        await delay(1000);
-        continue;
-      }
-      this.#serve(conn);
-    }
+    await serveLinks(this.#listener, {
+      services: ["daemon", "watch"],
+      ...(this.#o.key ? { key: this.#o.key.key } : {}),
+      log,
+      closing: () => this.#closed,
+      onLink: (link, proven) => this.#serve(link, proven),
+    });
   }
 
   /** Stops listening, stops the slave (gracefully) and closes every link. */
@@ -168,19 +161,8 @@ export class Daemon {
     };
   }
 
-  async #serve(conn: Deno.Conn): Promise<void> {
-    let link: Link;
-    try {
-      link = await Link.accept(conn, {
-        services: ["daemon", "watch"],
-        ...(this.#o.key ? { key: this.#o.key.key } : {}),
-      });
-    } catch (error: unknown) {
-      const message = error instanceof Error ? error.message : String(error);
-      if (error instanceof HandshakeError && error.kind === "closed") log.debug("{message}", { message });
-      else log.warn("{message}", { message });
-      return;
-    }
+  /** A master's or a slave's link, from its first message on. */
+  async #serve(link: Link, proven: () => void): Promise<void> {
     this.#links.add(link);
     try {
       const first = await deadline(
@@ -188,6 +170,7 @@ export class Daemon {
         HANDSHAKE_TIMEOUT_MS,
         `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
       );
+      proven();
       if (!first) return;
       if (first.type === "watch") return await this.#watch(link, first.body);
       if (first.type !== "probe") throw new ProtocolError(`expected probe, got ${first.type}`);

@@ -1,25 +1,10 @@
 import { getLogger } from "@logtape/logtape";
-import type { AdapterSummary } from "../../gpu/mod.ts";
+import type { NodeFacts } from "../protocol/mod.ts";
 
 const log = getLogger(["octane", "daemon"]);
 
 /** What a slave on this machine would report: learned once at daemon start by running the slave's probe. */
-export interface SlaveFacts {
-  /** octane release. */
-  version: string;
-  /** Wire protocol version. */
-  protocol: number;
-  /** Host name. */
-  host: string;
-  /** Operating system (Deno.build.os). */
-  os: string;
-  /** CPU architecture (Deno.build.arch). */
-  arch: string;
-  /** Address width of the build, 32 or 64. */
-  bits: number;
-  /** The GPUs a slave renders on. */
-  gpus: AdapterSummary[];
-}
+export type SlaveFacts = NodeFacts;
 
 /** Reads the JSON line `octane slave --probe` prints; a SyntaxError when it is not one. */
 export function parseFacts(text: string): SlaveFacts {

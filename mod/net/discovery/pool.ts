@@ -54,6 +54,8 @@ export class DaemonPool {
   #wake?: () => void;
   #loop?: Promise<void>;
   #lastListing = "";
+  #enabling = true;
+  #listed = Promise.withResolvers<void>();
   /** Called with the list when it changes (new daemon, state, enabled). */
   onChange?: (entries: readonly DaemonEntry[]) => void;
   /** Milliseconds the last scan took, and how many addresses it probed. */
@@ -63,6 +65,16 @@ export class DaemonPool {
   constructor(options: PoolOptions) {
     this.#o = options;
     this.#targets = scanTargets(options.subnets);
+  }
+
+  /** Resolves once the first scan's daemons are listed (whether or not any answered). */
+  get firstListing(): Promise<void> {
+    return this.#listed.promise;
+  }
+
+  /** Sends no more start requests (the render is over); scanning and listing go on until closed. */
+  stopEnabling(): void {
+    this.#enabling = false;
   }
 
   /** Daemons found, by address. */
@@ -109,11 +121,13 @@ export class DaemonPool {
       }
     }
     this.#changed();
+    this.#listed.resolve();
     await Promise.all(this.daemons.filter((e) => this.#wanted(e)).map((e) => this.#enable(e)));
   }
 
   #wanted(e: DaemonEntry): boolean {
     const r = e.report;
+    if (!this.#enabling) return false;
     if (r.kind !== "daemon" || r.status.state !== "available" || e.enabled || e.failed) return false;
     if (!sameVersion(r.status) || this.#links.has(e.address)) return false;
     const rule = this.#o.enable;

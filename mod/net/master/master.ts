@@ -3,9 +3,9 @@ import { hostname } from "node:os";
 import type { Gpu } from "../../gpu/mod.ts";
 import type { RenderData } from "../../render_data/mod.ts";
 import { VERSION } from "../../version.ts";
-import { deadline, delay } from "../async.ts";
+import { deadline } from "../async.ts";
 import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT, UNIT_SECONDS } from "../defaults.ts";
-import { HandshakeError, Link, ProtocolError } from "../protocol/mod.ts";
+import { type Link, ProtocolError, serveLinks } from "../protocol/mod.ts";
 import { renderLocally } from "./_local_node.ts";
 import { RenderJob } from "./_render_job.ts";
 import { SlaveLink } from "./_slave_link.ts";
@@ -202,43 +202,28 @@ export class Master {
     }, wait * 1000);
   }
 
-  /** Accepts connections until closed; a failing accept (out of file descriptors) is retried, not fatal. */
-  async #accept(): Promise<void> {
-    while (!this.#state.closed) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error: unknown) {
-        if (this.#state.closed || error instanceof Deno.errors.BadResource) return;
-        log.warn("Cannot accept a connection: {message}; trying again in 1 s", {
-          message: error instanceof Error ? error.message : String(error),
-        });
-        await delay(1000);
-        continue;
-      }
-      this.#admit(conn);
-    }
+  /** Accepts slaves until closed (see serveLinks: the handshake gate, retried accepts, budgeted refusals). */
+  #accept(): Promise<void> {
+    const key = this.#state.options.key;
+    return serveLinks(this.#listener, {
+      services: ["render"],
+      ...(key ? { key } : {}),
+      log,
+      closing: () => this.#state.closed,
+      onLink: (link, proven) => this.#admit(link, proven),
+    });
   }
 
-  /** The handshake, then hello and welcome; the slave is served from then on. */
-  async #admit(conn: Deno.Conn): Promise<void> {
+  /** Hello and welcome; the slave is served from then on. */
+  async #admit(link: Link, proven: () => void): Promise<void> {
     const joined = performance.now();
-    let link: Link;
-    try {
-      link = await Link.accept(conn, {
-        services: ["render"],
-        ...(this.#state.options.key ? { key: this.#state.options.key } : {}),
-      });
-    } catch (error: unknown) {
-      logRefusal(error);
-      return;
-    }
     try {
       const first = await deadline(
         link.receive(["hello"]),
         HANDSHAKE_TIMEOUT_MS,
         `no hello within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
       );
+      proven();
       if (!first) return link.close();
       if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
       if (this.#state.closed) return link.close();
@@ -262,12 +247,4 @@ export class Master {
       }
     }
   }
-}
-
-/** Logs why a connection was refused before it became a link (port checks that just close: debug only). */
-function logRefusal(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof HandshakeError && error.kind === "closed") log.debug("{message}", { message });
-  else if (error instanceof HandshakeError) log.warn("{message}", { message });
-  else log.warn("Closing connection: {message}", { message });
 }

@@ -193,6 +193,15 @@ Deno.test("garbage and silence before the handshake are refused within the hands
   const e = await r.accepted;
   conn.close();
   assert.ok(e instanceof HandshakeError && e.kind === "not-octane", String(e));
+  // a release string longer than any preamble may carry is refused from its length byte
+  const long = responder({ services: ["render"] });
+  const liar = await Deno.connect({ hostname: "127.0.0.1", port: long.port });
+  const head = preamble("render", false).bytes.slice(0, 9);
+  head[8] = 255;
+  await liar.write(head);
+  const l = await long.accepted;
+  liar.close();
+  assert.ok(l instanceof HandshakeError && /release is 255 bytes, over 32/.test(l.message), String(l));
   const quiet = responder({ services: ["render"] });
   const idle = await Deno.connect({ hostname: "127.0.0.1", port: quiet.port });
   const t0 = performance.now();

@@ -145,22 +145,26 @@ export interface Probe {
 /** A daemon's state as a master sees it. */
 export type DaemonState = "available" | "occupied" | "running";
 
-/** What a daemon reports: its node's facts and its state for the asking master. */
-export interface Status {
+/** What a node reports of itself (a daemon for the slaves it would start). */
+export interface NodeFacts {
   /** octane release. */
   version: string;
-  /** Protocol version. */
+  /** Wire protocol version. */
   protocol: number;
   /** Host name. */
   host: string;
-  /** Operating system. */
+  /** Operating system (Deno.build.os). */
   os: string;
-  /** CPU architecture. */
+  /** CPU architecture (Deno.build.arch). */
   arch: string;
-  /** 32 or 64. */
+  /** Address width of the build, 32 or 64. */
   bits: number;
-  /** GPUs a slave there renders on. */
+  /** The GPUs a slave renders on. */
   gpus: AdapterSummary[];
+}
+
+/** What a daemon reports: its node's facts and its state for the asking master. */
+export interface Status extends NodeFacts {
   /** available; occupied by another master; running a slave for the asking master. */
   state: DaemonState;
   /** The master it works for (HOST:PORT), when not available. */

@@ -6,6 +6,8 @@
  */
 export { type AcceptOptions, type ConnectOptions, Link } from "./link.ts";
 export { HandshakeError, type HandshakeFailure } from "./handshake.ts";
+export { type GateOptions, HandshakeGate, LogBudget } from "./gate.ts";
+export { serveLinks, type ServeOptions } from "./server.ts";
 export {
   type Bodies,
   type DaemonState,
@@ -14,6 +16,7 @@ export {
   type Hello,
   type Message,
   type MessageType,
+  type NodeFacts,
   parseSectionHead,
   type Probe,
   ProtocolError,

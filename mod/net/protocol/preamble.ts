@@ -1,5 +1,6 @@
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import { defaultKeyHint } from "../key.ts";
+import { ProtocolError } from "./messages.ts";
 
 /**
  * The clear preamble each side sends before the Noise handshake, so that another version, another
@@ -89,10 +90,16 @@ export function parsePreamble(fixed: Uint8Array, release: Uint8Array): Preamble 
   };
 }
 
-/** Bytes of the release string a fixed part announces (after checking the magic). */
+/**
+ * Bytes of the release string a fixed part announces (after checking the magic).
+ * @throws {ProtocolError} for a length over MAX_RELEASE_BYTES
+ */
 export function releaseLength(fixed: Uint8Array): number {
   checkMagic(fixed);
-  return Math.min(fixed[8]!, MAX_RELEASE_BYTES);
+  if (fixed[8]! > MAX_RELEASE_BYTES) {
+    throw new ProtocolError(`the preamble's release is ${fixed[8]} bytes, over ${MAX_RELEASE_BYTES}`);
+  }
+  return fixed[8]!;
 }
 
 function checkMagic(fixed: Uint8Array): void {
