@@ -4,11 +4,12 @@
  *   127.0.0.2 and 127.0.0.3 (every other address refuses at once: loopback cannot show a LAN's silent hosts);
  * - time from the start request a master sends to a daemon to the first merged sample of the slave that
  *   daemon starts (slave process start, Deno and GPU start-up, handshake, render data, first unit).
- * Prints figures; asserts nothing. Options: --runs N, --json FILE.
+ * Every link is sealed with a throwaway farm key. Prints figures; asserts nothing. Options: --runs N, --json FILE.
  * @module
  */
 import { parseArgs } from "node:util";
 import { DaemonPool, parseSubnet, scanDaemons, scanTargets } from "../mod/net/discovery/mod.ts";
+import { generateKey, writeKeyFile } from "../mod/net/key.ts";
 import { Master } from "../mod/net/master/mod.ts";
 import { loadRenderData } from "../mod/render_data/mod.ts";
 
@@ -22,10 +23,14 @@ const root = new URL("..", import.meta.url).pathname;
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
 const port = 48700 + Math.floor(Math.random() * 200);
 const figures: Record<string, unknown> = { daemonPort: port };
+// every link sealed with a farm key, as on a studio's LAN
+const keyDir = await Deno.makeTempDir({ prefix: "octane-daemonbench-" });
+const key = generateKey();
+await writeKeyFile(`${keyDir}/key`, key);
 
 const daemons = DAEMONS.map((address) => {
   const child = new Deno.Command(`${root}octane`, {
-    args: ["daemon", "--bind", address, "--port", String(port)],
+    args: ["daemon", "--bind", address, "--port", String(port), "--key-file", `${keyDir}/key`],
     stdin: "null",
     stdout: "piped",
     stderr: "null",
@@ -53,7 +58,7 @@ try {
 
   // a /24 scan as the master does it: 128 probes at once, 1 s timeouts
   const targets = scanTargets([parseSubnet("127.0.0.0/24")]);
-  const probe = { daemonPort: port, masterPort: 1, timeoutMs: 1000, concurrency: 128 };
+  const probe = { daemonPort: port, masterPort: 1, timeoutMs: 1000, concurrency: 128, key };
   const scans: number[] = [];
   let found = 0;
   for (let i = 0; i < runs; i++) {
@@ -83,6 +88,7 @@ try {
       autoPort: true,
       bind: "127.0.0.1",
       localRender: false,
+      key,
     });
     const running = master.run().catch(() => undefined);
     const pool = new DaemonPool({
@@ -94,6 +100,7 @@ try {
       concurrency: 1,
       interval: 60,
       enable: "all",
+      key,
     });
     await pool.scanOnce();
     const entry = pool.daemons.find((e) => e.enabled);
@@ -129,5 +136,6 @@ try {
     }
   }
   await Promise.allSettled(daemons.map((d) => d.child.status));
+  await Deno.remove(keyDir, { recursive: true });
 }
 if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(figures, null, 2));

@@ -66,10 +66,19 @@ export async function slaveCommand(args: string[]): Promise<number> {
   });
   const farmKey = await readKey(values["key-file"]);
   const abort = new AbortController();
-  const watch = typeof values.daemon === "string"
-    ? await watchDaemon(values.daemon, abort, farmKey)
-    : undefined;
-  const gpu = await openGpu();
+  // the GPU opens while the heartbeat link's handshake runs
+  const opening = openGpu();
+  let watch: WatchLink | undefined;
+  try {
+    watch = typeof values.daemon === "string" ? await watchDaemon(values.daemon, abort, farmKey) : undefined;
+  } catch (error: unknown) {
+    await opening.then((g) => g.device.destroy(), () => {});
+    throw error;
+  }
+  const gpu = await opening.catch((error: unknown) => {
+    watch?.close();
+    throw error;
+  });
   const where = `${target.host}:${target.port}`;
   const onSignal = () => abort.abort();
   const removeSignals = onStopSignals(onSignal);
