@@ -2,6 +2,13 @@
 
 const root = new URL("..", import.meta.url).pathname;
 
+/**
+ * An empty config folder for every process a test starts (unless the test names its own): a farm key in the
+ * real user's default key file must not turn a keyless test into a keyed one.
+ */
+const isolatedConfig = Deno.makeTempDirSync({ prefix: "octane-test-config-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(isolatedConfig, { recursive: true }));
+
 /** A running octane process whose output is collected as it comes. */
 export interface Running {
   /** stdout and stderr so far. */
@@ -25,7 +32,7 @@ export function octane(
     stdout: "piped",
     stderr: "piped",
     stdin: options.stdin === undefined ? "null" : "piped",
-    env,
+    env: { XDG_CONFIG_HOME: isolatedConfig, OCTANE_KEY_FILE: "", ...env },
   }).spawn();
   if (options.stdin !== undefined) {
     const writer = child.stdin.getWriter();

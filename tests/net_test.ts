@@ -4,6 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { Document, type Material, NodeIO } from "@gltf-transform/core";
+import { readKeyFile } from "../mod/net/key.ts";
+import { Link } from "../mod/net/protocol/mod.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
 import { preamble } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
@@ -103,6 +105,7 @@ Deno.test("a slave joins mid-render and contributes; a slave killed mid-render l
       await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
       doomed.kill("SIGKILL");
       await master.waitFor(/left; \d+ of its units go to other nodes/);
+      const lateMark = master.out.length;
       const late = start(["slave", "--master", address]);
       await late.waitFor(/Launching net render slave/);
       assert.equal(await master.exit(), 0, master.out);
@@ -117,7 +120,7 @@ Deno.test("a slave joins mid-render and contributes; a slave killed mid-render l
       assert.equal(slaves.length, 2);
       assert.ok(slaves[1].samples > 0, "the slave that joined mid-render contributed");
       assert.match(
-        master.out,
+        master.out.slice(lateMark),
         /Sending 9 of 9 render-data sections/,
         "the late slave was sent the render data",
       );
@@ -190,12 +193,27 @@ Deno.test("a farm key: slaves without it or with another one are refused with a 
       await master.waitFor(
         /Refused slave 127\.0\.0\.1:\d+: the handshake failed: its farm key differs from this master's/,
       );
+      // a slave of another release, with the key: its samples could differ, so it is refused after hello
+      const [host, port] = address.split(":");
+      const other = await Link.connect(host!, Number(port), {
+        service: "render",
+        key: await readKeyFile(`${dir}/key`),
+      });
+      await other.send("hello", { version: "9.9.9", host: "future", gpus: [] });
+      const refused = await other.receive();
+      other.close();
+      assert.ok(refused?.type === "refuse", `got ${refused?.type}`);
+      assert.match(
+        refused.body.reason,
+        /it runs octane 9\.9\.9, this master runs octane \S+: run the same octane on every node/,
+      );
+      await master.waitFor(/Refused slave 127\.0\.0\.1:\d+: it runs octane 9\.9\.9/);
       const right = start(["slave", "--master", address], { OCTANE_KEY_FILE: `${dir}/key` });
       await right.waitFor(/Launching net render slave/);
       assert.equal(await master.exit(), 0, master.out);
       assert.doesNotMatch(master.out, /No farm key/);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
-      assert.equal(report.nodes.length, 2, "only the slave with the key joined");
+      assert.equal(report.nodes.length, 2, "only the slave with the key, of this release, joined");
     });
   });
 });
@@ -223,7 +241,7 @@ Deno.test("garbage, an oversized frame after the handshake and another protocol 
       await channel.write([header]);
       await master.waitFor(/a hello message of 4294967280 bytes is over its \d+-byte limit/);
       channel.close();
-      const future = preamble("render", false, "9.9.9").bytes;
+      const future = preamble("render", { keyed: false, release: "9.9.9" }).bytes;
       new DataView(future.buffer).setUint16(4, PROTOCOL_VERSION + 7, true);
       const answer = await raw(address, future);
       assert.equal(

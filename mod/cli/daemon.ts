@@ -214,7 +214,9 @@ async function install(args: string[]): Promise<number> {
   if (key) {
     // the master, and every other node, need the same key: one command puts it in the master's default place
     console.log(
-      `Copy the key to the master (MASTER = its host; a key there is kept): ssh MASTER 'mkdir -p ~/.config/octane && umask 077 && set -C && cat > ~/.config/octane/key' < ${key.path}`,
+      `Copy the key to the master (MASTER = its host; a key there is kept): ssh MASTER 'mkdir -p ~/.config/octane && umask 077 && set -C && cat > ~/.config/octane/key' < ${
+        shellQuote(key.path)
+      }`,
     );
   }
   const start = values["no-start"] !== true;
@@ -338,4 +340,9 @@ async function runQuiet(command: string, args: string[]): Promise<boolean> {
     console.error(`octane: "${command}" is not available`);
     return false;
   }
+}
+
+/** `text` quoted for a POSIX shell (a macOS key path has a space in it). */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", `'\\''`)}'`;
 }

@@ -261,7 +261,9 @@ export async function masterCommand(args: string[]): Promise<number> {
     await master.run({ onRender: writeRender, keepGoing: values.watch === true });
     // a render over before the first scan finished still lists the daemons it was asked to look for
     pool?.stopEnabling();
-    await deadline(pool?.firstListing ?? Promise.resolve(), FIRST_LISTING_MS, "").catch(() => {});
+    await deadline(pool?.firstListing ?? Promise.resolve(), FIRST_LISTING_MS, { message: "" }).catch(
+      () => {},
+    );
   } finally {
     await pool?.close();
     watcher?.close();

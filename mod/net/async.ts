@@ -12,13 +12,12 @@ export class DeadlineError extends Error {
   }
 }
 
-/** Awaits `work`, or fails with a DeadlineError saying `what` after `ms` milliseconds. */
-export async function deadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+/** Awaits `work`, or fails with a DeadlineError saying `o.message` after `ms` milliseconds. */
+export async function deadline<T>(work: Promise<T>, ms: number, o: { message: string }): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((
-    _,
-    reject,
-  ) => (timer = setTimeout(() => reject(new DeadlineError(what)), ms)));
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(o.message)), ms);
+  });
   try {
     return await Promise.race([work, timeout]);
   } finally {

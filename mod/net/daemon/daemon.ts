@@ -168,7 +168,7 @@ export class Daemon {
       const first = await deadline(
         link.receive(link.service === "watch" ? ["watch"] : ["probe"]),
         HANDSHAKE_TIMEOUT_MS,
-        `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
+        { message: `no request within ${HANDSHAKE_TIMEOUT_MS / 1000} s` },
       );
       proven();
       if (!first) return;
@@ -196,11 +196,11 @@ export class Daemon {
     for (;;) {
       // a link that holds no slave may not idle: a master probes and closes, or asks for a start at once
       const allowed = ["probe", "start", "stop", "bye"] as const;
-      const m = this.#session?.link === link ? await link.receive(allowed) : await deadline(
-        link.receive(allowed),
-        DAEMON_IDLE_SECONDS * 1000,
-        `no request for ${DAEMON_IDLE_SECONDS} s`,
-      );
+      const m = this.#session?.link === link
+        ? await link.receive(allowed)
+        : await deadline(link.receive(allowed), DAEMON_IDLE_SECONDS * 1000, {
+          message: `no request for ${DAEMON_IDLE_SECONDS} s`,
+        });
       if (!m || m.type === "bye") return;
       if (m.type === "probe") {
         await link.send("status", this.#status(master));
@@ -217,7 +217,8 @@ export class Daemon {
           const session: Session = { master, link, restarts: 0, ended: false };
           this.#session = session;
           log.info("Master {master} enabled this daemon: starting a slave for it", { master });
-          this.#spawn(session);
+          await this.#spawn(session);
+          if (session.ended) return;
         }
         link.startHeartbeats();
         await link.send("status", this.#status(master));
@@ -249,7 +250,11 @@ export class Daemon {
     }
   }
 
-  #spawn(session: Session): void {
+  /**
+   * Starts the session's slave. When it cannot start (executable missing, out of file descriptors), the
+   * master is told why before the session ends, so that it lists this daemon as failed.
+   */
+  async #spawn(session: Session): Promise<void> {
     const bind = this.#o.bind;
     const self = bind === "0.0.0.0"
       ? "127.0.0.1"
@@ -269,7 +274,7 @@ export class Daemon {
     } catch (error: unknown) {
       const reason = `cannot start a slave: ${error instanceof Error ? error.message : String(error)}`;
       log.error("{reason}", { reason });
-      session.link.send("refuse", { reason }).catch(() => {});
+      await session.link.send("refuse", { reason }).catch(() => {});
       this.#release(session, reason);
       return;
     }
@@ -314,7 +319,8 @@ export class Daemon {
       n: session.restarts,
       max: this.#o.maxRestarts,
     });
-    this.#spawn(session);
+    await this.#spawn(session);
+    if (session.ended) return;
     await session.link.send("status", this.#status(session.master)).catch(() => {});
   }
 

@@ -25,11 +25,9 @@ export async function connectWatch(
   });
   try {
     await link.send("watch", { token: o.token, pid: Deno.pid });
-    const answer = await deadline(
-      link.receive(["welcome", "refuse"]),
-      HANDSHAKE_TIMEOUT_MS,
-      `daemon ${where} did not answer within 5 s`,
-    );
+    const answer = await deadline(link.receive(["welcome", "refuse"]), HANDSHAKE_TIMEOUT_MS, {
+      message: `daemon ${where} did not answer within 5 s`,
+    });
     if (answer?.type !== "welcome") {
       const reason = answer?.type === "refuse" ? answer.body.reason : "no welcome";
       throw new Error(`Daemon ${where} refused the heartbeat link: ${reason}`);

@@ -2,7 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import type { DaemonStatus } from "../daemon/mod.ts";
 import { describeFacts } from "../daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
-import { deadline } from "../async.ts";
+import { deadline, delay } from "../async.ts";
 import type { Link } from "../protocol/mod.ts";
 import { type DaemonReport, probeDaemon, type ProbeOptions, scanDaemons } from "./probe.ts";
 import { scanTargets, type Subnet } from "./subnet.ts";
@@ -51,7 +51,7 @@ export class DaemonPool {
   #entries = new Map<string, DaemonEntry>();
   #links = new Map<string, Link>();
   #closed = false;
-  #wake?: () => void;
+  #stop = new AbortController();
   #loop?: Promise<void>;
   #lastListing = "";
   #enabling = true;
@@ -93,10 +93,7 @@ export class DaemonPool {
     this.#loop = (async () => {
       while (!this.#closed) {
         await this.scanOnce();
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, this.#o.interval * 1000);
-          this.#wake = () => (clearTimeout(t), resolve());
-        });
+        await delay(this.#o.interval * 1000, this.#stop.signal);
       }
     })();
   }
@@ -142,17 +139,22 @@ export class DaemonPool {
     if (!link || this.#closed) return link?.close();
     try {
       await link.send("start", {});
-      const answer = await deadline(
-        link.receive(["status", "refuse"]),
-        this.#o.timeoutMs * 5,
-        "no answer to start",
-      );
+      const answer = await deadline(link.receive(["status", "refuse"]), this.#o.timeoutMs * 5, {
+        message: "no answer to start",
+      });
       if (!answer) throw new Error("the daemon closed the link");
       if (answer.type === "refuse") {
         entry.report = { address: entry.address, kind: "refused", reason: answer.body.reason };
+        // occupied meanwhile: ask again later; it cannot start a slave: do not ask every scan
+        if (answer.body.master === undefined) entry.failed = answer.body.reason;
         throw new Error(answer.body.reason);
       }
       if (answer.type !== "status") throw new Error(`it answered ${answer.type}`);
+      if (this.#closed) {
+        // the pool closed while the daemon started a slave: it must not keep that slave for nobody
+        await deadline(link.send("stop", {}), 1000, { message: "stop not sent" }).catch(() => {});
+        return link.close();
+      }
       this.#update(entry, { address: entry.address, kind: "daemon", status: answer.body });
     } catch (error: unknown) {
       link.close();
@@ -230,9 +232,9 @@ export class DaemonPool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wake?.();
+    this.#stop.abort();
     await Promise.allSettled(
-      [...this.#links.values()].map((l) => deadline(l.send("stop", {}), 1000, "stop not sent")),
+      [...this.#links.values()].map((l) => deadline(l.send("stop", {}), 1000, { message: "stop not sent" })),
     );
     for (const p of this.#links.values()) p.close();
     await this.#loop;

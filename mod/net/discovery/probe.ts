@@ -75,7 +75,7 @@ export async function probeDaemon(address: string, o: ProbeOptions): Promise<Pro
       port: o.masterPort,
       address: o.masterAddress ?? link.localAddress,
     });
-    const m = await deadline(link.receive(["status", "refuse"]), o.timeoutMs, "no answer");
+    const m = await deadline(link.receive(["status", "refuse"]), o.timeoutMs, { message: "no answer" });
     if (!m) return undefined;
     if (m.type === "refuse") return { report: { address, kind: "refused", reason: m.body.reason } };
     if (m.type !== "status") return undefined;

@@ -43,6 +43,7 @@ export class SlaveLink {
     const { link } = this;
     this.#state.nodes.push(this.info);
     this.#state.slaves.add(this);
+    if (this.#state.closed) return this.#leave(); // the master closed while it was welcomed
     log.info("Slave {peer} ({host}) joined with {gpus}", {
       peer: link.label,
       host: this.info.host,

@@ -144,28 +144,32 @@ export class Master {
     const accepting = this.#accept();
     const local = state.options.localRender ? renderLocally(state, this.#gpu!) : Promise.resolve();
     let last: MasterResult | undefined;
-    while (!state.closed) {
-      const job = state.render;
-      if (job.scheduler.finished && !job.reported) {
-        job.reported = true;
-        for (const s of state.slaves) s.countBytes();
-        last = {
-          sums: job.sums,
-          samples: state.options.spp,
-          elapsedMs: performance.now() - (job.started ?? performance.now()),
-          sceneHash: job.id,
-          nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
-        };
-        await options.onRender?.(last);
-        if (!options.keepGoing) break;
+    try {
+      while (!state.closed) {
+        const job = state.render;
+        if (job.scheduler.finished && !job.reported) {
+          job.reported = true;
+          for (const s of state.slaves) s.countBytes();
+          last = {
+            sums: job.sums,
+            samples: state.options.spp,
+            elapsedMs: performance.now() - (job.started ?? performance.now()),
+            sceneHash: job.id,
+            nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
+          };
+          await options.onRender?.(last);
+          if (!options.keepGoing) break;
+        }
+        await state.changed();
       }
-      await state.changed();
+      await Promise.allSettled([...state.slaves].map((s) => s.link.send("bye", {})));
+    } finally {
+      // also when onRender fails (an output that cannot be written): nothing may be left listening
+      clearTimeout(waitTimer);
+      this.close();
+      await local;
+      await accepting;
     }
-    clearTimeout(waitTimer);
-    await Promise.allSettled([...state.slaves].map((s) => s.link.send("bye", {})));
-    this.close();
-    await local;
-    await accepting;
     if (!last) throw new Error("The master was closed before the render finished");
     return last;
   }
@@ -218,15 +222,21 @@ export class Master {
   async #admit(link: Link, proven: () => void): Promise<void> {
     const joined = performance.now();
     try {
-      const first = await deadline(
-        link.receive(["hello"]),
-        HANDSHAKE_TIMEOUT_MS,
-        `no hello within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
-      );
+      const first = await deadline(link.receive(["hello"]), HANDSHAKE_TIMEOUT_MS, {
+        message: `no hello within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
+      });
       proven();
       if (!first) return link.close();
       if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
       if (this.#state.closed) return link.close();
+      if (first.body.version !== VERSION) {
+        // samples of another release could differ, and the image would not equal a local render
+        const reason =
+          `it runs octane ${first.body.version}, this master runs octane ${VERSION}: run the same octane on every node`;
+        log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });
+        await link.send("refuse", { reason });
+        return link.close();
+      }
       await link.send("welcome", { version: VERSION, host: hostname() });
       await new SlaveLink(this.#state, link, first.body, joined).serve();
     } catch (error: unknown) {

@@ -20,6 +20,11 @@ export interface Socket {
 
 /** Bytes a reader buffers before its handshake is done: nothing unauthenticated may cost more memory. */
 const HANDSHAKE_BUFFER = 1024;
+/**
+ * Bytes of each side's first transport message at most: until it decrypts, the peer may be replaying a
+ * captured handshake, and nothing unproven may cost more than this.
+ */
+const FIRST_MESSAGE_BYTES = 16 << 10;
 /** Bytes it buffers once the link is sealed. */
 const TRANSPORT_BUFFER = 256 << 10;
 
@@ -146,7 +151,8 @@ export class SecureChannel implements ByteSource {
   /** Reads decrypted bytes into `p`; null at a clean end of the stream. */
   async read(p: Uint8Array): Promise<number | null> {
     while (this.#plain.length === 0) {
-      const message = await this.#wire.message("a transport message");
+      const max = this.#rx.nonce === 0n ? FIRST_MESSAGE_BYTES : NOISE_MAX_MESSAGE;
+      const message = await this.#wire.message("a transport message", max);
       if (!message) return null;
       try {
         this.#plain = this.#rx.decryptWithAd(NO_AD, message);
@@ -198,13 +204,15 @@ export class SecureChannel implements ByteSource {
       this.#sent += used;
       used = 0;
     };
+    // the first message is kept small (see FIRST_MESSAGE_BYTES); the others are as long as Noise allows
+    const limit = () => this.#tx.nonce === 0n ? FIRST_MESSAGE_BYTES - TAG_BYTES : MAX_PLAINTEXT;
     for (const part of parts) {
       for (let at = 0; at < part.length;) {
-        const n = Math.min(part.length - at, MAX_PLAINTEXT - pieceBytes);
+        const n = Math.min(part.length - at, limit() - pieceBytes);
         pieces.push(part.subarray(at, at + n));
         pieceBytes += n;
         at += n;
-        if (pieceBytes === MAX_PLAINTEXT) {
+        if (pieceBytes === limit()) {
           seal();
           if (used >= WRITE_BATCH) await flush();
         }

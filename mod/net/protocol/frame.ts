@@ -33,8 +33,9 @@ export interface ByteSource {
  */
 export type SectionSink = (head: Uint8Array, rest: number) => Uint8Array | undefined;
 
-/** Encodes a frame header for a payload of `length` bytes. */
-export function frameHeader(type: MessageType, length: number, flags = 0): Uint8Array {
+/** Encodes a frame header for a payload of `o.length` bytes with `o.flags` (0). */
+export function frameHeader(type: MessageType, o: { length: number; flags?: number }): Uint8Array {
+  const { length, flags = 0 } = o;
   if (length > CODECS[type].maxBytes) {
     throw new RangeError(
       `Cannot send ${type}: ${length} bytes is over its ${CODECS[type].maxBytes}-byte limit`,

@@ -17,7 +17,7 @@ function stream(bytes: Uint8Array, sizes: number[]): ReadableStream<Uint8Array> 
 
 function frame(type: MessageType, payload: Uint8Array, flags = 0): Uint8Array {
   const out = new Uint8Array(FRAME_HEADER_BYTES + payload.length);
-  out.set(frameHeader(type, payload.length, flags));
+  out.set(frameHeader(type, { length: payload.length, flags }));
   out.set(payload, FRAME_HEADER_BYTES);
   return out;
 }
@@ -74,7 +74,7 @@ Deno.test("FrameReader rejects unknown types, another service's types, lengths o
   await bad(hugeHeartbeat, /over its 0-byte limit/);
   await bad(frames[2]!.subarray(0, 1000), /ended inside a section frame/);
   await bad(frames[0]!.subarray(0, 5), /ended inside a frame header/);
-  assert.throws(() => frameHeader("work", CODECS.work.maxBytes + 1), RangeError);
+  assert.throws(() => frameHeader("work", { length: CODECS.work.maxBytes + 1 }), RangeError);
 });
 
 Deno.test("FrameReader's section sink reads a chunk's rest straight into the buffer it names", async () => {

@@ -11,6 +11,7 @@ import {
   preamble,
   PREAMBLE_FIXED_BYTES,
   releaseLength,
+  ROLES,
   type Service,
 } from "./preamble.ts";
 
@@ -44,6 +45,8 @@ export interface HandshakeOptions {
   timeoutMs: number;
   /** Who is at the other end ("127.0.0.1:21000"), for messages. */
   peer: string;
+  /** The release this side announces (default: this octane's). */
+  release?: string;
 }
 
 /** A completed handshake. */
@@ -55,12 +58,6 @@ export interface Established {
   /** The peer's release. */
   release: string;
 }
-
-const ROLES: Record<Service, [initiator: string, responder: string]> = {
-  render: ["slave", "master"],
-  daemon: ["master", "daemon"],
-  watch: ["slave", "daemon"],
-};
 
 /**
  * Closes `socket` if `work` is not done within the timeout; turns the ways a handshake can break into
@@ -144,7 +141,10 @@ export function initiate(socket: Socket, service: Service, o: HandshakeOptions):
   const [me, role] = ROLES[service];
   return bounded(socket, o, { initiator: true, role }, async () => {
     const them = `${role[0]!.toUpperCase()}${role.slice(1)} ${o.peer}`;
-    const mine = preamble(service, o.key !== undefined);
+    const mine = preamble(service, {
+      keyed: o.key !== undefined,
+      ...(o.release ? { release: o.release } : {}),
+    });
     await writeAll(socket, mine.bytes);
     const wire = new WireReader(socket);
     const theirs = await readPreamble(
@@ -210,7 +210,10 @@ export function respond(
     );
     const service = theirs.service && services.includes(theirs.service) ? theirs.service : services[0]!;
     const [role, me] = ROLES[service];
-    const mine = preamble(service, o.key !== undefined);
+    const mine = preamble(service, {
+      keyed: o.key !== undefined,
+      ...(o.release ? { release: o.release } : {}),
+    });
     await writeAll(socket, mine.bytes);
     const wrong = mismatch(mine, theirs);
     if (wrong) {
@@ -224,7 +227,7 @@ export function respond(
     }
     const hs = new HandshakeState(o.key ? NOISE_PSK : NOISE_NN, {
       initiator: false,
-      prologue: concat(mine.bytes, theirs.bytes),
+      prologue: concat(theirs.bytes, mine.bytes), // the initiator's preamble first, on both sides
       ...(o.key ? { psk: o.key } : {}),
     });
     const first = await wire.message("the handshake", HANDSHAKE_MESSAGE_MAX);

@@ -151,7 +151,7 @@ export class Link {
   send<K extends MessageType>(type: K, body: Bodies[K]): Promise<void> {
     const { parts, flags } = CODECS[type].encode(body);
     const length = parts.reduce((n, p) => n + p.length, 0);
-    const header = frameHeader(type, length, flags ?? 0);
+    const header = frameHeader(type, { length, flags: flags ?? 0 });
     this.#writes = this.#writes.then(async () => {
       if (this.#closed) return;
       await this.#channel.write([header, ...parts]);

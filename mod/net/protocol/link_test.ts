@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { PROTOCOL_VERSION } from "../../version.ts";
-import { HandshakeError, initiate } from "./handshake.ts";
+import { HandshakeError, initiate, respond } from "./handshake.ts";
 import { Link } from "./link.ts";
 import { preamble, type Service } from "./preamble.ts";
 import { ProtocolError } from "./messages.ts";
@@ -143,7 +143,7 @@ Deno.test("another protocol version is refused with both versions named on both 
   // a node of a later protocol: the same preamble layout, another version number
   const r = responder({ services: ["render"], key: KEY });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
-  const future = preamble("render", true, "9.9.9").bytes;
+  const future = preamble("render", { keyed: true, release: "9.9.9" }).bytes;
   new DataView(future.buffer).setUint16(4, PROTOCOL_VERSION + 1, true);
   await conn.write(future);
   const answer = new Uint8Array(64);
@@ -196,7 +196,7 @@ Deno.test("garbage and silence before the handshake are refused within the hands
   // a release string longer than any preamble may carry is refused from its length byte
   const long = responder({ services: ["render"] });
   const liar = await Deno.connect({ hostname: "127.0.0.1", port: long.port });
-  const head = preamble("render", false).bytes.slice(0, 9);
+  const head = preamble("render", { keyed: false }).bytes.slice(0, 9);
   head[8] = 255;
   await liar.write(head);
   const l = await long.accepted;
@@ -270,7 +270,7 @@ Deno.test("before the peer is proven, a long handshake message is refused unread
   // a handshake message claiming 65535 bytes: refused from its length, nothing allocated for it
   const r = responder({ services: ["render"], key: KEY });
   const conn = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
-  await conn.write(preamble("render", true).bytes);
+  await conn.write(preamble("render", { keyed: true }).bytes);
   await conn.write(new Uint8Array([0xff, 0xff, 1, 2, 3]));
   const e = await r.accepted;
   conn.close();
@@ -292,4 +292,52 @@ Deno.test("before the peer is proven, a long handshake message is refused unread
   assert.ok(performance.now() - t0 < 1000, "refused without waiting for the payload");
   master.close();
   channel.close();
+});
+
+Deno.test("two releases of one protocol complete the handshake (the initiator's preamble comes first on both sides)", async () => {
+  for (const key of [KEY, undefined]) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const accepted = listener.accept();
+    const a = await Deno.connect({ hostname: "127.0.0.1", port: (listener.addr as Deno.NetAddr).port });
+    const b = await accepted;
+    listener.close();
+    const o = { timeoutMs: 3000, peer: "test", ...(key ? { key } : {}) };
+    const [mine, theirs] = await Promise.all([
+      initiate(a, "render", { ...o, release: "0.1.0" }),
+      respond(b, ["render"], { ...o, release: "0.2.0" }),
+    ]);
+    assert.equal(mine.release, "0.2.0");
+    assert.equal(theirs.release, "0.1.0");
+    await mine.channel.write([new Uint8Array([1, 2, 3])]);
+    const got = new Uint8Array(3);
+    assert.equal(await theirs.channel.read(got), 3);
+    assert.deepEqual([...got], [1, 2, 3]);
+    mine.channel.close();
+    theirs.channel.close();
+  }
+});
+
+Deno.test("each side's first transport message is at most 16 KiB: longer is refused unread, and a long first frame is split to fit", async () => {
+  // after a handshake that a replay could complete, a first message claiming 20000 bytes
+  const r = responder({ services: ["render"], key: KEY });
+  const raw = await Deno.connect({ hostname: "127.0.0.1", port: r.port });
+  const established = await initiate(raw, "render", { key: KEY, timeoutMs: 3000, peer: "test" });
+  const master = await r.accepted;
+  assert.ok(master instanceof Link);
+  await raw.write(new Uint8Array([20000 >> 8, 20000 & 0xff, 0, 0, 0]));
+  await assert.rejects(master.receive(), /a message of 20000 bytes is over the 16384-byte limit/);
+  master.close();
+  established.channel.close();
+  // a first frame of 1 MiB goes out as a first message of 16 KiB and then full ones
+  const [slave, m2] = await pair(KEY);
+  try {
+    const bytes = new Uint8Array(1 << 20).map((_, i) => (i * 7) & 255);
+    await slave.send("section", { hash: "cd".repeat(32), offset: 0, bytes });
+    const got = await m2.receive();
+    assert.ok(got?.type === "section");
+    assert.deepEqual(got.body.bytes, bytes);
+  } finally {
+    slave.close();
+    m2.close();
+  }
 });

@@ -47,8 +47,9 @@ export interface Preamble {
   bytes: Uint8Array;
 }
 
-/** This node's preamble for `service`. */
-export function preamble(service: Service, keyed: boolean, release = VERSION): Preamble {
+/** This node's preamble for `service`: with or without a farm key, announcing `release` (this octane's). */
+export function preamble(service: Service, o: { keyed: boolean; release?: string }): Preamble {
+  const { keyed, release = VERSION } = o;
   const text = new TextEncoder().encode(release.slice(0, MAX_RELEASE_BYTES));
   const bytes = new Uint8Array(PREAMBLE_FIXED_BYTES + text.length);
   bytes.set(PREAMBLE_MAGIC);
@@ -106,8 +107,8 @@ function checkMagic(fixed: Uint8Array): void {
   if (!PREAMBLE_MAGIC.every((b, i) => fixed[i] === b)) throw new NotOctaneError();
 }
 
-/** What a side calls the other in messages. */
-const ROLE: Record<Service, [initiator: string, responder: string]> = {
+/** What each side of a service's link is called in messages: the initiator, then the responder. */
+export const ROLES: Record<Service, [initiator: string, responder: string]> = {
   render: ["slave", "master"],
   daemon: ["master", "daemon"],
   watch: ["slave", "daemon"],
@@ -134,7 +135,7 @@ export function describeMismatch(
   o: { side: "initiator" | "responder"; mine: Preamble; theirs: Preamble; peer: string },
 ): string {
   const service = o.mine.service ?? "render";
-  const [initiator, responder] = ROLE[service];
+  const [initiator, responder] = ROLES[service];
   const initiating = o.side === "initiator";
   const me = initiating ? initiator : responder;
   const them = initiating ? responder : initiator;

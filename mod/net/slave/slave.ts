@@ -103,11 +103,9 @@ export class Slave {
     }
     try {
       await link.send("hello", { version: VERSION, host: hostname(), gpus: [gpu.summary], pid: Deno.pid });
-      const answer = await deadline(
-        link.receive(["welcome", "refuse"]),
-        JOIN_TIMEOUT_MS,
-        `master ${where} did not answer within ${JOIN_TIMEOUT_MS / 1000} s`,
-      );
+      const answer = await deadline(link.receive(["welcome", "refuse"]), JOIN_TIMEOUT_MS, {
+        message: `master ${where} did not answer within ${JOIN_TIMEOUT_MS / 1000} s`,
+      });
       if (!answer) throw new SlaveJoinError(`Master ${where} closed the connection after the handshake`);
       if (answer.type === "refuse") {
         throw new SlaveJoinError(`Master ${where} refused this slave: ${answer.body.reason}`);
