@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { hostname } from "node:os";
 import { VERSION } from "../../version.ts";
-import { deadline, delay } from "../async.ts";
+import { deadline } from "../async.ts";
 import {
   DAEMON_IDLE_SECONDS,
   DAEMON_PORT,
@@ -21,7 +21,7 @@ import {
   type Watch,
 } from "../protocol/mod.ts";
 import type { SlaveFacts } from "./facts.ts";
-import { type SlaveProcess, spawnSlave, stopSlave, tokenMatches } from "./_slave_process.ts";
+import { SlaveKeeper } from "./_keeper.ts";
 
 const log = getLogger(["octane", "daemon"]);
 
@@ -57,16 +57,6 @@ const defaults = {
 /** The daemon's answer to a probe. */
 export type DaemonStatus = Status;
 
-interface Session {
-  /** HOST:PORT the slave joins. */
-  master: string;
-  /** The master's control link. */
-  link: Link;
-  child?: SlaveProcess;
-  restarts: number;
-  ended: boolean;
-}
-
 /**
  * The resident helper of a slave machine: answers masters' probes (sealed links, service "daemon") with its
  * version, OS/arch, GPUs and state, starts `octane slave` for one master at a time (others are refused with
@@ -78,8 +68,7 @@ export class Daemon {
   #o: DaemonOptions;
   #facts: SlaveFacts;
   #listener: Deno.Listener;
-  #session?: Session;
-  #children = new Set<SlaveProcess>();
+  #keeper: SlaveKeeper;
   #watchdog?: ReturnType<typeof setInterval>;
   #closed = false;
   #links = new Set<Link>();
@@ -88,6 +77,24 @@ export class Daemon {
     this.#o = o;
     this.#facts = facts;
     this.#listener = listener;
+    const bind = o.bind;
+    const self = bind === "0.0.0.0"
+      ? "127.0.0.1"
+      : bind === "::"
+      ? "[::1]"
+      : bind.includes(":")
+      ? `[${bind}]`
+      : bind;
+    this.#keeper = new SlaveKeeper({
+      command: o.command,
+      daemon: `${self}:${this.port}`,
+      ...(o.key ? { keyFile: o.key.path } : {}),
+      heartbeatTimeout: o.heartbeatTimeout,
+      graceSeconds: o.graceSeconds,
+      maxRestarts: o.maxRestarts,
+      restartDelaySeconds: o.restartDelaySeconds,
+      status: (master) => this.#status(master),
+    });
   }
 
   /**
@@ -112,12 +119,12 @@ export class Daemon {
 
   /** The master served now (HOST:PORT), if any. */
   get master(): string | undefined {
-    return this.#session?.master;
+    return this.#keeper.session?.master;
   }
 
   /** Serves masters and slaves until {@linkcode Daemon.close} (see serveLinks). */
   async serve(): Promise<void> {
-    this.#watchdog = setInterval(() => this.#checkHeartbeats(), 250);
+    this.#watchdog = setInterval(() => this.#keeper.checkHeartbeats(), 250);
     if (!this.#o.key) {
       log.warn(
         "No farm key: links are encrypted but not authenticated, and any host that reaches port {port} may start a slave here (octane key generate, then --key-file on every node)",
@@ -143,15 +150,12 @@ export class Daemon {
     } catch {
       // already closed
     }
-    if (this.#session) this.#release(this.#session, "the daemon is shutting down");
-    await Promise.allSettled(
-      [...this.#children].map((c) => stopSlave(c, "the daemon is shutting down", this.#o.graceSeconds)),
-    );
+    await this.#keeper.close("the daemon is shutting down");
     for (const l of this.#links) l.close();
   }
 
   #status(asker: string): DaemonStatus {
-    const s = this.#session;
+    const s = this.#keeper.session;
     const state: DaemonState = !s ? "available" : s.master === asker ? "running" : "occupied";
     return {
       ...this.#facts,
@@ -186,8 +190,8 @@ export class Daemon {
     } finally {
       link.close();
       this.#links.delete(link);
-      const s = this.#session;
-      if (s && s.link === link) this.#release(s, "it closed its link");
+      const s = this.#keeper.session;
+      if (s && s.link === link) this.#keeper.release(s, "it closed its link");
     }
   }
 
@@ -196,7 +200,7 @@ export class Daemon {
     for (;;) {
       // a link that holds no slave may not idle: a master probes and closes, or asks for a start at once
       const allowed = ["probe", "start", "stop", "bye"] as const;
-      const m = this.#session?.link === link
+      const m = this.#keeper.session?.link === link
         ? await link.receive(allowed)
         : await deadline(link.receive(allowed), DAEMON_IDLE_SECONDS * 1000, {
           message: `no request for ${DAEMON_IDLE_SECONDS} s`,
@@ -205,26 +209,19 @@ export class Daemon {
       if (m.type === "probe") {
         await link.send("status", this.#status(master));
       } else if (m.type === "start") {
-        const s = this.#session;
+        const s = this.#keeper.session;
         if (s && s.master !== master) {
           log.info("Refused master {master}: occupied by master {other}", { master, other: s.master });
           await link.send("refuse", { reason: `occupied by master ${s.master}`, master: s.master });
           return;
         }
-        if (s) {
-          s.link = link; // the same master again, on a new link: it takes over the running slave
-        } else {
-          const session: Session = { master, link, restarts: 0, ended: false };
-          this.#session = session;
-          log.info("Master {master} enabled this daemon: starting a slave for it", { master });
-          await this.#spawn(session);
-          if (session.ended) return;
-        }
+        if (s) s.link = link; // the same master again, on a new link: it takes over the running slave
+        else if ((await this.#keeper.begin(master, link)).ended) return;
         link.startHeartbeats();
         await link.send("status", this.#status(master));
       } else if (m.type === "stop") {
-        const s = this.#session;
-        if (s && s.link === link) this.#release(s, "it asked to stop");
+        const s = this.#keeper.session;
+        if (s && s.link === link) this.#keeper.release(s, "it asked to stop");
         await link.send("status", this.#status(master));
         return;
       } else {
@@ -235,7 +232,7 @@ export class Daemon {
 
   /** A slave's heartbeat link: its token (accepted once), then heartbeats until it exits. */
   async #watch(link: Link, m: Watch): Promise<void> {
-    const child = [...this.#children].find((c) => tokenMatches(c, m.token));
+    const child = this.#keeper.childOf(m.token);
     if (!child || child.watch) {
       const reason = child ? "this slave's heartbeat link is open already" : "unknown slave token";
       log.warn("Refused heartbeat link from {peer}: {reason}", { peer: link.label, reason });
@@ -247,119 +244,6 @@ export class Daemon {
     log.debug("Slave {pid} reports its heartbeat", { pid: child.pid });
     while (await link.receive(["bye"])) {
       // heartbeats are consumed by receive(); a slave sends nothing else
-    }
-  }
-
-  /**
-   * Starts the session's slave. When it cannot start (executable missing, out of file descriptors), the
-   * master is told why before the session ends, so that it lists this daemon as failed.
-   */
-  async #spawn(session: Session): Promise<void> {
-    const bind = this.#o.bind;
-    const self = bind === "0.0.0.0"
-      ? "127.0.0.1"
-      : bind === "::"
-      ? "[::1]"
-      : bind.includes(":")
-      ? `[${bind}]`
-      : bind;
-    let child: SlaveProcess;
-    try {
-      child = spawnSlave({
-        command: this.#o.command,
-        master: session.master,
-        daemon: `${self}:${this.port}`,
-        ...(this.#o.key ? { keyFile: this.#o.key.path } : {}),
-      });
-    } catch (error: unknown) {
-      const reason = `cannot start a slave: ${error instanceof Error ? error.message : String(error)}`;
-      log.error("{reason}", { reason });
-      await session.link.send("refuse", { reason }).catch(() => {});
-      this.#release(session, reason);
-      return;
-    }
-    this.#children.add(child);
-    session.child = child;
-    log.info("Started slave {pid} for master {master}", { pid: child.pid, master: session.master });
-    child.exited.then((status) => this.#exited(session, child, status)).catch((error: unknown) => {
-      log.error("Handling the exit of slave {pid} failed: {message}", {
-        pid: child.pid,
-        message: error instanceof Error ? error.message : String(error),
-      });
-    });
-  }
-
-  async #exited(session: Session, child: SlaveProcess, status: Deno.CommandStatus): Promise<void> {
-    this.#children.delete(child);
-    child.watch?.close();
-    if (session.child === child) session.child = undefined;
-    const how = status.signal ? `signal ${status.signal}` : `code ${status.code}`;
-    if (child.stopping) {
-      log.info("Slave {pid} stopped ({how}): {why}", { pid: child.pid, how, why: child.stopping });
-    } else log.info("Slave {pid} exited with {how}", { pid: child.pid, how });
-    if (session.ended || this.#session !== session) return;
-    if (status.success && !child.stopping) {
-      // the master finished its render and said bye: it will close its link; nothing to restart
-      await session.link.send("status", this.#status(session.master)).catch(() => {});
-      return;
-    }
-    if (session.restarts >= this.#o.maxRestarts) {
-      const reason = `the slave failed ${session.restarts + 1} times (last: ${child.stopping ?? how})`;
-      log.error("Giving up on master {master}: {reason}", { master: session.master, reason });
-      await session.link.send("refuse", { reason }).catch(() => {});
-      this.#release(session, reason);
-      return;
-    }
-    // a slave that lost its master exits at about the moment the master's link drops: wait, then look again
-    await delay(this.#o.restartDelaySeconds * 1000);
-    if (session.ended || this.#session !== session || session.link.closed || this.#closed) return;
-    session.restarts++;
-    log.info("Master {master} still wants a slave: restarting it ({n} of {max})", {
-      master: session.master,
-      n: session.restarts,
-      max: this.#o.maxRestarts,
-    });
-    await this.#spawn(session);
-    if (session.ended) return;
-    await session.link.send("status", this.#status(session.master)).catch(() => {});
-  }
-
-  /** Ends a master's session: its slave is stopped and the daemon is available again. */
-  #release(session: Session, reason: string): void {
-    if (session.ended) return;
-    session.ended = true;
-    if (this.#session === session) this.#session = undefined;
-    session.link.close();
-    const child = session.child;
-    if (!child) {
-      log.info("Released master {master}: {reason}", { master: session.master, reason });
-      log.info("Available again");
-      return;
-    }
-    log.info("Released master {master}: {reason}; stopping slave {pid}", {
-      master: session.master,
-      reason,
-      pid: child.pid,
-    });
-    stopSlave(child, reason, this.#o.graceSeconds).then(() => {
-      if (!this.#session) log.info("Available again");
-    });
-  }
-
-  #checkHeartbeats(): void {
-    const t = this.#o.heartbeatTimeout;
-    const s = this.#session;
-    if (s && !s.ended && s.link.silentSeconds > t) this.#release(s, `it sent no heartbeat for ${t} s`);
-    for (const c of this.#children) {
-      if (c.stopping) continue;
-      const silent = c.watch ? c.watch.silentSeconds : (performance.now() - c.spawned) / 1000;
-      if (silent > t) {
-        log.warn("Slave {pid} sent no heartbeat for {t} s (hung, stopped or crashed): stopping it", {
-          pid: c.pid,
-          t,
-        });
-        stopSlave(c, `no heartbeat for ${t} s`, this.#o.graceSeconds);
-      }
     }
   }
 }
