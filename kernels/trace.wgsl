@@ -35,7 +35,8 @@ struct Params {
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(5) var<storage, read_write> accum: array<vec4f>;
-// stats: [0] rays traced, [1] most loop iterations of one invocation, [2] non-finite samples dropped
+// stats: [0] rays traced, [1] most loop iterations of one invocation, [2] non-finite samples dropped,
+// [3] BVH traversals cut short at the node count (render data that is not a tree)
 @group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 
 var<private> ray_count: u32;
@@ -231,6 +232,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   }
   ray_count = 0u;
   loop_iterations = 0u;
+  capped_traversals = 0u;
   let px = params.region_x + gid.x;
   let py = params.region_y + gid.y;
   let pixel = py * params.width + px;
@@ -251,4 +253,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   accum[index] = accum[index] + vec4f(sum, 0.0);
   atomicAdd(&stats[0], ray_count);
   atomicMax(&stats[1], loop_iterations);
+  if (capped_traversals > 0u) {
+    atomicAdd(&stats[3], capped_traversals);
+  }
 }

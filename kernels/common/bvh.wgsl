@@ -3,6 +3,9 @@
 // Loop iterations this invocation has run, in every loop. llvmpipe (Mesa's software GPU) silently ends
 // all loops of an invocation after 65535 iterations in total, so the host checks this count.
 var<private> loop_iterations: u32;
+// Traversals cut short: a tree's traversal visits each node at most once, so one that visits more nodes than
+// there are is walking a BVH that is not a tree (the loader refuses those; this is the second guard).
+var<private> capped_traversals: u32;
 
 fn safe_inverse(d: vec3f) -> vec3f {
   let s = select(vec3f(1.0), vec3f(-1.0), d < vec3f(0.0));
@@ -55,8 +58,15 @@ fn trace_ray(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
   var stack: array<u32, 64>;
   var sp = 0u;
   var index = 0u;
+  let max_visits = arrayLength(&nodes);
+  var visits = 0u;
   loop {
     loop_iterations++;
+    visits++;
+    if (visits > max_visits) {
+      capped_traversals++;
+      break;
+    }
     let node = nodes[index];
     if (node.count > 0u) {
       for (var i = node.first; i < node.first + node.count; i++) {

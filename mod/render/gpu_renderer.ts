@@ -55,6 +55,8 @@ export interface TileResult {
   loopIterations: number;
   /** Samples dropped because they were not finite (degenerate geometry); 0 in a healthy scene. */
   droppedSamples: number;
+  /** BVH traversals cut short at the node count: 0 unless the render data is not a tree. */
+  cappedTraversals: number;
 }
 
 /**
@@ -86,6 +88,7 @@ export class GpuRenderer {
   #readback: GPUBuffer;
   #buffers: GPUBuffer[];
   #warnedLimit = false;
+  #warnedCap = false;
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
     this.#gpu = gpu;
@@ -302,7 +305,7 @@ export class GpuRenderer {
       sums[i * 3 + 1] = acc[i * 4 + 1]!;
       sums[i * 3 + 2] = acc[i * 4 + 2]!;
     }
-    const [rays, loopIterations, droppedSamples] = new Uint32Array(mapped, pixels * 16, 3);
+    const [rays, loopIterations, droppedSamples, cappedTraversals] = new Uint32Array(mapped, pixels * 16, 4);
     this.#readback.unmap();
     if (
       software && loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
@@ -315,7 +318,19 @@ export class GpuRenderer {
       );
     }
     if (droppedSamples! > 0) log.debug("Dropped {n} non-finite samples", { n: droppedSamples });
-    return { sums, rays: rays!, loopIterations: loopIterations!, droppedSamples: droppedSamples! };
+    if (cappedTraversals! > 0 && !this.#warnedCap) {
+      this.#warnedCap = true;
+      log.warn("{n} ray traversals stopped at the BVH's node count: the render data is not a tree", {
+        n: cappedTraversals,
+      });
+    }
+    return {
+      sums,
+      rays: rays!,
+      loopIterations: loopIterations!,
+      droppedSamples: droppedSamples!,
+      cappedTraversals: cappedTraversals!,
+    };
   }
 
   /** Frees the GPU buffers (the device stays open). */

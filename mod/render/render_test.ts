@@ -222,3 +222,39 @@ Deno.test("environment map: NEE+MIS and BSDF sampling alone agree under a sky wi
     assert.ok(close(m, quadrants[1]![k]!, 0.03), `quadrant ${k}: MIS ${m} vs BSDF-only ${quadrants[1]![k]}`)
   );
 });
+
+Deno.test("a BVH that is not a tree (shared subtrees: 2^30 visits a ray) cannot hang the GPU: traversals stop at the node count", async () => {
+  const base = compileScene(cornellBox());
+  // node 0 -> 1, 2; nodes 2k+1 and 2k+2 both -> 2k+3, 2k+4; 30 levels; the last two are leaves
+  const levels = 30, count = 1 + 2 * levels;
+  const nodes = new ArrayBuffer(count * 32);
+  const f = new Float32Array(nodes), u = new Uint32Array(nodes);
+  const root = new Float32Array(base.nodes, 0, 8);
+  for (let n = 0; n < count; n++) {
+    f.set(root, n * 8);
+    const level = n === 0 ? 0 : Math.ceil(n / 2);
+    if (level < levels) u[n * 8 + 3] = 2 * level + 1, u[n * 8 + 7] = 0;
+    else u[n * 8 + 3] = 0, u[n * 8 + 7] = 1;
+  }
+  const r = await GpuRenderer.create(gpu, { ...base, nodes, stats: { ...base.stats, nodes: count } }, {
+    width: 8,
+    height: 8,
+    seed: 1,
+    maxDepth: 2,
+  });
+  try {
+    const t0 = performance.now();
+    const tile = await r.render({ start: 0, count: 1 });
+    assert.ok(tile.cappedTraversals > 0, "the traversal cap was never reached");
+    assert.ok(performance.now() - t0 < 30_000);
+  } finally {
+    r.destroy();
+  }
+  // a real tree never reaches the cap
+  const tree = await GpuRenderer.create(gpu, base, { width: 8, height: 8, seed: 1, maxDepth: 8 });
+  try {
+    assert.equal((await tree.render({ start: 0, count: 4 })).cappedTraversals, 0);
+  } finally {
+    tree.destroy();
+  }
+});

@@ -301,17 +301,7 @@ function checkIndices(
   lightCount: number,
   fail: (what: string) => never,
 ): void {
-  const u = new Uint32Array(d.nodes);
-  const nodeCount = u.length / 8;
-  for (let n = 0; n < nodeCount; n++) {
-    const first = u[n * 8 + 3]!, count = u[n * 8 + 7]!;
-    if (count > 0) {
-      if (first + count > triCount) fail(`BVH leaf ${n} names triangles past the ${triCount} there are`);
-    } else if (nodeCount > 1 && (first <= n || first + 1 >= nodeCount)) {
-      // children come after their parent: no cycles, and the traversal always ends
-      fail(`BVH node ${n} has children ${first} and ${first + 1} out of order or out of range`);
-    }
-  }
+  checkTree(new Uint32Array(d.nodes), triCount, fail);
   const materialCount = d.materials.length / MATERIAL_FLOATS;
   const bits = new Uint32Array(d.triangles.buffer);
   for (let t = 0; t < triCount; t++) {
@@ -337,6 +327,39 @@ function checkIndices(
       fail(`light ${l} names a triangle past the ${triCount} there are`);
     }
   }
+}
+
+/** Levels a BVH may have below its root: the GPU traversal stack holds 64 entries. */
+export const MAX_BVH_LEVELS = 64;
+
+/**
+ * Checks that the BVH is a tree the GPU can walk in bounded time: children come after their parent (no
+ * cycles), every node but the root has exactly one parent (no shared subtrees, whose visits multiply per
+ * ray), a lone node is a leaf, at most MAX_BVH_LEVELS levels, and leaves name triangles that exist.
+ */
+function checkTree(u: Uint32Array, triCount: number, fail: (what: string) => never): void {
+  const nodeCount = u.length / 8;
+  const parents = new Uint8Array(nodeCount);
+  const depth = new Uint16Array(nodeCount);
+  if (nodeCount === 1 && u[7] === 0) fail("BVH node 0 is the only node and has children: it must be a leaf");
+  for (let n = 0; n < nodeCount; n++) {
+    const first = u[n * 8 + 3]!, count = u[n * 8 + 7]!;
+    if (count > 0) {
+      if (first + count > triCount) fail(`BVH leaf ${n} names triangles past the ${triCount} there are`);
+      continue;
+    }
+    if (first <= n || first + 1 >= nodeCount) {
+      fail(`BVH node ${n} has children ${first} and ${first + 1} out of order or out of range`);
+    }
+    for (const child of [first, first + 1]) {
+      if (++parents[child]! > 1) fail(`BVH node ${child} has 2 parents: not a tree`);
+      depth[child] = depth[n]! + 1;
+      if (depth[child]! > MAX_BVH_LEVELS) {
+        fail(`BVH is ${depth[child]} levels deep; at most ${MAX_BVH_LEVELS}`);
+      }
+    }
+  }
+  for (let n = 1; n < nodeCount; n++) if (parents[n] === 0) fail(`BVH node ${n} has no parent: not a tree`);
 }
 
 function align16(n: number): number {

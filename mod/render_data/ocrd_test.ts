@@ -142,3 +142,40 @@ Deno.test(".ocrd with valid hashes but out-of-range indices is rejected (no GPU 
   tamper((d) => (new Uint32Array(d.triangles.buffer)[3] = 99), /triangle 0 names material 99/);
   tamper((d) => new DataView(d.lights).setUint32(0, 5000, true), /light 0 names a triangle past/);
 });
+
+/** Render data whose BVH is `shape` ([first, count] per node), every box the scene's, leaves on triangle 0. */
+function craftedBvh(shape: [first: number, count: number][]): RenderData {
+  const base = compileScene(cornellBox());
+  const root = new Float32Array(base.nodes, 0, 8);
+  const nodes = new ArrayBuffer(shape.length * 32);
+  const f = new Float32Array(nodes), u = new Uint32Array(nodes);
+  shape.forEach(([first, count], n) => {
+    f.set(root, n * 8);
+    u[n * 8 + 3] = first;
+    u[n * 8 + 7] = count;
+  });
+  return { ...base, nodes, stats: { ...base.stats, nodes: shape.length } };
+}
+
+/** A chain: every interior node has an interior child and a leaf, `depth` levels below the root. */
+function chain(depth: number): [number, number][] {
+  const shape: [number, number][] = [[1, 0]];
+  for (let level = 1; level <= depth; level++) {
+    const interior = level < depth;
+    shape.push(interior ? [2 * level + 1, 0] : [0, 1], [0, 1]); // node 2l-1, then its sibling leaf 2l
+  }
+  return shape;
+}
+
+Deno.test(".ocrd whose BVH is not a tree is refused: a lone interior node, shared children, depth over 64", () => {
+  rejects(encodeRenderData(craftedBvh([[5, 0]])), /BVH node 0 is the only node and has children/);
+  // nodes 1 and 2 share children 3 and 4: every ray would visit them twice (a deep DAG: millions of times)
+  rejects(
+    encodeRenderData(craftedBvh([[1, 0], [3, 0], [3, 0], [0, 1], [0, 1]])),
+    /BVH node 3 has 2 parents: not a tree/,
+  );
+  // a node no one points at
+  rejects(encodeRenderData(craftedBvh([[1, 0], [0, 1], [0, 1], [0, 1]])), /BVH node 3 has no parent/);
+  rejects(encodeRenderData(craftedBvh(chain(65))), /BVH is 65 levels deep; at most 64/);
+  assert.ok(decodeRenderData(encodeRenderData(craftedBvh(chain(64)))), "64 levels are fine");
+});
