@@ -3,7 +3,7 @@
  * its own machine): prints one JSON line {bytes, first, best}: seconds of the first of three transfers
  * (into fresh buffers) and of the fastest.
  *   deno run -A tools/transfer_peer.ts sealed HOST PORT KEY_HEX   a slave's download of every section (three
- *                                                                 on one link)
+ *                                                                 joins)
  *   deno run -A tools/transfer_peer.ts raw HOST PORT BYTES        a raw TCP read of BYTES into one buffer
  *                                                                 (three times)
  * @module
@@ -15,23 +15,26 @@ const [mode, host, portText, arg] = Deno.args;
 const port = Number(portText);
 if (mode === "sealed") {
   const key = Uint8Array.from(arg!.match(/../g)!, (h) => parseInt(h, 16));
-  const link = await Link.connect(host!, port, { service: "render", key });
-  await link.send("hello", { version: VERSION, host: "bench", gpus: [] });
-  await link.receive(); // welcome
-  const offer = await link.receive();
-  if (offer?.type !== "scene") throw new Error(`expected the scene offer, got ${offer?.type}`);
-  const sections = offer.body.sections;
-  const total = sections.reduce((n, s) => n + s.length, 0);
-  // as a slave does: each section read straight into a buffer of its own
-  const kept = new Map(sections.map((s) => [s.hash, new Uint8Array(s.length)]));
-  link.sink = (head, rest) => {
-    const { hash, offset } = parseSectionHead(head);
-    return kept.get(hash)?.subarray(offset, offset + rest);
-  };
-  // three downloads on the one link: the first into fresh buffers, as a slave joining does; the others
-  // into the same buffers, warm (and the code warmed up)
+  // three joins, one download each (a master answers one `need` per offer): the first into fresh buffers,
+  // as a slave joining does; the others into the same buffers, warm (and the code warmed up)
+  let kept: Map<string, Uint8Array> | undefined;
+  let total = 0;
   const seconds: number[] = [];
   for (let round = 0; round < 3; round++) {
+    const link = await Link.connect(host!, port, { service: "render", key });
+    await link.send("hello", { version: VERSION, host: "bench", gpus: [] });
+    await link.receive(); // welcome
+    const offer = await link.receive();
+    if (offer?.type !== "scene") throw new Error(`expected the scene offer, got ${offer?.type}`);
+    const sections = offer.body.sections;
+    total = sections.reduce((n, s) => n + s.length, 0);
+    // as a slave does: each section read straight into a buffer of its own
+    kept ??= new Map(sections.map((s) => [s.hash, new Uint8Array(s.length)]));
+    const into = kept;
+    link.sink = (head, rest) => {
+      const { hash, offset } = parseSectionHead(head);
+      return into.get(hash)?.subarray(offset, offset + rest);
+    };
     const t0 = performance.now();
     await link.send("need", { hashes: sections.map((s) => s.hash) });
     let received = 0;
@@ -41,9 +44,9 @@ if (mode === "sealed") {
       if (m.type === "section") received += m.body.bytes.length;
     }
     seconds.push((performance.now() - t0) / 1000);
+    link.close();
   }
   console.log(JSON.stringify({ bytes: total, first: seconds[0], best: Math.min(...seconds) }));
-  link.close();
 } else if (mode === "raw") {
   const total = Number(arg);
   const conn = await Deno.connect({ hostname: host!, port });

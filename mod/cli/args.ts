@@ -99,6 +99,14 @@ export function numberFlag(value: string | boolean | undefined, name: string): n
   return n;
 }
 
+/** Reads a fraction flag in [0, 1], or undefined when absent. */
+export function fractionFlag(value: string | boolean | undefined, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  if (!(n >= 0 && n <= 1)) throw new UsageError(`Invalid --${name} "${value}": must be a number from 0 to 1`);
+  return n;
+}
+
 /** Refuses an output path whose folder does not exist, before any work is done. */
 export async function checkWritableDir(file: string): Promise<void> {
   const dir = dirname(file);

@@ -22,8 +22,10 @@ import {
   PROBE_TIMEOUT_MS,
   SCAN_CONCURRENCY,
   SCAN_INTERVAL_SECONDS,
+  UNIT_TIMEOUT_SECONDS,
+  VERIFY_FRACTION,
 } from "../net/defaults.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
 import { deadline } from "../net/async.ts";
@@ -55,6 +57,11 @@ Options:
   --heartbeat-timeout S drop a slave silent for S seconds (default 10)
   --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)
   --wait-timeout S      with --wait-slaves: start anyway after S seconds with the slaves that are ready
+  --verify FRACTION     render this fraction of the units merged from slaves again on another node and
+                        compare (default 0.02; 0: off): a slave whose samples disagree with a third render
+                        is dropped and its part rendered again, so the image stays exact
+  --unit-timeout S      a unit not answered within S seconds (or 4x its expected time, if longer) goes to
+                        another node too; the first answer counts (default 10)
 
 Daemons (network rendering without starting slaves by hand; see "octane daemon --help"):
   --net                 scan the subnets of this machine's network interfaces for daemons
@@ -92,6 +99,8 @@ export async function masterCommand(args: string[]): Promise<number> {
       "heartbeat-timeout": { type: "string" },
       "wait-slaves": { type: "string" },
       "wait-timeout": { type: "string" },
+      verify: { type: "string" },
+      "unit-timeout": { type: "string" },
       net: { type: "boolean" },
       subnet: { type: "string", multiple: true },
       "daemon-port": { type: "string" },
@@ -113,6 +122,8 @@ export async function masterCommand(args: string[]): Promise<number> {
     HEARTBEAT_TIMEOUT_SECONDS;
   const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
   const waitTimeout = numberFlag(values["wait-timeout"], "wait-timeout");
+  const verify = fractionFlag(values.verify, "verify") ?? VERIFY_FRACTION;
+  const unitTimeout = numberFlag(values["unit-timeout"], "unit-timeout") ?? UNIT_TIMEOUT_SECONDS;
   const discovery = discoveryOptions(values, lists.subnet ?? []);
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
@@ -137,6 +148,8 @@ export async function masterCommand(args: string[]): Promise<number> {
       ...(farmKey ? { key: farmKey.key } : {}),
       heartbeatTimeout,
       waitSlaves,
+      verify,
+      unitTimeout,
       ...(waitTimeout !== undefined ? { waitTimeout } : {}),
     }, gpu);
   } catch (error: unknown) {
@@ -204,6 +217,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       wallSeconds: seconds,
       samplesPerSecond: (spp * width * height) / seconds,
       bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
+      verification: result.verification,
       master: { host: hostname(), port: master.port },
       nodes: result.nodes.map((n) => ({
         role: n.id === "local" ? "local" : "slave",

@@ -51,3 +51,10 @@ export const HANDSHAKES_AT_ONCE_PER_HOST = 8;
 export const HANDSHAKE_RATE_PER_HOST = 30;
 /** Handshakes one address may start at once after a quiet spell. */
 export const HANDSHAKE_BURST_PER_HOST = 60;
+
+/** Least seconds a node has for a unit before it is handed to another node too (twice that for a first). */
+export const UNIT_TIMEOUT_SECONDS = 10;
+/** Fraction of the units merged from slaves that another node renders again to check them. */
+export const VERIFY_FRACTION = 0.02;
+/** Milliseconds the master waits for its goodbyes to be written when a render ends. */
+export const BYE_TIMEOUT_MS = 2000;

@@ -5,6 +5,7 @@ import { GpuRenderer } from "../../render/mod.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { MasterState } from "./_state.ts";
 import { newNode } from "./node.ts";
+import { LOCAL } from "./_verify.ts";
 
 const log = getLogger(["octane", "master"]);
 
@@ -13,14 +14,14 @@ const log = getLogger(["octane", "master"]);
  * If the GPU fails (device lost, out of memory), its units go back to the slaves and the render goes on.
  */
 export async function renderLocally(state: MasterState, gpu: Gpu): Promise<void> {
-  const info = newNode("local", hostname(), [gpu.summary]);
+  const info = newNode(LOCAL, hostname(), [gpu.summary]);
   state.nodes.push(info);
   let renderer: GpuRenderer | undefined;
   let rendering: RenderJob | undefined;
   try {
     while (!state.closed) {
       const job = state.render;
-      const unit = state.go ? job.take("local", info) : undefined;
+      const unit = state.go ? job.take(LOCAL, info) : undefined;
       if (!unit) {
         await state.changed();
         continue;
@@ -38,13 +39,21 @@ export async function renderLocally(state: MasterState, gpu: Gpu): Promise<void>
         height: unit.height,
       });
       // a unit of a job replaced meanwhile is dropped: its samples belong to old data
-      if (job === state.render && job.scheduler.complete(unit.job, "local")) {
-        job.merge(unit, tile.sums, info, (performance.now() - t0) / 1000);
+      if (job === state.render) {
+        const seconds = (performance.now() - t0) / 1000;
+        const outcome = job.accept(LOCAL, { info, job: unit.job, sums: tile.sums, seconds });
+        if (outcome.kind === "liars") state.convict(outcome.nodes);
+        if (outcome.kind === "bad") {
+          log.error("The local GPU's unit {job} was refused: {reason}", {
+            job: unit.job,
+            reason: outcome.reason,
+          });
+        }
       }
       state.signal();
     }
   } catch (error: unknown) {
-    const n = state.render.scheduler.release("local");
+    const n = state.render.scheduler.release(LOCAL);
     log.error("Local rendering stopped: {message}; {n} of its units go to the slaves", {
       message: error instanceof Error ? error.message : String(error),
       n,

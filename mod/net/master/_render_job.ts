@@ -1,6 +1,9 @@
 import { type RenderData, renderDataSections, sectionsHash } from "../../render_data/mod.ts";
+import { UNITS_IN_FLIGHT } from "../defaults.ts";
+import { Film } from "./_film.ts";
+import { Verifier, type VerifyStats } from "./_verify.ts";
 import type { NodeInfo } from "./node.ts";
-import { Scheduler, type WorkUnit } from "./scheduler.ts";
+import { type Assignment, Scheduler } from "./scheduler.ts";
 
 /** What a render job needs of the master's options. */
 export interface JobSettings {
@@ -12,11 +15,23 @@ export interface JobSettings {
   height: number;
   /** Target seconds per work unit. */
   unitSeconds: number;
+  /** Least seconds a node has for a unit before it goes to another node too (twice that for a first unit). */
+  unitTimeout: number;
+  /** Fraction of the units merged from slaves that another node renders again to check (0: none). */
+  verify: number;
 }
+
+/** What became of a node's answer to a unit. */
+export type Outcome =
+  | { kind: "merged" }
+  | { kind: "ignored" } // not its unit any more, or another node's answer came first
+  | { kind: "bad"; reason: string } // not finite, negative or the wrong size: the unit goes back
+  | { kind: "checked"; agreed: boolean }
+  | { kind: "liars"; nodes: string[] };
 
 /**
  * One render of one scene version: its render data and sections, the work still to hand out, the merged
- * sums and how fast each node renders.
+ * film, each node's rate, and the spot checks of slaves' results.
  */
 export class RenderJob {
   /** The render data. */
@@ -27,8 +42,8 @@ export class RenderJob {
   readonly sections: ReturnType<typeof renderDataSections>;
   /** The units. */
   readonly scheduler: Scheduler;
-  /** Per-pixel radiance sums, rgb. */
-  readonly sums: Float64Array;
+  /** The merged image. */
+  readonly film: Film;
   /** When the first unit was handed out (rendering time excludes waiting for slaves). */
   started?: number;
   /** Slaves that have this job's render data. */
@@ -36,6 +51,7 @@ export class RenderJob {
   /** True once its result was handed to the caller. */
   reported = false;
   #settings: JobSettings;
+  #verifier: Verifier;
 
   /** A job over `data`; its job numbers start at `firstJob` (unique across the master's jobs). */
   constructor(data: RenderData, settings: JobSettings, firstJob: number) {
@@ -43,35 +59,99 @@ export class RenderJob {
     this.sections = renderDataSections(data);
     this.id = sectionsHash(this.sections);
     this.scheduler = new Scheduler(settings.width, settings.height, settings.spp, { firstJob });
-    this.sums = new Float64Array(settings.width * settings.height * 3);
+    this.#verifier = new Verifier(settings.verify);
+    this.film = new Film(settings.width * settings.height, { perNode: this.#verifier.enabled });
     this.#settings = settings;
   }
 
-  /** The next unit for `owner`, sized to take about unitSeconds at the node's rate. */
-  take(owner: string, info: NodeInfo): WorkUnit | undefined {
-    const unit = this.scheduler.take(owner, this.#unitSize(info));
+  /** Spot-check counts for the report. */
+  get verification(): VerifyStats {
+    return this.#verifier.stats;
+  }
+
+  /**
+   * The next unit for node `owner`, sized to take about unitSeconds at its rate, with a deadline of a few
+   * times its expected time (at least unitTimeout; twice that before the node's rate is known).
+   */
+  take(owner: string, info: NodeInfo): Assignment | undefined {
+    const s = this.#settings;
+    const samples = info.rate > 0
+      ? Math.max(1, Math.floor(info.rate * s.unitSeconds / this.scheduler.bandPixels))
+      : 1;
+    const expectedMs = info.rate > 0 ? (samples * this.scheduler.bandPixels / info.rate) * 1000 : 0;
+    const deadlineMs = info.rate > 0
+      ? Math.max(s.unitTimeout * 1000, 4 * UNITS_IN_FLIGHT * expectedMs)
+      : 2 * s.unitTimeout * 1000;
+    const unit = this.scheduler.take(owner, samples, { now: performance.now(), deadlineMs });
     if (unit && this.started === undefined) this.started = performance.now();
     return unit;
   }
 
-  /** Samples per pixel for a unit of about unitSeconds on a node of this rate. */
-  #unitSize(info: NodeInfo): number {
-    if (!(info.rate > 0)) return 1;
-    return Math.max(1, Math.floor(info.rate * this.#settings.unitSeconds / this.scheduler.bandPixels));
-  }
-
-  /** Adds a unit's sums to the image and updates the node's samples and rate. */
-  merge(unit: WorkUnit, sums: Float32Array, info: NodeInfo, seconds: number): void {
-    const offset = unit.y * this.#settings.width * 3;
-    for (let i = 0; i < sums.length; i++) this.sums[offset + i]! += sums[i]!;
-    const pixelSamples = unit.height * this.#settings.width * unit.count;
-    info.samples += pixelSamples;
-    const rate = pixelSamples / Math.max(seconds, 1e-3);
-    info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
-  }
-
   /** Floats in a unit's result: rgb for every pixel of its rows. */
-  floatsOf(unit: WorkUnit): number {
+  floatsOf(unit: { height: number }): number {
     return unit.height * this.#settings.width * 3;
   }
+
+  /**
+   * Takes node `owner`'s answer to unit `job` (sums the master measured to have taken `seconds`): a render
+   * answer is checked (finite, non-negative, the right size) and merged when it is the first for its unit,
+   * and perhaps queued to be checked; a check answer is judged.
+   */
+  accept(
+    owner: string,
+    answer: { info: NodeInfo; job: number; sums: Float32Array; seconds: number },
+  ): Outcome {
+    const info = answer.info;
+    const unit = this.scheduler.peek(answer.job, owner);
+    if (!unit) return { kind: "ignored" };
+    const bad = badSums(answer.sums, this.floatsOf(unit));
+    if (bad) {
+      this.scheduler.release(owner, [answer.job]);
+      return { kind: "bad", reason: bad };
+    }
+    const done = this.scheduler.complete(answer.job, owner);
+    if (!done) return { kind: "ignored" };
+    if (done.purpose !== "render") {
+      const { verdict, next } = this.#verifier.answered(done.task, owner, answer.sums);
+      if (next) this.scheduler.request(next.task, next.purpose, next.exclude);
+      if (verdict.kind === "liars") return verdict;
+      return { kind: "checked", agreed: verdict.kind === "agreed" };
+    }
+    this.film.add(owner, done.y * this.#settings.width * 3, answer.sums);
+    const pixelSamples = done.height * this.#settings.width * done.count;
+    info.samples += pixelSamples;
+    const rate = pixelSamples / Math.max(answer.seconds, 1e-3);
+    info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
+    const check = this.#verifier.merged(done.task, owner, answer.sums);
+    if (check) this.scheduler.request(check.task, check.purpose, check.exclude);
+    return { kind: "merged" };
+  }
+
+  /**
+   * Throws away everything `node` contributed (it lied): its part of the film, its samples, and its merged
+   * units go back to be rendered by others. False when the film does not keep nodes apart (no checks).
+   */
+  discard(node: string, info?: NodeInfo): boolean {
+    if (!this.film.remove(node)) return false;
+    this.#verifier.forget(this.scheduler.reopen(node));
+    if (info) info.samples = 0;
+    return true;
+  }
+
+  /** Gives up the checks nobody may answer (no other node left); returns how many. */
+  dropChecks(): number {
+    this.#verifier.forgetAll();
+    return this.scheduler.dropChecks();
+  }
+}
+
+/** Why sums cannot be merged (the wrong count, a value not finite or negative), or undefined. */
+function badSums(sums: Float32Array, count: number): string | undefined {
+  if (sums.length !== count) return `${sums.length} values instead of ${count}`;
+  for (let i = 0; i < sums.length; i++) {
+    const v = sums[i]!;
+    if (!(v >= 0)) return Number.isNaN(v) ? "a value is not finite (NaN)" : "a value is negative";
+    if (v === Infinity) return "a value is not finite (Infinity)";
+  }
+  return undefined;
 }

@@ -8,10 +8,16 @@ import {
   rawFloats,
   type Result,
 } from "../protocol/mod.ts";
+import type { RenderJob } from "./_render_job.ts";
 import type { MasterState } from "./_state.ts";
 import { newNode, type NodeInfo } from "./node.ts";
 
 const log = getLogger(["octane", "master"]);
+
+/** Bad results (not finite, negative, the wrong size, not its unit) after which a slave is dropped. */
+const BAD_RESULT_LIMIT = 3;
+/** Units overdue in a row after which a slave is dropped: every unit it holds, it holds without answering. */
+const OVERDUE_LIMIT = UNITS_IN_FLIGHT;
 
 /**
  * The master's side of one slave: offers it the render data, uploads the sections it lacks, feeds it
@@ -28,6 +34,19 @@ export class SlaveLink {
   readonly inFlight = new Set<number>();
   #state: MasterState;
   #joined: number;
+  /** When each job in flight was sent, and when the last answer came: the master times units itself. */
+  #sentAt = new Map<number, number>();
+  #lastAnswerAt = 0;
+  /** Jobs of a render since replaced: their late answers are dropped quietly. */
+  #stale = new Set<number>();
+  /** Jobs answered lately: an answer to one of them again is a duplicate. */
+  #answered: number[] = [];
+  #bad = 0;
+  #overdue = 0;
+  /** The render (by id) whose sections this slave asked for, and the one whose upload is complete. */
+  #needFor?: string;
+  #uploadedFor?: string;
+  #everReady = false;
 
   /** A slave that said hello on `link` at time `joined` (performance.now()). */
   constructor(state: MasterState, link: Link, hello: Hello, joined: number) {
@@ -57,7 +76,7 @@ export class SlaveLink {
         if (!m || m.type === "bye") break;
         switch (m.type) {
           case "need":
-            this.#upload(m.body.hashes).catch((e: unknown) => link.close(String(e)));
+            this.#onNeed(m.body.hashes);
             break;
           case "ready":
             this.#onReady(m.body.id);
@@ -102,8 +121,31 @@ export class SlaveLink {
   /** The render data changed: the slave is not ready until it has the new sections. */
   restart(): void {
     this.ready = false;
+    for (const job of this.inFlight) this.#stale.add(job);
     this.inFlight.clear();
+    this.#sentAt.clear();
     this.offerScene();
+  }
+
+  /**
+   * One of its units is past its deadline (it went to another node too). Three in a row and the slave is
+   * dropped: it holds units without answering.
+   */
+  missed(job: number): void {
+    log.warn("Unit {job} of slave {peer} is overdue: handing it to another node too", {
+      job,
+      peer: this.link.label,
+    });
+    if (++this.#overdue >= OVERDUE_LIMIT) {
+      this.drop(`${OVERDUE_LIMIT} units overdue (it holds work without answering)`);
+    }
+  }
+
+  /** Drops the slave with a logged reason; its units go to other nodes. */
+  drop(reason: string): void {
+    if (this.link.closed) return;
+    log.warn("Dropping slave {peer}: {reason}", { peer: this.link.label, reason });
+    this.link.close();
   }
 
   /** Hands the slave units until it has UNITS_IN_FLIGHT. */
@@ -114,7 +156,9 @@ export class SlaveLink {
       const unit = state.render.take(this.link.label, this.info);
       if (!unit) return;
       this.inFlight.add(unit.job);
-      this.link.send("work", unit).catch(() => this.link.close());
+      this.#sentAt.set(unit.job, performance.now());
+      const { job, y, height, start, count } = unit;
+      this.link.send("work", { job, y, height, start, count }).catch(() => this.link.close());
     }
   }
 
@@ -124,9 +168,19 @@ export class SlaveLink {
     this.info.bytesReceived = this.link.bytesReceived;
   }
 
-  async #upload(hashes: string[]): Promise<void> {
-    const { link, info } = this;
+  /** Answers the slave's list of missing sections, once per scene offer; a repeat is ignored. */
+  #onNeed(hashes: string[]): void {
     const job = this.#state.render;
+    if (this.#needFor === job.id) {
+      log.warn("Slave {peer} asked for the render data again: ignored", { peer: this.link.label });
+      return;
+    }
+    this.#needFor = job.id;
+    this.#upload(job, hashes).catch((e: unknown) => this.link.close(String(e)));
+  }
+
+  async #upload(job: RenderJob, hashes: string[]): Promise<void> {
+    const { link, info } = this;
     const wanted = new Set(hashes);
     const sending = job.sections.filter((s) => wanted.has(s.hash));
     info.upload = { sent: 0, total: sending.reduce((n, s) => n + s.bytes.length, 0) };
@@ -146,12 +200,21 @@ export class SlaveLink {
         if (s.bytes.length === 0) break;
       }
     }
+    this.#uploadedFor = job.id;
   }
 
   #onReady(id: string): void {
     const state = this.#state;
-    if (id !== state.render.id || this.ready) return; // ready for a scene since replaced, or said twice
+    // counted once, and only after every section it asked for has gone out: an early or repeated ready is
+    // not a slave ready to render
+    if (id !== state.render.id || this.ready || this.#uploadedFor !== id) {
+      log.debug("Slave {peer} said ready before it had the render data, or again: ignored", {
+        peer: this.link.label,
+      });
+      return;
+    }
     this.ready = true;
+    this.#everReady = true;
     state.render.readySlaves++;
     log.info("Slave {peer} has the render data and starts rendering", { peer: this.link.label });
     state.feedAll();
@@ -159,18 +222,40 @@ export class SlaveLink {
   }
 
   #onResult(r: Result): void {
-    const job = this.#state.render;
+    const state = this.#state;
+    const job = state.render;
     const owner = this.link.label;
-    const unit = job.scheduler.peek(r.job, owner);
-    if (!unit) {
-      this.inFlight.delete(r.job);
-      return; // a unit that was released meanwhile: its samples are someone else's now
+    if (this.#stale.delete(r.job)) return; // a unit of a render since replaced
+    if (!this.inFlight.has(r.job)) {
+      return this.#badResult(
+        this.#answered.includes(r.job)
+          ? `unit ${r.job} answered twice`
+          : `a result for unit ${r.job}, never given it`,
+      );
     }
-    const count = job.floatsOf(unit);
-    const sums = r.compressed ? decompressFloats(r.data, count) : rawFloats(r.data, count);
-    job.scheduler.complete(r.job, owner);
     this.inFlight.delete(r.job);
-    job.merge(unit, sums, this.info, r.seconds);
+    this.#answered.push(r.job);
+    if (this.#answered.length > 64) this.#answered.shift();
+    // the master times the unit itself: from when it was sent, or the previous answer came, to now
+    const now = performance.now();
+    const seconds = (now - Math.max(this.#sentAt.get(r.job) ?? now, this.#lastAnswerAt)) / 1000;
+    this.#sentAt.delete(r.job);
+    this.#lastAnswerAt = now;
+    const unit = job.scheduler.peek(r.job, owner);
+    if (!unit) return; // another node's answer came first
+    const count = job.floatsOf(unit);
+    let sums: Float32Array;
+    try {
+      sums = r.compressed ? decompressFloats(r.data, count) : rawFloats(r.data, count);
+    } catch (error: unknown) {
+      job.scheduler.release(owner, [r.job]);
+      return this.#badResult(error instanceof Error ? error.message : String(error));
+    }
+    const outcome = job.accept(owner, { info: this.info, job: r.job, sums, seconds });
+    if (outcome.kind === "bad") return this.#badResult(outcome.reason);
+    if (outcome.kind === "liars") state.convict(outcome.nodes);
+    this.#overdue = 0;
+    if (outcome.kind !== "merged") return state.signal();
     this.info.resultBytes += r.data.length;
     this.info.resultRawBytes += count * 4;
     if (this.info.firstSampleMs === undefined) {
@@ -181,6 +266,19 @@ export class SlaveLink {
         ms: Math.round(this.info.firstSampleMs),
       });
     }
+    state.signal();
+  }
+
+  /** A result that cannot be merged: logged, its unit goes back; three and the slave is dropped. */
+  #badResult(reason: string): void {
+    this.#bad++;
+    log.warn("Refused a result of slave {peer} ({n} of {max}): {reason}", {
+      peer: this.link.label,
+      n: this.#bad,
+      max: BAD_RESULT_LIMIT,
+      reason,
+    });
+    if (this.#bad >= BAD_RESULT_LIMIT) this.drop(`${BAD_RESULT_LIMIT} bad results`);
     this.#state.signal();
   }
 
@@ -198,6 +296,11 @@ export class SlaveLink {
     this.countBytes();
     state.slaves.delete(this);
     if (this.ready) state.render.readySlaves--;
+    // a peer that never had the render data leaves no record behind (a flood of joins costs no memory)
+    if (!this.#everReady && this.info.samples === 0) {
+      const at = state.nodes.indexOf(this.info);
+      if (at >= 0) state.nodes.splice(at, 1);
+    }
     const n = state.render.scheduler.release(this.link.label);
     if (!state.render.scheduler.finished) {
       log.info("Slave {peer} left; {n} of its units go to other nodes", { peer: this.link.label, n });

@@ -1,7 +1,10 @@
+import { getLogger } from "@logtape/logtape";
 import type { RenderSettings } from "../../render/mod.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { SlaveLink } from "./_slave_link.ts";
 import type { NodeInfo } from "./node.ts";
+
+const log = getLogger(["octane", "master"]);
 
 /** Options of {@linkcode Master}. */
 export interface MasterOptions extends RenderSettings {
@@ -21,6 +24,10 @@ export interface MasterOptions extends RenderSettings {
   heartbeatTimeout: number;
   /** Target seconds per work unit. */
   unitSeconds: number;
+  /** Least seconds a node has for a unit before it goes to another node too. */
+  unitTimeout: number;
+  /** Fraction of slaves' units another node renders again to check them (0: none). */
+  verify: number;
   /** Hand out no work until this many slaves have the render data (for scripted farm renders). */
   waitSlaves: number;
   /** Seconds after which work is handed out even if fewer than waitSlaves slaves are ready. */
@@ -42,6 +49,8 @@ export class MasterState {
   readonly slaves = new Set<SlaveLink>();
   /** True once the master is closing. */
   closed = false;
+  /** Hosts of slaves found lying: they may not join again while this master runs. */
+  readonly banned = new Set<string>();
   /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
   waitOver = false;
   #wake: (() => void)[] = [];
@@ -71,6 +80,26 @@ export class MasterState {
     const waiting = this.#wake;
     this.#wake = [];
     for (const w of waiting) w();
+  }
+
+  /**
+   * Drops the nodes a spot check found lying: their link is closed, their host may not join again, and
+   * everything they contributed is rendered again by others.
+   */
+  convict(nodes: readonly string[]): void {
+    for (const id of nodes) {
+      const slave = [...this.slaves].find((s) => s.link.label === id);
+      const info = slave?.info ?? this.nodes.find((n) => n.id === id);
+      const host = id.replace(/:\d+$/, "");
+      this.banned.add(host);
+      const reopened = this.render.discard(id, info);
+      log.warn(
+        "Slave {id} rendered samples that other nodes render differently: dropping it and rendering its part again{note}",
+        { id, note: reopened ? "" : " (its part could not be told apart)" },
+      );
+      slave?.drop("its results disagree with other nodes'");
+    }
+    this.signal();
   }
 
   /** Hands work to every ready slave that has room for more. */

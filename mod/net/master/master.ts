@@ -4,12 +4,21 @@ import type { Gpu } from "../../gpu/mod.ts";
 import type { RenderData } from "../../render_data/mod.ts";
 import { VERSION } from "../../version.ts";
 import { deadline } from "../async.ts";
-import { HANDSHAKE_TIMEOUT_MS, HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT, UNIT_SECONDS } from "../defaults.ts";
+import {
+  BYE_TIMEOUT_MS,
+  HANDSHAKE_TIMEOUT_MS,
+  HEARTBEAT_TIMEOUT_SECONDS,
+  MASTER_PORT,
+  UNIT_SECONDS,
+  UNIT_TIMEOUT_SECONDS,
+  VERIFY_FRACTION,
+} from "../defaults.ts";
 import { type Link, ProtocolError, serveLinks } from "../protocol/mod.ts";
 import { renderLocally } from "./_local_node.ts";
 import { RenderJob } from "./_render_job.ts";
 import { SlaveLink } from "./_slave_link.ts";
 import { type MasterOptions, MasterState } from "./_state.ts";
+import { LOCAL, type VerifyStats } from "./_verify.ts";
 import type { NodeInfo } from "./node.ts";
 
 export type { MasterOptions } from "./_state.ts";
@@ -23,6 +32,8 @@ const defaults = {
   localRender: true,
   heartbeatTimeout: HEARTBEAT_TIMEOUT_SECONDS,
   unitSeconds: UNIT_SECONDS,
+  unitTimeout: UNIT_TIMEOUT_SECONDS,
+  verify: VERIFY_FRACTION,
   waitSlaves: 0,
 } satisfies Partial<MasterOptions>;
 
@@ -38,6 +49,8 @@ export interface MasterResult {
   sceneHash: string;
   /** Every node that took part. */
   nodes: NodeInfo[];
+  /** Spot checks of slaves' results. */
+  verification: VerifyStats;
 }
 
 /** Options of {@linkcode Master.run}. */
@@ -133,7 +146,7 @@ export class Master {
   /** Renders until the render finishes (or, with keepGoing, until `close`); accepts slaves meanwhile. */
   async run(options: RunOptions = {}): Promise<MasterResult> {
     const state = this.#state;
-    this.#watchdog = setInterval(() => this.#checkHeartbeats(), 500);
+    this.#watchdog = setInterval(() => this.#watch(), 500);
     if (!state.options.key) {
       log.warn(
         "No farm key: links are encrypted but not authenticated, and any host that reaches port {port} may join this render (octane key generate, then --key-file on every node)",
@@ -151,18 +164,21 @@ export class Master {
           job.reported = true;
           for (const s of state.slaves) s.countBytes();
           last = {
-            sums: job.sums,
+            sums: job.film.sums,
             samples: state.options.spp,
             elapsedMs: performance.now() - (job.started ?? performance.now()),
             sceneHash: job.id,
             nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
+            verification: job.verification,
           };
           await options.onRender?.(last);
           if (!options.keepGoing) break;
         }
         await state.changed();
       }
-      await Promise.allSettled([...state.slaves].map((s) => s.link.send("bye", {})));
+      // a slave that no longer reads cannot keep the master from exiting
+      const byes = Promise.allSettled([...state.slaves].map((s) => s.link.send("bye", {})));
+      await deadline(byes, BYE_TIMEOUT_MS, { message: "" }).catch(() => {});
     } finally {
       // also when onRender fails (an output that cannot be written): nothing may be left listening
       clearTimeout(waitTimer);
@@ -229,6 +245,12 @@ export class Master {
       if (!first) return link.close();
       if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
       if (this.#state.closed) return link.close();
+      if (this.#state.banned.has(link.label.replace(/:\d+$/, ""))) {
+        const reason = "this master dropped that host for results that disagree with other nodes'";
+        log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });
+        await link.send("refuse", { reason });
+        return link.close();
+      }
       if (first.body.version !== VERSION) {
         // samples of another release could differ, and the image would not equal a local render
         const reason =
@@ -248,13 +270,40 @@ export class Master {
     }
   }
 
-  #checkHeartbeats(): void {
-    const timeout = this.#state.options.heartbeatTimeout;
-    for (const s of this.#state.slaves) {
-      if (s.link.silentSeconds > timeout) {
-        log.warn("Dropping slave {peer}: no heartbeat for {s} s", { peer: s.link.label, s: timeout });
-        s.link.close();
-      }
+  /** Twice a second: silent slaves, overdue units, and checks no node may take any more. */
+  #watch(): void {
+    const state = this.#state;
+    const timeout = state.options.heartbeatTimeout;
+    for (const s of state.slaves) {
+      if (s.link.silentSeconds > timeout) s.drop(`no heartbeat for ${timeout} s`);
+    }
+    const late = state.render.scheduler.overdue(performance.now());
+    for (const { job, owner } of late) {
+      if (owner === LOCAL) {
+        log.info("Unit {job} of the local GPU is overdue: handing it to another node too", { job });
+      } else [...state.slaves].find((s) => s.link.label === owner)?.missed(job);
+    }
+    if (late.length > 0) {
+      state.feedAll();
+      state.signal();
+    }
+    this.#dropUntakeableChecks();
+  }
+
+  /** A check every active node is excluded from can never be answered: it is given up, with a warning. */
+  #dropUntakeableChecks(): void {
+    const state = this.#state;
+    const job = state.render;
+    const pending = job.scheduler.pendingChecks;
+    if (pending.length === 0 || job.scheduler.samplesDone < job.scheduler.samplesTotal) return;
+    const active = [
+      ...(state.options.localRender && state.nodes.some((n) => n.id === LOCAL && n.active) ? [LOCAL] : []),
+      ...[...state.slaves].filter((s) => s.ready).map((s) => s.link.label),
+    ];
+    if (pending.every((exclude) => active.every((node) => exclude.has(node)))) {
+      const n = job.dropChecks();
+      log.warn("Gave up {n} spot checks: no node is left that may render them", { n });
+      state.signal();
     }
   }
 }

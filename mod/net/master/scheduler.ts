@@ -1,6 +1,6 @@
 /** A unit of work: rows [y, y + height) of the image, samples [start, start + count) of each pixel. */
 export interface WorkUnit {
-  /** Job number, unique within a render. */
+  /** Job number, unique within a render: one node's attempt at one task. */
   job: number;
   /** First row. */
   y: number;
@@ -12,16 +12,61 @@ export interface WorkUnit {
   count: number;
 }
 
+/** Why a unit is handed out: to render it, to check a merged result, or to settle a disagreement. */
+export type Purpose = "render" | "check" | "decide";
+
+/** A unit handed out, with why. */
+export interface Assignment extends WorkUnit {
+  /** Why. */
+  purpose: Purpose;
+  /** The task it belongs to (the same range handed to several nodes shares it). */
+  task: number;
+}
+
 type Range = Omit<WorkUnit, "job">;
 interface Band {
   y: number;
   height: number;
   next: number;
 }
+interface Task {
+  id: number;
+  range: Range;
+  /** The node whose result was merged, once one was. */
+  doneBy?: string;
+  /** Jobs handed out for it and not yet answered or released. */
+  live: Set<number>;
+}
+interface Attempt {
+  unit: WorkUnit;
+  task: Task;
+  owner: string;
+  purpose: Purpose;
+  /** Nodes that may not take this task for this purpose (a check's node must differ from the merged one). */
+  exclude: ReadonlySet<string>;
+  deadline: number;
+  overdue: boolean;
+}
+/** A request for a task to be rendered (again) by a node not in `exclude`. */
+interface Request {
+  task: Task;
+  purpose: Purpose;
+  exclude: ReadonlySet<string>;
+}
+
+/** Options of {@linkcode Scheduler.take}. */
+export interface TakeOptions {
+  /** performance.now() of the handout. */
+  now: number;
+  /** Milliseconds the node has for the unit; past it the unit goes to another node too. */
+  deadlineMs: number;
+}
 
 /**
- * Hands out (row band, sample range) units so that every sample of every pixel is rendered exactly once,
- * whoever renders it: units of a node that leaves go back to be handed out again as they were.
+ * Hands out (row band, sample range) units so that every sample of every pixel is merged exactly once,
+ * whoever renders it. Units of a node that leaves go back as they were; a unit past its deadline is handed
+ * to another node too, and whichever result comes first is merged, never both. Merged tasks can be handed
+ * out again to be checked, and a node's merged tasks can be reopened when its results are thrown away.
  */
 export class Scheduler {
   /** Image width. */
@@ -31,9 +76,11 @@ export class Scheduler {
   /** Samples per pixel to reach. */
   readonly spp: number;
   #bands: Band[] = [];
-  #retry: Range[] = [];
-  #outstanding = new Map<number, { unit: WorkUnit; owner: string }>();
+  #tasks = new Map<number, Task>();
+  #requests: Request[] = [];
+  #attempts = new Map<number, Attempt>();
   #nextJob = 1;
+  #nextTask = 1;
   #done = 0;
 
   /**
@@ -77,60 +124,188 @@ export class Scheduler {
     return this.width * this.height * this.spp;
   }
 
-  /** True when every sample of every pixel has been merged. */
+  /** True when every sample of every pixel has been merged and no check is pending. */
   get finished(): boolean {
-    return this.#done === this.samplesTotal;
+    return this.#done === this.samplesTotal && !this.checking;
   }
 
-  /** Units handed out and not yet completed or released. */
+  /** True while a check or a decision is queued or out. */
+  get checking(): boolean {
+    return this.#requests.some((r) => r.purpose !== "render") ||
+      [...this.#attempts.values()].some((a) => a.purpose !== "render");
+  }
+
+  /** Units handed out and not yet answered or released. */
   get outstanding(): number {
-    return this.#outstanding.size;
+    return this.#attempts.size;
   }
 
   /**
-   * The next unit for `owner`, of at most `samples` samples per pixel: returned work first, then the band
-   * that is furthest behind. Undefined when everything is handed out.
+   * The next unit for `owner`, of at most `samples` samples per pixel: checks and decisions it may take
+   * first, then work another node is late with, then returned work, then the band furthest behind.
+   * Undefined when there is nothing it may take.
    */
-  take(owner: string, samples: number): WorkUnit | undefined {
-    let range = this.#retry.shift();
-    if (!range) {
+  take(owner: string, samples: number, o: TakeOptions): Assignment | undefined {
+    const i = this.#requests.findIndex((r) =>
+      !r.exclude.has(owner) && (r.purpose !== "render" || !r.task.doneBy)
+    );
+    let task: Task, purpose: Purpose = "render", exclude: ReadonlySet<string> = new Set();
+    if (i >= 0) {
+      const request = this.#requests.splice(i, 1)[0]!;
+      task = request.task;
+      purpose = request.purpose;
+      exclude = request.exclude;
+    } else {
       let band: Band | undefined;
       for (const b of this.#bands) if (b.next < this.spp && (!band || b.next < band.next)) band = b;
       if (!band) return undefined;
       const count = Math.max(1, Math.min(Math.floor(samples), this.spp - band.next));
-      range = { y: band.y, height: band.height, start: band.next, count };
+      task = {
+        id: this.#nextTask++,
+        range: { y: band.y, height: band.height, start: band.next, count },
+        live: new Set(),
+      };
       band.next += count;
+      this.#tasks.set(task.id, task);
     }
-    const unit = { job: this.#nextJob++, ...range };
-    this.#outstanding.set(unit.job, { unit, owner });
-    return unit;
+    const unit = { job: this.#nextJob++, ...task.range };
+    task.live.add(unit.job);
+    this.#attempts.set(unit.job, {
+      unit,
+      task,
+      owner,
+      purpose,
+      exclude,
+      deadline: o.now + o.deadlineMs,
+      overdue: false,
+    });
+    return { ...unit, purpose, task: task.id };
   }
 
-  /** The outstanding unit `job` of `owner`, without completing it; undefined if it is not theirs. */
-  peek(job: number, owner: string): WorkUnit | undefined {
-    const o = this.#outstanding.get(job);
-    return o?.owner === owner ? o.unit : undefined;
+  /** The outstanding unit `job` of `owner` and why it was handed out; undefined if it is not theirs. */
+  peek(job: number, owner: string): (WorkUnit & { purpose: Purpose; task: number }) | undefined {
+    const a = this.#attempts.get(job);
+    return a?.owner === owner ? { ...a.unit, purpose: a.purpose, task: a.task.id } : undefined;
   }
 
-  /** Marks a unit merged. Returns it, or undefined when it was not outstanding for `owner` (ignore the result). */
-  complete(job: number, owner: string): WorkUnit | undefined {
-    const o = this.#outstanding.get(job);
-    if (!o || o.owner !== owner) return undefined;
-    this.#outstanding.delete(job);
-    this.#done += o.unit.height * this.width * o.unit.count;
-    return o.unit;
+  /**
+   * Marks `owner`'s answer to `job` in. A render answer is to be merged when this returns it (the first
+   * answer for its task); undefined: ignore it (not theirs, or another node's answer came first). A check
+   * or decision answer is returned for comparing, and merges nothing.
+   */
+  complete(job: number, owner: string): (WorkUnit & { purpose: Purpose; task: number }) | undefined {
+    const a = this.#attempts.get(job);
+    if (!a || a.owner !== owner) return undefined;
+    this.#attempts.delete(job);
+    a.task.live.delete(job);
+    if (a.purpose !== "render") return { ...a.unit, purpose: a.purpose, task: a.task.id };
+    if (a.task.doneBy !== undefined) return undefined;
+    a.task.doneBy = owner;
+    this.#done += this.#samples(a.task);
+    // its other attempts (handed out because this one was late) are moot now
+    for (const other of a.task.live) this.#attempts.delete(other);
+    a.task.live.clear();
+    this.#requests = this.#requests.filter((r) => r.task !== a.task || r.purpose !== "render");
+    return { ...a.unit, purpose: "render", task: a.task.id };
   }
 
-  /** Puts units of `owner` back to be handed out again (all of them, or the jobs listed). Returns how many. */
+  /**
+   * Gives back units of `owner` (all of them, or the jobs listed): a task nobody else is working on goes
+   * back to be handed out as it was. Returns how many units were given back.
+   */
   release(owner: string, jobs?: number[]): number {
     let n = 0;
-    for (const [job, o] of [...this.#outstanding]) {
-      if (o.owner !== owner || (jobs && !jobs.includes(job))) continue;
-      this.#outstanding.delete(job);
-      const { job: _job, ...range } = o.unit;
-      this.#retry.push(range);
+    for (const [job, a] of [...this.#attempts]) {
+      if (a.owner !== owner || (jobs && !jobs.includes(job))) continue;
+      this.#attempts.delete(job);
+      a.task.live.delete(job);
+      n++;
+      if (a.purpose !== "render") {
+        this.#requests.unshift({ task: a.task, purpose: a.purpose, exclude: a.exclude });
+      } else if (a.task.doneBy === undefined && a.task.live.size === 0 && !this.#queued(a.task)) {
+        this.#requests.unshift({ task: a.task, purpose: "render", exclude: new Set() });
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Units past their deadline (each reported once): their tasks are queued for any other node as well,
+   * and whichever result comes first is merged.
+   */
+  overdue(now: number): { job: number; owner: string }[] {
+    const late: { job: number; owner: string }[] = [];
+    for (const [job, a] of this.#attempts) {
+      if (a.overdue || now < a.deadline) continue;
+      a.overdue = true;
+      late.push({ job, owner: a.owner });
+      if (a.purpose === "render" && a.task.doneBy === undefined && !this.#queued(a.task)) {
+        this.#requests.push({ task: a.task, purpose: "render", exclude: new Set([a.owner]) });
+      } else if (a.purpose !== "render") {
+        this.#requests.push({ task: a.task, purpose: a.purpose, exclude: new Set([...a.exclude, a.owner]) });
+      }
+    }
+    return late;
+  }
+
+  /** Asks for merged task `task` to be rendered again, for `purpose`, by a node not in `exclude`. */
+  request(task: number, purpose: Exclude<Purpose, "render">, exclude: Iterable<string>): void {
+    const t = this.#tasks.get(task);
+    if (t?.doneBy !== undefined) this.#requests.push({ task: t, purpose, exclude: new Set(exclude) });
+  }
+
+  /** Drops every pending check and decision (no node left that may take them); returns how many. */
+  dropChecks(): number {
+    const before = this.#requests.length;
+    this.#requests = this.#requests.filter((r) => r.purpose === "render");
+    let n = before - this.#requests.length;
+    for (const [job, a] of [...this.#attempts]) {
+      if (a.purpose === "render") continue;
+      this.#attempts.delete(job);
+      a.task.live.delete(job);
       n++;
     }
     return n;
+  }
+
+  /** The nodes a pending check or decision must avoid (to see whether someone may take it). */
+  get pendingChecks(): ReadonlySet<string>[] {
+    return this.#requests.filter((r) => r.purpose !== "render").map((r) => r.exclude);
+  }
+
+  /**
+   * Reopens every task whose merged result came from `owner` (its results are being thrown away): they go
+   * back to be rendered by anyone else. Returns the tasks reopened.
+   */
+  reopen(owner: string): number[] {
+    const reopened = new Set<Task>();
+    for (const t of this.#tasks.values()) {
+      if (t.doneBy !== owner) continue;
+      t.doneBy = undefined;
+      this.#done -= this.#samples(t);
+      reopened.add(t);
+    }
+    // checks of those tasks are moot now
+    this.#requests = this.#requests.filter((r) => r.purpose === "render" || !reopened.has(r.task));
+    for (const [job, a] of [...this.#attempts]) {
+      if (a.purpose !== "render" && reopened.has(a.task)) this.#attempts.delete(job), a.task.live.delete(job);
+    }
+    for (const t of reopened) {
+      this.#requests.unshift({ task: t, purpose: "render", exclude: new Set([owner]) });
+    }
+    return [...reopened].map((t) => t.id);
+  }
+
+  /** The node whose result for `task` was merged. */
+  doneBy(task: number): string | undefined {
+    return this.#tasks.get(task)?.doneBy;
+  }
+
+  #samples(t: Task): number {
+    return t.range.height * this.width * t.range.count;
+  }
+
+  #queued(t: Task): boolean {
+    return this.#requests.some((r) => r.task === t && r.purpose === "render");
   }
 }

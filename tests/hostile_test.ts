@@ -1,0 +1,183 @@
+/**
+ * Peers that hold the farm key but misbehave: poisoned, oversized, duplicate and foreign results, lies about
+ * timing, early and repeated `ready`, units held without an answer. The render finishes and the image still
+ * equals a local render. Real master processes on loopback; the hostile slaves are this test process.
+ */
+import assert from "node:assert/strict";
+import { openGpu } from "../mod/gpu/mod.ts";
+import { readKeyFile } from "../mod/net/key.ts";
+import { fakeSlave, filled } from "./_fake_slave.ts";
+import { assertClose, octane, processes, readPfm, referenceRender, type Start, withDir } from "./_process.ts";
+
+const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
+let nextPort = 33000 + Math.floor(Math.random() * 400) * 4;
+
+async function keyed(dir: string): Promise<Uint8Array> {
+  const k = octane(["key", "generate", "-o", `${dir}/key`]);
+  assert.equal(await k.exit(), 0, k.out);
+  return await readKeyFile(`${dir}/key`);
+}
+
+async function startMaster(start: Start, dir: string, spp: number, extra: string[] = []) {
+  const master = start([
+    "master",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(nextPort++),
+    "--auto-port",
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "--key-file",
+    `${dir}/key`,
+    "--hdr",
+    `${dir}/net.pfm`,
+    "-o",
+    `${dir}/net.png`,
+    "--report",
+    `${dir}/report.json`,
+    "--verbose",
+    ...extra,
+  ]);
+  const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
+  return { master, port };
+}
+
+Deno.test("poisoned, oversized, duplicate and foreign results, zero seconds and early ready are refused; the image equals a local render", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    const spp = 256;
+    const ref = await referenceRender(dir, spp, SIZE);
+    await processes(async (start) => {
+      // --wait-slaves 3: three early or repeated `ready`s from one peer must not start the render
+      const { master, port } = await startMaster(start, dir, spp, [
+        "--wait-slaves",
+        "3",
+        "--wait-timeout",
+        "20",
+      ]);
+      const at = { host: "127.0.0.1", port, key };
+      let n = 0;
+      const poison = await fakeSlave({
+        ...at,
+        earlyReady: 3,
+        readyCount: 3,
+        // NaN, +Inf, negative sums, each claiming it took no time
+        answer: (u, w) => [{ sums: filled(u, w, [NaN, Infinity, -1][n++ % 3]!), seconds: 0 }],
+      });
+      const oversized = await fakeSlave({
+        ...at,
+        answer: (u, w) => [{ sums: new Float32Array(u.height * w * 3 + 3) }],
+      });
+      const liar = await fakeSlave({
+        ...at,
+        // a result for a job it does not hold, then its own unit poisoned, twice
+        answer: (u, w) => [
+          { sums: filled(u, w, 0.5), job: u.job + 1000 },
+          { sums: filled(u, w, NaN) },
+          { sums: filled(u, w, NaN) },
+        ],
+      });
+
+      assert.equal(await master.exit(180_000), 0, master.out);
+      for (const f of [poison, oversized, liar]) f.close();
+      // each slave is counted ready once, after its render data went out, however often it says so
+      const readies = master.out.split("\n").filter((l) =>
+        /has the render data and starts rendering/.test(l)
+      );
+      assert.equal(readies.length, 3, master.out);
+      for (const line of readies) {
+        const peer = /Slave (\S+) has/.exec(line)![1]!;
+        assert.ok(
+          master.out.indexOf(`bytes) to ${peer}`) < master.out.indexOf(line),
+          `${peer} counted before its upload`,
+        );
+      }
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(1 of 3\): a value is not finite \(NaN\)/,
+      );
+      assert.match(master.out, /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): a value is negative/);
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): a result for unit \d+, never given it/,
+      );
+      assert.match(master.out, /Dropping slave 127\.0\.0\.1:\d+: 3 bad results/);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      const fakes = report.nodes.filter((x: { host: string }) => x.host === "fake");
+      assert.ok(fakes.length >= 1);
+      for (const f of fakes) assert.equal(f.samples, 0, "a hostile slave's samples were merged");
+    });
+  });
+});
+
+Deno.test("a slave that takes units and never answers cannot stall the render: overdue units go to another node", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    const spp = 128;
+    const ref = await referenceRender(dir, spp, SIZE);
+    await processes(async (start) => {
+      const { master, port } = await startMaster(start, dir, spp, [
+        "--wait-slaves",
+        "1",
+        "--unit-timeout",
+        "2",
+      ]);
+      const holder = await fakeSlave({ host: "127.0.0.1", port, key, answer: () => "hold" });
+      assert.equal(await master.exit(180_000), 0, master.out);
+      holder.close();
+      assert.ok(holder.units.length > 0, "the holder was given units");
+      assert.match(
+        master.out,
+        /Unit \d+ of slave 127\.0\.0\.1:\d+ is overdue: handing it to another node too/,
+      );
+      assert.match(master.out, /Dropping slave 127\.0\.0\.1:\d+: 2 units overdue/);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+    });
+  });
+});
+
+Deno.test("--verify: a slave that renders other samples (another seed) is caught, dropped and its part rendered again; an honest one passes every check", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    const spp = 256;
+    const ref = await referenceRender(dir, spp, SIZE);
+    const gpu = await openGpu();
+    try {
+      await processes(async (start) => {
+        const { master, port } = await startMaster(start, dir, spp, ["--wait-slaves", "2", "--verify", "1"]);
+        const honest = start(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`]);
+        const liar = await fakeSlave({
+          host: "127.0.0.1",
+          port,
+          key,
+          renderer: { gpu, seedOffset: 1 },
+          answer: async (u, _w, render) => [{ sums: await render!(u) }],
+        });
+        assert.equal(await master.exit(180_000), 0, master.out);
+        liar.close();
+        await honest.exit(30_000);
+        assert.match(
+          master.out,
+          /Slave 127\.0\.0\.1:\d+ rendered samples that other nodes render differently: dropping it/,
+        );
+        assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+        const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+        assert.equal(report.verification.fraction, 1);
+        assert.equal(report.verification.liars.length, 1, JSON.stringify(report.verification));
+        assert.ok(report.verification.checks >= 2);
+        const byHost = (host: string) => report.nodes.filter((n: { host: string }) => n.host === host);
+        assert.equal(byHost("fake")[0].samples, 0, "the liar's samples are gone from the image");
+        const real = report.nodes.filter((n: { role: string; host: string }) =>
+          n.role === "slave" && n.host !== "fake"
+        );
+        assert.ok(real[0].samples > 0, "the honest slave contributed");
+        assert.ok(!report.verification.liars.includes(real[0].address), "the honest slave was not convicted");
+      });
+    } finally {
+      gpu.device.destroy();
+    }
+  });
+});
