@@ -19,6 +19,8 @@ export interface Running {
   exit(ms?: number): Promise<number>;
   /** Sends a signal (ignored when it has exited). */
   kill(signal?: Deno.Signal): void;
+  /** Its process id (the launcher execs Deno, so this is octane itself). */
+  readonly pid: number;
 }
 
 /** Starts `./octane ARGS`; `stdin` text, when given, is its standard input (then closed). */
@@ -54,6 +56,7 @@ export function octane(
       work.then((v) => (clearTimeout(t), resolve(v)), (e) => (clearTimeout(t), reject(e)));
     });
   return {
+    pid: child.pid,
     get out() {
       return out;
     },
@@ -147,4 +150,20 @@ export async function referenceRender(dir: string, spp: number, size: string[]):
   const code = await r.exit();
   if (code !== 0) throw new Error(`the reference render failed (exit ${code}):\n${r.out}`);
   return readPfm(`${dir}/ref.pfm`);
+}
+
+/**
+ * `/proc/PID/stat` of a process, or undefined when it is gone. Read through `cat`: Deno lets only
+ * --allow-all read another process's /proc files, and the tests run with the launcher's permissions.
+ */
+export async function procStat(pid: number): Promise<string | undefined> {
+  const out = await new Deno.Command("cat", { args: [`/proc/${pid}/stat`], stdout: "piped", stderr: "null" })
+    .output();
+  return out.success ? new TextDecoder().decode(out.stdout) : undefined;
+}
+
+/** True while process `pid` runs (not gone, not a zombie). */
+export async function running(pid: number): Promise<boolean> {
+  const stat = await procStat(pid);
+  return stat !== undefined && !/^\d+ \(.*\) Z/.test(stat);
 }

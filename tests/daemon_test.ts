@@ -3,13 +3,24 @@
  * scanning 127.0.0.0/29. Every wait has a deadline; every process is stopped at the end.
  */
 import assert from "node:assert/strict";
+import { readKeyFile } from "../mod/net/key.ts";
 import { HandshakeError, Link, type Status } from "../mod/net/protocol/mod.ts";
 import { FrameReader } from "../mod/net/protocol/frame.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
 import { preamble, PREAMBLE_FIXED_BYTES } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { rawExchange } from "./_relay.ts";
-import { assertClose, octane, processes, readPfm, type Running, type Start, withDir } from "./_process.ts";
+import {
+  assertClose,
+  octane,
+  processes,
+  procStat,
+  readPfm,
+  type Running,
+  running,
+  type Start,
+  withDir,
+} from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 49000 + Math.floor(Math.random() * 400) * 2;
@@ -62,12 +73,7 @@ function raw(address: string, port: number, bytes: Uint8Array, end = false): Pro
 async function gone(pid: number, ms: number): Promise<boolean> {
   const deadline = performance.now() + ms;
   while (performance.now() < deadline) {
-    try {
-      const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
-      if (/^\d+ \(.*\) Z/.test(stat)) return true; // a zombie has exited
-    } catch {
-      return true;
-    }
+    if (!(await running(pid))) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;
@@ -573,5 +579,126 @@ Deno.test("daemon status finds a running daemon and what it reports; a second da
     assert.equal(await twin.exit(), 2, twin.out);
     assert.match(twin.out, /octane: Port \d+ on 127\.0\.0\.3 is in use \(another daemon\?\)/);
     await stopDaemon(daemon);
+  });
+});
+
+/** CPU seconds (user + system) a process has used so far. */
+async function cpuSeconds(pid: number): Promise<number> {
+  const fields = ((await procStat(pid)) ?? "").replace(/^.*\) /, "").split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (100 Hz)
+}
+
+Deno.test("a start/stop flood: one slave at a time, starts at most once a second, and the daemon idles afterwards", async () => {
+  await withDir(async (dir) => {
+    const k = octane(["key", "generate", "-o", `${dir}/key`]);
+    assert.equal(await k.exit(), 0, k.out);
+    const key = await readKeyFile(`${dir}/key`);
+    await processes(async (start) => {
+      const port = nextPort++;
+      const daemon = await startDaemon(start, "127.0.0.2", port, [
+        "--key-file",
+        `${dir}/key`,
+        "--grace",
+        "1",
+      ]);
+      let most = 0, samples = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          const pids = [...daemon.out.matchAll(/Started slave (\d+)/g)].map((m) => Number(m[1]));
+          const alive = await Promise.all(pids.map(running));
+          most = Math.max(most, alive.filter(Boolean).length);
+          samples++;
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })();
+      const t0 = performance.now();
+      let refused = 0, gated = 0;
+      try {
+        // five seconds of start, stop, start, stop… as fast as the daemon answers
+        for (let round = 0; round < 20_000 && performance.now() - t0 < 5000; round++) {
+          // past 30 handshakes a second from one address the daemon closes connections unanswered
+          const opened = await probeLink("127.0.0.2", port, 5000 + round, key).catch(() => undefined);
+          if (!opened) {
+            gated++;
+            await new Promise((r) => setTimeout(r, 5));
+            continue;
+          }
+          await opened.link.send("start", {});
+          const answer = await opened.link.receive();
+          if (answer?.type === "refuse") refused++;
+          await opened.link.send("stop", {}).catch(() => {});
+          opened.link.close();
+        }
+      } finally {
+        sampling = false;
+        await sampler;
+      }
+      const started = [...daemon.out.matchAll(/Started slave (\d+)/g)].length;
+      const seconds = (performance.now() - t0) / 1000;
+      assert.ok(most <= 1, `${most} slaves ran at once`);
+      assert.ok(samples > 20 && started >= 2, `${samples} samples of ${started} slaves`);
+      assert.ok(started <= Math.ceil(seconds) + 1, `${started} slaves started in ${seconds.toFixed(1)} s`);
+      assert.ok(refused > 0 && gated > 0, `${refused} starts refused, ${gated} connections gated`);
+      await daemon.waitFor(/Available again/, 20_000);
+      // no timer or loop left running: under 5 % of a core over two seconds
+      await new Promise((r) => setTimeout(r, 1500));
+      const before = await cpuSeconds(daemon.pid);
+      await new Promise((r) => setTimeout(r, 2000));
+      const used = (await cpuSeconds(daemon.pid)) - before;
+      assert.ok(used < 0.1, `the daemon used ${used.toFixed(2)} s of CPU in 2 s while idle`);
+      const after = await probeLink("127.0.0.2", port, 1, key);
+      after.link.close();
+      assert.equal(after.status.state, "available");
+      await stopDaemon(daemon);
+    });
+  });
+});
+
+Deno.test("a master notices an enabled daemon whose host went silent (frozen, crashed, unplugged) and lists it as lost", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const port = nextPort++;
+      const daemon = await startDaemon(start, "127.0.0.2", port);
+      const master = start([
+        "master",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(nextMasterPort++),
+        "--auto-port",
+        "--subnet",
+        "127.0.0.2/32",
+        "--daemon-port",
+        String(port),
+        "--scan-interval",
+        "30",
+        "--heartbeat-timeout",
+        "2",
+        "--spp",
+        "100000",
+        ...SIZE,
+        "-o",
+        `${dir}/net.png`,
+      ]);
+      await master.waitFor(/127\.0\.0\.2 .*enabled, slave pid \d+/);
+      const mark = master.out.length;
+      const t0 = performance.now();
+      Deno.kill(daemon.pid, "SIGSTOP"); // the daemon's host freezes: no close, no reset, only silence
+      try {
+        await master.waitFor(
+          /Daemon 127\.0\.0\.2 is no longer enabled: lost: no heartbeat for 2 s/,
+          20_000,
+          mark,
+        );
+        assert.ok((performance.now() - t0) / 1000 < 2 + 3, "noticed within the timeout and a little");
+        await master.waitFor(/127\.0\.0\.2 .*lost: no heartbeat for 2 s/, 5000, mark);
+      } finally {
+        Deno.kill(daemon.pid, "SIGCONT");
+      }
+      master.kill("SIGINT");
+      await master.exit(20_000);
+      await stopDaemon(daemon);
+    });
   });
 });

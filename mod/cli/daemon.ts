@@ -14,6 +14,7 @@ import { onStopSignals } from "./signals.ts";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { setupLogging } from "./logging.ts";
 import { readKey } from "./net_args.ts";
+import { keepServing } from "./guard.ts";
 import { DAEMON_PORT, GRACE_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from "../net/defaults.ts";
 import { defaultKeyPath, type FarmKey, generateKey, writeKeyFile } from "../net/key.ts";
 import { installedCommand, selfCommand } from "./self.ts";
@@ -76,6 +77,7 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   await setupLogging({ debug: values.debug === true, verbose: true }); // a daemon's log is its output
+  keepServing("daemon");
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??

@@ -28,6 +28,7 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
+import { keepServing } from "./guard.ts";
 import { deadline } from "../net/async.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
@@ -176,6 +177,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       ...(farmKey ? { key: farmKey.key } : {}),
       timeoutMs: PROBE_TIMEOUT_MS,
       concurrency: SCAN_CONCURRENCY,
+      heartbeatTimeout,
     })
     : undefined;
   if (pool) {
@@ -201,6 +203,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     Deno.exit(130);
   };
   Deno.addSignalListener("SIGINT", abort);
+  const unguard = keepServing("master");
   const reportJson = (result: MasterResult) => {
     const seconds = result.elapsedMs / 1000;
     const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
@@ -283,6 +286,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     watcher?.close();
     clearInterval(ticker);
     Deno.removeSignalListener("SIGINT", abort);
+    unguard();
   }
   return 0;
 }

@@ -5,6 +5,9 @@ import { type SlaveProcess, spawnSlave, stopSlave, tokenMatches } from "./_slave
 
 const log = getLogger(["octane", "daemon"]);
 
+/** Milliseconds between two slave starts at least (a start/stop flood starts one a second at most). */
+const SPAWN_INTERVAL_MS = 1000;
+
 /** One master's claim on this daemon: its control link and the slave run for it. */
 export interface Session {
   /** HOST:PORT the slave joins. */
@@ -49,6 +52,7 @@ export class SlaveKeeper {
   #session?: Session;
   #children = new Set<SlaveProcess>();
   #closing = false;
+  #lastSpawn = -Infinity;
 
   /** A keeper with nothing to keep yet. */
   constructor(options: KeeperOptions) {
@@ -76,6 +80,17 @@ export class SlaveKeeper {
     log.info("Master {master} enabled this daemon: starting a slave for it", { master });
     await this.#spawn(session);
     return session;
+  }
+
+  /**
+   * Why a start request cannot be taken now (a slave of the last master is still stopping, or starts come
+   * faster than one a second), or undefined.
+   */
+  busy(): string | undefined {
+    if (this.#children.size > 0) return "the previous slave is still stopping: ask again in a moment";
+    const wait = SPAWN_INTERVAL_MS - (performance.now() - this.#lastSpawn);
+    if (wait > 0) return `slaves are started at most once a second: ask again in ${Math.ceil(wait / 1000)} s`;
+    return undefined;
   }
 
   /** Ends the session: its slave is stopped and the daemon is available again. */
@@ -126,6 +141,10 @@ export class SlaveKeeper {
   }
 
   async #spawn(session: Session): Promise<void> {
+    // one slave at a time: a restart waits until the one before has gone
+    await Promise.allSettled([...this.#children].map((c) => c.exited));
+    if (session.ended) return;
+    this.#lastSpawn = performance.now();
     let child: SlaveProcess;
     try {
       child = spawnSlave({

@@ -212,11 +212,23 @@ export class Daemon {
         const s = this.#keeper.session;
         if (s && s.master !== master) {
           log.info("Refused master {master}: occupied by master {other}", { master, other: s.master });
-          await link.send("refuse", { reason: `occupied by master ${s.master}`, master: s.master });
+          await link.send("refuse", {
+            reason: `occupied by master ${s.master}`,
+            master: s.master,
+            retry: true,
+          });
           return;
         }
         if (s) s.link = link; // the same master again, on a new link: it takes over the running slave
-        else if ((await this.#keeper.begin(master, link)).ended) return;
+        else {
+          const busy = this.#keeper.busy();
+          if (busy) {
+            log.info("Refused a start from master {master}: {busy}", { master, busy });
+            await link.send("refuse", { reason: busy, retry: true });
+            return;
+          }
+          if ((await this.#keeper.begin(master, link)).ended) return;
+        }
         link.startHeartbeats();
         await link.send("status", this.#status(master));
       } else if (m.type === "stop") {

@@ -3,6 +3,7 @@ import type { DaemonStatus } from "../daemon/mod.ts";
 import { describeFacts } from "../daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import { deadline, delay } from "../async.ts";
+import { HEARTBEAT_TIMEOUT_SECONDS } from "../defaults.ts";
 import type { Link } from "../protocol/mod.ts";
 import { type DaemonReport, probeDaemon, type ProbeOptions, scanDaemons } from "./probe.ts";
 import { scanTargets, type Subnet } from "./subnet.ts";
@@ -22,6 +23,8 @@ export interface PoolOptions extends ProbeOptions {
   enable: EnableRule;
   /** Probes at once. */
   concurrency: number;
+  /** Seconds an enabled daemon's link may stay silent before the daemon counts as lost (default 10). */
+  heartbeatTimeout?: number;
 }
 
 /** A daemon as the master lists it. */
@@ -36,6 +39,8 @@ export interface DaemonEntry {
   enabledAt?: number;
   /** Why it will not be enabled again in this run (its slave kept failing). */
   failed?: string;
+  /** Why its link was given up while enabled (silent: the host crashed or left the network). */
+  lost?: string;
   /** Process ids of the slaves it started for this master (a restart adds one). */
   pids: number[];
 }
@@ -52,6 +57,7 @@ export class DaemonPool {
   #links = new Map<string, Link>();
   #closed = false;
   #stop = new AbortController();
+  #watchdog?: ReturnType<typeof setInterval>;
   #loop?: Promise<void>;
   #lastListing = "";
   #enabling = true;
@@ -90,6 +96,16 @@ export class DaemonPool {
       port: this.#o.daemonPort,
       s: this.#o.interval,
     });
+    // a daemon host that crashed or vanished says nothing: its link goes silent
+    const timeout = this.#o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_SECONDS;
+    this.#watchdog = setInterval(() => {
+      for (const [address, link] of this.#links) {
+        if (link.closed || link.silentSeconds <= timeout) continue;
+        const entry = this.#entries.get(address);
+        if (entry) entry.lost = `lost: no heartbeat for ${timeout} s`;
+        link.close();
+      }
+    }, 500);
     this.#loop = (async () => {
       while (!this.#closed) {
         await this.scanOnce();
@@ -145,8 +161,8 @@ export class DaemonPool {
       if (!answer) throw new Error("the daemon closed the link");
       if (answer.type === "refuse") {
         entry.report = { address: entry.address, kind: "refused", reason: answer.body.reason };
-        // occupied meanwhile: ask again later; it cannot start a slave: do not ask every scan
-        if (answer.body.master === undefined) entry.failed = answer.body.reason;
+        // occupied or busy meanwhile: ask again later; it cannot start a slave: do not ask every scan
+        if (!answer.body.retry) entry.failed = answer.body.reason;
         throw new Error(answer.body.reason);
       }
       if (answer.type !== "status") throw new Error(`it answered ${answer.type}`);
@@ -166,6 +182,7 @@ export class DaemonPool {
       return;
     }
     entry.enabled = true;
+    delete entry.lost;
     entry.enabledAt = performance.now();
     this.#links.set(entry.address, link);
     link.startHeartbeats();
@@ -196,6 +213,7 @@ export class DaemonPool {
     } catch (error: unknown) {
       why = error instanceof Error ? error.message : String(error);
     } finally {
+      if (entry.lost) why = entry.lost;
       link.close();
       this.#links.delete(entry.address);
       entry.enabled = false;
@@ -233,6 +251,7 @@ export class DaemonPool {
     if (this.#closed) return;
     this.#closed = true;
     this.#stop.abort();
+    clearInterval(this.#watchdog);
     await Promise.allSettled(
       [...this.#links.values()].map((l) => deadline(l.send("stop", {}), 1000, { message: "stop not sent" })),
     );
@@ -251,6 +270,8 @@ export function describeEntry(e: DaemonEntry): string {
   const s: DaemonStatus = r.status;
   const state = e.failed
     ? `failed: ${e.failed}`
+    : e.lost && !e.enabled
+    ? e.lost
     : s.state === "running"
     ? `enabled${s.pid ? `, slave pid ${s.pid}` : ""}`
     : s.state === "occupied"

@@ -44,6 +44,8 @@ export interface Refuse {
   reason: string;
   /** The master a daemon is occupied by. */
   master?: string;
+  /** True when asking again later may succeed (occupied, busy); absent: it will not. */
+  retry?: boolean;
 }
 
 /** One render-data section as a scene offer lists it. */
@@ -328,6 +330,7 @@ export const CODECS: { [K in MessageType]: Codec<Bodies[K]> } = {
   refuse: json("refuse", 3, ["render", "daemon", "watch"], (m, w) => ({
     reason: str(m, "reason", w, 1000),
     ...(m.master === undefined ? {} : { master: str(m, "master", w, 300) }),
+    ...(m.retry === true ? { retry: true } : {}),
   })),
   scene: json("scene", 4, RENDER, (m, w) => {
     if (!Array.isArray(m.sections) || m.sections.length > 64) {
