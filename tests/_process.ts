@@ -23,14 +23,20 @@ export interface Running {
   readonly pid: number;
 }
 
-/** Starts `./octane ARGS`; `stdin` text, when given, is its standard input (then closed). */
+/**
+ * Starts `./octane ARGS`; `stdin` text, when given, is its standard input (then closed); `maxFiles` runs it
+ * under `ulimit -n` (the shell execs octane, so the process is still octane itself).
+ */
 export function octane(
   args: string[],
   env: Record<string, string> = {},
-  options: { stdin?: string } = {},
+  options: { stdin?: string; maxFiles?: number } = {},
 ): Running {
-  const child = new Deno.Command(`${root}octane`, {
-    args,
+  const [command, commandArgs] = options.maxFiles === undefined
+    ? [`${root}octane`, args]
+    : ["bash", ["-c", `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, `${root}octane`, ...args]];
+  const child = new Deno.Command(command, {
+    args: commandArgs,
     stdout: "piped",
     stderr: "piped",
     stdin: options.stdin === undefined ? "null" : "piped",

@@ -7,11 +7,13 @@ import assert from "node:assert/strict";
 import { loadRenderData, renderDataSections } from "../mod/render_data/mod.ts";
 import { HandshakeError, Link } from "../mod/net/protocol/mod.ts";
 import { preamble } from "../mod/net/protocol/preamble.ts";
+import { initiate } from "../mod/net/protocol/handshake.ts";
 import { contains, joined, rawExchange, relay } from "./_relay.ts";
 import {
   assertClose,
   octane,
   processes,
+  procStat,
   readPfm,
   referenceRender,
   type Running,
@@ -305,3 +307,103 @@ async function keyOf(path: string): Promise<Uint8Array> {
   const { readKeyFile } = await import("../mod/net/key.ts");
   return await readKeyFile(path);
 }
+
+Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the master keeps accepting: a real slave then joins and renders", async () => {
+  await withDir(async (dir) => {
+    await makeKey(`${dir}/key`);
+    const port = nextPort++;
+    const master = octane(
+      [
+        "master",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--spp",
+        "16",
+        ...SIZE,
+        "--key-file",
+        `${dir}/key`,
+        "--wait-slaves",
+        "1",
+        "-o",
+        `${dir}/net.png`,
+        "--verbose",
+      ],
+      {},
+      { maxFiles: 30 },
+    );
+    try {
+      await master.waitFor(/Master listening on/, 120_000);
+      const idle = await Promise.all(
+        Array.from(
+          { length: 80 },
+          () => Deno.connect({ hostname: "127.0.0.1", port }).catch(() => undefined),
+        ),
+      );
+      await master.waitFor(
+        /Cannot accept a connection: .*(Too many open files|os error 24).*; trying again in \d+ ms/,
+        20_000,
+      );
+      for (const c of idle) c?.close();
+      const slave = octane(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`]);
+      assert.equal(await master.exit(120_000), 0, master.out);
+      assert.equal(await slave.exit(30_000), 0, slave.out);
+      assert.match(master.out, /First samples from slave 127\.0\.0\.1:\d+ merged/);
+    } finally {
+      master.kill("SIGKILL");
+      await master.exit(10_000).catch(() => {});
+    }
+  });
+});
+
+Deno.test("200 links that claim a 64 MiB frame before hello (no key: anyone gets that far) leave the master's memory where it was", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const master = start([
+        "master",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(nextPort++),
+        "--auto-port",
+        "--no-local-render",
+        "--spp",
+        "1",
+        ...SIZE,
+        "-o",
+        `${dir}/net.png`,
+      ]);
+      const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
+      const rssOf = async () =>
+        Number(((await procStat(master.pid)) ?? "").replace(/^.*\) /, "").split(" ")[21]) * 4096;
+      const before = await rssOf();
+      let sent = 0;
+      const t0 = performance.now();
+      while (sent < 200 && performance.now() - t0 < 60_000) {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+        try {
+          const { channel } = await initiate(conn, "render", { timeoutMs: 5000, peer: "attacker" });
+          const header = new Uint8Array(8);
+          new DataView(header.buffer).setUint16(0, 9, true); // result, before hello
+          new DataView(header.buffer).setUint32(4, 64 << 20, true);
+          await channel.write([header, new Uint8Array(1024)]);
+          sent++;
+          await channel.read(new Uint8Array(16)).catch(() => null);
+        } catch {
+          await new Promise((r) => setTimeout(r, 50)); // gated: 30 handshakes a second from one address
+        } finally {
+          try {
+            conn.close();
+          } catch {
+            // closed by the master
+          }
+        }
+      }
+      assert.equal(sent, 200);
+      const grew = (await rssOf()) - before;
+      assert.ok(grew < 32 * 2 ** 20, `the master grew by ${(grew / 2 ** 20).toFixed(0)} MiB`);
+      await master.waitFor(/expected hello, got result/);
+    });
+  });
+});

@@ -13,6 +13,7 @@ import {
 import type { FarmKey } from "../key.ts";
 import {
   type DaemonState,
+  type HandshakeGate,
   type Link,
   type Probe,
   ProtocolError,
@@ -43,6 +44,8 @@ export interface DaemonOptions {
   maxRestarts: number;
   /** Seconds to wait before restarting a failed slave. */
   restartDelaySeconds: number;
+  /** Bounds on connections not yet proven (defaults from mod/net/defaults.ts). */
+  gate?: HandshakeGate;
 }
 
 const defaults = {
@@ -136,6 +139,7 @@ export class Daemon {
       ...(this.#o.key ? { key: this.#o.key.key } : {}),
       log,
       closing: () => this.#closed,
+      ...(this.#o.gate ? { gate: this.#o.gate } : {}),
       onLink: (link, proven) => this.#serve(link, proven),
     });
   }

@@ -1,5 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import type { RenderSettings } from "../../render/mod.ts";
+import type { HandshakeGate } from "../protocol/mod.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { SlaveLink } from "./_slave_link.ts";
 import type { NodeInfo } from "./node.ts";
@@ -32,6 +33,8 @@ export interface MasterOptions extends RenderSettings {
   waitSlaves: number;
   /** Seconds after which work is handed out even if fewer than waitSlaves slaves are ready. */
   waitTimeout?: number;
+  /** Bounds on connections not yet proven (defaults from mod/net/defaults.ts). */
+  gate?: HandshakeGate;
 }
 
 /**

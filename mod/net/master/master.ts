@@ -230,6 +230,7 @@ export class Master {
       ...(key ? { key } : {}),
       log,
       closing: () => this.#state.closed,
+      ...(this.#state.options.gate ? { gate: this.#state.options.gate } : {}),
       onLink: (link, proven) => this.#admit(link, proven),
     });
   }

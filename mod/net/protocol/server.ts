@@ -4,6 +4,10 @@ import { HandshakeGate, LogBudget } from "./gate.ts";
 import { HandshakeError } from "./handshake.ts";
 import { type AcceptOptions, Link } from "./link.ts";
 
+/** Milliseconds before the first retry of a failed accept; it doubles to ACCEPT_BACKOFF_MAX_MS. */
+const ACCEPT_BACKOFF_MS = 50;
+const ACCEPT_BACKOFF_MAX_MS = 1000;
+
 /** Options of {@linkcode serveLinks}. */
 export interface ServeOptions extends AcceptOptions {
   /**
@@ -35,16 +39,25 @@ export async function serveLinks(listener: Deno.Listener, o: ServeOptions): Prom
     if (quiet) o.log.debug("{line}", { line });
     else o.log.warn("{line}", { line });
   };
+  let backoff = 0;
   while (!o.closing()) {
     let conn: Deno.Conn;
     try {
       conn = await listener.accept();
+      backoff = 0;
     } catch (error: unknown) {
       if (o.closing() || error instanceof Deno.errors.BadResource) return;
-      o.log.warn("Cannot accept a connection: {message}; trying again in 1 s", {
-        message: error instanceof Error ? error.message : String(error),
-      });
-      await delay(1000);
+      // out of file descriptors: connections that end free some soon, so look again soon, then less often
+      backoff = Math.min(ACCEPT_BACKOFF_MAX_MS, backoff ? backoff * 2 : ACCEPT_BACKOFF_MS);
+      const { log, skipped } = budget.take();
+      if (log) {
+        o.log.warn("Cannot accept a connection: {message}; trying again in {ms} ms{more}", {
+          message: error instanceof Error ? error.message : String(error),
+          ms: backoff,
+          more: skipped > 0 ? ` (${skipped} more refusals were not logged)` : "",
+        });
+      }
+      await delay(backoff);
       continue;
     }
     const from = conn.remoteAddr as Deno.NetAddr;

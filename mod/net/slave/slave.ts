@@ -226,12 +226,14 @@ export class Slave {
     this.#renderer = undefined;
     await this.#rendering.catch(() => {});
     old?.destroy();
-    this.#renderer = await GpuRenderer.create(this.#gpu, data, {
+    const renderer = await GpuRenderer.create(this.#gpu, data, {
       width: scene.width,
       height: scene.height,
       seed: scene.seed,
       maxDepth: scene.maxDepth,
     });
+    if (this.#stopping) return renderer.destroy(); // the session ended while it was being built
+    this.#renderer = renderer;
     log.info("Render data {id} ready: {triangles} triangles", {
       id: scene.id.slice(0, 12),
       triangles: data.stats.triangles,
