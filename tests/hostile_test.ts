@@ -44,7 +44,7 @@ async function startMaster(start: Start, dir: string, spp: number, extra: string
   return { master, port };
 }
 
-Deno.test("poisoned, oversized, duplicate and foreign results, zero seconds and early ready are refused; the image equals a local render", async () => {
+Deno.test("poisoned, oversized, duplicate and foreign results and early ready are refused; the image equals a local render", async () => {
   await withDir(async (dir) => {
     const key = await keyed(dir);
     const spp = 256;
@@ -102,6 +102,14 @@ Deno.test("poisoned, oversized, duplicate and foreign results, zero seconds and 
       assert.match(
         master.out,
         /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): a result for unit \d+, never given it/,
+      );
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): unit \d+ answered twice/,
+      );
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): result data (holds \d+ bytes, not \d+|is not valid zstd)/,
       );
       assert.match(master.out, /Dropping slave 127\.0\.0\.1:\d+: 3 bad results/);
       assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
@@ -175,6 +183,48 @@ Deno.test("--verify: a slave that renders other samples (another seed) is caught
         );
         assert.ok(real[0].samples > 0, "the honest slave contributed");
         assert.ok(!report.verification.liars.includes(real[0].address), "the honest slave was not convicted");
+      });
+    } finally {
+      gpu.device.destroy();
+    }
+  });
+});
+
+Deno.test("--verify without the master's GPU: two honest slaves and a liar; a third render decides, the liar goes, the image equals a local render", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    const spp = 128;
+    const ref = await referenceRender(dir, spp, SIZE);
+    const gpu = await openGpu();
+    try {
+      await processes(async (start) => {
+        const { master, port } = await startMaster(start, dir, spp, [
+          "--wait-slaves",
+          "3",
+          "--verify",
+          "1",
+          "--no-local-render",
+        ]);
+        const honest = [1, 2].map(() =>
+          start(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`])
+        );
+        const liar = await fakeSlave({
+          host: "127.0.0.1",
+          port,
+          key,
+          renderer: { gpu, seedOffset: 7 },
+          answer: async (u, _w, render) => [{ sums: await render!(u) }],
+        });
+        assert.equal(await master.exit(180_000), 0, master.out);
+        liar.close();
+        for (const h of honest) await h.exit(30_000);
+        assert.match(master.out, /rendered samples that other nodes render differently: dropping it/);
+        assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+        const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+        assert.equal(report.verification.liars.length, 1, JSON.stringify(report.verification));
+        const liarNode = report.nodes.find((n: { host: string }) => n.host === "fake");
+        assert.equal(liarNode.samples, 0);
+        assert.ok(report.verification.liars.includes(liarNode.address));
       });
     } finally {
       gpu.device.destroy();

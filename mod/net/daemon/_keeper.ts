@@ -112,6 +112,11 @@ export class SlaveKeeper {
     });
     stopSlave(child, reason, this.#o.graceSeconds).then(() => {
       if (!this.#session) log.info("Available again");
+    }).catch((error: unknown) => {
+      log.error("Stopping slave {pid} failed: {message}", {
+        pid: child.pid,
+        message: error instanceof Error ? error.message : String(error),
+      });
     });
   }
 
@@ -135,7 +140,7 @@ export class SlaveKeeper {
           pid: c.pid,
           t,
         });
-        stopSlave(c, `no heartbeat for ${t} s`, this.#o.graceSeconds);
+        stopSlave(c, `no heartbeat for ${t} s`, this.#o.graceSeconds).catch(() => {});
       }
     }
   }

@@ -74,6 +74,7 @@ export class Daemon {
   #keeper: SlaveKeeper;
   #watchdog?: ReturnType<typeof setInterval>;
   #closed = false;
+  #stop = new AbortController();
   #links = new Set<Link>();
 
   private constructor(o: DaemonOptions, facts: SlaveFacts, listener: Deno.Listener) {
@@ -135,6 +136,7 @@ export class Daemon {
       );
     }
     await serveLinks(this.#listener, {
+      signal: this.#stop.signal,
       services: ["daemon", "watch"],
       ...(this.#o.key ? { key: this.#o.key.key } : {}),
       log,
@@ -148,6 +150,7 @@ export class Daemon {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#stop.abort();
     clearInterval(this.#watchdog);
     try {
       this.#listener.close();
@@ -214,6 +217,24 @@ export class Daemon {
         await link.send("status", this.#status(master));
       } else if (m.type === "start") {
         const s = this.#keeper.session;
+        // the same master may take its session over on a new link, from the same host, or once the old link
+        // is gone; another peer that merely names that master may not (it could then stop the slave)
+        const host = (l: Link) => l.label.replace(/:\d+$/, "");
+        if (s && s.master === master && !s.link.closed && host(s.link) !== host(link)) {
+          log.info(
+            "Refused a start naming master {master} from {peer}: that session belongs to another link",
+            {
+              master,
+              peer: link.label,
+            },
+          );
+          await link.send("refuse", {
+            reason: `occupied by master ${s.master}`,
+            master: s.master,
+            retry: true,
+          });
+          return;
+        }
         if (s && s.master !== master) {
           log.info("Refused master {master}: occupied by master {other}", { master, other: s.master });
           await link.send("refuse", {

@@ -90,6 +90,7 @@ export class DaemonPool {
 
   /** Scans now and then every interval, until closed. */
   start(): void {
+    if (this.#loop) return;
     log.info("Scanning {subnets} ({n} addresses) for daemons on port {port} every {s} s", {
       subnets: this.#o.subnets.map((s) => s.text).join(", "),
       n: this.#targets.length,

@@ -23,16 +23,16 @@ export class Film {
     for (let i = 0; i < sums.length; i++) own[offset + i]! += sums[i]!;
   }
 
-  /** Takes everything `node` added out again; false when contributions are not kept per node. */
+  /**
+   * Takes everything `node` added out again: the sums are rebuilt from the other nodes' parts (subtracting
+   * could not undo a huge value that swallowed honest ones). False when parts are not kept per node.
+   */
   remove(node: string): boolean {
     if (!this.#perNode) return false;
-    const own = this.#perNode.get(node);
-    if (own) {
-      const total = this.sums;
-      // a pixel the node alone rendered may be left a rounding error off zero: clamp it
-      for (let i = 0; i < own.length; i++) total[i] = Math.max(0, total[i]! - own[i]!);
-      this.#perNode.delete(node);
-    }
+    if (!this.#perNode.delete(node)) return true;
+    const total = this.sums;
+    total.fill(0);
+    for (const own of this.#perNode.values()) for (let i = 0; i < own.length; i++) total[i]! += own[i]!;
     return true;
   }
 }

@@ -52,6 +52,7 @@ export class RenderJob {
   reported = false;
   #settings: JobSettings;
   #verifier: Verifier;
+  #convicted = new Set<string>();
 
   /** A job over `data`; its job numbers start at `firstJob` (unique across the master's jobs). */
   constructor(data: RenderData, settings: JobSettings, firstJob: number) {
@@ -78,10 +79,14 @@ export class RenderJob {
     const samples = info.rate > 0
       ? Math.max(1, Math.floor(info.rate * s.unitSeconds / this.scheduler.bandPixels))
       : 1;
-    const expectedMs = info.rate > 0 ? (samples * this.scheduler.bandPixels / info.rate) * 1000 : 0;
-    const deadlineMs = info.rate > 0
-      ? Math.max(s.unitTimeout * 1000, 4 * UNITS_IN_FLIGHT * expectedMs)
-      : 2 * s.unitTimeout * 1000;
+    // sized for the range actually handed out (a retry or a check may be another node's size)
+    const deadlineMs = (range: { height: number; count: number }) =>
+      info.rate > 0
+        ? Math.max(
+          s.unitTimeout * 1000,
+          4 * UNITS_IN_FLIGHT * (range.height * s.width * range.count / info.rate) * 1000,
+        )
+        : 2 * s.unitTimeout * 1000;
     const unit = this.scheduler.take(owner, samples, { now: performance.now(), deadlineMs });
     if (unit && this.started === undefined) this.started = performance.now();
     return unit;
@@ -103,10 +108,10 @@ export class RenderJob {
   ): Outcome {
     const info = answer.info;
     const unit = this.scheduler.peek(answer.job, owner);
-    if (!unit) return { kind: "ignored" };
-    const bad = badSums(answer.sums, this.floatsOf(unit));
+    if (!unit || this.#convicted.has(owner)) return { kind: "ignored" };
+    const bad = badSums(answer.sums, this.floatsOf(unit), unit.count);
     if (bad) {
-      this.scheduler.release(owner, [answer.job]);
+      this.scheduler.release(owner, { jobs: [answer.job], avoid: true });
       return { kind: "bad", reason: bad };
     }
     const done = this.scheduler.complete(answer.job, owner);
@@ -132,6 +137,9 @@ export class RenderJob {
    * units go back to be rendered by others. False when the film does not keep nodes apart (no checks).
    */
   discard(node: string, info?: NodeInfo): boolean {
+    // nothing more of it is merged, whatever is still on its way
+    this.#convicted.add(node);
+    this.scheduler.release(node, { avoid: true });
     if (!this.film.remove(node)) return false;
     this.#verifier.forget(this.scheduler.reopen(node));
     if (info) info.samples = 0;
@@ -145,13 +153,21 @@ export class RenderJob {
   }
 }
 
-/** Why sums cannot be merged (the wrong count, a value not finite or negative), or undefined. */
-function badSums(sums: Float32Array, count: number): string | undefined {
+/** Largest radiance of one sample: the kernel drops samples at or above it. */
+const MAX_SAMPLE_RADIANCE = 1e30;
+
+/**
+ * Why sums cannot be merged (the wrong count; a value not finite, negative, or more than `samples` samples
+ * of a renderer can add up to), or undefined.
+ */
+function badSums(sums: Float32Array, count: number, samples: number): string | undefined {
   if (sums.length !== count) return `${sums.length} values instead of ${count}`;
+  const most = samples * MAX_SAMPLE_RADIANCE;
   for (let i = 0; i < sums.length; i++) {
     const v = sums[i]!;
     if (!(v >= 0)) return Number.isNaN(v) ? "a value is not finite (NaN)" : "a value is negative";
     if (v === Infinity) return "a value is not finite (Infinity)";
+    if (v >= most) return `a value (${v}) is more than ${samples} samples can add up to`;
   }
   return undefined;
 }

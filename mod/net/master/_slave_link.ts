@@ -222,6 +222,7 @@ export class SlaveLink {
   }
 
   #onResult(r: Result): void {
+    if (this.link.closed) return; // dropped (a liar, say): what it sent before that counts for nothing
     const state = this.#state;
     const job = state.render;
     const owner = this.link.label;
@@ -248,7 +249,7 @@ export class SlaveLink {
     try {
       sums = r.compressed ? decompressFloats(r.data, count) : rawFloats(r.data, count);
     } catch (error: unknown) {
-      job.scheduler.release(owner, [r.job]);
+      job.scheduler.release(owner, { jobs: [r.job], avoid: true });
       return this.#badResult(error instanceof Error ? error.message : String(error));
     }
     const outcome = job.accept(owner, { info: this.info, job: r.job, sums, seconds });
@@ -283,7 +284,7 @@ export class SlaveLink {
   }
 
   #onReturn(jobs: number[]): void {
-    const n = this.#state.render.scheduler.release(this.link.label, jobs);
+    const n = this.#state.render.scheduler.release(this.link.label, { jobs });
     for (const j of jobs) this.inFlight.delete(j);
     log.info("Slave {peer} returned {n} unfinished units", { peer: this.link.label, n });
     this.#state.signal();

@@ -78,11 +78,12 @@ export class MasterState {
     return new Promise((resolve) => this.#wake.push(resolve));
   }
 
-  /** Wakes everyone waiting on a change. */
+  /** Wakes everyone waiting on a change, and hands work to idle slaves (a unit may have come back). */
   signal(): void {
     const waiting = this.#wake;
     this.#wake = [];
     for (const w of waiting) w();
+    this.feedAll();
   }
 
   /**

@@ -72,6 +72,7 @@ export class Master {
   #listener: Deno.Listener;
   #watchdog?: ReturnType<typeof setInterval>;
   #gpu?: Gpu;
+  #stop = new AbortController();
 
   private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
     this.#state = new MasterState(options, new RenderJob(data, options, 1));
@@ -194,6 +195,7 @@ export class Master {
   close(): void {
     const state = this.#state;
     state.closed = true;
+    this.#stop.abort();
     clearInterval(this.#watchdog);
     try {
       this.#listener.close();
@@ -226,6 +228,7 @@ export class Master {
   #accept(): Promise<void> {
     const key = this.#state.options.key;
     return serveLinks(this.#listener, {
+      signal: this.#stop.signal,
       services: ["render"],
       ...(key ? { key } : {}),
       log,

@@ -58,8 +58,11 @@ interface Request {
 export interface TakeOptions {
   /** performance.now() of the handout. */
   now: number;
-  /** Milliseconds the node has for the unit; past it the unit goes to another node too. */
-  deadlineMs: number;
+  /**
+   * Milliseconds the node has for the unit handed out (its range may be another node's size: a retry, a
+   * check); past it the unit goes to another node too.
+   */
+  deadlineMs: number | ((unit: Omit<WorkUnit, "job">) => number);
 }
 
 /**
@@ -176,7 +179,7 @@ export class Scheduler {
       owner,
       purpose,
       exclude,
-      deadline: o.now + o.deadlineMs,
+      deadline: o.now + (typeof o.deadlineMs === "number" ? o.deadlineMs : o.deadlineMs(task.range)),
       overdue: false,
     });
     return { ...unit, purpose, task: task.id };
@@ -198,7 +201,11 @@ export class Scheduler {
     if (!a || a.owner !== owner) return undefined;
     this.#attempts.delete(job);
     a.task.live.delete(job);
-    if (a.purpose !== "render") return { ...a.unit, purpose: a.purpose, task: a.task.id };
+    if (a.purpose !== "render") {
+      // other copies of this check (handed out because this one was late) are moot now
+      this.#dropCopies(a.task, a.purpose);
+      return { ...a.unit, purpose: a.purpose, task: a.task.id };
+    }
     if (a.task.doneBy !== undefined) return undefined;
     a.task.doneBy = owner;
     this.#done += this.#samples(a.task);
@@ -210,20 +217,24 @@ export class Scheduler {
   }
 
   /**
-   * Gives back units of `owner` (all of them, or the jobs listed): a task nobody else is working on goes
-   * back to be handed out as it was. Returns how many units were given back.
+   * Gives back units of `owner` (all of them, or the jobs listed): a task no one else is working on in time
+   * goes back to be handed out as it was; with `avoid`, never to `owner` again (it answered it badly).
+   * Returns how many units were given back.
    */
-  release(owner: string, jobs?: number[]): number {
+  release(owner: string, o: { jobs?: number[]; avoid?: boolean } = {}): number {
     let n = 0;
     for (const [job, a] of [...this.#attempts]) {
-      if (a.owner !== owner || (jobs && !jobs.includes(job))) continue;
+      if (a.owner !== owner || (o.jobs && !o.jobs.includes(job))) continue;
       this.#attempts.delete(job);
       a.task.live.delete(job);
       n++;
+      const exclude = new Set(o.avoid ? [...a.exclude, owner] : a.exclude);
       if (a.purpose !== "render") {
-        this.#requests.unshift({ task: a.task, purpose: a.purpose, exclude: a.exclude });
-      } else if (a.task.doneBy === undefined && a.task.live.size === 0 && !this.#queued(a.task)) {
-        this.#requests.unshift({ task: a.task, purpose: "render", exclude: new Set() });
+        if (!this.#hasCopy(a.task, a.purpose)) {
+          this.#requests.unshift({ task: a.task, purpose: a.purpose, exclude });
+        }
+      } else if (a.task.doneBy === undefined && !this.#inTime(a.task) && !this.#queued(a.task)) {
+        this.#requests.unshift({ task: a.task, purpose: "render", exclude });
       }
     }
     return n;
@@ -307,5 +318,28 @@ export class Scheduler {
 
   #queued(t: Task): boolean {
     return this.#requests.some((r) => r.task === t && r.purpose === "render");
+  }
+
+  /** True when some node still works on `t` and is not late with it. */
+  #inTime(t: Task): boolean {
+    for (const job of t.live) if (!this.#attempts.get(job)?.overdue) return true;
+    return false;
+  }
+
+  /** True when a copy of `t`'s check for `purpose` is queued or out in time. */
+  #hasCopy(t: Task, purpose: Purpose): boolean {
+    return this.#requests.some((r) => r.task === t && r.purpose === purpose) ||
+      [...t.live].some((job) => {
+        const a = this.#attempts.get(job);
+        return a?.purpose === purpose && !a.overdue;
+      });
+  }
+
+  /** Drops every queued or outstanding copy of `t`'s check for `purpose`. */
+  #dropCopies(t: Task, purpose: Purpose): void {
+    this.#requests = this.#requests.filter((r) => r.task !== t || r.purpose !== purpose);
+    for (const job of [...t.live]) {
+      if (this.#attempts.get(job)?.purpose === purpose) this.#attempts.delete(job), t.live.delete(job);
+    }
   }
 }

@@ -38,7 +38,7 @@ Deno.test("Scheduler ignores results from a node that does not hold the job", ()
   const s = new Scheduler(4, 4, 2);
   const unit = s.take("a", 2, at())!;
   assert.equal(s.complete(unit.job, "b"), undefined);
-  assert.equal(s.release("a", [unit.job]), 1);
+  assert.equal(s.release("a", { jobs: [unit.job] }), 1);
   assert.equal(s.complete(unit.job, "a"), undefined, "a released job is no longer theirs");
   const again = s.take("b", 2, at())!;
   assert.deepEqual([again.y, again.height, again.start, again.count], [
@@ -111,4 +111,45 @@ Deno.test("a check goes to another node, merges nothing, and the render is not f
   assert.deepEqual(s.pendingChecks.map((e) => [...e]), [["a", "b"]]);
   assert.equal(s.dropChecks(), 1);
   assert.ok(s.finished);
+});
+
+Deno.test("a late check is copied to another node; the first answer settles it, and the late copy is dropped", () => {
+  const s = new Scheduler(4, 4, 2);
+  const unit = s.take("a", 2, at())!;
+  s.complete(unit.job, "a");
+  s.request(unit.task, "check", ["a"]);
+  const held = s.take("holder", 2, at(0, 1000))!; // takes the check and never answers
+  assert.deepEqual(s.overdue(1000), [{ job: held.job, owner: "holder" }]);
+  assert.equal(s.take("holder", 2, at()), undefined, "not the late node again");
+  const copy = s.take("b", 2, at())!;
+  assert.equal(copy.purpose, "check");
+  assert.equal(s.complete(copy.job, "b")?.purpose, "check");
+  assert.ok(s.finished, "the held copy no longer keeps the render open");
+  assert.equal(s.complete(held.job, "holder"), undefined);
+});
+
+Deno.test("releasing a unit's second copy while the first is overdue queues it again; a bad answer keeps its node away", () => {
+  const s = new Scheduler(4, 4, 2);
+  const first = s.take("a", 2, at(0, 1000))!;
+  s.overdue(1000);
+  const second = s.take("b", 2, at())!;
+  assert.equal(second.task, first.task);
+  s.release("b", { jobs: [second.job] });
+  const third = s.take("c", 2, at())!;
+  assert.equal(third.task, first.task, "handed out again: a is late with it and b gave it back");
+  s.release("c", { jobs: [third.job], avoid: true });
+  assert.equal(s.take("c", 2, at()), undefined, "not back to the node that answered it badly");
+  assert.equal(s.take("d", 2, at())?.task, first.task);
+});
+
+Deno.test("a deadline is sized for the range handed out, not the taker's usual size", () => {
+  const s = new Scheduler(4, 4, 8);
+  const seen: number[] = [];
+  const big = s.take("fast", 8, { now: 0, deadlineMs: (r) => (seen.push(r.count), r.count * 100) })!;
+  s.release("fast");
+  s.take("slow", 1, { now: 0, deadlineMs: (r) => (seen.push(r.count), r.count * 100) });
+  assert.deepEqual(seen, [8, 8], "the slow node got the fast node's range, and a deadline for it");
+  assert.deepEqual(s.overdue(799), []);
+  assert.equal(s.overdue(800).length, 1);
+  assert.equal(big.count, 8);
 });

@@ -21,12 +21,14 @@ export interface ServeOptions extends AcceptOptions {
   log: Logger;
   /** The gate (a fresh one with the defaults when none is given). */
   gate?: HandshakeGate;
+  /** Ends a pause between failed accepts at once when the server closes. */
+  signal?: AbortSignal;
 }
 
 /**
  * The accept loop every role shares: takes connections until the listener closes, admits each through a
  * {@linkcode HandshakeGate}, runs the responder's handshake and hands the sealed link to `onLink`. A failing
- * accept (out of file descriptors) is retried after a second, never fatal. Refusals before a link exists are
+ * accept (out of file descriptors) is retried after 50 ms, doubling to a second, never fatal. Refusals before a link exists are
  * logged within a budget, so that a flood cannot fill the log.
  */
 export async function serveLinks(listener: Deno.Listener, o: ServeOptions): Promise<void> {
@@ -57,7 +59,7 @@ export async function serveLinks(listener: Deno.Listener, o: ServeOptions): Prom
           more: skipped > 0 ? ` (${skipped} more refusals were not logged)` : "",
         });
       }
-      await delay(backoff);
+      await delay(backoff, o.signal);
       continue;
     }
     const from = conn.remoteAddr as Deno.NetAddr;
