@@ -8,6 +8,7 @@ import {
   rawFloats,
   type Result,
 } from "../protocol/mod.ts";
+import { RateWindow } from "./_rate.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { MasterState } from "./_state.ts";
 import { newNode, type NodeInfo } from "./node.ts";
@@ -16,6 +17,8 @@ const log = getLogger(["octane", "master"]);
 
 /** Bad results (not finite, negative, the wrong size, not its unit) after which a slave is dropped. */
 const BAD_RESULT_LIMIT = 3;
+/** Answers a slave's rate is measured over. */
+const RATE_WINDOW = 4;
 /** Units overdue in a row after which a slave is dropped: every unit it holds, it holds without answering. */
 const OVERDUE_LIMIT = UNITS_IN_FLIGHT;
 
@@ -37,6 +40,8 @@ export class SlaveLink {
   /** When each job in flight was sent, and when the last answer came: the master times units itself. */
   #sentAt = new Map<number, number>();
   #lastAnswerAt = 0;
+  /** Its speed over its last few answers. */
+  #rate = new RateWindow(RATE_WINDOW);
   /** Jobs of a render since replaced: their late answers are dropped quietly. */
   #stale = new Set<number>();
   /** Jobs answered lately: an answer to one of them again is a duplicate. */
@@ -124,6 +129,7 @@ export class SlaveLink {
     for (const job of this.inFlight) this.#stale.add(job);
     this.inFlight.clear();
     this.#sentAt.clear();
+    this.#rate.clear();
     this.offerScene();
   }
 
@@ -237,13 +243,14 @@ export class SlaveLink {
     this.inFlight.delete(r.job);
     this.#answered.push(r.job);
     if (this.#answered.length > 64) this.#answered.shift();
-    // the master times the unit itself: from when it was sent, or the previous answer came, to now
+    // the master times the unit itself: busy from when it was sent, or the previous answer came, to now
     const now = performance.now();
-    const seconds = (now - Math.max(this.#sentAt.get(r.job) ?? now, this.#lastAnswerAt)) / 1000;
+    const busy = (now - Math.max(this.#sentAt.get(r.job) ?? now, this.#lastAnswerAt)) / 1000;
     this.#sentAt.delete(r.job);
     this.#lastAnswerAt = now;
     const unit = job.scheduler.peek(r.job, owner);
     if (!unit) return; // another node's answer came first
+    const seconds = this.#rate.add(busy, unit.height * this.#state.options.width * unit.count);
     const count = job.floatsOf(unit);
     let sums: Float32Array;
     try {
