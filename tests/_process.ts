@@ -173,3 +173,12 @@ export async function running(pid: number): Promise<boolean> {
   const stat = await procStat(pid);
   return stat !== undefined && !/^\d+ \(.*\) Z/.test(stat);
 }
+
+/** Makes a farm key at `path` with `octane key generate` (as a user would); resolves with its bytes. */
+export async function makeKey(path: string): Promise<Uint8Array> {
+  const k = octane(["key", "generate", "-o", path]);
+  const code = await k.exit();
+  if (code !== 0) throw new Error(`octane key generate failed (exit ${code}):\n${k.out}`);
+  const hex = (await Deno.readTextFile(path)).trim();
+  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+}

@@ -3,7 +3,6 @@
  * scanning 127.0.0.0/29. Every wait has a deadline; every process is stopped at the end.
  */
 import assert from "node:assert/strict";
-import { readKeyFile } from "../mod/net/key.ts";
 import { HandshakeError, Link, type Status } from "../mod/net/protocol/mod.ts";
 import { FrameReader } from "../mod/net/protocol/frame.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
@@ -12,6 +11,7 @@ import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { rawExchange } from "./_relay.ts";
 import {
   assertClose,
+  makeKey,
   octane,
   processes,
   procStat,
@@ -402,8 +402,7 @@ Deno.test("garbage, truncated, oversized and wrong-version requests on the daemo
 Deno.test("a daemon with a farm key refuses masters without it or with another; a master with it enables the daemon", async () => {
   await withDir(async (dir) => {
     for (const name of ["key", "other"]) {
-      const k = octane(["key", "generate", "-o", `${dir}/${name}`]);
-      assert.equal(await k.exit(), 0, k.out);
+      await makeKey(`${dir}/${name}`);
     }
     await processes(async (start) => {
       const port = nextPort++;
@@ -590,9 +589,7 @@ async function cpuSeconds(pid: number): Promise<number> {
 
 Deno.test("a start/stop flood: one slave at a time, starts at most once a second, and the daemon idles afterwards", async () => {
   await withDir(async (dir) => {
-    const k = octane(["key", "generate", "-o", `${dir}/key`]);
-    assert.equal(await k.exit(), 0, k.out);
-    const key = await readKeyFile(`${dir}/key`);
+    const key = await makeKey(`${dir}/key`);
     await processes(async (start) => {
       const port = nextPort++;
       const daemon = await startDaemon(start, "127.0.0.2", port, [

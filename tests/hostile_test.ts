@@ -5,18 +5,21 @@
  */
 import assert from "node:assert/strict";
 import { openGpu } from "../mod/gpu/mod.ts";
-import { readKeyFile } from "../mod/net/key.ts";
 import { fakeSlave, filled } from "./_fake_slave.ts";
-import { assertClose, octane, processes, readPfm, referenceRender, type Start, withDir } from "./_process.ts";
+import {
+  assertClose,
+  makeKey,
+  processes,
+  readPfm,
+  referenceRender,
+  type Start,
+  withDir,
+} from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 33000 + Math.floor(Math.random() * 400) * 4;
 
-async function keyed(dir: string): Promise<Uint8Array> {
-  const k = octane(["key", "generate", "-o", `${dir}/key`]);
-  assert.equal(await k.exit(), 0, k.out);
-  return await readKeyFile(`${dir}/key`);
-}
+const keyed = (dir: string) => makeKey(`${dir}/key`);
 
 async function startMaster(start: Start, dir: string, spp: number, extra: string[] = []) {
   const master = start([

@@ -12,6 +12,7 @@ import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { rawExchange } from "./_relay.ts";
 import {
   assertClose,
+  makeKey,
   octane,
   processes,
   readPfm,
@@ -60,8 +61,7 @@ async function startMaster(
 Deno.test("master + 2 slaves with a farm key render the image a local render gives, and every node contributes", async () => {
   await withDir(async (dir) => {
     const ref = await reference(dir, 96);
-    const k = octane(["key", "generate", "-o", `${dir}/key`]);
-    assert.equal(await k.exit(), 0, k.out);
+    await makeKey(`${dir}/key`);
     const key = ["--key-file", `${dir}/key`];
     await processes(async (start) => {
       const { master, address } = await startMaster(start, dir, 96, ["--wait-slaves", "2", ...key]);
@@ -176,8 +176,7 @@ Deno.test("two masters with --auto-port on one machine, each with its own slave,
 Deno.test("a farm key: slaves without it or with another one are refused with a clear line on both sides", async () => {
   await withDir(async (dir) => {
     for (const name of ["key", "other"]) {
-      const k = octane(["key", "generate", "-o", `${dir}/${name}`]);
-      assert.equal(await k.exit(), 0, k.out);
+      await makeKey(`${dir}/${name}`);
     }
     await processes(async (start) => {
       const { master, address } = await startMaster(start, dir, 32, [
