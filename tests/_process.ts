@@ -1,5 +1,7 @@
 /** Helpers for tests that run real octane processes on loopback addresses. */
 
+import { fromHex } from "../mod/bytes.ts";
+
 const root = new URL("..", import.meta.url).pathname;
 
 /**
@@ -179,6 +181,5 @@ export async function makeKey(path: string): Promise<Uint8Array> {
   const k = octane(["key", "generate", "-o", path]);
   const code = await k.exit();
   if (code !== 0) throw new Error(`octane key generate failed (exit ${code}):\n${k.out}`);
-  const hex = (await Deno.readTextFile(path)).trim();
-  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+  return fromHex((await Deno.readTextFile(path)).trim());
 }

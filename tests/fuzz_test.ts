@@ -4,6 +4,7 @@
  * serving, answers a real peer afterwards, and its memory stays bounded.
  */
 import assert from "node:assert/strict";
+import { toHex } from "../mod/bytes.ts";
 import { openGpu } from "../mod/gpu/mod.ts";
 import { Link } from "../mod/net/protocol/mod.ts";
 import {
@@ -38,7 +39,7 @@ Deno.test(`fuzz the master with ${FRAMES} frames (seed 11); a real slave then jo
     try {
       await Deno.writeTextFile(
         `${dir}/key`,
-        Array.from(key, (b) => b.toString(16).padStart(2, "0")).join(""),
+        toHex(key),
         {
           mode: 0o600,
         },

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { Master } from "../mod/net/master/mod.ts";
+import { toHex } from "../mod/bytes.ts";
 import { generateKey, writeKeyFile } from "../mod/net/key.ts";
 import { Link } from "../mod/net/protocol/mod.ts";
 import { CipherState } from "../mod/net/protocol/noise.ts";
@@ -175,7 +176,7 @@ const receiver = (args: string[]) =>
     if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
     return JSON.parse(new TextDecoder().decode(out.stdout)) as { bytes: number; first: number; best: number };
   });
-const hex = Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");
+const hex = toHex(key);
 const data = compileScene(bumpySphereBox(520_000));
 const sameBytes = renderDataSections(data);
 const total = sameBytes.reduce((n, s) => n + s.bytes.length, 0);

@@ -10,11 +10,12 @@
  */
 import { Link, parseSectionHead } from "../mod/net/protocol/mod.ts";
 import { VERSION } from "../mod/version.ts";
+import { fromHex } from "../mod/bytes.ts";
 
 const [mode, host, portText, arg] = Deno.args;
 const port = Number(portText);
 if (mode === "sealed") {
-  const key = Uint8Array.from(arg!.match(/../g)!, (h) => parseInt(h, 16));
+  const key = fromHex(arg!);
   // three joins, one download each (a master answers one `need` per offer): the first into fresh buffers,
   // as a slave joining does; the others into the same buffers, warm (and the code warmed up)
   let kept: Map<string, Uint8Array> | undefined;

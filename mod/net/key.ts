@@ -1,4 +1,5 @@
 import { dirname, join } from "node:path";
+import { fromHex, toHex } from "../bytes.ts";
 
 /**
  * Farm keys: 256 random bits, written as 64 hex digits in a file only its owner can read. Every node of a
@@ -63,7 +64,7 @@ export function generateKey(): Uint8Array {
 
 /** The key file's text: 64 lower-case hex digits and a newline. */
 export function formatKey(key: Uint8Array): string {
-  return `${Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("")}\n`;
+  return `${toHex(key)}\n`;
 }
 
 /**
@@ -124,7 +125,7 @@ export async function readKeyFile(path: string): Promise<Uint8Array> {
       `Key file "${path}" is not a 256-bit key (64 hex digits): make one with "octane key generate -o ${path}"`,
     );
   }
-  return Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+  return fromHex(hex);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { toHex } from "../bytes.ts";
 import { NODE_BYTES } from "./bvh.ts";
 import type { RenderData } from "./compile.ts";
 import {
@@ -84,10 +85,6 @@ function sha256(bytes: Uint8Array): Uint8Array {
   return new Uint8Array(createHash("sha256").update(bytes).digest());
 }
 
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 function contentHash(kinds: number[], hashes: Uint8Array[]): Uint8Array {
   const h = createHash("sha256");
   kinds.forEach((kind, i) => {
@@ -116,13 +113,13 @@ export function renderDataSections(data: RenderData): Section[] {
   ];
   return parts.map(([name, bytes]) => {
     const digest = sha256(bytes);
-    return { name, bytes, hash: hex(digest), digest };
+    return { name, bytes, hash: toHex(digest), digest };
   });
 }
 
 /** The content hash of sections already hashed by {@linkcode renderDataSections}, hex. */
 export function sectionsHash(sections: readonly Section[]): string {
-  return hex(contentHash(sections.map((s) => SECTION[s.name]), sections.map((s) => s.digest)));
+  return toHex(contentHash(sections.map((s) => SECTION[s.name]), sections.map((s) => s.digest)));
 }
 
 /** The content hash of render data, hex: equal for render data that renders the same image. */

@@ -1,4 +1,6 @@
 import { getLogger } from "@logtape/logtape";
+import { timingSafeEqual } from "node:crypto";
+import { toHex } from "../../bytes.ts";
 import type { Link } from "../protocol/mod.ts";
 
 const log = getLogger(["octane", "daemon"]);
@@ -42,8 +44,7 @@ export interface SpawnOptions {
  * @throws {Error} when the executable cannot be started (missing, out of file descriptors)
  */
 export function spawnSlave(o: SpawnOptions): SlaveProcess {
-  const token = Array.from(crypto.getRandomValues(new Uint8Array(32)), (b) => b.toString(16).padStart(2, "0"))
-    .join("");
+  const token = toHex(crypto.getRandomValues(new Uint8Array(32)));
   const [exe, ...prefix] = o.command;
   const process = new Deno.Command(exe!, {
     args: [
@@ -68,10 +69,7 @@ export function spawnSlave(o: SpawnOptions): SlaveProcess {
 /** True when `token` is this slave's (compared in constant time). */
 export function tokenMatches(child: SlaveProcess, token: string): boolean {
   const a = new TextEncoder().encode(child.token), b = new TextEncoder().encode(token);
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
-  return diff === 0;
+  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /** SIGTERM, then SIGKILL after `graceSeconds`; resolves once the slave has exited. */

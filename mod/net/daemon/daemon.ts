@@ -219,8 +219,7 @@ export class Daemon {
         const s = this.#keeper.session;
         // the same master may take its session over on a new link, from the same host, or once the old link
         // is gone; another peer that merely names that master may not (it could then stop the slave)
-        const host = (l: Link) => l.label.replace(/:\d+$/, "");
-        if (s && s.master === master && !s.link.closed && host(s.link) !== host(link)) {
+        if (s && s.master === master && !s.link.closed && s.link.peerHost !== link.peerHost) {
           log.info(
             "Refused a start naming master {master} from {peer}: that session belongs to another link",
             {
@@ -292,6 +291,6 @@ export class Daemon {
 function masterOf(probe: Probe, link: Link): string {
   const named = /^[\w.:-]{1,64}$/.test(probe.address) && probe.address !== "0.0.0.0" &&
     probe.address !== "::";
-  const address = named ? probe.address : link.label.replace(/:\d+$/, "").replace(/^\[|\]$/g, "");
+  const address = named ? probe.address : link.peerHost;
   return `${address.includes(":") ? `[${address}]` : address}:${probe.port}`;
 }

@@ -134,8 +134,8 @@ export class SlaveLink {
   }
 
   /**
-   * One of its units is past its deadline (it went to another node too). Three in a row and the slave is
-   * dropped: it holds units without answering.
+   * One of its units is past its deadline (it went to another node too). OVERDUE_LIMIT in a row (every
+   * unit it holds) and the slave is dropped: it holds units without answering.
    */
   missed(job: number): void {
     log.warn("Unit {job} of slave {peer} is overdue: handing it to another node too", {
@@ -223,7 +223,6 @@ export class SlaveLink {
     this.#everReady = true;
     state.render.readySlaves++;
     log.info("Slave {peer} has the render data and starts rendering", { peer: this.link.label });
-    state.feedAll();
     state.signal();
   }
 

@@ -83,7 +83,7 @@ export class MasterState {
     const waiting = this.#wake;
     this.#wake = [];
     for (const w of waiting) w();
-    this.feedAll();
+    this.#feedAll();
   }
 
   /**
@@ -94,7 +94,7 @@ export class MasterState {
     for (const id of nodes) {
       const slave = [...this.slaves].find((s) => s.link.label === id);
       const info = slave?.info ?? this.nodes.find((n) => n.id === id);
-      const host = id.replace(/:\d+$/, "");
+      const host = slave?.link.peerHost ?? id.replace(/:\d+$/, ""); // a slave gone already: its label
       this.banned.add(host);
       const reopened = this.render.discard(id, info);
       log.warn(
@@ -107,7 +107,7 @@ export class MasterState {
   }
 
   /** Hands work to every ready slave that has room for more. */
-  feedAll(): void {
+  #feedAll(): void {
     for (const s of this.slaves) s.feed();
   }
 }

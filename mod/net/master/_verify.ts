@@ -84,13 +84,6 @@ export class Verifier {
     return { ...this.#stats, liars: [...this.#stats.liars] };
   }
 
-  /** Bytes of sums held for checks not yet answered. */
-  get heldBytes(): number {
-    let n = 0;
-    for (const p of this.#pending.values()) for (const a of p.answers) n += a.sums.byteLength;
-    return n;
-  }
-
   /** A node's result for `task` was merged: perhaps it is to be checked (the request to make, if so). */
   merged(task: number, node: string, sums: Float32Array): CheckRequest | undefined {
     if (node === LOCAL || !(this.#random() < this.#fraction)) return undefined;

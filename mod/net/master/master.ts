@@ -219,7 +219,6 @@ export class Master {
         want: state.options.waitSlaves,
         s: wait,
       });
-      state.feedAll();
       state.signal();
     }, wait * 1000);
   }
@@ -249,7 +248,7 @@ export class Master {
       if (!first) return link.close();
       if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
       if (this.#state.closed) return link.close();
-      if (this.#state.banned.has(link.label.replace(/:\d+$/, ""))) {
+      if (this.#state.banned.has(link.peerHost)) {
         const reason = "this master dropped that host for results that disagree with other nodes'";
         log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });
         await link.send("refuse", { reason });
@@ -287,10 +286,7 @@ export class Master {
         log.info("Unit {job} of the local GPU is overdue: handing it to another node too", { job });
       } else [...state.slaves].find((s) => s.link.label === owner)?.missed(job);
     }
-    if (late.length > 0) {
-      state.feedAll();
-      state.signal();
-    }
+    if (late.length > 0) state.signal();
     this.#dropUntakeableChecks();
   }
 

@@ -307,11 +307,6 @@ export class Scheduler {
     return [...reopened].map((t) => t.id);
   }
 
-  /** The node whose result for `task` was merged. */
-  doneBy(task: number): string | undefined {
-    return this.#tasks.get(task)?.doneBy;
-  }
-
   #samples(t: Task): number {
     return t.range.height * this.width * t.range.count;
   }

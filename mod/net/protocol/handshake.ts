@@ -1,3 +1,4 @@
+import { concatBytes } from "../../bytes.ts";
 import { lengthPrefixed, SecureChannel, type Socket, WireReader, writeAll } from "./channel.ts";
 import { ProtocolError } from "./messages.ts";
 import { HandshakeState, NOISE_NN, NOISE_PSK, NoiseError } from "./noise.ts";
@@ -126,12 +127,6 @@ async function readPreamble(wire: WireReader, closed: () => HandshakeError): Pro
   return parsePreamble(head, release.slice());
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a), out.set(b, a.length);
-  return out;
-}
-
 /**
  * The initiator's side: sends the preamble for `service`, checks the responder's, then runs the Noise
  * handshake (NNpsk0 with a key, NN without) with both preambles as the prologue.
@@ -165,7 +160,7 @@ export function initiate(socket: Socket, service: Service, o: HandshakeOptions):
     }
     const hs = new HandshakeState(o.key ? NOISE_PSK : NOISE_NN, {
       initiator: true,
-      prologue: concat(mine.bytes, theirs.bytes),
+      prologue: concatBytes(mine.bytes, theirs.bytes),
       ...(o.key ? { psk: o.key } : {}),
     });
     const first = lengthPrefixed(hs.writeMessage());
@@ -227,7 +222,7 @@ export function respond(
     }
     const hs = new HandshakeState(o.key ? NOISE_PSK : NOISE_NN, {
       initiator: false,
-      prologue: concat(theirs.bytes, mine.bytes), // the initiator's preamble first, on both sides
+      prologue: concatBytes(theirs.bytes, mine.bytes), // the initiator's preamble first, on both sides
       ...(o.key ? { psk: o.key } : {}),
     });
     const first = await wire.message("the handshake", HANDSHAKE_MESSAGE_MAX);

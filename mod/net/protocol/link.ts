@@ -49,8 +49,8 @@ export class Link {
   readonly label: string;
   /** The service this link carries. */
   readonly service: Service;
-  /** The peer's octane release (from its preamble). */
-  readonly peerRelease: string;
+  /** The peer's address, without the port. */
+  readonly peerHost: string;
   /** This side's address on the link (a master tells daemons where its slaves join). */
   readonly localAddress: string;
   #socket: Socket;
@@ -70,7 +70,7 @@ export class Link {
     this.label = label(conn.remoteAddr);
     this.localAddress = (conn.localAddr as Deno.NetAddr).hostname;
     this.service = established.service;
-    this.peerRelease = established.release;
+    this.peerHost = (conn.remoteAddr as Deno.NetAddr).hostname;
     this.#channel = established.channel;
     this.#reader = new FrameReader(established.channel, established.service);
   }

@@ -1,3 +1,4 @@
+import { fromHex, toHex } from "../../bytes.ts";
 import type { AdapterSummary } from "../../gpu/mod.ts";
 import type { SectionName } from "../../render_data/mod.ts";
 import { MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, SECTION_CHUNK_BYTES } from "../defaults.ts";
@@ -464,14 +465,14 @@ export function typeOfCode(code: number): MessageType | undefined {
 /** The head of a section chunk for section `hash` (hex SHA-256) at `offset`. */
 export function sectionHead(hash: string, offset: number): Uint8Array {
   const head = new Uint8Array(SECTION_HEAD_BYTES);
-  head.set(Uint8Array.from(hash.match(/../g)!, (h) => parseInt(h, 16)), 0);
+  head.set(fromHex(hash), 0);
   new DataView(head.buffer).setBigUint64(32, BigInt(offset), true);
   return head;
 }
 
 /** Reads a section chunk's head: the section's SHA-256 (hex) and the chunk's offset. */
 export function parseSectionHead(head: Uint8Array): { hash: string; offset: number } {
-  const hash = Array.from(head.subarray(0, 32), (b) => b.toString(16).padStart(2, "0")).join("");
+  const hash = toHex(head.subarray(0, 32));
   const offset = new DataView(head.buffer, head.byteOffset).getBigUint64(32, true);
   if (offset > BigInt(Number.MAX_SAFE_INTEGER)) throw new ProtocolError("section chunk offset out of range");
   return { hash, offset: Number(offset) };

@@ -2,6 +2,7 @@ import { x25519 } from "@noble/curves/ed25519";
 import { blake2b } from "@noble/hashes/blake2";
 import { hmac } from "@noble/hashes/hmac";
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { concatBytes } from "../../bytes.ts";
 
 /**
  * The Noise Protocol Framework (revision 34) for octane's two patterns, with the specification's own
@@ -57,16 +58,9 @@ function hash(...parts: Uint8Array[]): Uint8Array {
 function hkdf(chainingKey: Uint8Array, ikm: Uint8Array, n: 2 | 3): Uint8Array[] {
   const temp = hmac(blake2b, chainingKey, ikm);
   const out1 = hmac(blake2b, temp, Uint8Array.of(1));
-  const out2 = hmac(blake2b, temp, concat(out1, Uint8Array.of(2)));
+  const out2 = hmac(blake2b, temp, concatBytes(out1, Uint8Array.of(2)));
   if (n === 2) return [out1, out2];
-  return [out1, out2, hmac(blake2b, temp, concat(out2, Uint8Array.of(3)))];
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) out.set(p, at), at += p.length;
-  return out;
+  return [out1, out2, hmac(blake2b, temp, concatBytes(out2, Uint8Array.of(3)))];
 }
 
 /** The 96-bit ChaChaPoly nonce: 32 zero bits, then the counter as 64-bit little-endian. */
@@ -121,7 +115,7 @@ export class CipherState {
   /** Encrypts `plaintext` (the specification's EncryptWithAd). */
   encryptWithAd(ad: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const parts = this.encryptParts(ad, [plaintext]);
-    return parts.length === 1 ? parts[0]! : concat(...parts);
+    return parts.length === 1 ? parts[0]! : concatBytes(...parts);
   }
 
   /**
@@ -161,7 +155,9 @@ export class SymmetricState {
   /** InitializeSymmetric: `protocolName` padded (or hashed) to the hash length. */
   constructor(protocolName: string) {
     const name = new TextEncoder().encode(protocolName);
-    this.#h = name.length <= HASH_BYTES ? concat(name, new Uint8Array(HASH_BYTES - name.length)) : hash(name);
+    this.#h = name.length <= HASH_BYTES
+      ? concatBytes(name, new Uint8Array(HASH_BYTES - name.length))
+      : hash(name);
     this.#ck = this.#h;
   }
 
@@ -293,7 +289,7 @@ export class HandshakeState {
       else this.#ss.mixKeyAndHash(this.#psk!);
     }
     parts.push(this.#ss.encryptAndHash(payload));
-    const message = concat(...parts);
+    const message = concatBytes(...parts);
     if (message.length > NOISE_MAX_MESSAGE) throw new RangeError("handshake message over 65535 bytes");
     return message;
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { fromHex, toHex } from "../../bytes.ts";
 import { HandshakeState, keyPair, NOISE_NN, NOISE_PSK, type NoiseProtocol } from "./noise.ts";
 
 // The published vectors (cacophony's and snow's) for octane's two patterns, beside the repository.
@@ -17,8 +18,7 @@ interface Vector {
   source_file: string;
 }
 
-const hex = (s: string) => Uint8Array.from(s.match(/../g) ?? [], (h) => parseInt(h, 16));
-const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+const hex = fromHex;
 
 function loadVectors(): Vector[] {
   let text: string;
