@@ -12,6 +12,13 @@ export class UsageError extends Error {
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
+/** The flags every long-running command takes: --help (-h), --debug, --verbose. */
+export const COMMON_FLAGS = {
+  help: { type: "boolean", short: "h" },
+  debug: { type: "boolean" },
+  verbose: { type: "boolean" },
+} as const satisfies Options;
+
 /** Parsed flags and positionals. */
 export interface ParsedArgs {
   /** Flag values by long name. */

@@ -11,7 +11,7 @@ import {
 } from "../install/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { setupLogging } from "./logging.ts";
 import { readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
@@ -67,9 +67,7 @@ async function run(args: string[]): Promise<number> {
       "heartbeat-timeout": { type: "string" },
       grace: { type: "string" },
       "key-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {
@@ -192,9 +190,7 @@ async function install(args: string[]): Promise<number> {
       port: { type: "string" },
       "key-file": { type: "string" },
       "no-start": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {
@@ -242,9 +238,7 @@ async function uninstall(args: string[]): Promise<number> {
     command: "daemon uninstall",
     options: {
       "no-stop": { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {
@@ -275,9 +269,7 @@ async function status(args: string[]): Promise<number> {
       port: { type: "string" },
       bind: { type: "string" },
       "key-file": { type: "string" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {

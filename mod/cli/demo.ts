@@ -1,5 +1,5 @@
 import { onStopSignals } from "./signals.ts";
-import { intFlag, parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, intFlag, parseFlags, UsageError } from "./args.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
 import { generateKey, writeKeyFile } from "../net/key.ts";
@@ -36,9 +36,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       output: { type: "string", short: "o" },
       report: { type: "string" },
       "daemon-port": { type: "string" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {

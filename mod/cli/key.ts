@@ -1,5 +1,5 @@
 import { defaultKeyPath, formatKey, generateKey, writeKeyFile } from "../net/key.ts";
-import { parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, parseFlags, UsageError } from "./args.ts";
 
 const HELP = `Usage: octane key generate [-o FILE] [--force]
 
@@ -30,9 +30,7 @@ export async function keyCommand(args: string[]): Promise<number> {
     options: {
       output: { type: "string", short: "o" },
       force: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {

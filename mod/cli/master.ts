@@ -25,7 +25,7 @@ import {
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
-import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
@@ -108,9 +108,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       "scan-interval": { type: "string" },
       enable: { type: "string" },
       quiet: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {

@@ -5,7 +5,7 @@ import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mo
 import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { intFlag, parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, intFlag, parseFlags, UsageError } from "./args.ts";
 import { hostPort, readKey } from "./net_args.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
@@ -37,9 +37,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
       "heartbeat-timeout": { type: "string" },
       probe: { type: "boolean" },
       daemon: { type: "string" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-      verbose: { type: "boolean" },
+      ...COMMON_FLAGS,
     },
   });
   if (values.help) {
