@@ -51,6 +51,16 @@ for (
     ],
     ["key without a subcommand", ["key"], /Missing subcommand: run "octane key generate \[-o FILE\]"/],
     [
+      "master with --verify over 1",
+      ["master", "--verify", "2"],
+      /Invalid --verify "2": must be a number from 0 to 1/,
+    ],
+    [
+      "master with --unit-timeout 0",
+      ["master", "--unit-timeout", "0"],
+      /Invalid --unit-timeout "0": must be a number above 0/,
+    ],
+    [
       "the old --secret-file",
       ["daemon", "--secret-file", "x"],
       /Unknown option "--secret-file" for "octane daemon"/,
