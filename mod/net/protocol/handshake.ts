@@ -89,7 +89,7 @@ async function bounded<T>(
       throw new HandshakeError(
         "timeout",
         side.initiator
-          ? `${o.peer} did not complete the handshake within ${s} s: is it an octane ${side.role}?`
+          ? `${o.peer} answered nothing within ${s} s: it is not an octane ${side.role} (another program, e.g. an HTTP server, listens there): check the address and port`
           : `${closing}: no handshake within ${s} s`,
         { cause: error },
       );
@@ -99,7 +99,7 @@ async function bounded<T>(
       throw new HandshakeError(
         "not-octane",
         side.initiator
-          ? `${o.peer} is not an octane ${side.role}: it answered something else`
+          ? `${o.peer} is not an octane ${side.role}: it is ${error.found}: check the address and port`
           : `${closing}: ${error.message}`,
         { cause: error },
       );

@@ -63,11 +63,25 @@ export function preamble(service: Service, o: { keyed: boolean; release?: string
 
 /** The fixed part did not start with the magic: not an octane peer (an HTTP client, a port scanner). */
 export class NotOctaneError extends SyntaxError {
-  /** Creates the error. */
-  constructor() {
+  /** What the peer seems to be, from its first bytes: "an HTTP server", "an SSH server", … */
+  readonly found: string;
+
+  /** Creates the error for a peer whose first bytes are `first`. */
+  constructor(first: Uint8Array = new Uint8Array(0)) {
     super("not an octane peer (wrong magic)");
     this.name = "NotOctaneError";
+    this.found = identify(first);
   }
+}
+
+/** Names the kind of server that sends `first` as its first bytes, or quotes them. */
+function identify(first: Uint8Array): string {
+  const text = new TextDecoder().decode(first);
+  if (text.startsWith("HTTP/")) return "an HTTP server";
+  if (text.startsWith("SSH-")) return "an SSH server";
+  if (/^(220|\+OK|\* OK)/.test(text)) return "a mail or FTP server";
+  const shown = text.replace(/[^\x20-\x7e]/g, "?");
+  return `something that sent "${shown}"`;
 }
 
 /**
@@ -104,7 +118,7 @@ export function releaseLength(fixed: Uint8Array): number {
 }
 
 function checkMagic(fixed: Uint8Array): void {
-  if (!PREAMBLE_MAGIC.every((b, i) => fixed[i] === b)) throw new NotOctaneError();
+  if (!PREAMBLE_MAGIC.every((b, i) => fixed[i] === b)) throw new NotOctaneError(fixed);
 }
 
 /** What each side of a service's link is called in messages: the initiator, then the responder. */
