@@ -10,14 +10,22 @@ export interface HdrImage {
   rgb: Float32Array;
 }
 
-/** Divides per-pixel sums by the sample count. */
-export function meanImage(sums: ArrayLike<number>, samples: number, width: number, height: number): HdrImage {
+/** Divides per-pixel sums by the sample count: one for the image, or one per row (a row of none is black). */
+export function meanImage(
+  sums: ArrayLike<number>,
+  samples: number | ArrayLike<number>,
+  width: number,
+  height: number,
+): HdrImage {
   if (sums.length !== width * height * 3) {
     throw new RangeError(`Cannot make an image: ${sums.length} values for ${width}x${height} pixels`);
   }
   const rgb = new Float32Array(sums.length);
-  const inv = samples > 0 ? 1 / samples : 0;
-  for (let i = 0; i < rgb.length; i++) rgb[i] = sums[i]! * inv;
+  for (let y = 0; y < height; y++) {
+    const n = typeof samples === "number" ? samples : samples[y]!;
+    const inv = n > 0 ? 1 / n : 0;
+    for (let i = y * width * 3; i < (y + 1) * width * 3; i++) rgb[i] = sums[i]! * inv;
+  }
   return { width, height, rgb };
 }
 

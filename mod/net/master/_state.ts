@@ -33,6 +33,8 @@ export interface MasterOptions extends RenderSettings {
   waitSlaves: number;
   /** Seconds after which work is handed out even if fewer than waitSlaves slaves are ready. */
   waitTimeout?: number;
+  /** Seconds of rendering after which the render stops as `Master.stop` stops it. */
+  timeLimit?: number;
   /** Bounds on connections not yet proven (defaults from mod/net/defaults.ts). */
   gate?: HandshakeGate;
 }
@@ -52,6 +54,8 @@ export class MasterState {
   readonly slaves = new Set<SlaveLink>();
   /** True once the master is closing. */
   closed = false;
+  /** performance.now() of `Master.stop`: no new work goes out, the units in flight are merged. */
+  stoppedAt?: number;
   /** Hosts of slaves found lying: they may not join again while this master runs. */
   readonly banned = new Set<string>();
   /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */

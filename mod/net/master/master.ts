@@ -51,6 +51,10 @@ export interface MasterResult {
   nodes: NodeInfo[];
   /** Spot checks of slaves' results. */
   verification: VerifyStats;
+  /** True when the render was stopped (`stop`) before every sample was merged. */
+  interrupted: boolean;
+  /** Samples merged for each row (all `samples` unless interrupted). */
+  rowSamples: Uint32Array;
 }
 
 /** Options of {@linkcode Master.run}. */
@@ -134,6 +138,7 @@ export class Master {
    */
   update(data: RenderData): boolean {
     const state = this.#state;
+    if (state.stoppedAt !== undefined) return false;
     const next = new RenderJob(data, state.options, state.render.scheduler.nextJob);
     if (next.id === state.render.id) return false;
     state.render = next;
@@ -161,9 +166,18 @@ export class Master {
     try {
       while (!state.closed) {
         const job = state.render;
-        if (job.scheduler.finished && !job.reported) {
+        const stopped = state.stoppedAt !== undefined &&
+          (job.scheduler.drained || performance.now() - state.stoppedAt > this.#drainLimitMs);
+        if ((job.scheduler.finished || stopped) && !job.reported) {
           job.reported = true;
           for (const s of state.slaves) s.countBytes();
+          const interrupted = !job.scheduler.finished;
+          if (interrupted && !job.scheduler.drained) {
+            log.warn("Gave up waiting for {n} units in flight after {s} s", {
+              n: job.scheduler.outstanding,
+              s: this.#drainLimitMs / 1000,
+            });
+          }
           last = {
             sums: job.film.sums,
             samples: state.options.spp,
@@ -171,10 +185,13 @@ export class Master {
             sceneHash: job.id,
             nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
             verification: job.verification,
+            interrupted,
+            rowSamples: job.scheduler.rowSamples(),
           };
           await options.onRender?.(last);
           if (!options.keepGoing) break;
         }
+        if (state.stoppedAt !== undefined && job.reported) break;
         await state.changed();
       }
       // a slave that no longer reads cannot keep the master from exiting
@@ -189,6 +206,30 @@ export class Master {
     }
     if (!last) throw new Error("The master was closed before the render finished");
     return last;
+  }
+
+  /**
+   * Stops the render gracefully (Ctrl-C, a time limit): no new work goes out, the units in flight are
+   * merged (at most twice the unit timeout is waited for them), `run` hands the render over with the
+   * samples done (`interrupted`), says bye to the slaves and returns. Returns the units in flight;
+   * calling it again does nothing.
+   */
+  stop(): number {
+    const state = this.#state;
+    if (state.stoppedAt !== undefined) return 0;
+    state.stoppedAt = performance.now();
+    state.render.scheduler.drain();
+    state.signal();
+    return state.render.scheduler.outstanding;
+  }
+
+  /** True once `stop` was called. */
+  get stopping(): boolean {
+    return this.#state.stoppedAt !== undefined;
+  }
+
+  get #drainLimitMs(): number {
+    return 2 * this.#state.options.unitTimeout * 1000;
   }
 
   /** Stops listening and drops every slave. */
@@ -286,7 +327,18 @@ export class Master {
         log.info("Unit {job} of the local GPU is overdue: handing it to another node too", { job });
       } else [...state.slaves].find((s) => s.link.label === owner)?.missed(job);
     }
-    if (late.length > 0) state.signal();
+    const started = state.render.started;
+    const limit = state.options.timeLimit;
+    if (limit !== undefined && started !== undefined && performance.now() - started > limit * 1000) {
+      if (state.stoppedAt === undefined) {
+        log.info("Time limit of {s} s reached: merging the {n} units in flight", {
+          s: limit,
+          n: this.stop(),
+        });
+      }
+    }
+    // a stopping master also wakes to give up on units in flight that never come
+    if (late.length > 0 || state.stoppedAt !== undefined) state.signal();
     this.#dropUntakeableChecks();
   }
 

@@ -85,6 +85,7 @@ export class Scheduler {
   #nextJob = 1;
   #nextTask = 1;
   #done = 0;
+  #draining = false;
 
   /**
    * Splits the image into bands of at most `maxBandPixels` pixels (whole rows). Job numbers start at
@@ -144,6 +145,31 @@ export class Scheduler {
   }
 
   /**
+   * Stops handing out new sample ranges (an interrupted render): only the units out now, and those given
+   * back before they were merged, are still rendered, so that every band ends with whole sample ranges
+   * merged. Pending checks are dropped.
+   */
+  drain(): void {
+    this.#draining = true;
+    this.dropChecks();
+  }
+
+  /** True once draining and every unit handed out is merged (or no node is left to render it). */
+  get drained(): boolean {
+    return this.#draining && this.#attempts.size === 0 && !this.#requests.some((r) => r.purpose === "render");
+  }
+
+  /** Samples merged for each row of the image (rows of a band share them). */
+  rowSamples(): Uint32Array {
+    const rows = new Uint32Array(this.height);
+    for (const t of this.#tasks.values()) {
+      if (t.doneBy === undefined) continue;
+      for (let y = t.range.y; y < t.range.y + t.range.height; y++) rows[y]! += t.range.count;
+    }
+    return rows;
+  }
+
+  /**
    * The next unit for `owner`, of at most `samples` samples per pixel: checks and decisions it may take
    * first, then work another node is late with, then returned work, then the band furthest behind.
    * Undefined when there is nothing it may take.
@@ -153,6 +179,7 @@ export class Scheduler {
       !r.exclude.has(owner) && (r.purpose !== "render" || !r.task.doneBy)
     );
     let task: Task, purpose: Purpose = "render", exclude: ReadonlySet<string> = new Set();
+    if (i < 0 && this.#draining) return undefined;
     if (i >= 0) {
       const request = this.#requests.splice(i, 1)[0]!;
       task = request.task;
@@ -252,7 +279,7 @@ export class Scheduler {
       late.push({ job, owner: a.owner });
       if (a.purpose === "render" && a.task.doneBy === undefined && !this.#queued(a.task)) {
         this.#requests.push({ task: a.task, purpose: "render", exclude: new Set([a.owner]) });
-      } else if (a.purpose !== "render") {
+      } else if (a.purpose !== "render" && !this.#draining) {
         this.#requests.push({ task: a.task, purpose: a.purpose, exclude: new Set([...a.exclude, a.owner]) });
       }
     }
@@ -262,7 +289,9 @@ export class Scheduler {
   /** Asks for merged task `task` to be rendered again, for `purpose`, by a node not in `exclude`. */
   request(task: number, purpose: Exclude<Purpose, "render">, exclude: Iterable<string>): void {
     const t = this.#tasks.get(task);
-    if (t?.doneBy !== undefined) this.#requests.push({ task: t, purpose, exclude: new Set(exclude) });
+    if (t?.doneBy !== undefined && !this.#draining) {
+      this.#requests.push({ task: t, purpose, exclude: new Set(exclude) });
+    }
   }
 
   /** Drops every pending check and decision (no node left that may take them); returns how many. */

@@ -153,3 +153,28 @@ Deno.test("a deadline is sized for the range handed out, not the taker's usual s
   assert.equal(s.overdue(800).length, 1);
   assert.equal(big.count, 8);
 });
+
+Deno.test("a drained scheduler hands out no new ranges, still re-hands what came back, and ends with prefixes", () => {
+  const s = new Scheduler(10, 6, 100, { maxBandPixels: 30 }); // 2 bands of 3 rows
+  const a = s.take("a", 5, at())!; // band 0 [0, 5)
+  const b = s.take("b", 5, at())!; // band 1 [0, 5)
+  assert.ok(s.complete(a.job, "a"));
+  const a2 = s.take("a", 5, at())!; // band 0 [5, 10)
+  s.drain();
+  assert.equal(s.drained, false, "units are still out");
+  assert.equal(s.take("a", 5, at()), undefined, "no new range once draining");
+  assert.equal(s.release("b"), 1, "b leaves with its unit");
+  const again = s.take("a", 5, at())!;
+  assert.deepEqual(
+    [again.y, again.start, again.count],
+    [b.y, b.start, b.count],
+    "what came back is rendered",
+  );
+  assert.ok(s.complete(again.job, "a"));
+  assert.ok(s.complete(a2.job, "a"));
+  assert.equal(s.drained, true);
+  assert.deepEqual([...s.rowSamples()], [10, 10, 10, 5, 5, 5]);
+  assert.equal(s.samplesDone, 10 * 3 * 10 + 10 * 3 * 5);
+  s.request(1, "check", []);
+  assert.equal(s.take("c", 5, at()), undefined, "no checks once draining");
+});
