@@ -20,7 +20,7 @@ Commands:
   key generate     a new random farm key (every node gets a copy; all links then prove it)
   demo             a whole LAN on loopback: two daemons, their slaves and a master render one image
 
-Global options: --version, --help, --debug (stack traces and verbose logs)`;
+Global options: --version, --help, --verbose (every log line), --debug (also stack traces)`;
 
 async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -59,7 +59,11 @@ async function run(args: string[]): Promise<number> {
 
 if (import.meta.main) {
   const debug = Deno.args.includes("--debug");
-  await setupLogging({ debug, verbose: Deno.args.includes("--verbose") });
+  await setupLogging({
+    debug,
+    verbose: Deno.args.includes("--verbose"),
+    quiet: Deno.args.includes("--quiet"),
+  });
   let code: number;
   try {
     code = await run(Deno.args);

@@ -74,7 +74,7 @@ async function run(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  await setupLogging({ debug: values.debug === true, verbose: true }); // a daemon's log is its output
+  await setupLogging({ debug: values.debug === true, verbose: values.verbose === true });
   keepServing("daemon");
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";

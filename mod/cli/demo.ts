@@ -106,7 +106,6 @@ export async function demoCommand(args: string[]): Promise<number> {
       report,
     ]);
     if (code !== 0) return code;
-    printShares(JSON.parse(await Deno.readTextFile(report)));
     console.error(`Demo: wrote ${output} and ${report}; stopping the daemons`);
   } finally {
     removeSignals();
@@ -114,32 +113,6 @@ export async function demoCommand(args: string[]): Promise<number> {
     await Deno.remove(keyDir, { recursive: true }).catch(() => {});
   }
   return 0;
-}
-
-/** Who rendered what, from the master's report. */
-function printShares(r: {
-  samplesPerPixel: number;
-  wallSeconds: number;
-  nodes: {
-    role: string;
-    address?: string;
-    daemon?: string;
-    host: string;
-    gpus: { name: string }[];
-    samples: number;
-  }[];
-}): void {
-  const total = r.nodes.reduce((n, x) => n + x.samples, 0);
-  console.log(`Who rendered what (${r.samplesPerPixel} spp in ${r.wallSeconds.toFixed(1)} s):`);
-  for (const n of r.nodes) {
-    const who = n.role === "local"
-      ? "master (local GPU)"
-      : n.daemon
-      ? `slave of daemon ${n.daemon}`
-      : `slave ${n.address}`;
-    const share = total > 0 ? (100 * n.samples / total).toFixed(1) : "0";
-    console.log(`  ${who.padEnd(28)} ${share.padStart(5)}%  ${n.gpus.map((g) => g.name).join(", ")}`);
-  }
 }
 
 /** The first port from `from` that is free on every demo address. */

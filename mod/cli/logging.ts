@@ -29,15 +29,20 @@ function stderrSink(record: LogRecord): void {
   Deno.stderr.writeSync(encoder.encode(Deno.stderr.isTerminal() ? `\r\x1b[K${line}` : line));
 }
 
-/** Sends the library's logs (category "octane") to stderr: warnings and errors, info with verbose, everything with debug. */
-export async function setupLogging(options: { debug?: boolean; verbose?: boolean } = {}): Promise<void> {
+/**
+ * Sends the library's logs (category "octane") to stderr: info and up (joins, leaves, fallbacks) by
+ * default, warnings and errors only with quiet, everything with verbose or debug.
+ */
+export async function setupLogging(
+  options: { debug?: boolean; verbose?: boolean; quiet?: boolean } = {},
+): Promise<void> {
   await configure({
     reset: true,
     sinks: { stderr: stderrSink },
     loggers: [
       {
         category: ["octane"],
-        lowestLevel: options.debug ? "debug" : options.verbose ? "info" : "warning",
+        lowestLevel: options.debug || options.verbose ? "debug" : options.quiet ? "warning" : "info",
         sinks: ["stderr"],
       },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },

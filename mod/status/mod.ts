@@ -1,5 +1,5 @@
 /**
- * Status display: the live progress line and number formatting.
+ * Status display: the live progress line, the nodes of a network render, and number formatting.
  * @module
  */
 export {
@@ -9,3 +9,4 @@ export {
   type StatusLineOptions,
   type StatusSink,
 } from "./progress.ts";
+export { nodeNames, nodeRates, type NodeView, plural, sharesTable } from "./nodes.ts";

@@ -52,6 +52,8 @@ export class SlaveLink {
   #needFor?: string;
   #uploadedFor?: string;
   #everReady = false;
+  /** Why it left, for the log. */
+  #why = "its connection closed";
 
   /** A slave that said hello on `link` at time `joined` (performance.now()). */
   constructor(state: MasterState, link: Link, hello: Hello, joined: number) {
@@ -78,6 +80,7 @@ export class SlaveLink {
     try {
       for (;;) {
         const m = await link.receive(["need", "ready", "result", "return", "bye"]);
+        if (m?.type === "bye") this.#why = "it stopped";
         if (!m || m.type === "bye") break;
         switch (m.type) {
           case "need":
@@ -99,10 +102,8 @@ export class SlaveLink {
       }
     } catch (error: unknown) {
       if (!link.closed) {
-        log.warn("Closing connection with {peer}: {reason}", {
-          peer: link.label,
-          reason: error instanceof Error ? error.message : String(error),
-        });
+        this.#why = error instanceof Error ? error.message : String(error);
+        log.warn("Closing connection with {peer}: {reason}", { peer: link.label, reason: this.#why });
       }
     } finally {
       this.#leave();
@@ -150,6 +151,7 @@ export class SlaveLink {
   /** Drops the slave with a logged reason; its units go to other nodes. */
   drop(reason: string): void {
     if (this.link.closed) return;
+    this.#why = `dropped: ${reason}`;
     log.warn("Dropping slave {peer}: {reason}", { peer: this.link.label, reason });
     this.link.close();
   }
@@ -268,7 +270,7 @@ export class SlaveLink {
     if (this.info.firstSampleMs === undefined) {
       this.info.firstSampleAt = performance.now();
       this.info.firstSampleMs = this.info.firstSampleAt - this.#joined;
-      log.info("First samples from slave {peer} merged {ms} ms after it connected", {
+      log.debug("First samples from slave {peer} merged {ms} ms after it connected", {
         peer: owner,
         ms: Math.round(this.info.firstSampleMs),
       });
@@ -309,8 +311,13 @@ export class SlaveLink {
       if (at >= 0) state.nodes.splice(at, 1);
     }
     const n = state.render.scheduler.release(this.link.label);
-    if (!state.render.scheduler.finished) {
-      log.info("Slave {peer} left; {n} of its units go to other nodes", { peer: this.link.label, n });
+    if (!state.closed) {
+      log.info("Slave {peer} ({host}) left: {why}{units}", {
+        peer: this.link.label,
+        host: this.info.host,
+        why: this.#why,
+        units: n > 0 ? `; ${n} of its units go to other nodes` : "",
+      });
     }
     state.signal();
   }
