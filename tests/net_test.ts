@@ -110,7 +110,7 @@ Deno.test("a slave joins mid-render and contributes; a slave killed mid-render l
       // once its first samples are merged (it holds units), kill it without warning
       await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
       doomed.kill("SIGKILL");
-      await master.waitFor(/left; \d+ of its units go to other nodes/);
+      await master.waitFor(/left: .*; \d+ of its units go to other nodes/);
       const lateMark = master.out.length;
       const late = start(["slave", "--master", address]);
       await late.waitFor(/Launching net render slave/);

@@ -228,7 +228,9 @@ Deno.test("tamper: one byte flipped mid-render drops that slave, and the image s
       const slave = start(["slave", "--master", `127.0.0.5:${path.port}`, "--key-file", `${dir}/key`]);
       await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/, 60_000);
       assert.ok(flipped);
-      await master.waitFor(/Slave 127\.0\.0\.1:\d+ left; \d+ of its units go to other nodes/);
+      await master.waitFor(
+        /Slave 127\.0\.0\.1:\d+ \(.+\) left: a message failed to decrypt .*; \d+ of its units go to other nodes/,
+      );
       assert.equal(await master.exit(), 0, master.out);
       assert.equal(await slave.exit(), 1, slave.out);
       await path.close();

@@ -13,7 +13,7 @@ import {
 import { getLogger } from "@logtape/logtape";
 import { loadRenderData } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
-import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
+import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import {
   DAEMON_PORT,
@@ -29,6 +29,7 @@ import { COMMON_FLAGS, fractionFlag, intFlag, numberFlag, parseFlags, UsageError
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
+import { onStopSignals } from "./signals.ts";
 import { deadline } from "../net/async.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
@@ -61,6 +62,7 @@ Options:
   --verify FRACTION     render this fraction of the units merged from slaves again on another node and
                         compare (default 0.02; 0: off): a slave whose samples disagree with a third render
                         is dropped and its part rendered again, so the image stays exact
+  --time-limit S        stop after about S seconds of rendering and write what was merged
   --unit-timeout S      a unit not answered within S seconds (or 4x its expected time, if longer) goes to
                         another node too; the first answer counts (default 10)
 
@@ -72,7 +74,11 @@ Daemons (network rendering without starting slaves by hand; see "octane daemon -
   --enable all|none|HOST,...   which daemons found start a slave for this master: all (default),
                         none (list them only), or the addresses or host names given
 Scanning is on when any of --net, --subnet or --enable is given. Daemons of another octane version are
-listed and not enabled.`;
+listed and not enabled.
+
+Ctrl-C (or SIGTERM, or --time-limit) stops handing out work, merges the units in flight, writes every
+output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0;
+a second Ctrl-C quits at once.`;
 
 /** `octane master`: a network render. */
 export async function masterCommand(args: string[]): Promise<number> {
@@ -108,6 +114,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       "scan-interval": { type: "string" },
       enable: { type: "string" },
       quiet: { type: "boolean" },
+      "time-limit": { type: "string" },
       ...COMMON_FLAGS,
     },
   });
@@ -123,6 +130,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const waitTimeout = numberFlag(values["wait-timeout"], "wait-timeout");
   const verify = fractionFlag(values.verify, "verify") ?? VERIFY_FRACTION;
   const unitTimeout = numberFlag(values["unit-timeout"], "unit-timeout") ?? UNIT_TIMEOUT_SECONDS;
+  const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const discovery = discoveryOptions(values, lists.subnet ?? []);
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
@@ -150,6 +158,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       verify,
       unitTimeout,
       ...(waitTimeout !== undefined ? { waitTimeout } : {}),
+      ...(timeLimit !== undefined ? { timeLimit } : {}),
     }, gpu);
   } catch (error: unknown) {
     if (error instanceof Deno.errors.AddrInUse) {
@@ -187,25 +196,37 @@ export async function masterCommand(args: string[]): Promise<number> {
     pool.start();
   }
   const ticker = setInterval(() => {
-    if (!quiet) status.update(statusText(master.progress, width * height, pool?.summary()));
+    if (quiet || master.stopping) return;
+    const p = master.progress;
+    // a finished render (--watch waiting for a change) has its line already
+    if (p.samplesTotal > 0 && p.samplesDone >= p.samplesTotal) return;
+    status.update(statusText(p, width * height, { waitSlaves, daemons: pool?.summary() }));
   }, 500);
   let renders = 0;
-  const abort = () => {
-    pool?.close();
-    master.close();
-    if (renders > 0) {
-      console.error(`Master stopped after ${renders} render(s); the last is in ${output}`);
-      Deno.exit(0);
+  let stops = 0;
+  const stop = () => {
+    if (++stops > 1) {
+      status.done("octane: master stopped at once: the render in progress was not written");
+      pool?.close();
+      master.close();
+      Deno.exit(130);
     }
-    console.error("octane: master interrupted: no image written");
-    Deno.exit(130);
+    const n = master.stop();
+    if (!quiet) {
+      status.done(
+        `Stopping: merging the ${
+          plural(n, "unit")
+        } in flight, then writing the image (Ctrl-C again: quit at once)`,
+      );
+    }
   };
-  Deno.addSignalListener("SIGINT", abort);
+  const removeSignals = onStopSignals(stop);
   const unguard = keepServing("master");
   const reportJson = (result: MasterResult) => {
     const seconds = result.elapsedMs / 1000;
     const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
     const remoteSamples = result.nodes.filter((n) => n.id !== "local").reduce((n, x) => n + x.samples, 0);
+    const pixelSamples = result.nodes.reduce((n, x) => n + x.samples, 0);
     return {
       version: VERSION,
       scene: sceneName,
@@ -214,9 +235,12 @@ export async function masterCommand(args: string[]): Promise<number> {
       height,
       seed,
       sppTarget: spp,
-      samplesPerPixel: spp,
+      // the mean over the image when interrupted (rows may differ: see rowSamples min and max)
+      samplesPerPixel: pixelSamples / (width * height),
+      rowSamples: { min: Math.min(...result.rowSamples), max: Math.max(...result.rowSamples) },
+      interrupted: result.interrupted,
       wallSeconds: seconds,
-      samplesPerSecond: (spp * width * height) / seconds,
+      samplesPerSecond: seconds > 0 ? pixelSamples / seconds : 0,
       bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
       verification: result.verification,
       master: { host: hostname(), port: master.port },
@@ -243,21 +267,36 @@ export async function masterCommand(args: string[]): Promise<number> {
       : pool?.daemons.find((e) =>
         e.pids.includes(n.pid!) && e.report.kind === "daemon" && e.report.status.host === n.host
       )?.address;
+  let nothingWritten = false;
   const writeRender = async (result: MasterResult) => {
+    const pixelSamples = result.nodes.reduce((n, x) => n + x.samples, 0);
+    if (result.interrupted && pixelSamples === 0) {
+      if (renders === 0) nothingWritten = true;
+      return status.done("Stopped before any sample was merged: no image written");
+    }
     renders++;
     await writeOutputs(
       files,
-      meanImage(result.sums, result.samples, width, height),
+      meanImage(result.sums, result.rowSamples, width, height),
       () => reportJson(result),
     );
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
     const written = [output, hdr, report].filter(Boolean).join(", ");
+    const sppDone = pixelSamples / (width * height);
+    const rate = seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "";
     status.done(
-      `Rendered ${spp} spp in ${seconds.toFixed(2)} s on ${nodes} node(s): ${
-        formatRate((spp * width * height) / seconds)
-      }samples/s -> ${written}`,
+      `Rendered ${
+        result.interrupted ? `${sppDone.toFixed(1)} of ${spp} spp (interrupted)` : `${spp} spp`
+      } in ${seconds.toFixed(2)} s on ${plural(nodes, "node")}${rate} -> ${written}`,
     );
+    if (!quiet) {
+      const named = result.nodes.map((n) => ({ ...n, ...(daemonOf(n) ? { daemon: daemonOf(n) } : {}) }));
+      for (const line of sharesTable(named, seconds, "Who rendered what:")) console.error(line);
+    }
+    if (values.watch && !result.interrupted && !quiet) {
+      status.done(`Watching ${sceneName} for changes (Ctrl-C stops)`);
+    }
   };
   const reload = async () => {
     try {
@@ -283,10 +322,10 @@ export async function masterCommand(args: string[]): Promise<number> {
     await pool?.close();
     watcher?.close();
     clearInterval(ticker);
-    Deno.removeSignalListener("SIGINT", abort);
+    removeSignals();
     unguard();
   }
-  return 0;
+  return nothingWritten ? 130 : 0;
 }
 
 /** Calls `onChange` (debounced) when the scene file, or a file beside it (.bin, textures), changes. */
@@ -371,22 +410,27 @@ function discoveryOptions(
 function statusText(
   p: { samplesDone: number; samplesTotal: number; elapsedMs: number; nodes: readonly NodeInfo[] },
   pixels: number,
-  daemons?: string,
+  o: { waitSlaves: number; daemons?: string | undefined },
 ): string {
-  const active = p.nodes.filter((n) => n.active);
-  const local = active.filter((n) => n.id === "local").reduce((k, n) => k + n.gpus.length, 0);
-  const slaves = active.filter((n) => n.id !== "local");
-  const network = slaves.reduce((k, n) => k + n.gpus.length, 0);
-  const rate = p.samplesDone / (p.elapsedMs / 1000);
-  const eta = (p.samplesTotal - p.samplesDone) / rate;
-  const uploads = slaves.filter((n) => n.upload.total > 0 && n.upload.sent < n.upload.total)
-    .map((n) => `${n.id} data ${Math.floor(100 * n.upload.sent / n.upload.total)}%`);
+  const slaves = p.nodes.filter((n) => n.active && n.id !== "local");
+  const daemons = o.daemons ? [o.daemons] : [];
+  if (p.elapsedMs === 0) {
+    // nothing handed out yet: the master waits for slaves (--wait-slaves, or no local GPU)
+    const waiting = o.waitSlaves > 0
+      ? `waiting for ${plural(o.waitSlaves, "slave")} (${
+        slaves.filter((n) => n.upload.total > 0 && n.upload.sent >= n.upload.total).length
+      } ready)`
+      : "waiting for a slave to join";
+    return [waiting, ...(slaves.length ? [nodeRates(slaves)] : []), ...daemons].join("  ");
+  }
+  // the nodes' own recent rates: an average since the start would fall while nobody renders
+  const rate = p.nodes.filter((n) => n.active).reduce((k, n) => k + n.rate, 0);
+  const eta = rate > 0 ? (p.samplesTotal - p.samplesDone) / rate : Infinity;
+  const nodes = nodeRates(p.nodes);
   return [
     `${(p.samplesDone / pixels).toFixed(1)}/${p.samplesTotal / pixels} spp`,
-    `${local} local + ${network} network GPUs (${slaves.length} slaves)`,
-    `${formatRate(rate)}samples/s`,
-    `ETA ${formatDuration(eta)}`,
-    ...(daemons ? [daemons] : []),
-    ...uploads,
+    nodes ? `${formatRate(rate)}samples/s: ${nodes}` : "no node renders: waiting for a slave to join",
+    ...(nodes ? [`ETA ${formatDuration(eta)}`] : []),
+    ...daemons,
   ].join("  ");
 }

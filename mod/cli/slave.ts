@@ -2,20 +2,31 @@ import { getLogger } from "@logtape/logtape";
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
 import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mod.ts";
-import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
+import { Slave, SlaveJoinError } from "../net/slave/mod.ts";
+import type { AdapterSummary, Gpu } from "../gpu/mod.ts";
+import { delay } from "../net/async.ts";
+import { formatRate, StatusLine } from "../status/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { COMMON_FLAGS, intFlag, parseFlags, UsageError } from "./args.ts";
+import { COMMON_FLAGS, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { hostPort, readKey } from "./net_args.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
 
-const HELP = `Usage: octane slave --master HOST:PORT [--key-file FILE] [--heartbeat-timeout SECONDS]
+const HELP = `Usage: octane slave --master HOST:PORT [--key-file FILE] [--wait SECONDS] [--keep-running]
        octane slave --net-master-address HOST --net-master-port PORT
 
-Renders samples for one master on this machine's GPU, keeping the render data in memory only.
-Ctrl-C returns the unfinished work to the master and exits 0; if the master goes away the slave says so
-and exits 1.
+Renders samples for one master on this machine's GPU, keeping the render data in memory only. A slave
+started before its master waits for it, trying again with back-off, and says so once. Ctrl-C returns
+the unfinished work to the master and exits 0; when the master finishes the slave exits 0, and if the
+master goes away it says so and exits 1 (with --keep-running it waits for the next render instead).
+
+  --wait SECONDS        give up (exit 1) when no master answers within SECONDS (0: try once;
+                        default: wait until Ctrl-C); a wrong key, another release or a port that is not a master's ends
+                        the wait at once
+  --keep-running        after the master finishes or goes away, wait at the same address for the next
+                        render, until Ctrl-C (as Octane's slave console does)
+  --heartbeat-timeout S the master counts as gone after S seconds of silence (default 10)
 
   --key-file FILE       the farm key (octane key generate, copied from the master); also OCTANE_KEY_FILE,
                         else ~/.config/octane/key when it exists
@@ -24,6 +35,12 @@ and exits 1.
                         run this once at start)`;
 
 const log = getLogger(["octane", "slave"]);
+
+/** First pause between tries while waiting for a master; it doubles up to WAIT_MAX_MS. */
+const WAIT_FIRST_MS = 250;
+const WAIT_MAX_MS = 2000;
+/** Milliseconds between a hand-started slave's progress lines. */
+const PROGRESS_MS = 5000;
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
@@ -36,6 +53,8 @@ export async function slaveCommand(args: string[]): Promise<number> {
       "key-file": { type: "string" },
       "heartbeat-timeout": { type: "string" },
       probe: { type: "boolean" },
+      wait: { type: "string" },
+      "keep-running": { type: "boolean" },
       daemon: { type: "string" },
       ...COMMON_FLAGS,
     },
@@ -62,6 +81,13 @@ export async function slaveCommand(args: string[]): Promise<number> {
     max: 3600,
     fallback: HEARTBEAT_TIMEOUT_SECONDS,
   });
+  const wait = typeof values.wait === "string" && Number(values.wait) === 0
+    ? 0
+    : numberFlag(values.wait, "wait");
+  const keepRunning = values["keep-running"] === true;
+  if (typeof values.daemon === "string" && (values.wait !== undefined || keepRunning)) {
+    throw new UsageError("--wait and --keep-running are for slaves started by hand, not by a daemon");
+  }
   const farmKey = await readKey(values["key-file"]);
   const abort = new AbortController();
   // the GPU opens while the heartbeat link's handshake runs
@@ -78,26 +104,37 @@ export async function slaveCommand(args: string[]): Promise<number> {
     throw error;
   });
   const where = `${target.host}:${target.port}`;
-  const onSignal = () => abort.abort();
-  const removeSignals = onStopSignals(onSignal);
+  const removeSignals = onStopSignals(() => abort.abort());
+  // a daemon's slave keeps its lifecycle: one try, one render; the daemon starts it again when asked
+  const started = watch === undefined;
+  const options = {
+    ...target,
+    ...(farmKey ? { key: farmKey.key } : {}),
+    heartbeatTimeout,
+  };
+  if (started) console.error(`Slave GPU: ${describeGpu(gpu.summary)}`);
   try {
-    const exit = await runSlave(gpu, {
-      ...target,
-      ...(farmKey ? { key: farmKey.key } : {}),
-      heartbeatTimeout,
-      signal: abort.signal,
-      onConnected: () => console.log(`Launching net render slave (${VERSION}) with master ${where}`),
-    });
-    if (exit.kind === "finished") {
-      console.error(`Master ${where} finished the render; slave exiting`);
-      return 0;
+    for (;;) {
+      const slave = started
+        ? await joinWhenUp(gpu, options, { where, wait, signal: abort.signal })
+        : await Slave.join(gpu, options);
+      if (!slave) return 0; // stopped while waiting
+      console.log(`Launching net render slave (${VERSION}) with master ${where}`);
+      const progress = started ? showProgress(slave, where) : undefined;
+      const exit = await slave.run(abort.signal).finally(() => clearInterval(progress));
+      if (exit.kind === "stopped") {
+        console.error("Slave stopped: unfinished work returned to the master");
+        return 0;
+      }
+      const line = exit.kind === "finished"
+        ? `Master ${where} finished the render`
+        : `octane: ${exit.reason}`;
+      if (!keepRunning) {
+        console.error(exit.kind === "finished" ? `${line}; slave exiting` : line);
+        return exit.kind === "finished" ? 0 : 1;
+      }
+      console.error(`${line}; waiting for the next render (Ctrl-C stops)`);
     }
-    if (exit.kind === "stopped") {
-      console.error("Slave stopped: unfinished work returned to the master");
-      return 0;
-    }
-    console.error(`octane: ${exit.reason}`);
-    return 1;
   } catch (error: unknown) {
     if (error instanceof SlaveJoinError) {
       console.error(`octane: ${error.message}`);
@@ -109,6 +146,68 @@ export async function slaveCommand(args: string[]): Promise<number> {
     watch?.close();
     gpu.device.destroy();
   }
+}
+
+/** "llvmpipe (LLVM 15.0.6, 256 bits) (software, Vulkan)". */
+function describeGpu(g: AdapterSummary): string {
+  return `${g.name}${g.software ? " (software)" : ""}`;
+}
+
+/**
+ * Joins the master at the address, trying again with back-off while nothing answers there (it is not up
+ * yet) or it is busy; says so once. Undefined when `signal` stops the wait.
+ * @throws {SlaveJoinError} when the wait (`wait` seconds) is over, or the peer refuses for good
+ */
+async function joinWhenUp(
+  gpu: Gpu,
+  options: Parameters<typeof Slave.join>[1],
+  o: { where: string; wait?: number; signal: AbortSignal },
+): Promise<Slave | undefined> {
+  const t0 = performance.now();
+  let pause = WAIT_FIRST_MS;
+  let said = false;
+  for (;;) {
+    if (o.signal.aborted) return undefined;
+    try {
+      return await Slave.join(gpu, options);
+    } catch (error: unknown) {
+      if (!(error instanceof SlaveJoinError) || !error.retry) throw error;
+      const waited = (performance.now() - t0) / 1000;
+      if (o.wait !== undefined && waited >= o.wait) {
+        throw new SlaveJoinError(`No master at ${o.where} within ${o.wait} s (--wait): ${error.message}`, {
+          cause: error,
+        });
+      }
+      if (!said) {
+        const bound = o.wait === undefined ? "" : ` for up to ${o.wait} s`;
+        console.error(`Waiting for master ${o.where}${bound} (${error.message}); Ctrl-C stops`);
+        said = true;
+      }
+      log.debug("Master {where} not there yet: {message}", { where: o.where, message: error.message });
+      const left = o.wait === undefined ? pause : Math.min(pause, (o.wait - waited) * 1000);
+      await delay(Math.max(left, 0), o.signal).catch(() => {});
+      pause = Math.min(pause * 2, WAIT_MAX_MS);
+    }
+  }
+}
+
+/** Prints what the slave has rendered, every few seconds (redrawn in place on a terminal). */
+function showProgress(slave: Slave, where: string): ReturnType<typeof setInterval> {
+  const status = new StatusLine();
+  const t0 = performance.now();
+  let last = { at: t0, samples: 0 };
+  return setInterval(() => {
+    const { units, pixelSamples } = slave.done;
+    const now = performance.now();
+    if (pixelSamples === last.samples) return;
+    const rate = (pixelSamples - last.samples) / ((now - last.at) / 1000);
+    last = { at: now, samples: pixelSamples };
+    status.update(
+      `Rendering for ${where}: ${units} unit${units === 1 ? "" : "s"}, ${formatRate(pixelSamples)}samples, ${
+        formatRate(rate)
+      }samples/s`,
+    );
+  }, PROGRESS_MS);
 }
 
 /** Prints what a daemon needs to know of this node, as one JSON line. */

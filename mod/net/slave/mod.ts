@@ -3,4 +3,4 @@
  * is sent.
  * @module
  */
-export { runSlave, Slave, type SlaveExit, SlaveJoinError, type SlaveOptions } from "./slave.ts";
+export { Slave, type SlaveExit, SlaveJoinError, type SlaveOptions } from "./slave.ts";

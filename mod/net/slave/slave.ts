@@ -40,12 +40,26 @@ export interface SlaveOptions {
 
 /** Raised when the slave cannot join the master (unreachable, refused, another key or version). */
 export class SlaveJoinError extends Error {
+  /** True when trying again later may succeed: nothing listens there yet, or the master is busy. */
+  readonly retry: boolean;
+
   /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { retry?: boolean }) {
     super(message, options);
     this.name = "SlaveJoinError";
+    this.retry = options?.retry ?? false;
   }
 }
+
+/** Connection errors after which a master may still appear at the address (it is not up yet, or restarting). */
+const NOT_YET = [
+  Deno.errors.ConnectionRefused,
+  Deno.errors.ConnectionReset,
+  Deno.errors.ConnectionAborted,
+  Deno.errors.TimedOut,
+  Deno.errors.NetworkUnreachable,
+  Deno.errors.BrokenPipe,
+];
 
 class Finished extends Error {}
 
@@ -73,6 +87,9 @@ export class Slave {
   #current?: Work;
   #rendering: Promise<void> = Promise.resolve();
   #stopping = false;
+  /** What the current scene needed sent: sections and bytes, and how many sections were cached. */
+  #needed = { sections: 0, bytes: 0, cached: 0 };
+  #done = { units: 0, pixelSamples: 0 };
 
   private constructor(gpu: Gpu, link: Link, where: string, timeout: number) {
     this.#gpu = gpu;
@@ -99,7 +116,10 @@ export class Slave {
     } catch (error: unknown) {
       if (error instanceof HandshakeError) throw new SlaveJoinError(error.message, { cause: error });
       const why = error instanceof Error ? error.message : String(error);
-      throw new SlaveJoinError(`Cannot reach master ${where}: ${why}`, { cause: error });
+      throw new SlaveJoinError(`Cannot reach master ${where}: ${why}`, {
+        cause: error,
+        retry: NOT_YET.some((kind) => error instanceof kind) || /os error 113\b|No route to host/.test(why),
+      });
     }
     try {
       await link.send("hello", { version: VERSION, host: hostname(), gpus: [gpu.summary], pid: Deno.pid });
@@ -108,7 +128,9 @@ export class Slave {
       });
       if (!answer) throw new SlaveJoinError(`Master ${where} closed the connection after the handshake`);
       if (answer.type === "refuse") {
-        throw new SlaveJoinError(`Master ${where} refused this slave: ${answer.body.reason}`);
+        throw new SlaveJoinError(`Master ${where} refused this slave: ${answer.body.reason}`, {
+          retry: answer.body.retry === true,
+        });
       }
       if (answer.type !== "welcome") {
         throw new SlaveJoinError(`Master ${where} sent ${answer.type} instead of welcome`);
@@ -119,6 +141,11 @@ export class Slave {
       throw new SlaveJoinError(error instanceof Error ? error.message : String(error), { cause: error });
     }
     return new Slave(gpu, link, where, o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_SECONDS);
+  }
+
+  /** Units rendered and sent back, and their pixel samples, since joining. */
+  get done(): { readonly units: number; readonly pixelSamples: number } {
+    return this.#done;
   }
 
   /** Renders what the master sends until it says bye, goes away, or `signal` aborts (work then goes back). */
@@ -187,6 +214,12 @@ export class Slave {
         this.#pending.set(s.hash, { name: s.name, bytes: new Uint8Array(s.length), received: 0 });
       }
     }
+    const missing = [...this.#pending.values()];
+    this.#needed = {
+      sections: missing.length,
+      bytes: missing.reduce((n, p) => n + p.bytes.length, 0),
+      cached: scene.sections.length - missing.length,
+    };
     await this.#link.send("need", { hashes: [...this.#pending.keys()] });
     if (this.#pending.size === 0) await this.#sceneComplete();
   }
@@ -234,10 +267,19 @@ export class Slave {
     });
     if (this.#stopping) return renderer.destroy(); // the session ended while it was being built
     this.#renderer = renderer;
-    log.info("Render data {id} ready: {triangles} triangles", {
-      id: scene.id.slice(0, 12),
-      triangles: data.stats.triangles,
-    });
+    const n = this.#needed;
+    log.info(
+      "Render data {id} ready: {triangles} triangles, {w}x{h}; received {bytes} in {sections}{cached}",
+      {
+        id: scene.id.slice(0, 12),
+        triangles: data.stats.triangles,
+        w: scene.width,
+        h: scene.height,
+        bytes: formatBytes(n.bytes),
+        sections: `${n.sections} section${n.sections === 1 ? "" : "s"}`,
+        cached: n.cached > 0 ? ` (${n.cached} kept from before)` : "",
+      },
+    );
     await this.#link.send("ready", { id: scene.id });
     this.#pump();
   }
@@ -267,6 +309,8 @@ export class Slave {
     const seconds = (performance.now() - t0) / 1000;
     this.#current = undefined;
     if (this.#stopping) return;
+    this.#done.units++;
+    this.#done.pixelSamples += unit.height * this.#scene!.width * unit.count;
     await this.#link.send("result", {
       job: unit.job,
       seconds,
@@ -288,15 +332,7 @@ export class Slave {
   }
 }
 
-/**
- * Joins a master and renders the units it sends until it says bye, goes away, or `signal` aborts.
- * @throws {SlaveJoinError} when the master cannot be reached or refuses this slave
- */
-export async function runSlave(
-  gpu: Gpu,
-  o: SlaveOptions & { signal?: AbortSignal; onConnected?: () => void },
-): Promise<SlaveExit> {
-  const slave = await Slave.join(gpu, o);
-  o.onConnected?.();
-  return await slave.run(o.signal);
+/** "6.8 kB", "67.8 MB". */
+function formatBytes(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} bytes`;
 }

@@ -1,0 +1,164 @@
+/**
+ * What a user meets first with real processes on loopback: a master that keeps its work on Ctrl-C and a
+ * time limit, says who joins, leaves and rendered what at the default log level; slaves that wait for
+ * their master, stay for the next render, and say what they found at an address that is not a master.
+ * Every wait is bounded; every process is killed at the end.
+ */
+import assert from "node:assert/strict";
+import { fakeSlave } from "./_fake_slave.ts";
+import { assertClose, processes, readPfm, referenceRender, type Start, withDir } from "./_process.ts";
+
+const SIZE = ["--width", "40", "--height", "32", "--seed", "5"];
+let nextPort = 26100 + Math.floor(Math.random() * 500) * 4;
+
+/** A master on 127.0.0.1 writing net.png, net.pfm and report.json into `dir`; no --verbose. */
+async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], port = nextPort++) {
+  const master = start([
+    "master",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(port),
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "-o",
+    `${dir}/net.png`,
+    "--hdr",
+    `${dir}/net.pfm`,
+    "--report",
+    `${dir}/report.json`,
+    ...extra,
+  ]);
+  await master.waitFor(/Master listening on 127\.0\.0\.1:\d+/);
+  return { master, address: `127.0.0.1:${port}` };
+}
+
+Deno.test("Ctrl-C on a master merges the units in flight, writes the image of the samples done, says bye, exits 0", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 1_000_000);
+      const slave = start(["slave", "--master", address]);
+      // the default log level names the slave as it joins
+      await master.waitFor(/INFO master: Slave 127\.0\.0\.1:\d+ \(.+\) joined with /);
+      await master.waitFor(/Slave 127\.0\.0\.1:\d+ has the render data/);
+      await slave.waitFor(/Rendering for 127\.0\.0\.1:\d+: \d+ units?/, 30_000);
+      master.kill("SIGINT");
+      await master.waitFor(/Stopping: merging the \d+ units? in flight/);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(30_000), 0, slave.out);
+      assert.match(slave.out, /finished the render; slave exiting/);
+      assert.match(master.out, /Rendered [\d.]+ of 1000000 spp \(interrupted\)/);
+      assert.match(master.out, /Who rendered what:\n +node +GPU +share +samples\/s\n +local \(master\) /);
+      assert.doesNotMatch(master.out, /NaN/);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(report.interrupted, true);
+      // one band (40x32 pixels): every row holds the same whole number of samples, a prefix 0..k-1
+      const k = report.samplesPerPixel;
+      assert.ok(Number.isInteger(k) && k > 0 && k < 1_000_000, `samples per pixel ${k}`);
+      assert.deepEqual(report.rowSamples, { min: k, max: k });
+      assert.ok(report.nodes.find((n: { role: string }) => n.role === "slave").samples > 0);
+      // the split identity: the interrupted network image is the local render of k samples
+      assertClose(await readPfm(`${dir}/net.pfm`), await referenceRender(dir, k, SIZE), 1e-5);
+    });
+  });
+});
+
+Deno.test("--time-limit stops a master as Ctrl-C does", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master } = await startMaster(start, dir, 1_000_000, ["--time-limit", "1"]);
+      assert.equal(await master.exit(60_000), 0, master.out);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(report.interrupted, true);
+      assert.ok(report.samplesPerPixel > 0);
+    });
+  });
+});
+
+Deno.test("a second Ctrl-C quits at once; units that never come are waited for twice the unit timeout", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      // a slave that holds every unit it gets keeps the stopping master waiting
+      const holding = async (extra: string[]) => {
+        const { master, address } = await startMaster(start, dir, 1_000, [
+          "--no-local-render",
+          "--wait-slaves",
+          "1",
+          ...extra,
+        ]);
+        const port = Number(address.split(":")[1]);
+        const fake = await fakeSlave({ host: "127.0.0.1", port, answer: () => "hold" });
+        const deadline = performance.now() + 30_000;
+        while (fake.units.length === 0 && performance.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.ok(fake.units.length > 0, "the slave got work");
+        return { master, fake };
+      };
+      const hurried = await holding([]);
+      hurried.master.kill("SIGINT");
+      await hurried.master.waitFor(/Stopping: merging the 2 units in flight/);
+      hurried.master.kill("SIGINT");
+      assert.equal(await hurried.master.exit(), 130, hurried.master.out);
+      assert.match(hurried.master.out, /master stopped at once: the render in progress was not written/);
+      hurried.fake.close();
+
+      const patient = await holding(["--unit-timeout", "1"]);
+      patient.master.kill("SIGTERM");
+      assert.equal(await patient.master.exit(30_000), 130, patient.master.out);
+      assert.match(patient.master.out, /Gave up waiting for \d+ units in flight after 2 s/);
+      assert.match(patient.master.out, /Stopped before any sample was merged: no image written/);
+      patient.fake.close();
+      await assert.rejects(Deno.stat(`${dir}/net.png`), Deno.errors.NotFound);
+    });
+  });
+});
+
+Deno.test("a slave started before its master waits for it, and with --keep-running stays for the next render", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const port = nextPort++;
+      const address = `127.0.0.1:${port}`;
+      const slave = start(["slave", "--master", address, "--keep-running"]);
+      await slave.waitFor(/Waiting for master 127\.0\.0\.1:\d+ \(.*Connection refused.*\); Ctrl-C stops/);
+      await new Promise((r) => setTimeout(r, 3000));
+      assert.equal(slave.out.match(/Waiting for master/g)?.length, 1, "said once");
+      for (let round = 1; round <= 2; round++) {
+        const mark = slave.out.length;
+        const { master } = await startMaster(
+          start,
+          dir,
+          64,
+          ["--wait-slaves", "1", "--no-local-render"],
+          port,
+        );
+        assert.equal(await master.exit(), 0, master.out);
+        assert.match(master.out, /Who rendered what:[^]*127\.0\.0\.1 +llvmpipe.* 100\.0%/);
+        await slave.waitFor(/finished the render; waiting for the next render/, 30_000, mark);
+        const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+        assert.equal(report.nodes.length, 1, `round ${round}: the slave rendered it all`);
+      }
+      slave.kill("SIGINT");
+      assert.equal(await slave.exit(30_000), 0, slave.out);
+    });
+  });
+});
+
+Deno.test("a slave's --wait bounds its wait; at an HTTP server it says so at once", async () => {
+  await processes(async (start) => {
+    const port = nextPort++;
+    const slave = start(["slave", "--master", `127.0.0.1:${port}`, "--wait", "1"]);
+    assert.equal(await slave.exit(30_000), 1, slave.out);
+    assert.match(slave.out, /octane: No master at 127\.0\.0\.1:\d+ within 1 s \(--wait\): .*refused/);
+
+    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
+    try {
+      const lost = start(["slave", "--master", `127.0.0.1:${server.addr.port}`]);
+      assert.equal(await lost.exit(30_000), 1, lost.out);
+      assert.match(lost.out, /is not an octane master: it is an HTTP server: check the address and port/);
+    } finally {
+      await server.shutdown();
+    }
+  });
+});
