@@ -11,43 +11,16 @@ import {
 } from "../install/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { COMMON_FLAGS, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { DAEMON, DAEMON_INSTALL, DAEMON_STATUS, DAEMON_UNINSTALL } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { setupLogging } from "./logging.ts";
-import { readKey } from "./net_args.ts";
+import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { DAEMON_PORT, GRACE_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from "../net/defaults.ts";
 import { defaultKeyPath, type FarmKey, generateKey, writeKeyFile } from "../net/key.ts";
 import { installedCommand, selfCommand } from "./self.ts";
 import { resolve } from "node:path";
-
-const HELP =
-  `Usage: octane daemon [--port 48000] [--bind ADDR] [--heartbeat-timeout SECONDS] [--key-file FILE]
-       octane daemon install [--port N] [--key-file FILE] [--no-start]
-       octane daemon uninstall [--no-stop]
-       octane daemon status [--port N] [--bind ADDR] [--key-file FILE]
-
-The daemon lets masters on the LAN find this machine ("octane master --net" or --subnet) and start a
-slave on its GPUs for one master at a time; other masters are told which master it is busy with. It
-stops the slave when the master asks, when the master goes away, or when the slave's heartbeat stops
-(SIGTERM, then SIGKILL after a grace period). At start it runs the slave once to learn the version,
-OS/arch and GPUs it reports.
-
-Options:
-  --port N              port masters probe (default 48000)
-  --bind ADDR           address to listen on (default 0.0.0.0)
-  --heartbeat-timeout S stop a slave (or drop a master) silent for S seconds (default 10)
-  --grace S             seconds between SIGTERM and SIGKILL (default 3)
-  --key-file FILE       the farm key masters must hold (octane key generate); also OCTANE_KEY_FILE, else
-                        ~/.config/octane/key when it exists. The slaves it starts use the same key. Without
-                        a key, links are encrypted but any host on the LAN may start a slave (a warning says so)
-
-install: starts the daemon at every login from this executable's path: a systemd user unit (Linux with
-  systemd), else an XDG autostart entry (Linux), a LaunchAgent (macOS) or a Startup script (Windows).
-  Without --port it asks for one. Without --key-file and without a default key file, it offers to create
-  the key, and prints the command that copies it to the master. --no-start only writes and enables the
-  entry; otherwise the daemon is also started now where the system can (systemd, launchd).
-uninstall: stops it (--no-stop: does not) and removes the entry. status: whether it is installed, running, and on which port
-  (exit 0 when a daemon answers on the port, 3 when none does).`;
 
 /** `octane daemon [install|uninstall|status]`. */
 export async function daemonCommand(args: string[]): Promise<number> {
@@ -59,21 +32,8 @@ export async function daemonCommand(args: string[]): Promise<number> {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "daemon",
-    options: {
-      port: { type: "string" },
-      bind: { type: "string" },
-      "heartbeat-timeout": { type: "string" },
-      grace: { type: "string" },
-      "key-file": { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, DAEMON);
+  if (values.help) return printHelp(DAEMON);
   await setupLogging({ debug: values.debug === true, verbose: true }); // a daemon's log is its output
   keepServing("daemon");
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
@@ -97,9 +57,7 @@ async function run(args: string[]): Promise<number> {
         { cause: error },
       );
     }
-    if (error instanceof Deno.errors.AddrNotAvailable) {
-      throw new UsageError(`Cannot listen on "${bind}": no interface has that address`, { cause: error });
-    }
+    if (error instanceof Deno.errors.AddrNotAvailable) throw addressNotHere(bind, error);
     throw error;
   }
   const facts = await probeSlave(command).catch((error: unknown) => {
@@ -184,19 +142,8 @@ async function readLine(): Promise<string> {
 }
 
 async function install(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "daemon install",
-    options: {
-      port: { type: "string" },
-      "key-file": { type: "string" },
-      "no-start": { type: "boolean" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, DAEMON_INSTALL);
+  if (values.help) return printHelp(DAEMON_INSTALL);
   const port = values.port === undefined
     ? await askPort()
     : intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
@@ -234,17 +181,8 @@ async function install(args: string[]): Promise<number> {
 }
 
 async function uninstall(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "daemon uninstall",
-    options: {
-      "no-stop": { type: "boolean" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, DAEMON_UNINSTALL);
+  if (values.help) return printHelp(DAEMON_UNINSTALL);
   const context = startupContextOrUsage();
   const stop = values["no-stop"] !== true;
   if (stop && context.kind === "systemd" && (await installedStartup(context))) {
@@ -263,19 +201,8 @@ async function uninstall(args: string[]): Promise<number> {
 }
 
 async function status(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "daemon status",
-    options: {
-      port: { type: "string" },
-      bind: { type: "string" },
-      "key-file": { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, DAEMON_STATUS);
+  if (values.help) return printHelp(DAEMON_STATUS);
   const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
   const context = startupContextOrUsage();
   const installed = await installedStartup(context);

@@ -5,45 +5,19 @@ import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mo
 import { runSlave, SlaveJoinError } from "../net/slave/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { COMMON_FLAGS, intFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, parseFlags, UsageError } from "./args.ts";
+import { SLAVE } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { hostPort, readKey } from "./net_args.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
-
-const HELP = `Usage: octane slave --master HOST:PORT [--key-file FILE] [--heartbeat-timeout SECONDS]
-       octane slave --net-master-address HOST --net-master-port PORT
-
-Renders samples for one master on this machine's GPU, keeping the render data in memory only.
-Ctrl-C returns the unfinished work to the master and exits 0; if the master goes away the slave says so
-and exits 1.
-
-  --key-file FILE       the farm key (octane key generate, copied from the master); also OCTANE_KEY_FILE,
-                        else ~/.config/octane/key when it exists
-
-  --probe               print this node's version, OS/arch and GPUs as one JSON line and exit (daemons
-                        run this once at start)`;
 
 const log = getLogger(["octane", "slave"]);
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "slave",
-    options: {
-      master: { type: "string" },
-      "net-master-address": { type: "string" },
-      "net-master-port": { type: "string" },
-      "key-file": { type: "string" },
-      "heartbeat-timeout": { type: "string" },
-      probe: { type: "boolean" },
-      daemon: { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, SLAVE);
+  if (values.help) return printHelp(SLAVE);
   if (values.probe) return await probe();
   let target: { host: string; port: number };
   if (typeof values.master === "string") target = hostPort(values.master, "--master");
