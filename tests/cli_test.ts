@@ -427,3 +427,41 @@ for (const spec of COMMANDS) {
     assert.equal(taken.stdout, shown.stdout);
   });
 }
+
+Deno.test("./octane task runs a project task with the Deno the launcher finds when PATH has none", async () => {
+  const home = await Deno.makeTempDir({ prefix: "octane-task-" });
+  try {
+    // Deno where its official installer puts it (~/.deno/bin), which is often not on PATH
+    await Deno.mkdir(`${home}/.deno/bin`, { recursive: true });
+    await Deno.symlink(Deno.execPath(), `${home}/.deno/bin/deno`);
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+      .output();
+    const env = {
+      HOME: home,
+      PATH: "/usr/bin:/bin",
+      DENO_INSTALL: "",
+      DENO_DIR: JSON.parse(new TextDecoder().decode(info.stdout)).denoDir, // the modules cached already
+    };
+    const run = async (command: string, args: string[]) => {
+      const out = await new Deno.Command(command, { args, env, cwd: home, stdout: "piped", stderr: "piped" })
+        .output();
+      return {
+        code: out.code,
+        out: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+      };
+    };
+    const without = await run("bash", ["-c", "deno --version"]);
+    assert.notEqual(without.code, 0, "the test's PATH has no deno");
+    assert.match(without.out, /deno: command not found/);
+    const check = await run(`${root}octane`, ["task", "check"]);
+    assert.equal(check.code, 0, check.out);
+    assert.doesNotMatch(check.out, /setting up Deno|command not found/);
+    // the task's own "deno" is the same Deno: an unknown file for "deno check" is its error, not the shell's
+    const failing = await run(`${root}octane`, ["task", "check", "no-such-file.ts"]);
+    assert.notEqual(failing.code, 0);
+    assert.match(failing.out, /no-such-file\.ts/);
+    assert.doesNotMatch(failing.out, /command not found/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
