@@ -88,6 +88,13 @@ const KEY_FILE: Flag = {
   description: "the farm key (octane key generate) every node of the farm holds",
 };
 
+const STARTUP: Flag = {
+  name: "startup",
+  value: "KIND",
+  default: "systemd where it runs, else xdg; launchd on macOS; windows",
+  description: "how the daemon starts: systemd (user unit), xdg (desktop autostart), launchd or windows",
+};
+
 /** `octane render`. */
 export const RENDER: CommandSpec = {
   name: "render",
@@ -375,6 +382,7 @@ to create the key, and prints the command that copies it to the master.`,
         description: "port masters probe",
       },
       { ...KEY_FILE, description: "the farm key the daemon and its slaves use" },
+      STARTUP,
       {
         name: "no-start",
         description: "only write and enable the entry; otherwise the daemon also starts now " +
@@ -383,6 +391,9 @@ to create the key, and prints the command that copies it to the master.`,
       ...common(),
     ],
   }],
+  notes: `An XDG autostart entry runs only when someone logs in to a desktop. On a headless node use
+--startup systemd, and run "loginctl enable-linger $USER" once so that the user's systemd, and the
+daemon, start at boot without a login.`,
 };
 
 /** `octane daemon uninstall`. */
@@ -392,7 +403,7 @@ export const DAEMON_UNINSTALL: CommandSpec = {
   about: "Stops the installed daemon and removes its start-up entry.",
   groups: [{
     title: "Options",
-    flags: [{ name: "no-stop", description: "leave a running daemon running" }, ...common()],
+    flags: [{ name: "no-stop", description: "leave a running daemon running" }, STARTUP, ...common()],
   }],
 };
 
@@ -413,6 +424,7 @@ Exits 0 when a daemon answers, 3 when none does.`,
       },
       { name: "bind", value: "ADDR", default: "127.0.0.1", description: "address to ask at" },
       { ...KEY_FILE, description: "the farm key the daemon holds" },
+      STARTUP,
       ...common(),
     ],
   }],
