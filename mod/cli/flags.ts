@@ -1,7 +1,7 @@
 import type { ParseArgsConfig } from "node:util";
 
 /** Columns every help text fits in. */
-export const HELP_WIDTH = 80;
+const HELP_WIDTH = 80;
 /** Column where a flag's description starts. */
 const DESCRIPTION_COLUMN = 24;
 
@@ -93,19 +93,15 @@ function label(flag: Flag): string {
   return flag.short ? `-${flag.short}, ${long}` : long;
 }
 
-/** Words of `text` in lines of at most `width` columns, each after `indent` (the first after `first`). */
-export function wrap(
-  text: string,
-  options: { width?: number; indent?: number; first?: string } = {},
-): string {
-  const width = options.width ?? HELP_WIDTH;
+/** Words of `text` in lines of at most 80 columns, each after `indent` spaces (the first after `first`). */
+function wrap(text: string, options: { indent?: number; first?: string } = {}): string {
   const pad = " ".repeat(options.indent ?? 0);
   const lines: string[] = [];
   let line = options.first ?? pad;
   let empty = true;
   for (const word of text.split(/\s+/).filter(Boolean)) {
     const column = line.length - (line.lastIndexOf("\n") + 1);
-    if (!empty && column + 1 + word.length > width) {
+    if (!empty && column + 1 + word.length > HELP_WIDTH) {
       lines.push(line);
       line = pad;
       empty = true;
