@@ -7,20 +7,24 @@ import { VERSION } from "./mod/version.ts";
 
 const USAGE = `octane ${VERSION}: GPU path tracing spread over the computers of a LAN
 
-Usage: octane COMMAND [options]     (octane COMMAND --help for a command's options)
+Usage: octane COMMAND [options]   ("octane COMMAND --help" lists its options)
 
 Commands:
-  render [SCENE]   path-trace a scene on this machine's GPU and write a PNG
-  info             version, protocol version, OS/arch and GPU adapters
-  compile SCENE    compile a scene into render data (.ocrd)
-  master [SCENE]   render with this GPU and every slave that joins, merge one image
-  slave            render for a master: octane slave --master HOST:PORT
-  daemon           resident helper masters find on the LAN; starts slaves for them
-                   (daemon install | uninstall | status: start it at every login)
-  key generate     a new random farm key (every node gets a copy; all links then prove it)
-  demo             a whole LAN on loopback: two daemons, their slaves and a master render one image
+  render [SCENE]    path-trace a scene on this machine's GPU and write a PNG
+  compile SCENE     compile a scene into render data (.ocrd)
+  info              version, protocol version, OS/arch and GPU adapters
+  master [SCENE]    render with this GPU and every slave that joins
+  slave             render for a master: octane slave --master HOST:PORT
+  daemon            resident helper that masters find on the LAN and that starts
+                    slaves for them (daemon install | uninstall | status)
+  key generate      a new random farm key (every node of the farm gets a copy)
+  demo              a whole LAN on loopback: daemons, their slaves and a master
+  task NAME         run a project task (ok, test, bench, ...) with the project's
+                    Deno (the ./octane launcher of a checkout only)
 
-Global options: --version, --help, --verbose (every log line), --debug (also stack traces)`;
+Options of every command: --help, --verbose (every log line), --debug (also
+stack traces with errors); --quiet where a command has it (warnings and errors
+only). Also: octane --version`;
 
 async function run(args: string[]): Promise<number> {
   const [command, ...rest] = args;
@@ -53,6 +57,9 @@ async function run(args: string[]): Promise<number> {
       return (await import("./mod/cli/key.ts")).keyCommand(rest);
     case "demo":
       return (await import("./mod/cli/demo.ts")).demoCommand(rest);
+    case "task":
+      // the ./octane launcher runs tasks itself, with the Deno it found; a compiled octane has no tasks
+      throw new UsageError(`"octane task" runs from a checkout: run "./octane task NAME" in the repository`);
   }
   throw new UsageError(`Unknown command "${command}": run "octane --help"`);
 }

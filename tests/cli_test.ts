@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { decodeExr, decodePfm, decodePng } from "../mod/render/mod.ts";
 import { encodeHdr } from "../mod/scene/mod.ts";
+import { COMMANDS } from "../mod/cli/commands.ts";
+import { flagsOf, helpText } from "../mod/cli/flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -97,6 +99,23 @@ for (
       /Invalid --port "0": must be an integer from 1 to 65535/,
     ],
     ["daemon with an unknown flag", ["daemon", "--prot", "1"], /Unknown option "--prot" for "octane daemon"/],
+    ["a flag without its value", ["master", "--port"], /Option "--port" needs a value \(--port N\)/],
+    [
+      "a flag followed by another flag instead of its value",
+      ["render", "--spp", "-o", "x.png"],
+      /Option "--spp" needs a value \(--spp N\): run "octane render --help"$/,
+    ],
+    [
+      "a short flag followed by another flag",
+      ["master", "-o", "--port", "1"],
+      /Option "--output" needs a value \(--output FILE\)/,
+    ],
+    ["a switch given a value", ["render", "--quiet=yes"], /Option "--quiet" takes no value/],
+    [
+      "master on an address this machine lacks",
+      ["master", "--bind", "192.0.2.1", "--port", "48998", "--no-local-render"],
+      /Cannot listen on "192\.0\.2\.1": no interface has that address: pass --bind with one of this machine's/,
+    ],
     [
       "daemon on an address this machine lacks",
       ["daemon", "--bind", "192.0.2.1", "--port", "48999"],
@@ -332,6 +351,11 @@ Deno.test("octane info --json reports version, protocol, OS/arch and adapters", 
   assert.equal(info.os, Deno.build.os);
   assert.ok(info.adapters.length >= 1, "at least one WebGPU adapter");
   assert.equal(typeof info.adapters[0].software, "boolean");
+  for (const a of info.adapters) {
+    // a readable vendor ("Mesa" for lavapipe's 65541), the number kept beside it
+    assert.doesNotMatch(a.vendor, /^\d+$/, JSON.stringify(a));
+    if (a.vendorId !== undefined) assert.match(a.vendorId, /^0x[0-9a-f]{4,}$/);
+  }
 });
 
 Deno.test("octane key generate writes a 0600 key file, to the default place without -o, and keeps an existing one", async () => {
@@ -370,7 +394,74 @@ Deno.test("octane --version and --help", async () => {
   const v = await octane("--version");
   assert.equal(v.code, 0);
   assert.match(v.stdout, /^octane \d+\.\d+\.\d+\n$/);
-  const h = await octane("render", "--help");
+  const h = await octane("--help");
   assert.equal(h.code, 0);
-  assert.match(h.stdout, /--spp N/);
+  for (const line of h.stdout.trimEnd().split("\n")) assert.ok(line.length <= 80, `too wide: ${line}`);
+  for (const spec of COMMANDS) assert.match(h.stdout, new RegExp(`^  ${spec.name.split(" ")[0]} `, "m"));
+});
+
+for (const spec of COMMANDS) {
+  Deno.test(`octane ${spec.name} --help lists every flag it accepts, in lines of at most 80 columns`, async () => {
+    const shown = await octane(...spec.name.split(" "), "--help");
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(shown.stdout, helpText(spec) + "\n");
+    const lines = shown.stdout.trimEnd().split("\n");
+    for (const line of lines) assert.ok(line.length <= 80, `too wide (${line.length}): ${line}`);
+    // the flags as the help shows them: each with a description, and a default where it takes a value
+    const listed: { name: string; value?: string; text: string }[] = [];
+    for (const line of lines) {
+      const m = /^ {2}(?:-\w, )?--([\w-]+)(?: (\S+))?(?:\s+(\S.*))?$/.exec(line);
+      if (m) listed.push({ name: m[1]!, value: m[2], text: m[3] ?? "" });
+      else if (/^ {24}\S/.test(line) && listed.length) listed.at(-1)!.text += ` ${line.trim()}`;
+    }
+    assert.deepEqual(listed.map((f) => f.name).sort(), flagsOf(spec).map((f) => f.name).sort());
+    for (const f of listed) {
+      assert.ok(f.text.trim() !== "", `--${f.name} has a description`);
+      if (f.value) assert.match(f.text, /\[default: [^\]]+\]$/, `--${f.name} shows its default`);
+    }
+    for (const name of ["help", "verbose", "debug"]) assert.ok(listed.some((f) => f.name === name), name);
+    // the command's parser takes every flag its help lists (help is answered before any value is read)
+    const all = listed.flatMap((f) => f.value ? [`--${f.name}`, "1"] : [`--${f.name}`]);
+    const taken = await octane(...spec.name.split(" "), ...all);
+    assert.equal(taken.code, 0, taken.stderr);
+    assert.equal(taken.stdout, shown.stdout);
+  });
+}
+
+Deno.test("./octane task runs a project task with the Deno the launcher finds when PATH has none", async () => {
+  const home = await Deno.makeTempDir({ prefix: "octane-task-" });
+  try {
+    // Deno where its official installer puts it (~/.deno/bin), which is often not on PATH
+    await Deno.mkdir(`${home}/.deno/bin`, { recursive: true });
+    await Deno.symlink(Deno.execPath(), `${home}/.deno/bin/deno`);
+    const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"], stdout: "piped" })
+      .output();
+    const env = {
+      HOME: home,
+      PATH: "/usr/bin:/bin",
+      DENO_INSTALL: "",
+      DENO_DIR: JSON.parse(new TextDecoder().decode(info.stdout)).denoDir, // the modules cached already
+    };
+    const run = async (command: string, args: string[]) => {
+      const out = await new Deno.Command(command, { args, env, cwd: home, stdout: "piped", stderr: "piped" })
+        .output();
+      return {
+        code: out.code,
+        out: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+      };
+    };
+    const without = await run("bash", ["-c", "deno --version"]);
+    assert.notEqual(without.code, 0, "the test's PATH has no deno");
+    assert.match(without.out, /deno: command not found/);
+    const check = await run(`${root}octane`, ["task", "check"]);
+    assert.equal(check.code, 0, check.out);
+    assert.doesNotMatch(check.out, /setting up Deno|command not found/);
+    // the task's own "deno" is the same Deno: an unknown file for "deno check" is its error, not the shell's
+    const failing = await run(`${root}octane`, ["task", "check", "no-such-file.ts"]);
+    assert.notEqual(failing.code, 0);
+    assert.match(failing.out, /no-such-file\.ts/);
+    assert.doesNotMatch(failing.out, /command not found/);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

@@ -502,6 +502,8 @@ for (const [kind, expect] of Object.entries(KINDS)) {
       assert.equal(byReturn.code, 0, byReturn.out);
       assert.match(byReturn.out, /Port for master requests \[48000\]:/);
       assert.match(byReturn.out, /Installed the octane daemon on port 48000/);
+      // the command the entry runs, absolute, since "octane" is not on PATH in a checkout
+      assert.match(byReturn.out, /^It runs: \/\S+\/octane daemon --port 48000$/m);
       // no key yet: RETURN (here, the end of stdin) creates one, and the command to copy it is printed
       const keyFile = `${home}/.config/octane/key`;
       assert.match(byReturn.out, /No farm key yet: create one at \S+\/\.config\/octane\/key\? \[Y\/n\]/);
@@ -519,6 +521,7 @@ for (const [kind, expect] of Object.entries(KINDS)) {
 
       const byNumber = await run(["install", "--no-start"], "48123\n");
       assert.equal(byNumber.code, 0, byNumber.out);
+      assert.match(byNumber.out, /Port for master requests \[48000\]:/);
       assert.match(byNumber.out, /The daemon uses the farm key in \S+\/\.config\/octane\/key/);
       const text = await Deno.readTextFile(file);
       assert.match(text, new RegExp(expect.exec.source.replace("PORT", "48123"), "m"));
@@ -540,9 +543,21 @@ for (const [kind, expect] of Object.entries(KINDS)) {
       );
       assert.match(status.out, /Not running: no daemon answers on 127\.0\.0\.1:1/);
 
+      // a re-install offers the installed port, and RETURN keeps it
+      const again = await run(["install", "--no-start"], "\n");
+      assert.equal(again.code, 0, again.out);
+      assert.match(again.out, /Port for master requests \[48123\]:/);
+      assert.match(
+        await Deno.readTextFile(file),
+        new RegExp(expect.exec.source.replace("PORT", "48123"), "m"),
+      );
+
       const bad = await run(["install", "--no-start"], "http\n");
       assert.equal(bad.code, 2, bad.out);
-      assert.match(bad.out, /octane: Invalid --port "http": must be an integer from 1 to 65535/);
+      assert.match(
+        bad.out,
+        /octane: Invalid port "http": must be an integer from 1 to 65535, and the input ended/,
+      );
 
       // an explicit key file is named in the entry; a key file others can read is refused
       const explicit = `${home}/farm-key`;
@@ -567,6 +582,107 @@ for (const [kind, expect] of Object.entries(KINDS)) {
     });
   });
 }
+
+Deno.test("daemon install asks again after a wrong port, and gives up after three wrong answers", async () => {
+  await withDir(async (home) => {
+    const env = { HOME: home, XDG_CONFIG_HOME: `${home}/.config`, OCTANE_STARTUP: "xdg" };
+    const run = async (stdin: string) => {
+      const p = octane(["daemon", "install", "--no-start"], env, { stdin });
+      return { code: await p.exit(), out: p.out };
+    };
+    const file = `${home}/.config/autostart/octane-daemon.desktop`;
+    const third = await run("http\n70000\n48125\n");
+    assert.equal(third.code, 0, third.out);
+    assert.equal(third.out.match(/Port for master requests \[48000\]:/g)?.length, 3, third.out);
+    assert.match(third.out, /^Invalid port "http": must be an integer from 1 to 65535; try again$/m);
+    assert.match(third.out, /^Invalid port "70000": must be an integer from 1 to 65535; try again$/m);
+    assert.match(third.out, /Installed the octane daemon on port 48125/);
+    assert.match(await Deno.readTextFile(file), /--port 48125$/m);
+    await Deno.remove(file);
+
+    const never = await run("a\nb\nc\n48126\n");
+    assert.equal(never.code, 2, never.out);
+    assert.equal(never.out.match(/Port for master requests/g)?.length, 3, never.out);
+    assert.match(
+      never.out,
+      /^octane: Invalid port "c": must be an integer from 1 to 65535 \(3 wrong answers\): pass --port N$/m,
+    );
+    await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  });
+});
+
+Deno.test("daemon install with systemd: a refused daemon-reload fails with exit 1, a good one starts it and says how to start at boot; XDG warns it needs a desktop login", async () => {
+  await withDir(async (home) => {
+    // a fake systemctl that logs its arguments, and refuses daemon-reload while FAIL is set
+    const bin = `${home}/bin`;
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      `${bin}/systemctl`,
+      `#!/bin/sh\necho "$*" >> "${home}/systemctl.log"\n` +
+        `if [ "$2" = daemon-reload ] && [ -n "$FAIL" ]; then echo "Failed to connect to bus: No medium found" >&2; exit 1; fi\n`,
+      { mode: 0o755 },
+    );
+    const base = {
+      HOME: home,
+      XDG_CONFIG_HOME: `${home}/.config`,
+      OCTANE_STARTUP: "",
+      USER: "ann",
+      PATH: `${bin}:${Deno.env.get("PATH")}`,
+    };
+    const run = async (args: string[], extra: Record<string, string> = {}) => {
+      const p = octane(["daemon", ...args], { ...base, ...extra }, { stdin: "\n" });
+      return { code: await p.exit(), out: p.out };
+    };
+    const unit = `${home}/.config/systemd/user/octane-daemon.service`;
+    const log = () => Deno.readTextFile(`${home}/systemctl.log`).catch(() => "");
+
+    const refused = await run(["install", "--startup", "systemd", "--port", "48131"], { FAIL: "1" });
+    assert.equal(refused.code, 1, refused.out);
+    assert.match(
+      refused.out,
+      /^octane: Wrote \S+octane-daemon\.service, but "systemctl --user daemon-reload" failed: Failed to connect to bus: No medium found: .*--no-start/m,
+    );
+    assert.doesNotMatch(refused.out, /Installed/);
+    assert.equal(await log(), "--user daemon-reload\n");
+
+    const good = await run(["install", "--startup", "systemd", "--port", "48131"]);
+    assert.equal(good.code, 0, good.out);
+    assert.equal(
+      (await log()).split("\n").slice(1).join("\n"),
+      "--user daemon-reload\n--user restart octane-daemon.service\n",
+    );
+    assert.match(good.out, /Installed the octane daemon on port 48131: systemd user unit/);
+    assert.match(good.out, /Started it now/);
+    assert.match(
+      good.out,
+      /To start it at boot, before anyone logs in, run once: loginctl enable-linger ann/,
+    );
+    assert.match(await Deno.readTextFile(unit), /^ExecStart=\/\S+\/octane daemon --port 48131$/m);
+
+    // XDG autostart in its place: the systemd unit's port is the default, the unit goes, and a warning says
+    // that XDG autostart needs a desktop login
+    const xdg = await run(["install", "--startup", "xdg", "--no-start"]);
+    assert.equal(xdg.code, 0, xdg.out);
+    assert.match(xdg.out, /Port for master requests \[48131\]:/);
+    assert.match(xdg.out, /Removed the previous systemd user unit/);
+    await assert.rejects(Deno.stat(unit), Deno.errors.NotFound);
+    const systemd = await Deno.stat("/run/systemd/system").then(() => true, () => false);
+    assert.match(
+      xdg.out,
+      systemd
+        ? /^Warning: an XDG autostart entry runs only when someone logs in to a desktop, never on a headless node: there, run "\/\S+\/octane daemon install --startup systemd" and "loginctl enable-linger ann"/m
+        : /^Warning: an XDG autostart entry runs only when someone logs in to a desktop, and this machine runs no systemd/m,
+    );
+
+    // uninstall finds the entry of either kind without --startup
+    const removed = await run(["uninstall", "--no-stop"]);
+    assert.equal(removed.code, 0, removed.out);
+    assert.match(removed.out, /Removed the octane daemon's XDG autostart entry/);
+    const bad = await run(["install", "--startup", "cron"]);
+    assert.equal(bad.code, 2, bad.out);
+    assert.match(bad.out, /^octane: Invalid --startup "cron": expected systemd, xdg, launchd, windows$/m);
+  });
+});
 
 Deno.test("daemon status finds a running daemon and what it reports; a second daemon on its port gets a clear error", async () => {
   await processes(async (start) => {

@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
-import { parseArgs, type ParseArgsConfig } from "node:util";
+import { parseArgs } from "node:util";
+import { type CommandSpec, flagsOf, parserOptions } from "./flags.ts";
 
 /** A mistake in how the command was called: the CLI prints its message and exits 2. */
 export class UsageError extends Error {
@@ -9,15 +10,6 @@ export class UsageError extends Error {
     this.name = "UsageError";
   }
 }
-
-type Options = NonNullable<ParseArgsConfig["options"]>;
-
-/** The flags every long-running command takes: --help (-h), --debug, --verbose. */
-export const COMMON_FLAGS = {
-  help: { type: "boolean", short: "h" },
-  debug: { type: "boolean" },
-  verbose: { type: "boolean" },
-} as const satisfies Options;
 
 /** Parsed flags and positionals. */
 export interface ParsedArgs {
@@ -30,54 +22,62 @@ export interface ParsedArgs {
 }
 
 /**
- * Parses `args` strictly: unknown flags, missing values and surplus positionals are {@linkcode UsageError}s
- * naming the command's help.
+ * Parses `args` strictly by the command's flag table: unknown flags, missing values and surplus positionals
+ * are one-line {@linkcode UsageError}s naming the command's help.
  */
-export function parseFlags(
-  args: string[],
-  spec: { command: string; options: Options; maxPositionals?: number },
-): ParsedArgs {
+export function parseFlags(args: string[], spec: CommandSpec): ParsedArgs {
+  const options = parserOptions(spec);
   // Let string flags take negative numbers (`--width -5`) so that the value check, not the parser, reports them.
   const joined: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const next = args[i + 1];
     const name = a.startsWith("--") ? a.slice(2) : undefined;
-    if (name && spec.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+    if (name && options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
       joined.push(`${a}=${next}`);
       i++;
     } else joined.push(a);
   }
-  const help = `run "octane ${spec.command} --help"`;
+  const help = `run "octane ${spec.name} --help"`;
   let parsed;
   try {
-    parsed = parseArgs({ args: joined, options: spec.options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: joined, options, allowPositionals: true, strict: true });
   } catch (error: unknown) {
-    const message = error instanceof Error ? error.message : String(error);
-    const unknown = /Unknown option '([^']+)'/.exec(message);
-    if (unknown) {
-      throw new UsageError(`Unknown option "${unknown[1]}" for "octane ${spec.command}": ${help}`, {
-        cause: error,
-      });
-    }
-    const missing = /Option '([^']+?)(?: <value>)?' argument missing/.exec(message);
-    if (missing) throw new UsageError(`Option "${missing[1]}" needs a value: ${help}`, { cause: error });
-    throw new UsageError(`${message.replace(/\.$/, "")}: ${help}`, { cause: error });
+    throw new UsageError(`${parserProblem(error, spec)}: ${help}`, { cause: error });
   }
   const max = spec.maxPositionals ?? 0;
   if (parsed.positionals.length > max) {
     throw new UsageError(
-      `Unexpected argument "${parsed.positionals[max]}" for "octane ${spec.command}": ${help}`,
+      `Unexpected argument "${parsed.positionals[max]}" for "octane ${spec.name}": ${help}`,
     );
   }
   const values: ParsedArgs["values"] = {};
   const lists: ParsedArgs["lists"] = {};
-  for (const [name, option] of Object.entries(spec.options)) {
+  for (const [name, option] of Object.entries(options)) {
     const v = (parsed.values as Record<string, unknown>)[name];
     if (option.multiple) lists[name] = Array.isArray(v) ? v.map(String) : [];
     else values[name] = v as string | boolean | undefined;
   }
   return { values, positionals: parsed.positionals, lists };
+}
+
+/** The parser's complaint (several lines, in node's words) as one clause naming the flag. */
+function parserProblem(error: unknown, spec: CommandSpec): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const unknown = /Unknown option '([^']+)'/.exec(message);
+  if (unknown) return `Unknown option "${unknown[1]}" for "octane ${spec.name}"`;
+  // node names the flag "--spp", "-o" or "-o, --output"; "argument missing" at the end of the line,
+  // "argument is ambiguous" when the next word is a flag
+  const named =
+    /Option '(?:-\w, )?(?:--([\w-]+)|-(\w))(?: <value>)?' (argument missing|argument is ambiguous|does not take an argument)/
+      .exec(message);
+  if (named) {
+    const flag = flagsOf(spec).find((f) => f.name === named[1] || (named[2] && f.short === named[2]));
+    const name = `--${flag?.name ?? named[1] ?? named[2]}`;
+    if (named[3] === "does not take an argument") return `Option "${name}" takes no value`;
+    return `Option "${name}" needs a value${flag?.value ? ` (${name} ${flag.value})` : ""}`;
+  }
+  return message.split("\n")[0]!.replace(/\.$/, "");
 }
 
 /** Reads an integer flag within [min, max], or the fallback when absent. */

@@ -1,10 +1,20 @@
 import assert from "node:assert/strict";
 import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import type { CommandSpec } from "./flags.ts";
 
-const spec = {
-  command: "render",
+const spec: CommandSpec = {
+  name: "render",
+  usage: ["octane render [SCENE]"],
+  about: "Renders.",
   maxPositionals: 1,
-  options: { spp: { type: "string" as const }, quiet: { type: "boolean" as const } },
+  groups: [{
+    title: "Options",
+    flags: [
+      { name: "spp", value: "N", default: "64", description: "samples per pixel" },
+      { name: "output", short: "o", value: "FILE", default: "render.png", description: "the PNG" },
+      { name: "quiet", description: "no status line" },
+    ],
+  }],
 };
 
 Deno.test("parseFlags reads flags and one positional", () => {
@@ -23,6 +33,7 @@ Deno.test("parseFlags turns unknown flags, missing values and extra arguments in
     () => parseFlags(["--spp"], spec),
     (e: unknown) => e instanceof UsageError && /needs a value/.test(e.message),
   );
+  assert.throws(() => parseFlags(["--quiet=yes"], spec), /^UsageError: Option "--quiet" takes no value/);
   assert.throws(
     () => parseFlags(["a", "b"], spec),
     (e: unknown) => e instanceof UsageError && /Unexpected argument "b"/.test(e.message),
@@ -47,4 +58,20 @@ Deno.test("intFlag and numberFlag accept good values and reject the rest", () =>
   assert.equal(numberFlag("2.5", "time-limit"), 2.5);
   assert.equal(numberFlag(undefined, "time-limit"), undefined);
   for (const bad of ["0", "-1", "x"]) assert.throws(() => numberFlag(bad, "time-limit"), UsageError);
+});
+
+Deno.test("parseFlags reports a flag followed by another flag instead of its value in one line", () => {
+  for (
+    const [args, message] of [
+      [["--spp", "--quiet"], `Option "--spp" needs a value (--spp N): run "octane render --help"`],
+      [["-o", "--spp", "4"], `Option "--output" needs a value (--output FILE): run "octane render --help"`],
+      [["--output"], `Option "--output" needs a value (--output FILE): run "octane render --help"`],
+    ] as const
+  ) {
+    assert.throws(() => parseFlags([...args], spec), (e: unknown) => {
+      assert.ok(e instanceof UsageError);
+      assert.equal(e.message, message);
+      return true;
+    });
+  }
 });

@@ -1,32 +1,14 @@
 import { compileScene, encodeRenderData, renderDataHash } from "../render_data/mod.ts";
 import { loadScene } from "../scene/mod.ts";
 import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
+import { COMPILE } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
-
-const HELP = `Usage: octane compile SCENE -o scene.ocrd [--camera NAME] [--env FILE.hdr] [--env-intensity X]
-
-Compiles SCENE (a built-in name or a scene file) into render data: the BVH, triangles, materials, lights
-and camera that every node renders from. "octane render" and "octane master" accept the .ocrd in place
-of the scene and need nothing else.`;
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    command: "compile",
-    maxPositionals: 1,
-    options: {
-      output: { type: "string", short: "o" },
-      camera: { type: "string" },
-      env: { type: "string" },
-      "env-intensity": { type: "string" },
-      help: { type: "boolean", short: "h" },
-      debug: { type: "boolean" },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values, positionals } = parseFlags(args, COMPILE);
+  if (values.help) return printHelp(COMPILE);
   const scene = positionals[0];
   if (!scene) throw new UsageError(`Missing SCENE: run "octane compile --help"`);
   const output = typeof values.output === "string" ? values.output : undefined;

@@ -1,20 +1,10 @@
 import { onStopSignals } from "./signals.ts";
-import { COMMON_FLAGS, intFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, parseFlags, UsageError } from "./args.ts";
+import { DEMO } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
 import { generateKey, writeKeyFile } from "../net/key.ts";
-
-const HELP = `Usage: octane demo [--spp N] [--width W] [--height H] [-o demo.png] [--report demo-report.json]
-                  [--daemon-port N] [--verbose]
-
-The whole mission on one machine, on loopback only: daemons on 127.0.0.2 and 127.0.0.3, a master on
-127.0.0.1 that scans 127.0.0.0/29 for them and enables both; each daemon starts a slave, and the master
-renders the Cornell box with both slaves and its own GPU, writes the image and a report of who rendered
-what, then everything shuts down. --verbose shows the daemons' own logs.
-
-Options:
-  --spp N (64), --width W (256), --height H (256), -o FILE (demo.png), --report FILE (demo-report.json)
-  --daemon-port N       the daemons' port (default: the first free one from 48100)`;
 
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
 
@@ -27,22 +17,8 @@ interface DemoDaemon {
 
 /** `octane demo`: two daemons and a master on loopback render the Cornell box together. */
 export async function demoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "demo",
-    options: {
-      spp: { type: "string" },
-      width: { type: "string" },
-      height: { type: "string" },
-      output: { type: "string", short: "o" },
-      report: { type: "string" },
-      "daemon-port": { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, DEMO);
+  if (values.help) return printHelp(DEMO);
   const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 20, fallback: 64 });
   const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 256 });
   const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 256 });

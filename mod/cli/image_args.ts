@@ -1,6 +1,7 @@
 import { extname } from "node:path";
 import { encodeExr, encodePfm, encodePng, type HdrImage } from "../render/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
+import { IMAGE_DEFAULTS } from "./commands.ts";
 
 /** Image settings shared by render and master: --spp, --width, --height, --seed, --max-depth. */
 export interface ImageSettings {
@@ -19,11 +20,15 @@ export interface ImageSettings {
 /** Reads the image settings, with their defaults and ranges. */
 export function imageSettings(values: ParsedArgs["values"]): ImageSettings {
   return {
-    spp: intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: 64 }),
-    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: 512 }),
-    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: 512 }),
-    seed: intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: 1 }),
-    maxDepth: intFlag(values["max-depth"], "max-depth", { min: 1, max: 1024, fallback: 16 }),
+    spp: intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: IMAGE_DEFAULTS.spp }),
+    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: IMAGE_DEFAULTS.width }),
+    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: IMAGE_DEFAULTS.height }),
+    seed: intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: IMAGE_DEFAULTS.seed }),
+    maxDepth: intFlag(values["max-depth"], "max-depth", {
+      min: 1,
+      max: 1024,
+      fallback: IMAGE_DEFAULTS.maxDepth,
+    }),
   };
 }
 

@@ -2,21 +2,13 @@ import { hostname } from "node:os";
 import { listAdapters } from "../gpu/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { parseFlags } from "./args.ts";
-
-const HELP = `Usage: octane info [--json]
-
-Prints the version, protocol version, OS/architecture and every WebGPU adapter of this machine.`;
+import { INFO } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 
 /** `octane info`: what this node would report to a master. */
 export async function infoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "info",
-    options: { json: { type: "boolean" }, help: { type: "boolean", short: "h" }, debug: { type: "boolean" } },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, INFO);
+  if (values.help) return printHelp(INFO);
   const adapters = await listAdapters();
   const info = {
     version: VERSION,
@@ -37,6 +29,8 @@ export async function infoCommand(args: string[]): Promise<number> {
   if (adapters.length === 0) {
     console.log("GPU adapters: none (run install/setup.sh, or install your GPU's Vulkan driver)");
   }
-  for (const a of adapters) console.log(`GPU: ${a.name} [${a.software ? "software" : "hardware"}]`);
+  for (const a of adapters) {
+    console.log(`GPU: ${a.name}, ${a.vendor} [${a.software ? "software" : "hardware"}]`);
+  }
   return 0;
 }

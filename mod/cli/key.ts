@@ -1,23 +1,12 @@
 import { defaultKeyPath, formatKey, generateKey, writeKeyFile } from "../net/key.ts";
-import { COMMON_FLAGS, parseFlags, UsageError } from "./args.ts";
-
-const HELP = `Usage: octane key generate [-o FILE] [--force]
-
-Writes a new random 256-bit farm key (64 hex digits) to FILE with mode 0600; without -o, to this user's
-default key file (~/.config/octane/key, or $XDG_CONFIG_HOME/octane/key), which master, slave and daemon read
-when no --key-file is given. "-o -" prints it instead. An existing file is kept unless --force is given.
-
-Every node of a farm needs the same key: copy the file to each (keep its mode 0600). With a key, every link
-proves it in a Noise handshake (Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b) and is encrypted; a host without it
-cannot join a render, start a slave or read render data.`;
+import { parseFlags, UsageError } from "./args.ts";
+import { KEY_GENERATE } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 
 /** `octane key generate`: a new farm key. */
 export async function keyCommand(args: string[]): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub === "--help" || sub === "-h") {
-    console.log(HELP);
-    return 0;
-  }
+  if (sub === "--help" || sub === "-h") return printHelp(KEY_GENERATE);
   if (sub !== "generate") {
     throw new UsageError(
       sub === undefined
@@ -25,18 +14,8 @@ export async function keyCommand(args: string[]): Promise<number> {
         : `Unknown subcommand "key ${sub}": run "octane key --help"`,
     );
   }
-  const { values } = parseFlags(rest, {
-    command: "key generate",
-    options: {
-      output: { type: "string", short: "o" },
-      force: { type: "boolean" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(rest, KEY_GENERATE);
+  if (values.help) return printHelp(KEY_GENERATE);
   const key = generateKey();
   if (values.output === "-") {
     Deno.stdout.writeSync(new TextEncoder().encode(formatKey(key)));

@@ -25,9 +25,11 @@ import {
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
-import { COMMON_FLAGS, fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { MASTER } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
-import { readKey } from "./net_args.ts";
+import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
 import { deadline } from "../net/async.ts";
@@ -38,90 +40,10 @@ const log = getLogger(["octane", "master"]);
 /** Milliseconds a master whose render ended waits for its first scan's daemon list. */
 const FIRST_LISTING_MS = 5000;
 
-const HELP = `Usage: octane master [SCENE] [options]
-
-Renders SCENE (as "octane render" takes it) with this machine's GPU and every slave that joins
-("octane slave --master THIS_HOST:PORT"), merging their samples into one image. Slaves may join at
-any time; the render data is sent to each. Prints "Master listening on HOST:PORT" on stdout.
-
-Options:
-  --port N              port for slaves (default 21000)
-  --auto-port           take the next free port when N is busy (several masters on one computer)
-  --bind ADDR           address to listen on (default 0.0.0.0)
-  --no-local-render     only slaves render
-  --watch               keep going: when the scene file changes, recompile, send slaves only the changed
-                        sections and render again (outputs are rewritten after every render; Ctrl-C stops)
-  --spp N, --width W, --height H, --seed S, --max-depth N, -o FILE.png, --hdr FILE, --report FILE,
-  --camera NAME, --env FILE.hdr, --env-intensity X, --quiet      as for "octane render"
-  --key-file FILE       the farm key every slave and daemon must hold (octane key generate); also
-                        OCTANE_KEY_FILE, else ~/.config/octane/key when it exists. Without a key, links are
-                        encrypted but any host that reaches the port may join (a warning says so)
-  --heartbeat-timeout S drop a slave silent for S seconds (default 10)
-  --wait-slaves N       start rendering once N slaves have the render data (scripted farm renders)
-  --wait-timeout S      with --wait-slaves: start anyway after S seconds with the slaves that are ready
-  --verify FRACTION     render this fraction of the units merged from slaves again on another node and
-                        compare (default 0.02; 0: off): a slave whose samples disagree with a third render
-                        is dropped and its part rendered again, so the image stays exact
-  --time-limit S        stop after about S seconds of rendering and write what was merged
-  --unit-timeout S      a unit not answered within S seconds (or 4x its expected time, if longer) goes to
-                        another node too; the first answer counts (default 10)
-
-Daemons (network rendering without starting slaves by hand; see "octane daemon --help"):
-  --net                 scan the subnets of this machine's network interfaces for daemons
-  --subnet CIDR         scan this subnet instead (repeatable), e.g. --subnet 192.168.1.0/24
-  --daemon-port N       the daemons' port (default 48000)
-  --scan-interval S     seconds between scans (default 5)
-  --enable all|none|HOST,...   which daemons found start a slave for this master: all (default),
-                        none (list them only), or the addresses or host names given
-Scanning is on when any of --net, --subnet or --enable is given. Daemons of another octane version are
-listed and not enabled.
-
-Ctrl-C (or SIGTERM, or --time-limit) stops handing out work, merges the units in flight, writes every
-output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0;
-a second Ctrl-C quits at once.`;
-
 /** `octane master`: a network render. */
 export async function masterCommand(args: string[]): Promise<number> {
-  const { values, positionals, lists } = parseFlags(args, {
-    command: "master",
-    maxPositionals: 1,
-    options: {
-      port: { type: "string" },
-      "auto-port": { type: "boolean" },
-      bind: { type: "string" },
-      "no-local-render": { type: "boolean" },
-      watch: { type: "boolean" },
-      spp: { type: "string" },
-      width: { type: "string" },
-      height: { type: "string" },
-      seed: { type: "string" },
-      "max-depth": { type: "string" },
-      output: { type: "string", short: "o" },
-      hdr: { type: "string" },
-      report: { type: "string" },
-      camera: { type: "string" },
-      env: { type: "string" },
-      "env-intensity": { type: "string" },
-      "key-file": { type: "string" },
-      "heartbeat-timeout": { type: "string" },
-      "wait-slaves": { type: "string" },
-      "wait-timeout": { type: "string" },
-      verify: { type: "string" },
-      "unit-timeout": { type: "string" },
-      net: { type: "boolean" },
-      subnet: { type: "string", multiple: true },
-      "daemon-port": { type: "string" },
-      "scan-interval": { type: "string" },
-      enable: { type: "string" },
-      quiet: { type: "boolean" },
-      "time-limit": { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values, positionals, lists } = parseFlags(args, MASTER);
+  if (values.help) return printHelp(MASTER);
   const { spp, width, height, seed, maxDepth } = imageSettings(values);
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
@@ -164,6 +86,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new UsageError(`Port ${port} is in use: pass --auto-port, or another --port`, { cause: error });
     }
+    if (error instanceof Deno.errors.AddrNotAvailable) throw addressNotHere(bind, error);
     throw error;
   }
   console.log(`Master listening on ${bind}:${master.port}`);

@@ -14,6 +14,14 @@ export async function readKey(file: string | boolean | undefined): Promise<FarmK
   }
 }
 
+/** The one-line usage error for a --bind address that no network interface of this machine has. */
+export function addressNotHere(bind: string, error: unknown): UsageError {
+  return new UsageError(
+    `Cannot listen on "${bind}": no interface has that address: pass --bind with one of this machine's addresses, or 0.0.0.0 for all`,
+    { cause: error },
+  );
+}
+
 /** Parses HOST:PORT (IPv6 in brackets). */
 export function hostPort(value: string, flag: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(value);

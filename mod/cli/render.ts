@@ -5,60 +5,15 @@ import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
+import { RENDER } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
-const HELP = `Usage: octane render [SCENE] [options]
-
-Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0 (.gltf, .glb)
-or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile"). Scene files without
-a camera are framed from the front (+z); scenes without lights get a uniform white environment.
-
-Options:
-  --spp N             samples per pixel (default 64)
-  --width W           image width in pixels (default 512)
-  --height H          image height in pixels (default 512)
-  -o, --output FILE   PNG to write (default render.png)
-  --hdr FILE          also write linear HDR radiance (.exr: 32-bit float OpenEXR, or .pfm)
-  --seed S            random seed (default 1); the same seed and spp give the same image
-  --max-depth N       longest path in bounces (default 16)
-  --camera NAME       glTF: render through the camera of this name (default: the first)
-  --env FILE.hdr      light the scene with an equirectangular Radiance map (+Y up), importance sampled
-  --env-intensity X   multiply the environment (map or colour) by X
-  --time-limit SEC    stop after about SEC seconds with the samples done so far
-  --report FILE       write a JSON report (version, scene hash, timings, per-node samples)
-  --quiet             no progress line
-  --debug             verbose logs and stack traces
-
-Ctrl-C stops after the batch in flight and writes what has been rendered.`;
-
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, {
-    command: "render",
-    maxPositionals: 1,
-    options: {
-      spp: { type: "string" },
-      width: { type: "string" },
-      height: { type: "string" },
-      output: { type: "string", short: "o" },
-      hdr: { type: "string" },
-      seed: { type: "string" },
-      "max-depth": { type: "string" },
-      camera: { type: "string" },
-      env: { type: "string" },
-      "env-intensity": { type: "string" },
-      "time-limit": { type: "string" },
-      report: { type: "string" },
-      quiet: { type: "boolean" },
-      debug: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values, positionals } = parseFlags(args, RENDER);
+  if (values.help) return printHelp(RENDER);
   const { spp, width, height, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
@@ -136,5 +91,3 @@ export async function renderCommand(args: string[]): Promise<number> {
   );
   return 0;
 }
-
-export { HELP as RENDER_HELP };

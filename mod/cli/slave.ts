@@ -8,31 +8,12 @@ import { delay } from "../net/async.ts";
 import { formatRate, StatusLine } from "../status/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { COMMON_FLAGS, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { SLAVE } from "./commands.ts";
+import { printHelp } from "./flags.ts";
 import { hostPort, readKey } from "./net_args.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
-
-const HELP = `Usage: octane slave --master HOST:PORT [--key-file FILE] [--wait SECONDS] [--keep-running]
-       octane slave --net-master-address HOST --net-master-port PORT
-
-Renders samples for one master on this machine's GPU, keeping the render data in memory only. A slave
-started before its master waits for it, trying again with back-off, and says so once. Ctrl-C returns
-the unfinished work to the master and exits 0; when the master finishes the slave exits 0, and if the
-master goes away it says so and exits 1 (with --keep-running it waits for the next render instead).
-
-  --wait SECONDS        give up (exit 1) when no master answers within SECONDS (0: try once;
-                        default: wait until Ctrl-C); a wrong key, another release or a port that is not a master's ends
-                        the wait at once
-  --keep-running        after the master finishes or goes away, wait at the same address for the next
-                        render, until Ctrl-C (as Octane's slave console does)
-  --heartbeat-timeout S the master counts as gone after S seconds of silence (default 10)
-
-  --key-file FILE       the farm key (octane key generate, copied from the master); also OCTANE_KEY_FILE,
-                        else ~/.config/octane/key when it exists
-
-  --probe               print this node's version, OS/arch and GPUs as one JSON line and exit (daemons
-                        run this once at start)`;
 
 const log = getLogger(["octane", "slave"]);
 
@@ -44,25 +25,8 @@ const PROGRESS_MS = 5000;
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, {
-    command: "slave",
-    options: {
-      master: { type: "string" },
-      "net-master-address": { type: "string" },
-      "net-master-port": { type: "string" },
-      "key-file": { type: "string" },
-      "heartbeat-timeout": { type: "string" },
-      probe: { type: "boolean" },
-      wait: { type: "string" },
-      "keep-running": { type: "boolean" },
-      daemon: { type: "string" },
-      ...COMMON_FLAGS,
-    },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const { values } = parseFlags(args, SLAVE);
+  if (values.help) return printHelp(SLAVE);
   if (values.probe) return await probe();
   let target: { host: string; port: number };
   if (typeof values.master === "string") target = hostPort(values.master, "--master");

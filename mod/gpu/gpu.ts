@@ -7,8 +7,10 @@ const log = getLogger(["octane", "gpu"]);
 export interface AdapterSummary {
   /** Adapter description, e.g. "NVIDIA GeForce RTX 4090" or "llvmpipe (LLVM 15.0.6, 256 bits)". */
   name: string;
-  /** Vendor id or name as the driver gives it. */
+  /** Vendor name ("NVIDIA", "Mesa"), from the driver's vendor id where it gives a number. */
   vendor: string;
+  /** The vendor as the driver gives it, where that differs from `vendor`: a PCI or Khronos id ("0x10de"). */
+  vendorId?: string;
   /** True for a CPU (software) implementation. */
   software: boolean;
 }
@@ -37,12 +39,46 @@ export class GpuUnavailableError extends Error {
 
 const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|warp|basic render/i;
 
+/** PCI vendor ids of GPU makers, and the Khronos ids of vendors without one (Mesa's drivers report 0x10005). */
+const VENDORS: Record<number, string> = {
+  0x1002: "AMD",
+  0x1022: "AMD",
+  0x10de: "NVIDIA",
+  0x8086: "Intel",
+  0x106b: "Apple",
+  0x13b5: "ARM",
+  0x5143: "Qualcomm",
+  0x1010: "Imagination",
+  0x14e4: "Broadcom",
+  0x1414: "Microsoft",
+  0x15ad: "VMware",
+  0x1af4: "Red Hat (virtio)",
+  0x10001: "Vivante",
+  0x10002: "VeriSilicon",
+  0x10003: "Kazan",
+  0x10004: "Codeplay",
+  0x10005: "Mesa",
+  0x10006: "PoCL",
+};
+
+/**
+ * A readable vendor for what the driver reports: a known id (decimal, as Deno gives it, or 0x hex) becomes the
+ * maker's name with the id kept in hex; a name is kept as it is.
+ */
+export function vendorName(reported: string): { vendor: string; vendorId?: string } {
+  const text = reported.trim();
+  if (!/^(\d+|0x[0-9a-f]+)$/i.test(text)) return { vendor: text };
+  const id = Number(text);
+  const hex = `0x${id.toString(16).padStart(4, "0")}`;
+  return { vendor: VENDORS[id] ?? `unknown vendor ${hex}`, vendorId: hex };
+}
+
 function summarize(adapter: GPUAdapter): AdapterSummary {
   const info = adapter.info;
   const name = info.description || info.device || "unnamed adapter";
   return {
     name,
-    vendor: String(info.vendor),
+    ...vendorName(String(info.vendor)),
     software: SOFTWARE.test(name) || info.isFallbackAdapter === true,
   };
 }

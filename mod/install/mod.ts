@@ -5,6 +5,7 @@
  */
 export {
   installedStartup,
+  isStartupKind,
   KIND_NAMES,
   removeStartupEntry,
   STARTUP_ENV,
@@ -14,5 +15,6 @@ export {
   startupEntry,
   type StartupKind,
   startupPath,
+  systemdRuns,
   writeStartupEntry,
 } from "./startup.ts";

@@ -24,6 +24,8 @@ export interface StartupContext {
 export interface StartupEntry {
   /** Its kind. */
   kind: StartupKind;
+  /** The command it runs: executable and arguments. */
+  args: string[];
   /** The file. */
   path: string;
   /** Its text. */
@@ -40,24 +42,34 @@ export const KIND_NAMES: Record<StartupKind, string> = {
   windows: "Windows Startup script",
 };
 
+/** Whether `name` is a start-up kind. */
+export function isStartupKind(name: string): name is StartupKind {
+  return Object.hasOwn(KIND_NAMES, name);
+}
+
+/** Whether systemd runs this machine (then the user's systemd can run the daemon). */
+export function systemdRuns(): boolean {
+  return Deno.build.os === "linux" && exists("/run/systemd/system");
+}
+
 /**
- * This machine's start-up mechanism: OCTANE_STARTUP when set; macOS: launchd; Windows: the Startup folder;
- * elsewhere a systemd user unit when systemd runs (/run/systemd/system exists), else XDG autostart.
+ * This machine's start-up mechanism: `kind` when given, else OCTANE_STARTUP when set; macOS: launchd;
+ * Windows: the Startup folder; elsewhere a systemd user unit when systemd runs, else XDG autostart.
  * @throws {RangeError} for an OCTANE_STARTUP that names no kind, or a machine without a home folder
  */
 export function startupContext(
   env: (name: string) => string | undefined = (n) => Deno.env.get(n),
+  kind?: StartupKind,
 ): StartupContext {
-  const forced = env(STARTUP_ENV);
-  let kind: StartupKind;
+  const forced = kind ?? env(STARTUP_ENV);
   if (forced) {
-    if (!(forced in KIND_NAMES)) {
+    if (!isStartupKind(forced)) {
       throw new RangeError(`${STARTUP_ENV}="${forced}" is not one of ${Object.keys(KIND_NAMES).join(", ")}`);
     }
-    kind = forced as StartupKind;
+    kind = forced;
   } else if (Deno.build.os === "darwin") kind = "launchd";
   else if (Deno.build.os === "windows") kind = "windows";
-  else kind = exists("/run/systemd/system") ? "systemd" : "xdg";
+  else kind = systemdRuns() ? "systemd" : "xdg";
   const home = env("HOME") ?? env("USERPROFILE");
   if (!home) throw new RangeError("Cannot find your home folder: set HOME");
   return { kind, home, env };
@@ -135,6 +147,7 @@ export function startupEntry(
     case "systemd":
       return {
         kind: c.kind,
+        args,
         path,
         content: fill(systemdTemplate, { PORT, EXEC: args.map(systemdArg).join(" ") }),
         link: {
@@ -145,12 +158,14 @@ export function startupEntry(
     case "xdg":
       return {
         kind: c.kind,
+        args,
         path,
         content: fill(desktopTemplate, { PORT, EXEC: args.map(desktopArg).join(" ") }),
       };
     case "launchd":
       return {
         kind: c.kind,
+        args,
         path,
         content: fill(launchdTemplate, {
           PORT,
@@ -161,6 +176,7 @@ export function startupEntry(
     case "windows":
       return {
         kind: c.kind,
+        args,
         path,
         content: fill(batTemplate, { PORT, EXEC: args.map(batArg).join(" ") }).replace(/\r?\n/g, "\r\n"),
       };

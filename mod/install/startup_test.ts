@@ -11,6 +11,7 @@ const command = ["/opt/my apps/octane", "--flag=50%"];
 
 Deno.test("startup entries quote an executable path with spaces and percent signs for each system", () => {
   const systemd = startupEntry(context("systemd"), { command, port: 48001 });
+  assert.deepEqual(systemd.args, [...command, "daemon", "--port", "48001"]);
   assert.match(systemd.content, /^ExecStart="\/opt\/my apps\/octane" --flag=50%% daemon --port 48001$/m);
   assert.deepEqual(systemd.link, {
     path: "/home/ann/.config/systemd/user/default.target.wants/octane-daemon.service",
@@ -36,6 +37,8 @@ Deno.test("startup paths follow XDG_CONFIG_HOME and APPDATA, and OCTANE_STARTUP 
     "D:/Roaming/Microsoft/Windows/Start Menu/Programs/Startup/octane-daemon.bat",
   );
   assert.equal(startupContext(env({ HOME: "/h", OCTANE_STARTUP: "launchd" })).kind, "launchd");
+  // --startup KIND wins over OCTANE_STARTUP
+  assert.equal(startupContext(env({ HOME: "/h", OCTANE_STARTUP: "xdg" }), "systemd").kind, "systemd");
   assert.throws(
     () => startupContext(env({ HOME: "/h", OCTANE_STARTUP: "cron" })),
     /is not one of systemd, xdg/,

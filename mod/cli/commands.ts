@@ -1,0 +1,509 @@
+import {
+  DAEMON_PORT,
+  GRACE_SECONDS,
+  HEARTBEAT_TIMEOUT_SECONDS,
+  MASTER_PORT,
+  SCAN_INTERVAL_SECONDS,
+  UNIT_TIMEOUT_SECONDS,
+  VERIFY_FRACTION,
+} from "../net/defaults.ts";
+import { type CommandSpec, COMMON_FLAGS, type Flag } from "./flags.ts";
+
+/** Defaults of the image settings (render and master). */
+export const IMAGE_DEFAULTS = { spp: 64, width: 512, height: 512, seed: 1, maxDepth: 16 } as const;
+
+/** --help, --verbose and --debug, with a command's own words for some of them. */
+function common(descriptions: Partial<Record<(typeof COMMON_FLAGS)[number]["name"], string>> = {}): Flag[] {
+  return COMMON_FLAGS.map((f) => ({ ...f, description: descriptions[f.name] ?? f.description }));
+}
+
+const IMAGE_FLAGS: Flag[] = [
+  { name: "spp", value: "N", default: `${IMAGE_DEFAULTS.spp}`, description: "samples per pixel" },
+  { name: "width", value: "W", default: `${IMAGE_DEFAULTS.width}`, description: "image width in pixels" },
+  { name: "height", value: "H", default: `${IMAGE_DEFAULTS.height}`, description: "image height in pixels" },
+  {
+    name: "seed",
+    value: "S",
+    default: `${IMAGE_DEFAULTS.seed}`,
+    description: "random seed; the same seed and spp give the same image",
+  },
+  {
+    name: "max-depth",
+    value: "N",
+    default: `${IMAGE_DEFAULTS.maxDepth}`,
+    description: "longest path, in bounces",
+  },
+];
+
+const OUTPUT_FLAGS: Flag[] = [
+  { name: "output", short: "o", value: "FILE", default: "render.png", description: "the PNG to write" },
+  {
+    name: "hdr",
+    value: "FILE",
+    default: "none",
+    description: "also write linear HDR radiance: .exr (32-bit float OpenEXR) or .pfm",
+  },
+  {
+    name: "report",
+    value: "FILE",
+    default: "none",
+    description: "write a JSON report: version, scene hash, timings, samples of every node",
+  },
+];
+
+const SCENE_FLAGS: Flag[] = [
+  {
+    name: "camera",
+    value: "NAME",
+    default: "the scene's first camera",
+    description: "glTF: render through the camera of this name",
+  },
+  {
+    name: "env",
+    value: "FILE",
+    default: "none",
+    description: "light the scene with an equirectangular Radiance .hdr map (+Y up)",
+  },
+  {
+    name: "env-intensity",
+    value: "X",
+    default: "1",
+    description: "multiply the environment (map or colour) by X",
+  },
+];
+
+const TIME_LIMIT: Flag = {
+  name: "time-limit",
+  value: "SECONDS",
+  default: "none",
+  description: "stop after about this long and write the samples done so far",
+};
+
+const QUIET: Flag = {
+  name: "quiet",
+  description: "no status line, and of the logs only warnings and errors",
+};
+
+const KEY_FILE: Flag = {
+  name: "key-file",
+  value: "FILE",
+  default: "$OCTANE_KEY_FILE, else ~/.config/octane/key if it exists",
+  description: "the farm key (octane key generate) every node of the farm holds",
+};
+
+const STARTUP: Flag = {
+  name: "startup",
+  value: "KIND",
+  default: "systemd where it runs, else xdg; launchd on macOS; windows",
+  description: "how the daemon starts: systemd (user unit), xdg (desktop autostart), launchd or windows",
+};
+
+/** `octane render`. */
+export const RENDER: CommandSpec = {
+  name: "render",
+  usage: ["octane render [SCENE] [options]"],
+  about: `Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0
+(.gltf, .glb) or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile").
+Scene files without a camera are framed from the front (+z); scenes without lights get a uniform white
+environment.`,
+  maxPositionals: 1,
+  groups: [{
+    title: "Options",
+    flags: [...IMAGE_FLAGS, ...OUTPUT_FLAGS, ...SCENE_FLAGS, TIME_LIMIT, QUIET, ...common()],
+  }],
+  notes: "Ctrl-C stops after the batch in flight and writes what has been rendered.",
+};
+
+/** `octane compile`. */
+export const COMPILE: CommandSpec = {
+  name: "compile",
+  usage: ["octane compile SCENE -o FILE.ocrd [options]"],
+  about: `Compiles SCENE (a built-in name or a scene file) into render data: the BVH, triangles, materials,
+lights and camera that every node renders from. "octane render" and "octane master" accept the .ocrd in
+place of the scene and need nothing else.`,
+  maxPositionals: 1,
+  groups: [{
+    title: "Options",
+    flags: [
+      {
+        name: "output",
+        short: "o",
+        value: "FILE",
+        default: "none, required",
+        description: "the .ocrd file to write",
+      },
+      ...SCENE_FLAGS,
+      ...common(),
+    ],
+  }],
+};
+
+/** `octane info`. */
+export const INFO: CommandSpec = {
+  name: "info",
+  usage: ["octane info [--json]"],
+  about: "Prints the version, protocol version, OS/architecture and every WebGPU adapter of this machine.",
+  groups: [{
+    title: "Options",
+    flags: [{ name: "json", description: "print it as JSON" }, ...common()],
+  }],
+};
+
+/** `octane master`. */
+export const MASTER: CommandSpec = {
+  name: "master",
+  usage: ["octane master [SCENE] [options]"],
+  about: `Renders SCENE (as "octane render" takes it) with this machine's GPU and every slave that joins
+("octane slave --master THIS_HOST:PORT"), merging their samples into one image. Slaves may join at any
+time; the render data is sent to each. Prints "Master listening on HOST:PORT" on stdout.`,
+  maxPositionals: 1,
+  groups: [
+    {
+      title: "Network",
+      flags: [
+        { name: "port", value: "N", default: `${MASTER_PORT}`, description: "port slaves join on" },
+        {
+          name: "auto-port",
+          description: "take the next free port when --port is busy (several masters on one computer)",
+        },
+        { name: "bind", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
+        {
+          ...KEY_FILE,
+          description: "the farm key every slave and daemon must hold; without one, links are encrypted " +
+            "but any host that reaches the port may join",
+        },
+        {
+          name: "heartbeat-timeout",
+          value: "SECONDS",
+          default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+          description: "drop a slave silent for this long",
+        },
+        { name: "no-local-render", description: "only slaves render" },
+        {
+          name: "wait-slaves",
+          value: "N",
+          default: "0",
+          description: "start rendering once N slaves have the render data (scripted farm renders)",
+        },
+        {
+          name: "wait-timeout",
+          value: "SECONDS",
+          default: "forever",
+          description: "with --wait-slaves: start anyway after this long with the slaves that are ready",
+        },
+        {
+          name: "verify",
+          value: "FRACTION",
+          default: `${VERIFY_FRACTION}`,
+          description: "render this fraction of the slaves' units again on another node and compare " +
+            "(0: off); a slave that disagrees with a third render is dropped and its part redone",
+        },
+        {
+          name: "unit-timeout",
+          value: "SECONDS",
+          default: `${UNIT_TIMEOUT_SECONDS}`,
+          description: "a unit not answered within this long (or 4x its expected time) also goes to " +
+            "another node; the first answer counts",
+        },
+      ],
+    },
+    {
+      title: "Image and scene",
+      flags: [
+        ...IMAGE_FLAGS,
+        ...OUTPUT_FLAGS,
+        ...SCENE_FLAGS,
+        {
+          ...TIME_LIMIT,
+          description: "stop after about this long of rendering, as Ctrl-C does",
+        },
+        {
+          name: "watch",
+          description: "when the scene file changes, send slaves only the changed sections and render " +
+            "again; outputs are rewritten after every render; Ctrl-C stops",
+        },
+        QUIET,
+      ],
+    },
+    {
+      title: "Daemons",
+      flags: [
+        { name: "net", description: "scan the subnets of this machine's network interfaces for daemons" },
+        {
+          name: "subnet",
+          value: "CIDR",
+          default: "the interfaces' subnets",
+          multiple: true,
+          description: "scan this subnet instead, e.g. 192.168.1.0/24",
+        },
+        { name: "daemon-port", value: "N", default: `${DAEMON_PORT}`, description: "the daemons' port" },
+        {
+          name: "scan-interval",
+          value: "SECONDS",
+          default: `${SCAN_INTERVAL_SECONDS}`,
+          description: "time between scans",
+        },
+        {
+          name: "enable",
+          value: "all|none|HOST,...",
+          default: "all",
+          description: "which daemons found start a slave for this master: all, none (list them only), " +
+            "or these addresses or host names",
+        },
+      ],
+    },
+    { title: "Other", flags: common() },
+  ],
+  notes: `Daemons render without slaves started by hand (see "octane daemon --help"). Scanning is on
+when any of --net, --subnet or --enable is given. Daemons of another octane version are listed and not
+enabled.
+
+Ctrl-C (or SIGTERM, or --time-limit) stops handing out work, merges the units in flight, writes every
+output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0;
+a second Ctrl-C quits at once.`,
+};
+
+/** `octane slave`. */
+export const SLAVE: CommandSpec = {
+  name: "slave",
+  usage: [
+    "octane slave --master HOST:PORT [options]",
+    "octane slave --net-master-address HOST --net-master-port PORT [options]",
+  ],
+  about: `Renders samples for one master on this machine's GPU, keeping the render data in memory only.
+Started before its master, it waits for it, trying again with back-off, and says so once. Ctrl-C
+returns the unfinished work to the master and exits 0; when the master finishes the slave exits 0; if
+the master goes away it says so and exits 1 (with --keep-running it waits for the next render).`,
+  groups: [{
+    title: "Options",
+    flags: [
+      {
+        name: "master",
+        value: "HOST:PORT",
+        default: "none, required",
+        description: "the master to render for",
+      },
+      {
+        name: "net-master-address",
+        value: "HOST",
+        default: "none",
+        description: "the master's address (Octane's spelling of --master)",
+      },
+      {
+        name: "net-master-port",
+        value: "PORT",
+        default: `${MASTER_PORT}`,
+        description: "the master's port, with --net-master-address",
+      },
+      KEY_FILE,
+      {
+        name: "heartbeat-timeout",
+        value: "SECONDS",
+        default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+        description: "give up on a master silent for this long",
+      },
+      {
+        name: "wait",
+        value: "SECONDS",
+        default: "forever",
+        description: "give up (exit 1) when no master answers within this long (0: try once); a " +
+          "wrong key, another release or a port that is not a master's ends the wait at once",
+      },
+      {
+        name: "keep-running",
+        description: "after the master finishes or goes away, wait at the same address for the next " +
+          "render, until Ctrl-C (as Octane's slave console does)",
+      },
+      {
+        name: "probe",
+        description: "print this node's version, OS/arch and GPUs as one JSON line and exit " +
+          "(daemons run this once at start)",
+      },
+      {
+        name: "daemon",
+        value: "HOST:PORT",
+        default: "none",
+        description: "the daemon that started this slave (set by the daemon, with its token)",
+      },
+      ...common(),
+    ],
+  }],
+};
+
+/** `octane daemon`. */
+export const DAEMON: CommandSpec = {
+  name: "daemon",
+  usage: [
+    "octane daemon [options]",
+    "octane daemon install | uninstall | status [options]",
+  ],
+  about: `The daemon lets masters on the LAN find this machine ("octane master --net" or --subnet) and
+start a slave on its GPUs for one master at a time; other masters are told which master it is busy
+with. It stops the slave when the master asks, when the master goes away, or when the slave's heartbeat
+stops (SIGTERM, then SIGKILL after a grace period). At start it runs the slave once to learn the
+version, OS/arch and GPUs it reports.`,
+  groups: [{
+    title: "Options",
+    flags: [
+      { name: "port", value: "N", default: `${DAEMON_PORT}`, description: "port masters probe" },
+      { name: "bind", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
+      {
+        name: "heartbeat-timeout",
+        value: "SECONDS",
+        default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+        description: "stop a slave (or drop a master) silent for this long",
+      },
+      {
+        name: "grace",
+        value: "SECONDS",
+        default: `${GRACE_SECONDS}`,
+        description: "time between SIGTERM and SIGKILL",
+      },
+      {
+        ...KEY_FILE,
+        description: "the farm key masters must hold; its slaves use it too. Without one, links are " +
+          "encrypted but any host on the LAN may start a slave",
+      },
+      ...common({ verbose: "accepted; a daemon always logs informational lines (its log is its output)" }),
+    ],
+  }],
+  notes: `Subcommands (each has --help):
+  install     start the daemon at every login (systemd user unit, XDG autostart,
+              launchd LaunchAgent or Windows Startup script)
+  uninstall   stop it and remove the start-up entry
+  status      whether it is installed, running, and on which port`,
+};
+
+/** `octane daemon install`. */
+export const DAEMON_INSTALL: CommandSpec = {
+  name: "daemon install",
+  usage: ["octane daemon install [options]"],
+  about: `Starts the daemon at every login from this octane's path: a systemd user unit (Linux with
+systemd), else an XDG autostart entry (Linux desktops), a LaunchAgent (macOS) or a Startup script
+(Windows). Without --port it asks for one. Without --key-file and without a default key file, it offers
+to create the key, and prints the command that copies it to the master.`,
+  groups: [{
+    title: "Options",
+    flags: [
+      {
+        name: "port",
+        value: "N",
+        default: `asks; RETURN takes the installed port, else ${DAEMON_PORT}`,
+        description: "port masters probe",
+      },
+      { ...KEY_FILE, description: "the farm key the daemon and its slaves use" },
+      STARTUP,
+      {
+        name: "no-start",
+        description: "only write and enable the entry; otherwise the daemon also starts now " +
+          "where the system can (systemd, launchd)",
+      },
+      ...common(),
+    ],
+  }],
+  notes: `An XDG autostart entry runs only when someone logs in to a desktop. On a headless node use
+--startup systemd, and run "loginctl enable-linger $USER" once so that the user's systemd, and the
+daemon, start at boot without a login.`,
+};
+
+/** `octane daemon uninstall`. */
+export const DAEMON_UNINSTALL: CommandSpec = {
+  name: "daemon uninstall",
+  usage: ["octane daemon uninstall [options]"],
+  about: "Stops the installed daemon and removes its start-up entry.",
+  groups: [{
+    title: "Options",
+    flags: [{ name: "no-stop", description: "leave a running daemon running" }, STARTUP, ...common()],
+  }],
+};
+
+/** `octane daemon status`. */
+export const DAEMON_STATUS: CommandSpec = {
+  name: "daemon status",
+  usage: ["octane daemon status [options]"],
+  about: `Says whether the daemon is installed, whether one answers on the port, and what it reports.
+Exits 0 when a daemon answers, 3 when none does.`,
+  groups: [{
+    title: "Options",
+    flags: [
+      {
+        name: "port",
+        value: "N",
+        default: `the installed port, else ${DAEMON_PORT}`,
+        description: "port to ask on",
+      },
+      { name: "bind", value: "ADDR", default: "127.0.0.1", description: "address to ask at" },
+      { ...KEY_FILE, description: "the farm key the daemon holds" },
+      STARTUP,
+      ...common(),
+    ],
+  }],
+};
+
+/** `octane key generate`. */
+export const KEY_GENERATE: CommandSpec = {
+  name: "key generate",
+  usage: ["octane key generate [-o FILE] [--force]"],
+  about: `Writes a new random 256-bit farm key (64 hex digits) to FILE with mode 0600. Master, slave and
+daemon read the default key file when no --key-file is given.
+
+Every node of a farm needs the same key: copy the file to each (keep its mode 0600). With a key, every
+link proves it in a Noise handshake (Noise_NNpsk0_25519_ChaChaPoly_BLAKE2b) and is encrypted; a host
+without it cannot join a render, start a slave or read render data.`,
+  groups: [{
+    title: "Options",
+    flags: [
+      {
+        name: "output",
+        short: "o",
+        value: "FILE",
+        default: "~/.config/octane/key, or $XDG_CONFIG_HOME/octane/key",
+        description: `where to write it; "-" prints it instead`,
+      },
+      { name: "force", description: "replace an existing key file (every node then needs the new key)" },
+      ...common(),
+    ],
+  }],
+};
+
+/** `octane demo`. */
+export const DEMO: CommandSpec = {
+  name: "demo",
+  usage: ["octane demo [options]"],
+  about: `The whole mission on one machine, on loopback only: daemons on 127.0.0.2 and 127.0.0.3, a
+master on 127.0.0.1 that scans 127.0.0.0/29 for them and enables both; each daemon starts a slave, and
+the master renders the Cornell box with both slaves and its own GPU, writes the image and a report of
+who rendered what, then everything shuts down.`,
+  groups: [{
+    title: "Options",
+    flags: [
+      { name: "spp", value: "N", default: "64", description: "samples per pixel" },
+      { name: "width", value: "W", default: "256", description: "image width in pixels" },
+      { name: "height", value: "H", default: "256", description: "image height in pixels" },
+      { name: "output", short: "o", value: "FILE", default: "demo.png", description: "the PNG to write" },
+      { name: "report", value: "FILE", default: "demo-report.json", description: "the JSON report to write" },
+      {
+        name: "daemon-port",
+        value: "N",
+        default: "the first free one from 48100",
+        description: "the daemons' port",
+      },
+      ...common({ verbose: "also show the daemons' own logs" }),
+    ],
+  }],
+};
+
+/** Every command's spec, for help tests. */
+export const COMMANDS: readonly CommandSpec[] = [
+  RENDER,
+  COMPILE,
+  INFO,
+  MASTER,
+  SLAVE,
+  DAEMON,
+  DAEMON_INSTALL,
+  DAEMON_UNINSTALL,
+  DAEMON_STATUS,
+  KEY_GENERATE,
+  DEMO,
+];
