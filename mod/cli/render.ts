@@ -8,6 +8,7 @@ import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
+import { onStopSignals } from "./signals.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
@@ -32,8 +33,7 @@ export async function renderCommand(args: string[]): Promise<number> {
     );
   }
   const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
+  const removeSignals = onStopSignals(() => abort.abort());
   let result;
   try {
     result = await renderLocal(gpu, data, {
@@ -54,7 +54,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       },
     });
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
+    removeSignals();
   }
   const image = meanImage(result.sums, result.samples, width, height);
   const seconds = result.elapsedMs / 1000;

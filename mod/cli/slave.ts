@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
 import { connectWatch, DAEMON_TOKEN_ENV, type WatchLink } from "../net/daemon/mod.ts";
 import { Slave, SlaveJoinError } from "../net/slave/mod.ts";
+import { HandshakeError } from "../net/protocol/mod.ts";
 import type { AdapterSummary, Gpu } from "../gpu/mod.ts";
 import { delay } from "../net/async.ts";
 import { formatRate, StatusLine } from "../status/mod.ts";
@@ -101,7 +102,9 @@ export async function slaveCommand(args: string[]): Promise<number> {
     }
   } catch (error: unknown) {
     if (error instanceof SlaveJoinError) {
-      console.error(`octane: ${error.message}`);
+      // a key that differs: say which file this slave read, the one to replace
+      const keyed = error.cause instanceof HandshakeError && error.cause.kind === "key" && farmKey;
+      console.error(`octane: ${error.message}${keyed ? ` (this slave's key file: ${farmKey.path})` : ""}`);
       return 1;
     }
     throw error;

@@ -168,7 +168,7 @@ export function initiate(socket: Socket, service: Service, o: HandshakeOptions):
     const keyDiffers = (cause?: unknown) =>
       new HandshakeError(
         "key",
-        `${them} refused the handshake: its farm key differs from this ${me}'s (or the connection was tampered with): give every node the same key`,
+        `${them} and this ${me} hold different farm keys (or the connection was tampered with): copy one key file to every node`,
         { theirs, cause },
       );
     const answer = await wire.message("the handshake", HANDSHAKE_MESSAGE_MAX);

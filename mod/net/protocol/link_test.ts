@@ -122,7 +122,7 @@ Deno.test("no key on one side, a wrong key and another service each give a clear
   assert.equal(a.kind, "key");
   assert.match(
     a.message,
-    /^Daemon 127\.0\.0\.1:\d+ refused the handshake: its farm key differs from this master's/,
+    /^Daemon 127\.0\.0\.1:\d+ and this master hold different farm keys/,
   );
   assert.match(
     b.message,
