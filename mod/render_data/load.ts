@@ -1,4 +1,4 @@
-import { type LoadOptions, loadScene, SceneNotFoundError } from "../scene/mod.ts";
+import { type LoadOptions, loadScene, readProblem, SceneNotFoundError } from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
 import { decodeRenderData, RenderDataError } from "./ocrd.ts";
 
@@ -14,7 +14,9 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
       bytes = await Deno.readFile(nameOrPath);
     } catch (error: unknown) {
       if (error instanceof Deno.errors.NotFound) throw new SceneNotFoundError(nameOrPath, { cause: error });
-      throw error;
+      const problem = readProblem(error);
+      if (problem === undefined) throw error;
+      throw new RenderDataError(`Cannot load "${nameOrPath}": it ${problem}`, { cause: error });
     }
     const data = decodeRenderData(bytes, nameOrPath);
     if (options.env !== undefined) {

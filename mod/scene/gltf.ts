@@ -16,6 +16,7 @@ import {
   type Transmission,
 } from "@gltf-transform/extensions";
 import { getLogger } from "@logtape/logtape";
+import { GltfError, readGltfJson } from "./_gltf_read.ts";
 import { frameCamera, withDefaultLighting } from "./frame.ts";
 import { decodeImage } from "./image.ts";
 import {
@@ -31,6 +32,8 @@ import {
 } from "./types.ts";
 
 const log = getLogger(["octane", "scene"]);
+
+export { GltfError };
 
 /** Extensions whose effect octane renders. */
 export const SUPPORTED_EXTENSIONS = new Set([
@@ -48,15 +51,6 @@ export const SUPPORTED_EXTENSIONS = new Set([
 export interface GltfOptions {
   /** Use the camera of this name instead of the first one. */
   camera?: string;
-}
-
-/** Raised for a glTF file that cannot be read. */
-export class GltfError extends SyntaxError {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "GltfError";
-  }
 }
 
 /** Raised when `--camera NAME` names no camera of the scene. */
@@ -79,15 +73,14 @@ type Mat4 = ArrayLike<number>;
 export async function loadGltf(path: string, options: GltfOptions = {}): Promise<Scene> {
   // the library's own messages go nowhere: what matters is said once below, through octane's logger
   const io = new NodeIO().registerExtensions(ALL_EXTENSIONS).setLogger(new Logger(Logger.Verbosity.SILENT));
+  const json = await readGltfJson(path);
+  const used = json.json.extensionsUsed ?? [];
   let doc: Document;
-  let used: string[];
   try {
-    const json = await io.readAsJSON(path);
-    used = json.json.extensionsUsed ?? [];
     doc = await io.readJSON(json);
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new GltfError(`Cannot load "${path}": ${detail}`, { cause: error });
+    throw new GltfError(`Cannot load "${path}": malformed glTF (${detail})`, { cause: error });
   }
   const warnings = new Set<string>();
   const root = doc.getRoot();
@@ -117,7 +110,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         return undefined;
       }
       index = textures.length;
-      textures.push(decodeImage(image, tex.getURI() || tex.getName() || `${path} texture ${index}`));
+      textures.push(decodeImage(image, tex.getURI() || tex.getName() || `image ${index}`, { scene: path }));
       textureIndex.set(tex, index);
     }
     const transform = info?.getExtension<Transform>("KHR_texture_transform");

@@ -1,3 +1,4 @@
+import { readProblem, SceneFormatError } from "./files.ts";
 import { loadGltf } from "./gltf.ts";
 import { decodeHdr } from "./hdr.ts";
 import { loadObj } from "./obj.ts";
@@ -29,15 +30,6 @@ export class SceneNotFoundError extends Error {
   }
 }
 
-/** Raised when a scene file exists but cannot be used. */
-export class SceneFormatError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SceneFormatError";
-  }
-}
-
 /**
  * Loads a scene by built-in name or file path.
  * @throws {SceneNotFoundError} when neither exists
@@ -53,7 +45,9 @@ export async function loadScene(nameOrPath: string, options: LoadOptions = {}): 
       if (error instanceof Deno.errors.NotFound) {
         throw new SceneNotFoundError(options.env, { cause: error, what: "environment" });
       }
-      throw error;
+      const problem = readProblem(error);
+      if (problem === undefined) throw error;
+      throw new SceneFormatError(`Cannot load environment "${options.env}": it ${problem}`, { cause: error });
     }
     scene.environment = { color: [0, 0, 0], map: decodeHdr(bytes, options.env) };
   }
