@@ -159,3 +159,39 @@ for (const [name, setup, pattern] of cases) {
       await fails(dir, await setup(dir), 1, pattern);
     }));
 }
+
+Deno.test("output paths that cannot be written fail at once with exit 2, before loading or rendering", () =>
+  withDir(async (dir) => {
+    await Deno.mkdir(`${dir}/out.json`);
+    await Deno.mkdir(`${dir}/out.pfm`);
+    await Deno.mkdir(`${dir}/out.ocrd`);
+    // a scene that cannot load: the output check must come first
+    const scene = `${dir}/broken.gltf`;
+    await Deno.writeTextFile(scene, "{");
+    const folder = /: it is a folder; give a file name$/;
+    await fails(
+      dir,
+      ["render", scene, "--report", `${dir}/out.json`],
+      2,
+      /Cannot write --report ".*out\.json"/,
+    );
+    await fails(dir, ["render", scene, "--hdr", `${dir}/out.pfm`], 2, folder);
+    await fails(
+      dir,
+      ["compile", scene, "-o", `${dir}/out.ocrd`],
+      2,
+      /Cannot write -o ".*out\.ocrd": it is a folder/,
+    );
+    await fails(
+      dir,
+      ["master", scene, "--spp", "1", "-o", `${dir}/o.png`, "--report", `${dir}/out.json`],
+      2,
+      folder,
+    );
+    await fails(
+      dir,
+      ["render", scene, "--report", `${dir}/no/such/r.json`],
+      2,
+      /Cannot write --report ".*r\.json": folder ".*\/no\/such" does not exist/,
+    );
+  }));

@@ -34,7 +34,7 @@ export async function compileCommand(args: string[]): Promise<number> {
   if (!output.toLowerCase().endsWith(".ocrd")) {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
-  await checkWritableDir(output);
+  await checkWritableDir(output, "-o");
   const data = compileScene(await asUsage(loadScene(scene, sceneOptions(values))));
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);

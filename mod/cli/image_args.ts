@@ -48,7 +48,9 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   if (hdr !== undefined && ![".pfm", ".exr"].includes(extname(hdr).toLowerCase())) {
     throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
   }
-  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  await checkWritableDir(output, "-o");
+  if (hdr !== undefined) await checkWritableDir(hdr, "--hdr");
+  if (report !== undefined) await checkWritableDir(report, "--report");
   return { output, hdr, report };
 }
 
