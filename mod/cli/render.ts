@@ -1,28 +1,30 @@
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
-import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
+import { cameraAspect, loadRenderData, renderDataHash } from "../render_data/mod.ts";
 import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
-import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
+import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
 const HELP = `Usage: octane render [SCENE] [options]
 
 Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0 (.gltf, .glb)
 or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile"). Scene files without
-a camera are framed from the front (+z); scenes without lights get a uniform white environment.
+a camera are seen from a raised three-quarter view (30° around from the front, 20° up) that frames the
+whole model; scenes without lights get a uniform white environment.
 
 Options:
   --spp N             samples per pixel (default 64)
-  --width W           image width in pixels (default 512)
-  --height H          image height in pixels (default 512)
+  --width W           image width in pixels (default 512, or from the glTF camera's aspect ratio)
+  --height H          image height in pixels (default 512, or from the glTF camera's aspect ratio)
   -o, --output FILE   PNG to write (default render.png)
   --hdr FILE          also write linear HDR radiance (.exr: 32-bit float OpenEXR, or .pfm)
   --seed S            random seed (default 1); the same seed and spp give the same image
   --max-depth N       longest path in bounces (default 16)
-  --camera NAME       glTF: render through the camera of this name (default: the first)
+  --camera NAME       glTF: render through the camera of this name (default: the first); its aspect
+                      ratio sets the side not given (the longer side is 512 when neither is)
   --env FILE.hdr      light the scene with an equirectangular Radiance map (+Y up), importance sampled
   --env-intensity X   multiply the environment (map or colour) by X
   --time-limit SEC    stop after about SEC seconds with the samples done so far
@@ -59,13 +61,14 @@ export async function renderCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { spp, width, height, seed, maxDepth } = imageSettings(values);
+  const { spp, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   const status = new StatusLine();
   const quiet = values.quiet === true;

@@ -1,4 +1,10 @@
-import { type LoadOptions, loadScene, readProblem, SceneNotFoundError } from "../scene/mod.ts";
+import {
+  CameraNotFoundError,
+  type LoadOptions,
+  loadScene,
+  readProblem,
+  SceneNotFoundError,
+} from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
 import { decodeRenderData, RenderDataError } from "./ocrd.ts";
 
@@ -22,6 +28,11 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
     if (options.env !== undefined) {
       throw new RenderDataError(
         `Cannot apply --env to "${nameOrPath}": the environment is compiled in; recompile with --env`,
+      );
+    }
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" with "${nameOrPath}": its camera is compiled in; recompile with --camera`,
       );
     }
     if (options.envIntensity !== undefined) data.environment[3] = options.envIntensity;

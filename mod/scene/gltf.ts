@@ -179,7 +179,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
       cameraNames.push(name);
       if (cam.getType() !== "perspective") warnings.add("orthographic cameras");
       else if (!camera && (options.camera === undefined || options.camera === name)) {
-        camera = cameraFromMatrix(world, cam.getYFov());
+        camera = cameraFromMatrix(world, cam.getYFov(), cam.getAspectRatio() ?? undefined);
       }
     }
     for (const child of node.listChildren()) visit(child);
@@ -245,9 +245,12 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
 
   for (const node of scene.listChildren()) visit(node);
   if (options.camera !== undefined && !camera) {
+    const named = cameraNames.filter(Boolean).map((n) => `"${n}"`);
+    const unnamed = cameraNames.length - named.length;
+    if (unnamed > 0) named.push(`${unnamed} without a name`);
     throw new CameraNotFoundError(
-      `Cannot use camera "${options.camera}" of "${path}": its cameras are ${
-        cameraNames.map((n) => `"${n}"`).join(", ") || "none"
+      `Cannot use camera "${options.camera}" of "${path}": ${
+        named.length > 0 ? `its cameras are ${named.join(", ")}` : "this scene has no cameras"
       }`,
     );
   }
@@ -297,7 +300,7 @@ function determinant3(m: Mat4): number {
 }
 
 /** A glTF camera looks down its local -Z with +Y up. */
-function cameraFromMatrix(m: Mat4, yfov: number): Camera {
+function cameraFromMatrix(m: Mat4, yfov: number, aspectRatio?: number): Camera {
   const position: Vec3 = [m[12]!, m[13]!, m[14]!];
   const forward: Vec3 = [-m[8]!, -m[9]!, -m[10]!];
   const len = Math.hypot(...forward) || 1;
@@ -308,5 +311,6 @@ function cameraFromMatrix(m: Mat4, yfov: number): Camera {
     fovY: yfov * 180 / Math.PI,
     lensRadius: 0,
     focusDistance: 1,
+    aspectRatio,
   };
 }

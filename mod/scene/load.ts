@@ -1,5 +1,5 @@
 import { readProblem, SceneFormatError } from "./files.ts";
-import { loadGltf } from "./gltf.ts";
+import { CameraNotFoundError, loadGltf } from "./gltf.ts";
 import { decodeHdr } from "./hdr.ts";
 import { loadObj } from "./obj.ts";
 import { BUILTIN_SCENES } from "./builtin.ts";
@@ -7,7 +7,7 @@ import type { Scene } from "./types.ts";
 
 /** Options of {@linkcode loadScene}. */
 export interface LoadOptions {
-  /** glTF: the camera to use, by name (default: the first). */
+  /** glTF: the camera to use, by name (default: the first); an error for scenes without named cameras. */
   camera?: string;
   /** A Radiance .hdr equirectangular map to light the scene with, replacing its environment. */
   env?: string;
@@ -59,7 +59,14 @@ export async function loadScene(nameOrPath: string, options: LoadOptions = {}): 
 
 async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<Scene> {
   const builtin = BUILTIN_SCENES[nameOrPath];
-  if (builtin) return builtin();
+  if (builtin) {
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" of built-in scene "${nameOrPath}": it has no named cameras`,
+      );
+    }
+    return builtin();
+  }
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(nameOrPath);
@@ -69,7 +76,14 @@ async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<
   }
   if (!info.isFile) throw new SceneFormatError(`Cannot open scene "${nameOrPath}": it is not a file`);
   const ext = nameOrPath.toLowerCase().split(".").pop();
-  if (ext === "obj") return await loadObj(nameOrPath);
+  if (ext === "obj") {
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" of "${nameOrPath}": this scene has no cameras (OBJ files carry none)`,
+      );
+    }
+    return await loadObj(nameOrPath);
+  }
   if (ext === "gltf" || ext === "glb") return await loadGltf(nameOrPath, options);
   throw new SceneFormatError(
     `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
