@@ -90,7 +90,7 @@ async function boxWithCamera(dir: string): Promise<string> {
   return `${dir}/box.glb`;
 }
 
-Deno.test("the glTF camera's aspect ratio sets the sides not given; both given win", () =>
+Deno.test("the glTF camera's aspect ratio sets the sides not given (render, master, .ocrd); both given win", () =>
   withDir(async (dir) => {
     const scene = await boxWithCamera(dir);
     for (
@@ -106,6 +106,24 @@ Deno.test("the glTF camera's aspect ratio sets the sides not given; both given w
       const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
       assert.deepEqual([report.width, report.height], [width, height], `with ${flags.join(" ")}`);
     }
+    // so does a master
+    const m = octane([
+      "master",
+      scene,
+      "--bind",
+      "127.0.0.1",
+      "--auto-port",
+      "--quiet",
+      "--spp",
+      "1",
+      "-o",
+      `${dir}/m.png`,
+      "--report",
+      `${dir}/r.json`,
+    ]);
+    assert.equal(await m.exit(), 0, m.out);
+    const fromMaster = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
+    assert.deepEqual([fromMaster.width, fromMaster.height], [512, 256]);
     // compiled render data keeps the camera's aspect
     const c = octane(["compile", scene, "-o", `${dir}/box.ocrd`]);
     assert.equal(await c.exit(), 0, c.out);

@@ -11,7 +11,7 @@ import {
   type Subnet,
 } from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
-import { loadRenderData } from "../render_data/mod.ts";
+import { cameraAspect, loadRenderData } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
@@ -26,7 +26,7 @@ import {
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
 import { COMMON_FLAGS, fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
-import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
+import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { deadline } from "../net/async.ts";
@@ -115,7 +115,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     console.log(HELP);
     return 0;
   }
-  const { spp, width, height, seed, maxDepth } = imageSettings(values);
+  const { spp, seed, maxDepth } = imageSettings(values);
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
     HEARTBEAT_TIMEOUT_SECONDS;
@@ -129,6 +129,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const farmKey = await readKey(values["key-file"]);
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
