@@ -70,6 +70,15 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
     /Cannot load texture "CesiumLogoFlat\.png" of ".*": the PNG ends after 3000 bytes, inside its IDAT chunk \(truncated\?\)/,
   ],
   [
+    "a PNG with a byte changed",
+    async (dir) => {
+      const png = await Deno.readFile(box + PNG);
+      png[png.length - 20]! ^= 0xff; // inside the last IDAT chunk, before IEND's 12 bytes
+      return ["render", await boxTextured(dir, { [PNG]: png })];
+    },
+    /Cannot load texture "CesiumLogoFlat\.png" of ".*": the PNG's IDAT chunk fails its CRC check \(the file is corrupt\)/,
+  ],
+  [
     "a text file as a texture",
     async (dir) => ["render", await boxTextured(dir, { [PNG]: text("hello") })],
     /Cannot load texture "CesiumLogoFlat\.png" of ".*": not a PNG or JPEG image \(it starts with "hello"\)/,
@@ -83,6 +92,15 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
     "a truncated .bin",
     async (dir) => ["render", await boxTextured(dir, { [BIN]: await head(box + BIN, 500) })],
     /Cannot load ".*\/BoxTextured\.gltf": "BoxTextured0\.bin" ends after 500 bytes of the 840 it should hold/,
+  ],
+  [
+    "a .bin whose indices point past the vertices",
+    async (dir) => {
+      const bin = await Deno.readFile(box + BIN);
+      bin.set([0xff, 0x7f], 768); // the first index of BoxTextured's only primitive
+      return ["render", await boxTextured(dir, { [BIN]: bin })];
+    },
+    /Cannot load ".*\/BoxTextured\.gltf": a primitive of mesh "Mesh" uses vertex 32767 of its 24 \(corrupt\?\)/,
   ],
   [
     "a missing texture",

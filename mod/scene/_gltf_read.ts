@@ -81,7 +81,12 @@ export async function readGltfJson(path: string): Promise<JSONDocument> {
     const jsonLength = dv.getUint32(12, true);
     if (dv.getUint32(16, true) !== CHUNK_JSON) fail("its first chunk is not JSON (corrupt?)");
     if (20 + jsonLength > length) fail("its JSON chunk runs past the end of the file (corrupt?)");
-    json = parseJson(bytes.subarray(20, 20 + jsonLength), fail, "its JSON chunk");
+    json = parseJson(
+      bytes.subarray(20, 20 + jsonLength),
+      fail,
+      "its JSON chunk",
+      "is not JSON text (corrupt?)",
+    );
     const bin = 20 + align4(jsonLength);
     if (bin + 8 <= length && dv.getUint32(bin + 4, true) === CHUNK_BIN) {
       const binLength = dv.getUint32(bin, true);
@@ -89,7 +94,7 @@ export async function readGltfJson(path: string): Promise<JSONDocument> {
       resources[GLB_BUFFER] = bytes.subarray(bin + 8, bin + 8 + binLength);
     }
   } else {
-    json = parseJson(bytes, fail, "it");
+    json = parseJson(bytes, fail, "it", "is neither glTF JSON text nor binary glTF");
   }
   const version = json.asset?.version;
   if (typeof version !== "string") fail(`not a glTF 2.0 file: it has no "asset" with a "version"`);
@@ -156,14 +161,22 @@ function checkViews(json: GltfJson, sizes: (number | undefined)[], fail: (what: 
   }
 }
 
-function parseJson(bytes: Uint8Array, fail: (what: string) => never, what: string): GltfJson {
+function parseJson(
+  bytes: Uint8Array,
+  fail: (what: string) => never,
+  what: string,
+  notText: string,
+): GltfJson {
+  if (bytes.length === 0) fail(`${what} is empty`);
+  // JSON text starts with "{" after any white space: anything else is not glTF at all
+  const first = bytes.find((b) => b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d);
+  if (first !== 0x7b) fail(`${what} ${notText}`);
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return fail(`${what} is neither glTF JSON text nor binary glTF`);
+    return fail(`${what} is not valid UTF-8 text (corrupt?)`);
   }
-  if (!text.trimStart().startsWith("{")) fail(`${what} is neither glTF JSON text nor binary glTF`);
   try {
     const json = JSON.parse(text);
     if (json === null || typeof json !== "object" || Array.isArray(json)) {

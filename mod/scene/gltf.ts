@@ -172,7 +172,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const world = node.getWorldMatrix();
     const mesh = node.getMesh();
     if (node.getSkin()) warnings.add("skins (rendered in the bind pose)");
-    if (mesh) { for (const prim of mesh.listPrimitives()) addPrimitive(prim, world); }
+    if (mesh) { for (const prim of mesh.listPrimitives()) addPrimitive(prim, world, mesh.getName()); }
     const cam = node.getCamera();
     if (cam) {
       const name = cam.getName() || node.getName();
@@ -185,7 +185,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     for (const child of node.listChildren()) visit(child);
   };
 
-  const addPrimitive = (prim: Primitive, world: Mat4) => {
+  const addPrimitive = (prim: Primitive, world: Mat4, mesh: string) => {
     const mode = prim.getMode();
     if (mode !== 4 && mode !== 5 && mode !== 6) {
       warnings.add("points and lines");
@@ -218,6 +218,12 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const raw = idx
       ? Array.from({ length: idx.getCount() }, (_, i) => idx.getScalar(i))
       : Array.from({ length: count }, (_, i) => i);
+    const past = raw.find((v) => !(v < count));
+    if (past !== undefined) {
+      throw new GltfError(
+        `Cannot load "${path}": a primitive of mesh "${mesh}" uses vertex ${past} of its ${count} (corrupt?)`,
+      );
+    }
     const tris: number[] = [];
     if (mode === 4) {
       for (let i = 0; i + 2 < raw.length; i += 3) {

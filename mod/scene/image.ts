@@ -1,5 +1,6 @@
 import { decode as decodePngFile } from "fast-png";
 import jpeg from "jpeg-js";
+import { crc32 } from "node:zlib";
 import type { Texture } from "./types.ts";
 
 /** Largest texture side accepted; bigger images are refused rather than exhausting GPU memory. */
@@ -31,7 +32,9 @@ export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImag
   const fail = (what: string, cause?: unknown): never => {
     throw new ImageError(`Cannot load texture "${name}"${of}: ${what}`, { cause });
   };
-  const detail = (error: unknown) => (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  // the decoders' own words, where they say something ("Error while decompressing the data:" does not)
+  const detail = (error: unknown) =>
+    (error instanceof Error ? error.message : String(error)).split("\n")[0]!.replace(/:$/, "");
   const attempt = <T>(decode: () => T, what: string): T => {
     try {
       return decode();
@@ -65,7 +68,10 @@ export function decodeImage(bytes: Uint8Array, name: string, options: DecodeImag
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** Walks a PNG's chunks: the first must be IHDR, none may run past the end, and IEND must close it. */
+/**
+ * Walks a PNG's chunks: the first must be IHDR, none may run past the end or fail its CRC, and IEND must
+ * close it.
+ */
 function pngStructureProblem(bytes: Uint8Array): string | undefined {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 8;
@@ -81,6 +87,9 @@ function pngStructureProblem(bytes: Uint8Array): string | undefined {
     if (!/^[A-Za-z]{4}$/.test(type)) return `not a valid PNG: chunk ${chunk} has a malformed type (corrupt?)`;
     if (at + 12 + length > bytes.length) {
       return `the PNG ends after ${bytes.length} bytes, inside its ${type} chunk (truncated?)`;
+    }
+    if (crc32(bytes.subarray(at + 4, at + 8 + length)) !== dv.getUint32(at + 8 + length)) {
+      return `the PNG's ${type} chunk fails its CRC check (the file is corrupt)`;
     }
     if (type === "IEND") return undefined;
     at += 12 + length;
