@@ -8,6 +8,7 @@ import { NodeIO } from "@gltf-transform/core";
 import { octane, withDir } from "./_process.ts";
 
 const box = new URL("../../shared/scenes/box-textured/", import.meta.url).pathname;
+const truck = new URL("../../shared/scenes/cesium-milk-truck/", import.meta.url).pathname;
 const GLTF = "BoxTextured.gltf", BIN = "BoxTextured0.bin", PNG = "CesiumLogoFlat.png";
 
 /** Writes BoxTextured's three files into `dir`, each replaced by `change` where it names one. */
@@ -77,6 +78,17 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
       return ["render", await boxTextured(dir, { [PNG]: png })];
     },
     /Cannot load texture "CesiumLogoFlat\.png" of ".*": the PNG's IDAT chunk fails its CRC check \(the file is corrupt\)/,
+  ],
+  [
+    "a truncated JPEG",
+    async (dir) => {
+      for (const name of ["CesiumMilkTruck.gltf", "CesiumMilkTruck_data.bin"]) {
+        await Deno.copyFile(truck + name, `${dir}/${name}`);
+      }
+      await Deno.writeFile(`${dir}/CesiumMilkTruck.jpg`, await head(truck + "CesiumMilkTruck.jpg", 20_000));
+      return ["render", `${dir}/CesiumMilkTruck.gltf`];
+    },
+    /Cannot load texture "CesiumMilkTruck\.jpg" of ".*CesiumMilkTruck\.gltf": the JPEG is corrupt or truncated/,
   ],
   [
     "a text file as a texture",
