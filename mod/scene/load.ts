@@ -86,6 +86,8 @@ async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<
   }
   if (ext === "gltf" || ext === "glb") return await loadGltf(nameOrPath, options);
   throw new SceneFormatError(
-    `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
+    ext === "ocrd"
+      ? `Cannot load scene "${nameOrPath}": it is compiled render data, not a scene; render it as it is`
+      : `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
   );
 }
