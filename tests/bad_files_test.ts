@@ -220,6 +220,12 @@ Deno.test("output paths that cannot be written fail at once with exit 2, before 
     );
     await fails(
       dir,
+      ["render", scene, "--report", "/proc/x.json"],
+      2,
+      /Cannot write --report "\/proc\/x\.json": a system path/,
+    );
+    await fails(
+      dir,
       ["render", scene, "--report", `${dir}/no/such/r.json`],
       2,
       /Cannot write --report ".*r\.json": folder ".*\/no\/such" does not exist/,

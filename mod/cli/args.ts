@@ -153,6 +153,8 @@ export async function checkWritableDir(file: string, flag?: string): Promise<voi
   }
 }
 
+/** An I/O error in words: the OS's message without its error number, or Deno's refusal of a system path. */
 function describe(error: unknown): string {
+  if (error instanceof Deno.errors.NotCapable) return "a system path octane does not write to";
   return (error instanceof Error ? error.message : String(error)).replace(/ \(os error \d+\).*$/, "");
 }
