@@ -144,12 +144,8 @@ export async function checkWritableDir(file: string, flag?: string): Promise<voi
       await Deno.remove(await Deno.makeTempFile({ dir, prefix: ".octane-write-probe-" }));
     }
   } catch (error: unknown) {
-    throw new UsageError(
-      `${what}: ${existing ? "the file" : `folder "${dir}"`} is not writable (${describe(error)})`,
-      {
-        cause: error,
-      },
-    );
+    const place = existing ? "the file" : `folder "${dir}"`;
+    throw new UsageError(`${what}: ${place} is not writable (${describe(error)})`, { cause: error });
   }
 }
 
