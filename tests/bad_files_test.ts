@@ -144,8 +144,8 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
   ],
   [
     "an OBJ whose texture is not an image",
-    async (dir) => ["render", await objWithTexture(dir, text("GIF89a......"))],
-    /Cannot load texture "wood\.png" of ".*\/s\.obj": not a PNG or JPEG image \(it starts with "GIF89a\.\."\)/,
+    async (dir) => ["render", await objWithTexture(dir, text("GIF89a\x01\x00\x01\x00\x80\x00"))],
+    /Cannot load texture "wood\.png" of ".*\/s\.obj": not a PNG or JPEG image \(it starts with "GIF89a"\)/,
   ],
   [
     "an .hdr that is not Radiance",

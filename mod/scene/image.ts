@@ -96,11 +96,11 @@ function pngStructureProblem(bytes: Uint8Array): string | undefined {
   }
 }
 
-/** The first bytes of a file, as text where they are printable, else in hex. */
+/** The first bytes of a file: as text where at least three are printable (a signature like "GIF89a"), else in hex. */
 function startOf(bytes: Uint8Array): string {
   const head = bytes.subarray(0, 8);
-  const text = String.fromCharCode(...head);
-  return /^[\x20-\x7e]+$/.test(text)
+  const text = /^[\x20-\x7e]*/.exec(String.fromCharCode(...head))![0];
+  return text.length >= 3 || text.length === head.length
     ? JSON.stringify(text)
     : [...head].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 }
