@@ -74,6 +74,11 @@ for (
     ],
     ["compile of a missing scene", ["compile", "nope.obj", "-o", "x.ocrd"], /Cannot open scene "nope.obj"/],
     [
+      "compile of compiled render data",
+      ["compile", "x.ocrd", "-o", "y.ocrd"],
+      /Cannot compile "x\.ocrd": it is compiled render data already; render it as it is, or compile its scene file/,
+    ],
+    [
       "master with a subnet too large to scan",
       ["master", "--subnet", "10.0.0.0/8"],
       /Invalid --subnet: Subnet "10\.0\.0\.0\/8" is too large to scan: use a \/16 or smaller/,

@@ -114,16 +114,43 @@ export function fractionFlag(value: string | boolean | undefined, name: string):
   return n;
 }
 
-/** Refuses an output path whose folder does not exist, before any work is done. */
-export async function checkWritableDir(file: string): Promise<void> {
+/**
+ * Refuses an output path before any work is done: a folder, a file in a folder that does not exist, or
+ * a place this process cannot write (probed by opening the file without truncating it, or by creating and
+ * removing a temporary file beside it). `flag` (`-o`, `--report`…) is named in the message.
+ */
+export async function checkWritableDir(file: string, flag?: string): Promise<void> {
+  const what = `Cannot write ${flag ? `${flag} ` : ""}"${file}"`;
   const dir = dirname(file);
-  try {
-    const info = await Deno.stat(dir);
-    if (!info.isDirectory) throw new UsageError(`Cannot write "${file}": "${dir}" is not a folder`);
-  } catch (error: unknown) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new UsageError(`Cannot write "${file}": folder "${dir}" does not exist`, { cause: error });
+  const stat = async (path: string) => {
+    try {
+      return await Deno.stat(path);
+    } catch (error: unknown) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw new UsageError(`${what}: ${describe(error)}`, { cause: error });
     }
-    throw error;
+  };
+  const existing = await stat(file);
+  if (existing?.isDirectory) {
+    throw new UsageError(`${what}: it is a folder; give a file name`);
   }
+  const folder = await stat(dir);
+  if (!folder) throw new UsageError(`${what}: folder "${dir}" does not exist`);
+  if (!folder.isDirectory) throw new UsageError(`${what}: "${dir}" is not a folder`);
+  try {
+    if (existing) {
+      (await Deno.open(file, { write: true })).close();
+    } else {
+      await Deno.remove(await Deno.makeTempFile({ dir, prefix: ".octane-write-probe-" }));
+    }
+  } catch (error: unknown) {
+    const place = existing ? "the file" : `folder "${dir}"`;
+    throw new UsageError(`${what}: ${place} is not writable (${describe(error)})`, { cause: error });
+  }
+}
+
+/** An I/O error in words: the OS's message without its error number, or Deno's refusal of a system path. */
+function describe(error: unknown): string {
+  if (error instanceof Deno.errors.NotCapable) return "a system path octane does not write to";
+  return (error instanceof Error ? error.message : String(error)).replace(/ \(os error \d+\).*$/, "");
 }

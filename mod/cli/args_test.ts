@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import type { CommandSpec } from "./flags.ts";
 
 const spec: CommandSpec = {
@@ -73,5 +73,28 @@ Deno.test("parseFlags reports a flag followed by another flag instead of its val
       assert.equal(e.message, message);
       return true;
     });
+  }
+});
+
+Deno.test("checkWritableDir refuses a folder and a missing folder, and leaves an existing file and its folder as they were", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "octane-args-" });
+  try {
+    await Deno.writeTextFile(`${dir}/old.png`, "keep me");
+    await checkWritableDir(`${dir}/old.png`, "-o");
+    await checkWritableDir(`${dir}/new.png`, "-o");
+    assert.equal(await Deno.readTextFile(`${dir}/old.png`), "keep me");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["old.png"]);
+    await assert.rejects(
+      checkWritableDir(dir, "--report"),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message === `Cannot write --report "${dir}": it is a folder; give a file name`,
+    );
+    await assert.rejects(
+      checkWritableDir(`${dir}/no/r.json`, "--report"),
+      (e: unknown) => e instanceof UsageError && /folder ".*\/no" does not exist$/.test(e.message),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -19,8 +19,19 @@ function common(descriptions: Partial<Record<(typeof COMMON_FLAGS)[number]["name
 
 const IMAGE_FLAGS: Flag[] = [
   { name: "spp", value: "N", default: `${IMAGE_DEFAULTS.spp}`, description: "samples per pixel" },
-  { name: "width", value: "W", default: `${IMAGE_DEFAULTS.width}`, description: "image width in pixels" },
-  { name: "height", value: "H", default: `${IMAGE_DEFAULTS.height}`, description: "image height in pixels" },
+  {
+    name: "width",
+    value: "W",
+    default: `${IMAGE_DEFAULTS.width}`,
+    description: "image width in pixels; a glTF camera's aspect ratio sets the side not given (the " +
+      "longer side is the default when neither is)",
+  },
+  {
+    name: "height",
+    value: "H",
+    default: `${IMAGE_DEFAULTS.height}`,
+    description: "image height in pixels (see --width)",
+  },
   {
     name: "seed",
     value: "S",
@@ -56,7 +67,8 @@ const SCENE_FLAGS: Flag[] = [
     name: "camera",
     value: "NAME",
     default: "the scene's first camera",
-    description: "glTF: render through the camera of this name",
+    description: "glTF: render through the camera of this name (an error where the scene has none of " +
+      "that name)",
   },
   {
     name: "env",
@@ -104,8 +116,8 @@ export const RENDER: CommandSpec = {
   usage: ["octane render [SCENE] [options]"],
   about: `Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0
 (.gltf, .glb) or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile").
-Scene files without a camera are framed from the front (+z); scenes without lights get a uniform white
-environment.`,
+Scene files without a camera are seen from a raised three-quarter view (30 degrees around from the
+front, 20 up) that frames the whole model; scenes without lights get a uniform white environment.`,
   maxPositionals: 1,
   groups: [{
     title: "Options",

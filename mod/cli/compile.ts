@@ -11,12 +11,17 @@ export async function compileCommand(args: string[]): Promise<number> {
   if (values.help) return printHelp(COMPILE);
   const scene = positionals[0];
   if (!scene) throw new UsageError(`Missing SCENE: run "octane compile --help"`);
+  if (scene.toLowerCase().endsWith(".ocrd")) {
+    throw new UsageError(
+      `Cannot compile "${scene}": it is compiled render data already; render it as it is, or compile its scene file`,
+    );
+  }
   const output = typeof values.output === "string" ? values.output : undefined;
   if (!output) throw new UsageError(`Missing -o FILE.ocrd: run "octane compile --help"`);
   if (!output.toLowerCase().endsWith(".ocrd")) {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
-  await checkWritableDir(output);
+  await checkWritableDir(output, "-o");
   const data = compileScene(await asUsage(loadScene(scene, sceneOptions(values))));
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);

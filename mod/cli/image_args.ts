@@ -21,8 +21,8 @@ export interface ImageSettings {
 export function imageSettings(values: ParsedArgs["values"]): ImageSettings {
   return {
     spp: intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: IMAGE_DEFAULTS.spp }),
-    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: IMAGE_DEFAULTS.width }),
-    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: IMAGE_DEFAULTS.height }),
+    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: DEFAULT_SIDE }),
+    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: DEFAULT_SIDE }),
     seed: intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: IMAGE_DEFAULTS.seed }),
     maxDepth: intFlag(values["max-depth"], "max-depth", {
       min: 1,
@@ -30,6 +30,30 @@ export function imageSettings(values: ParsedArgs["values"]): ImageSettings {
       fallback: IMAGE_DEFAULTS.maxDepth,
     }),
   };
+}
+
+/** The longer side of the image when neither --width nor --height is given. */
+const DEFAULT_SIDE = IMAGE_DEFAULTS.width;
+
+/**
+ * The image size: --width and --height as given; where the scene's camera has an aspect ratio (glTF
+ * cameras may) and a side is missing, that side follows the ratio: the other side when one is given,
+ * else the longer side is 512. Without a ratio, a missing side is 512.
+ */
+export function imageSize(
+  values: ParsedArgs["values"],
+  aspect?: number,
+): { width: number; height: number } {
+  const { width, height } = imageSettings(values);
+  if (aspect === undefined || (values.width !== undefined && values.height !== undefined)) {
+    return { width, height };
+  }
+  const side = (n: number) => Math.min(16384, Math.max(1, Math.round(n)));
+  if (values.width !== undefined) return { width, height: side(width / aspect) };
+  if (values.height !== undefined) return { width: side(height * aspect), height };
+  return aspect >= 1
+    ? { width: DEFAULT_SIDE, height: side(DEFAULT_SIDE / aspect) }
+    : { width: side(DEFAULT_SIDE * aspect), height: DEFAULT_SIDE };
 }
 
 /** The files a render writes: -o (PNG), --hdr (EXR or PFM), --report (JSON). */
@@ -53,7 +77,9 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   if (hdr !== undefined && ![".pfm", ".exr"].includes(extname(hdr).toLowerCase())) {
     throw new UsageError(`Cannot write "${hdr}": --hdr takes a .pfm or .exr file`);
   }
-  for (const file of [output, hdr, report]) if (file !== undefined) await checkWritableDir(file);
+  await checkWritableDir(output, "-o");
+  if (hdr !== undefined) await checkWritableDir(hdr, "--hdr");
+  if (report !== undefined) await checkWritableDir(report, "--report");
   return { output, hdr, report };
 }
 

@@ -11,7 +11,7 @@ import {
   type Subnet,
 } from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
-import { loadRenderData } from "../render_data/mod.ts";
+import { cameraAspect, loadRenderData } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
@@ -28,7 +28,7 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
+import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -44,7 +44,7 @@ const FIRST_LISTING_MS = 5000;
 export async function masterCommand(args: string[]): Promise<number> {
   const { values, positionals, lists } = parseFlags(args, MASTER);
   if (values.help) return printHelp(MASTER);
-  const { spp, width, height, seed, maxDepth } = imageSettings(values);
+  const { spp, seed, maxDepth } = imageSettings(values);
   const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
     HEARTBEAT_TIMEOUT_SECONDS;
@@ -59,6 +59,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const farmKey = await readKey(values["key-file"]);
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";

@@ -1,13 +1,13 @@
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
-import { loadRenderData, renderDataHash } from "../render_data/mod.ts";
+import { cameraAspect, loadRenderData, renderDataHash } from "../render_data/mod.ts";
 import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { imageSettings, outputFiles, writeOutputs } from "./image_args.ts";
+import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
@@ -15,13 +15,14 @@ import { asUsage, sceneOptions } from "./scene_args.ts";
 export async function renderCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(args, RENDER);
   if (values.help) return printHelp(RENDER);
-  const { spp, width, height, seed, maxDepth } = imageSettings(values);
+  const { spp, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   const status = new StatusLine();
   const quiet = values.quiet === true;

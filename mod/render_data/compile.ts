@@ -299,8 +299,14 @@ export function cameraBlock(camera: Camera): Float32Array {
   block.set([...camera.position, Math.tan(camera.fovY * Math.PI / 360)], 0);
   block.set([...right, camera.lensRadius], 4);
   block.set([...up, camera.focusDistance], 8);
-  block.set([...forward, 0], 12);
+  block.set([...forward, camera.aspectRatio ?? 0], 12);
   return block;
+}
+
+/** The aspect ratio (width / height) the render data's camera was made for, if it has one. */
+export function cameraAspect(data: RenderData): number | undefined {
+  const aspect = data.camera[15]!;
+  return aspect > 0 && Number.isFinite(aspect) ? aspect : undefined;
 }
 
 type V = [number, number, number];

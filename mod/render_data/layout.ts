@@ -22,5 +22,9 @@ export const LIGHT_BYTES = 8;
  * (u32, in 4-byte words of the texels section); total sampling weight, has map (u32), 6 reserved.
  */
 export const ENVIRONMENT_FLOATS = 16;
-/** Floats of the camera block: position + tan(fovY/2), right + lens radius, up + focus distance, forward + 0. */
+/**
+ * Floats of the camera block: position + tan(fovY/2), right + lens radius, up + focus distance, forward +
+ * the camera's own aspect ratio (0 when it has none; it sets the default image size, while the renderer
+ * uses the image's width / height).
+ */
 export const CAMERA_FLOATS = 16;

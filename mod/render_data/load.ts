@@ -1,4 +1,10 @@
-import { type LoadOptions, loadScene, SceneNotFoundError } from "../scene/mod.ts";
+import {
+  CameraNotFoundError,
+  type LoadOptions,
+  loadScene,
+  readProblem,
+  SceneNotFoundError,
+} from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
 import { decodeRenderData, RenderDataError } from "./ocrd.ts";
 
@@ -14,12 +20,19 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
       bytes = await Deno.readFile(nameOrPath);
     } catch (error: unknown) {
       if (error instanceof Deno.errors.NotFound) throw new SceneNotFoundError(nameOrPath, { cause: error });
-      throw error;
+      const problem = readProblem(error);
+      if (problem === undefined) throw error;
+      throw new RenderDataError(`Cannot load "${nameOrPath}": it ${problem}`, { cause: error });
     }
     const data = decodeRenderData(bytes, nameOrPath);
     if (options.env !== undefined) {
       throw new RenderDataError(
         `Cannot apply --env to "${nameOrPath}": the environment is compiled in; recompile with --env`,
+      );
+    }
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" with "${nameOrPath}": its camera is compiled in; recompile with --camera`,
       );
     }
     if (options.envIntensity !== undefined) data.environment[3] = options.envIntensity;

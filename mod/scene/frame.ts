@@ -18,9 +18,18 @@ export function sceneBounds(meshes: Mesh[]): { min: Vec3; max: Vec3 } | undefine
   return min[0] <= max[0] ? { min, max } : undefined;
 }
 
+/** The automatic camera's view: degrees around +Y from the front (+z) toward +x, and above the horizon. */
+export const FRAME_AZIMUTH = 30;
+/** See {@linkcode FRAME_AZIMUTH}. */
+export const FRAME_ELEVATION = 20;
+/** The automatic camera's vertical field of view in degrees. */
+export const FRAME_FOV = 40;
+
 /**
- * A camera that frames the whole scene: looking at the centre of its bounds from the front (+z, glTF's
- * front), far enough that the bounding sphere fits a 40° field of view.
+ * A camera that frames the whole scene as Blender's and Octane's viewers open a model: a raised
+ * three-quarter view (from the front-right, {@linkcode FRAME_AZIMUTH}° around and
+ * {@linkcode FRAME_ELEVATION}° up) looking at the centre of its bounds, far enough that the bounding
+ * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin.
  */
 export function frameCamera(meshes: Mesh[]): Camera {
   const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
@@ -29,16 +38,26 @@ export function frameCamera(meshes: Mesh[]): Camera {
     1e-3,
     Math.hypot(b.max[0] - b.min[0], b.max[1] - b.min[1], b.max[2] - b.min[2]) / 2,
   );
-  const fovY = 40;
-  const distance = radius / Math.sin(fovY * Math.PI / 360) * 1.05;
-  const dir: Vec3 = [0, 0, 1];
-  const len = Math.hypot(...dir);
-  const position: Vec3 = [
-    center[0] + dir[0] / len * distance,
-    center[1] + dir[1] / len * distance,
-    center[2] + dir[2] / len * distance,
+  const distance = radius / Math.sin(FRAME_FOV * Math.PI / 360) * 1.05;
+  const azimuth = FRAME_AZIMUTH * Math.PI / 180, elevation = FRAME_ELEVATION * Math.PI / 180;
+  const dir: Vec3 = [
+    Math.sin(azimuth) * Math.cos(elevation),
+    Math.sin(elevation),
+    Math.cos(azimuth) * Math.cos(elevation),
   ];
-  return { position, target: center, up: [0, 1, 0], fovY, lensRadius: 0, focusDistance: distance };
+  const position: Vec3 = [
+    center[0] + dir[0] * distance,
+    center[1] + dir[1] * distance,
+    center[2] + dir[2] * distance,
+  ];
+  return {
+    position,
+    target: center,
+    up: [0, 1, 0],
+    fovY: FRAME_FOV,
+    lensRadius: 0,
+    focusDistance: distance,
+  };
 }
 
 /**

@@ -16,6 +16,7 @@ import {
   type Transmission,
 } from "@gltf-transform/extensions";
 import { getLogger } from "@logtape/logtape";
+import { GltfError, readGltfJson } from "./_gltf_read.ts";
 import { frameCamera, withDefaultLighting } from "./frame.ts";
 import { decodeImage } from "./image.ts";
 import {
@@ -31,6 +32,8 @@ import {
 } from "./types.ts";
 
 const log = getLogger(["octane", "scene"]);
+
+export { GltfError };
 
 /** Extensions whose effect octane renders. */
 export const SUPPORTED_EXTENSIONS = new Set([
@@ -48,15 +51,6 @@ export const SUPPORTED_EXTENSIONS = new Set([
 export interface GltfOptions {
   /** Use the camera of this name instead of the first one. */
   camera?: string;
-}
-
-/** Raised for a glTF file that cannot be read. */
-export class GltfError extends SyntaxError {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "GltfError";
-  }
 }
 
 /** Raised when `--camera NAME` names no camera of the scene. */
@@ -79,15 +73,14 @@ type Mat4 = ArrayLike<number>;
 export async function loadGltf(path: string, options: GltfOptions = {}): Promise<Scene> {
   // the library's own messages go nowhere: what matters is said once below, through octane's logger
   const io = new NodeIO().registerExtensions(ALL_EXTENSIONS).setLogger(new Logger(Logger.Verbosity.SILENT));
+  const json = await readGltfJson(path);
+  const used = json.json.extensionsUsed ?? [];
   let doc: Document;
-  let used: string[];
   try {
-    const json = await io.readAsJSON(path);
-    used = json.json.extensionsUsed ?? [];
     doc = await io.readJSON(json);
   } catch (error: unknown) {
     const detail = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    throw new GltfError(`Cannot load "${path}": ${detail}`, { cause: error });
+    throw new GltfError(`Cannot load "${path}": malformed glTF (${detail})`, { cause: error });
   }
   const warnings = new Set<string>();
   const root = doc.getRoot();
@@ -117,7 +110,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         return undefined;
       }
       index = textures.length;
-      textures.push(decodeImage(image, tex.getURI() || tex.getName() || `${path} texture ${index}`));
+      textures.push(decodeImage(image, tex.getURI() || tex.getName() || `image ${index}`, { scene: path }));
       textureIndex.set(tex, index);
     }
     const transform = info?.getExtension<Transform>("KHR_texture_transform");
@@ -179,20 +172,20 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const world = node.getWorldMatrix();
     const mesh = node.getMesh();
     if (node.getSkin()) warnings.add("skins (rendered in the bind pose)");
-    if (mesh) { for (const prim of mesh.listPrimitives()) addPrimitive(prim, world); }
+    if (mesh) { for (const prim of mesh.listPrimitives()) addPrimitive(prim, world, mesh.getName()); }
     const cam = node.getCamera();
     if (cam) {
       const name = cam.getName() || node.getName();
       cameraNames.push(name);
       if (cam.getType() !== "perspective") warnings.add("orthographic cameras");
       else if (!camera && (options.camera === undefined || options.camera === name)) {
-        camera = cameraFromMatrix(world, cam.getYFov());
+        camera = cameraFromMatrix(world, cam.getYFov(), cam.getAspectRatio() ?? undefined);
       }
     }
     for (const child of node.listChildren()) visit(child);
   };
 
-  const addPrimitive = (prim: Primitive, world: Mat4) => {
+  const addPrimitive = (prim: Primitive, world: Mat4, mesh: string) => {
     const mode = prim.getMode();
     if (mode !== 4 && mode !== 5 && mode !== 6) {
       warnings.add("points and lines");
@@ -225,6 +218,12 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const raw = idx
       ? Array.from({ length: idx.getCount() }, (_, i) => idx.getScalar(i))
       : Array.from({ length: count }, (_, i) => i);
+    const past = raw.find((v) => !(v < count));
+    if (past !== undefined) {
+      throw new GltfError(
+        `Cannot load "${path}": a primitive of mesh "${mesh}" uses vertex ${past} of its ${count} (corrupt?)`,
+      );
+    }
     const tris: number[] = [];
     if (mode === 4) {
       for (let i = 0; i + 2 < raw.length; i += 3) {
@@ -252,9 +251,12 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
 
   for (const node of scene.listChildren()) visit(node);
   if (options.camera !== undefined && !camera) {
+    const named = cameraNames.filter(Boolean).map((n) => `"${n}"`);
+    const unnamed = cameraNames.length - named.length;
+    if (unnamed > 0) named.push(`${unnamed} without a name`);
     throw new CameraNotFoundError(
-      `Cannot use camera "${options.camera}" of "${path}": its cameras are ${
-        cameraNames.map((n) => `"${n}"`).join(", ") || "none"
+      `Cannot use camera "${options.camera}" of "${path}": ${
+        named.length > 0 ? `its cameras are ${named.join(", ")}` : "this scene has no cameras"
       }`,
     );
   }
@@ -304,7 +306,7 @@ function determinant3(m: Mat4): number {
 }
 
 /** A glTF camera looks down its local -Z with +Y up. */
-function cameraFromMatrix(m: Mat4, yfov: number): Camera {
+function cameraFromMatrix(m: Mat4, yfov: number, aspectRatio?: number): Camera {
   const position: Vec3 = [m[12]!, m[13]!, m[14]!];
   const forward: Vec3 = [-m[8]!, -m[9]!, -m[10]!];
   const len = Math.hypot(...forward) || 1;
@@ -315,5 +317,6 @@ function cameraFromMatrix(m: Mat4, yfov: number): Camera {
     fovY: yfov * 180 / Math.PI,
     lensRadius: 0,
     focusDistance: 1,
+    aspectRatio,
   };
 }

@@ -26,7 +26,7 @@ export class HdrError extends SyntaxError {
  */
 export function decodeHdr(bytes: Uint8Array, name = "environment"): EnvMap {
   const fail = (what: string): never => {
-    throw new HdrError(`Cannot read environment "${name}": ${what}`);
+    throw new HdrError(`Cannot load environment "${name}": ${what}`);
   };
   let at = 0;
   const line = () => {

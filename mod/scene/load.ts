@@ -1,4 +1,5 @@
-import { loadGltf } from "./gltf.ts";
+import { readProblem, SceneFormatError } from "./files.ts";
+import { CameraNotFoundError, loadGltf } from "./gltf.ts";
 import { decodeHdr } from "./hdr.ts";
 import { loadObj } from "./obj.ts";
 import { BUILTIN_SCENES } from "./builtin.ts";
@@ -6,7 +7,7 @@ import type { Scene } from "./types.ts";
 
 /** Options of {@linkcode loadScene}. */
 export interface LoadOptions {
-  /** glTF: the camera to use, by name (default: the first). */
+  /** glTF: the camera to use, by name (default: the first); an error for scenes without named cameras. */
   camera?: string;
   /** A Radiance .hdr equirectangular map to light the scene with, replacing its environment. */
   env?: string;
@@ -29,15 +30,6 @@ export class SceneNotFoundError extends Error {
   }
 }
 
-/** Raised when a scene file exists but cannot be used. */
-export class SceneFormatError extends Error {
-  /** Creates the error. */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "SceneFormatError";
-  }
-}
-
 /**
  * Loads a scene by built-in name or file path.
  * @throws {SceneNotFoundError} when neither exists
@@ -53,7 +45,9 @@ export async function loadScene(nameOrPath: string, options: LoadOptions = {}): 
       if (error instanceof Deno.errors.NotFound) {
         throw new SceneNotFoundError(options.env, { cause: error, what: "environment" });
       }
-      throw error;
+      const problem = readProblem(error);
+      if (problem === undefined) throw error;
+      throw new SceneFormatError(`Cannot load environment "${options.env}": it ${problem}`, { cause: error });
     }
     scene.environment = { color: [0, 0, 0], map: decodeHdr(bytes, options.env) };
   }
@@ -65,7 +59,14 @@ export async function loadScene(nameOrPath: string, options: LoadOptions = {}): 
 
 async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<Scene> {
   const builtin = BUILTIN_SCENES[nameOrPath];
-  if (builtin) return builtin();
+  if (builtin) {
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" of built-in scene "${nameOrPath}": it has no named cameras`,
+      );
+    }
+    return builtin();
+  }
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(nameOrPath);
@@ -75,9 +76,18 @@ async function loadSceneFile(nameOrPath: string, options: LoadOptions): Promise<
   }
   if (!info.isFile) throw new SceneFormatError(`Cannot open scene "${nameOrPath}": it is not a file`);
   const ext = nameOrPath.toLowerCase().split(".").pop();
-  if (ext === "obj") return await loadObj(nameOrPath);
+  if (ext === "obj") {
+    if (options.camera !== undefined) {
+      throw new CameraNotFoundError(
+        `Cannot use camera "${options.camera}" of "${nameOrPath}": this scene has no cameras (OBJ files carry none)`,
+      );
+    }
+    return await loadObj(nameOrPath);
+  }
   if (ext === "gltf" || ext === "glb") return await loadGltf(nameOrPath, options);
   throw new SceneFormatError(
-    `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
+    ext === "ocrd"
+      ? `Cannot load scene "${nameOrPath}": it is compiled render data, not a scene; render it as it is`
+      : `Cannot load scene "${nameOrPath}": unknown format ".${ext}"; use .gltf, .glb, .obj or .ocrd`,
   );
 }

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { dirname, join } from "node:path";
 import { frameCamera, withDefaultLighting } from "./frame.ts";
+import { readProblem, readSceneFile, SceneFormatError } from "./files.ts";
 import { decodeImage } from "./image.ts";
 import { type Material, material, type Mesh, type Rgb, type Scene, type Texture } from "./types.ts";
 
@@ -38,7 +39,7 @@ export type ReadText = (path: string) => Promise<string>;
  * cannot use (lines, points, bump maps…) are listed once as a warning.
  */
 export async function loadObj(path: string): Promise<Scene> {
-  const text = await Deno.readTextFile(path);
+  const text = new TextDecoder().decode(await readSceneFile(path, { scene: path }));
   const base = dirname(path);
   const positions: number[] = [], uvs: number[] = [], normals: number[] = [];
   const groups = new Map<
@@ -54,6 +55,7 @@ export async function loadObj(path: string): Promise<Scene> {
     }
   >();
   const mtl = new Map<string, MtlEntry>();
+  let missingLibrary = false;
   const ignored = new Set<string>();
   let current = "default";
   const lines = text.split(/\r?\n/);
@@ -129,9 +131,12 @@ export async function loadObj(path: string): Promise<Scene> {
       case "usemtl":
         current = args.join(" ") || "default";
         break;
-      case "mtllib":
-        for (const [name, entry] of await loadMtl(join(base, args.join(" ")))) mtl.set(name, entry);
+      case "mtllib": {
+        const library = await loadMtl(join(base, args.join(" ")), path);
+        missingLibrary ||= library === undefined;
+        for (const [name, entry] of library ?? []) mtl.set(name, entry);
         break;
+      }
       case "o":
       case "g":
       case "s":
@@ -151,17 +156,17 @@ export async function loadObj(path: string): Promise<Scene> {
     const full = join(base, file);
     if (!textureIndex.has(full)) {
       textureIndex.set(full, textures.length);
-      textures.push(decodeImage(await Deno.readFile(full), file));
+      const bytes = await readSceneFile(full, { scene: path, kind: "texture", shown: file });
+      textures.push(decodeImage(bytes, file, { scene: path }));
     }
     return textureIndex.get(full)!;
   };
   const materials: Material[] = [];
   const meshes: Mesh[] = [];
+  const undefinedNames: string[] = [];
   for (const [name, g] of groups) {
     const entry = mtl.get(name);
-    if (!entry && name !== "default") {
-      log.warn("OBJ {path}: material {name} is not defined; using grey", { path, name });
-    }
+    if (!entry && name !== "default") undefinedNames.push(name);
     const m = entry ? await toMaterial(name, entry, loadTexture) : material({ name });
     materials.push(m);
     meshes.push({
@@ -170,6 +175,13 @@ export async function loadObj(path: string): Promise<Scene> {
       uvs: g.hasUv ? new Float32Array(g.uv) : undefined,
       indices: new Uint32Array(g.idx),
       material: materials.length - 1,
+    });
+  }
+  // a missing library has said it once already: its materials are the ones not defined
+  if (undefinedNames.length > 0 && !missingLibrary) {
+    log.warn("OBJ {path}: materials not defined in its .mtl, drawn grey: {names}", {
+      path,
+      names: undefinedNames.join(", "),
     });
   }
   return withDefaultLighting({
@@ -181,16 +193,24 @@ export async function loadObj(path: string): Promise<Scene> {
   }, path);
 }
 
-async function loadMtl(path: string): Promise<Map<string, MtlEntry>> {
+/** Reads a material library; undefined (said once in a warning) when it is missing. */
+async function loadMtl(path: string, scene: string): Promise<Map<string, MtlEntry> | undefined> {
   let text: string;
   try {
     text = await Deno.readTextFile(path);
   } catch (error: unknown) {
     if (error instanceof Deno.errors.NotFound) {
-      log.warn("Material library {path} not found: its materials are grey", { path });
-      return new Map();
+      log.warn("OBJ {scene}: material library {path} is missing: its materials are drawn grey", {
+        scene,
+        path,
+      });
+      return undefined;
     }
-    throw error;
+    const problem = readProblem(error);
+    if (problem === undefined) throw error;
+    throw new SceneFormatError(`Cannot load "${scene}": material library "${path}" ${problem}`, {
+      cause: error,
+    });
   }
   const out = new Map<string, MtlEntry>();
   let cur: MtlEntry | undefined;

@@ -95,6 +95,8 @@ export interface Camera {
   lensRadius: number;
   /** Distance to the plane in focus (thin lens only). */
   focusDistance: number;
+  /** Width over height of the image the camera was made for (glTF's `aspectRatio`), if it says. */
+  aspectRatio?: number;
 }
 
 /** The radiance of every direction that leaves the scene: a constant colour or an equirectangular map. */
