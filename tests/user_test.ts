@@ -162,3 +162,17 @@ Deno.test("a slave's --wait bounds its wait; at an HTTP server it says so at onc
     }
   });
 });
+
+Deno.test("a master with no node to render says what it waits for, never NaN, and a stop then writes nothing", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master } = await startMaster(start, dir, 16, ["--no-local-render", "--wait-slaves", "2"]);
+      await master.waitFor(/^waiting for 2 slaves \(0 ready\)$/m, 30_000);
+      master.kill("SIGINT");
+      assert.equal(await master.exit(), 130, master.out);
+      assert.match(master.out, /Stopped before any sample was merged: no image written/);
+      assert.doesNotMatch(master.out, /NaN|1 slaves/);
+      await assert.rejects(Deno.stat(`${dir}/net.png`), Deno.errors.NotFound);
+    });
+  });
+});

@@ -332,7 +332,7 @@ function discoveryOptions(
 }
 
 function statusText(
-  p: { samplesDone: number; samplesTotal: number; elapsedMs: number; nodes: readonly NodeInfo[] },
+  p: Master["progress"],
   pixels: number,
   o: { waitSlaves: number; daemons?: string | undefined },
 ): string {
@@ -341,9 +341,7 @@ function statusText(
   if (p.elapsedMs === 0) {
     // nothing handed out yet: the master waits for slaves (--wait-slaves, or no local GPU)
     const waiting = o.waitSlaves > 0
-      ? `waiting for ${plural(o.waitSlaves, "slave")} (${
-        slaves.filter((n) => n.upload.total > 0 && n.upload.sent >= n.upload.total).length
-      } ready)`
+      ? `waiting for ${plural(o.waitSlaves, "slave")} (${p.readySlaves} ready)`
       : "waiting for a slave to join";
     return [waiting, ...(slaves.length ? [nodeRates(slaves)] : []), ...daemons].join("  ");
   }

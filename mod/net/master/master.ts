@@ -115,12 +115,13 @@ export class Master {
     return (this.#listener.addr as Deno.NetAddr).port;
   }
 
-  /** Progress for status lines: samples merged and their total, the nodes. */
+  /** Progress for status lines: samples merged and their total, the nodes, the slaves ready to render. */
   get progress(): {
     samplesDone: number;
     samplesTotal: number;
     elapsedMs: number;
     nodes: readonly NodeInfo[];
+    readySlaves: number;
   } {
     for (const s of this.#state.slaves) s.countBytes();
     const job = this.#state.render;
@@ -129,6 +130,7 @@ export class Master {
       samplesTotal: job.scheduler.samplesTotal,
       elapsedMs: job.started === undefined ? 0 : performance.now() - job.started,
       nodes: this.#state.nodes,
+      readySlaves: job.readySlaves,
     };
   }
 
