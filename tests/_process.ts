@@ -183,3 +183,13 @@ export async function makeKey(path: string): Promise<Uint8Array> {
   if (code !== 0) throw new Error(`octane key generate failed (exit ${code}):\n${k.out}`);
   return fromHex((await Deno.readTextFile(path)).trim());
 }
+
+/** The outputs of a test render in `dir`: -o net.png, --hdr net.pfm, --report report.json. */
+export function outputsIn(dir: string): string[] {
+  return ["-o", `${dir}/net.png`, "--hdr", `${dir}/net.pfm`, "--report", `${dir}/report.json`];
+}
+
+/** `master` on 127.0.0.1:`port` rendering `spp` samples per pixel at `size` (--width, --height, --seed). */
+export function masterOn(port: number, spp: number, size: string[]): string[] {
+  return ["master", "--bind", "127.0.0.1", "--port", String(port), "--spp", String(spp), ...size];
+}

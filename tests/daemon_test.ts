@@ -13,6 +13,7 @@ import {
   assertClose,
   makeKey,
   octane,
+  outputsIn,
   processes,
   procStat,
   readPfm,
@@ -156,12 +157,7 @@ Deno.test("a master finds two daemons within two scan intervals, enables both, a
           "--spp",
           String(spp),
           ...SIZE,
-          "-o",
-          `${dir}/net.png`,
-          "--hdr",
-          `${dir}/net.pfm`,
-          "--report",
-          `${dir}/report.json`,
+          ...outputsIn(dir),
         ]);
         await master.waitFor(/Master listening on/);
         const t0 = performance.now();

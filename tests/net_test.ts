@@ -13,7 +13,9 @@ import { rawExchange } from "./_relay.ts";
 import {
   assertClose,
   makeKey,
+  masterOn,
   octane,
+  outputsIn,
   processes,
   readPfm,
   referenceRender,
@@ -35,22 +37,10 @@ async function startMaster(
 ) {
   const port = nextPort++;
   const master = start([
-    "master",
+    ...masterOn(port, spp, SIZE),
     ...(scene ? [scene] : []),
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    String(port),
     "--auto-port",
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "-o",
-    `${dir}/net.png`,
-    "--hdr",
-    `${dir}/net.pfm`,
-    "--report",
-    `${dir}/report.json`,
+    ...outputsIn(dir),
     "--verbose",
     ...extra,
   ]);

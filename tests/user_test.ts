@@ -6,30 +6,23 @@
  */
 import assert from "node:assert/strict";
 import { fakeSlave } from "./_fake_slave.ts";
-import { assertClose, processes, readPfm, referenceRender, type Start, withDir } from "./_process.ts";
+import {
+  assertClose,
+  masterOn,
+  outputsIn,
+  processes,
+  readPfm,
+  referenceRender,
+  type Start,
+  withDir,
+} from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "5"];
 let nextPort = 26100 + Math.floor(Math.random() * 500) * 4;
 
 /** A master on 127.0.0.1 writing net.png, net.pfm and report.json into `dir`; no --verbose. */
 async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], port = nextPort++) {
-  const master = start([
-    "master",
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "-o",
-    `${dir}/net.png`,
-    "--hdr",
-    `${dir}/net.pfm`,
-    "--report",
-    `${dir}/report.json`,
-    ...extra,
-  ]);
+  const master = start([...masterOn(port, spp, SIZE), ...outputsIn(dir), ...extra]);
   await master.waitFor(/Master listening on 127\.0\.0\.1:\d+/);
   return { master, address: `127.0.0.1:${port}` };
 }
