@@ -1,5 +1,12 @@
 import { extname } from "node:path";
-import { encodeExr, encodePfm, encodePng, type HdrImage } from "../render/mod.ts";
+import {
+  checkImageSize,
+  encodeExr,
+  encodePfm,
+  encodePng,
+  type HdrImage,
+  type SizeCheckOptions,
+} from "../render/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
@@ -54,6 +61,19 @@ export function imageSize(
   return aspect >= 1
     ? { width: DEFAULT_SIDE, height: side(DEFAULT_SIDE / aspect) }
     : { width: side(DEFAULT_SIDE * aspect), height: DEFAULT_SIDE };
+}
+
+/**
+ * Checks --width and --height against this machine (its GPU's bindings, its memory) before any work.
+ * @throws {UsageError} naming the largest image of the same aspect that fits
+ */
+export function fitImage(width: number, height: number, options: SizeCheckOptions): void {
+  try {
+    checkImageSize(width, height, options);
+  } catch (error: unknown) {
+    if (error instanceof RangeError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }
 
 /** The files a render writes: -o (PNG), --hdr (EXR or PFM), --report (JSON). */
