@@ -5,6 +5,7 @@ import {
   encodePfm,
   encodePng,
   type HdrImage,
+  ImageTooLargeError,
   type SizeCheckOptions,
 } from "../render/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
@@ -71,8 +72,10 @@ export function fitImage(width: number, height: number, options: SizeCheckOption
   try {
     checkImageSize(width, height, options);
   } catch (error: unknown) {
-    if (error instanceof RangeError) throw new UsageError(error.message, { cause: error });
-    throw error;
+    if (!(error instanceof ImageTooLargeError)) throw error;
+    const { width: w, height: h } = error.largest;
+    const flags = w > 0 ? ` (--width ${w} --height ${h})` : "";
+    throw new UsageError(`${error.message}${flags}`, { cause: error });
   }
 }
 

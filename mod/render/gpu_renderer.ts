@@ -167,7 +167,7 @@ export class GpuRenderer {
 
   /**
    * Uploads render data and builds the tracing pipeline.
-   * @throws {RangeError} when the image or the scene is larger than the GPU's limits
+   * @throws {RangeError} when a row of the image or a section of the scene is larger than one GPU binding
    */
   static async create(gpu: Gpu, data: RenderData, settings: RenderSettings): Promise<GpuRenderer> {
     const { width, height } = settings;

@@ -28,10 +28,22 @@ export interface SizeLimits {
   maxPixels: number;
 }
 
+/** Raised when an image does not fit this machine; `largest` is the largest of its aspect that does. */
+export class ImageTooLargeError extends RangeError {
+  /** The largest image of the same aspect that fits; 0x0 when none does. */
+  readonly largest: { width: number; height: number };
+  /** Creates the error; `message` says what does not fit. */
+  constructor(message: string, largest: { width: number; height: number }) {
+    super(message);
+    this.name = "ImageTooLargeError";
+    this.largest = largest;
+  }
+}
+
 /**
  * Checks, before any work, that a `width`×`height` image fits this machine: each row of it in one GPU
  * binding (larger images are rendered in bands of rows) and all of it in the host's memory.
- * @throws {RangeError} naming what does not fit and the largest image of the same aspect that does
+ * @throws {ImageTooLargeError} naming what does not fit and the largest image of the same aspect that does
  */
 export function checkImageSize(width: number, height: number, options: SizeCheckOptions): void {
   const { gpu, bytesPerPixel } = options;
@@ -52,8 +64,8 @@ export function checkImageSize(width: number, height: number, options: SizeCheck
     } is available`;
   const advice = fit.width * fit.height === 0
     ? "free some memory"
-    : `the largest image that fits at this aspect is ${fit.width}x${fit.height} (--width ${fit.width} --height ${fit.height})`;
-  throw new RangeError(`Cannot render ${width}x${height}: ${why}; ${advice}`);
+    : `the largest image that fits at this aspect is ${fit.width}x${fit.height}`;
+  throw new ImageTooLargeError(`Cannot render ${width}x${height}: ${why}; ${advice}`, fit);
 }
 
 /** The largest image of `width`:`height`'s aspect (rounded down) within `limits`; 0x0 when none is. */

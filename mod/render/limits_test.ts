@@ -24,14 +24,15 @@ Deno.test("checkImageSize passes what fits and names the largest image that fits
   checkImageSize(4096, 2160, { gpu, bytesPerPixel: RENDER_BYTES_PER_PIXEL, availableBytes: 4e9 });
   const narrow = { ...gpu, maxBindingBytes: 1024 * 16 };
   assert.throws(() => checkImageSize(4096, 2160, { gpu: narrow, bytesPerPixel: RENDER_BYTES_PER_PIXEL }), {
-    name: "RangeError",
+    name: "ImageTooLargeError",
     message:
-      /^Cannot render 4096x2160: a row of 4096 pixels does not fit one buffer of ".+" \(it binds 16384 bytes: 1024 pixels\); the largest image that fits at this aspect is 1024x540 \(--width 1024 --height 540\)$/,
+      /^Cannot render 4096x2160: a row of 4096 pixels does not fit one buffer of ".+" \(it binds 16384 bytes: 1024 pixels\); the largest image that fits at this aspect is 1024x540$/,
+    largest: { width: 1024, height: 540 },
   });
   // a master without a GPU of its own is bound by its memory alone
   assert.throws(() => checkImageSize(4096, 2160, { bytesPerPixel: 100, availableBytes: 500e6 }), {
     message:
-      /^Cannot render 4096x2160: it needs about 0\.9 GB of memory and 0\.5 GB is available; the largest image that fits at this aspect is 3079x1623 /,
+      /^Cannot render 4096x2160: it needs about 0\.9 GB of memory and 0\.5 GB is available; the largest image that fits at this aspect is 3079x1623$/,
   });
   checkImageSize(3079, 1623, { bytesPerPixel: 100, availableBytes: 500e6 });
 });

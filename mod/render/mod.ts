@@ -18,6 +18,7 @@ export {
 } from "./local.ts";
 export {
   checkImageSize,
+  ImageTooLargeError,
   largestFit,
   MASTER_BYTES_PER_PIXEL,
   RENDER_BYTES_PER_PIXEL,
