@@ -6,8 +6,10 @@ import {
   encodePng,
   type HdrImage,
   ImageTooLargeError,
-  type SizeCheckOptions,
+  MASTER_BYTES_PER_PIXEL,
+  RENDER_BYTES_PER_PIXEL,
 } from "../render/mod.ts";
+import type { Gpu } from "../gpu/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
@@ -66,11 +68,17 @@ export function imageSize(
 
 /**
  * Checks --width and --height against this machine (its GPU's bindings, its memory) before any work.
+ * @param options `gpu`: the GPU that renders here, if one does; `role`: what holds the image in memory
  * @throws {UsageError} naming the largest image of the same aspect that fits
  */
-export function fitImage(width: number, height: number, options: SizeCheckOptions): void {
+export function fitImage(
+  width: number,
+  height: number,
+  options: { gpu: Gpu | undefined; role: "render" | "master" },
+): void {
+  const bytesPerPixel = options.role === "master" ? MASTER_BYTES_PER_PIXEL : RENDER_BYTES_PER_PIXEL;
   try {
-    checkImageSize(width, height, options);
+    checkImageSize(width, height, { gpu: options.gpu, bytesPerPixel });
   } catch (error: unknown) {
     if (!(error instanceof ImageTooLargeError)) throw error;
     const { width: w, height: h } = error.largest;

@@ -12,7 +12,7 @@ import {
 } from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { cameraAspect, loadRenderData } from "../render_data/mod.ts";
-import { MASTER_BYTES_PER_PIXEL, meanImage } from "../render/mod.ts";
+import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import {
@@ -62,7 +62,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
-  fitImage(width, height, { gpu, bytesPerPixel: MASTER_BYTES_PER_PIXEL });
+  fitImage(width, height, { gpu, role: "master" });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   let master: Master;
   try {

@@ -1,7 +1,7 @@
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
 import { cameraAspect, loadRenderData, renderDataHash } from "../render_data/mod.ts";
-import { meanImage, RENDER_BYTES_PER_PIXEL, renderLocal } from "../render/mod.ts";
+import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
@@ -24,7 +24,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
-  fitImage(width, height, { gpu, bytesPerPixel: RENDER_BYTES_PER_PIXEL });
+  fitImage(width, height, { gpu, role: "render" });
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {
