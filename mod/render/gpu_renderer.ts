@@ -73,10 +73,15 @@ const SAMPLES_PER_DISPATCH = 1 << 20;
 const PARAMS_BYTES = 176;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
+/**
+ * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels).
+ * Larger bands would save a readback per 8 Mpixels and cost as much again in GPU and mappable memory.
+ */
+const MAX_BAND_BYTES = 1 << 27;
 
 /**
- * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds is
- * rendered in bands of whole rows that do fit, one after another; for each band the renderer clears the
+ * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds (or
+ * than {@linkcode MAX_BAND_BYTES}) is rendered in bands of whole rows that do fit, one after another; for each band the renderer clears the
  * accumulator, runs the samples in as many dispatches as needed and reads the sums back once.
  */
 export class GpuRenderer {
@@ -171,15 +176,15 @@ export class GpuRenderer {
    */
   static async create(gpu: Gpu, data: RenderData, settings: RenderSettings): Promise<GpuRenderer> {
     const { width, height } = settings;
-    const limit = gpu.maxBindingBytes;
     const widest = maxImageWidth(gpu);
     if (width > widest) {
       throw new RangeError(
         `Cannot render ${width}x${height}: a row of the accumulator needs ${
           width * 16
-        } bytes and the GPU binds at most ${limit}, so images are at most ${widest} pixels wide`,
+        } bytes and the GPU binds at most ${bandBytes(gpu)}, so images are at most ${widest} pixels wide`,
       );
     }
+    const limit = gpu.maxBindingBytes;
     const sections = [["triangles", data.triangles], ["BVH", data.nodes], [
       "triangle attributes",
       data.attributes,
@@ -378,20 +383,22 @@ export class GpuRenderer {
   }
 }
 
-/**
- * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel) must fit one storage binding,
- * and one dispatch (8 pixels a workgroup).
- */
-export function maxImageWidth(gpu: Gpu): number {
-  return Math.min(
-    Math.floor(gpu.maxBindingBytes / 16),
-    gpu.device.limits.maxComputeWorkgroupsPerDimension * 8,
-  );
+/** Bytes of the accumulator of one band on `gpu`: what one binding holds, at most {@linkcode MAX_BAND_BYTES}. */
+export function bandBytes(gpu: Gpu): number {
+  return Math.min(gpu.maxBindingBytes, MAX_BAND_BYTES);
 }
 
-/** Rows of a tile `width` pixels wide whose accumulator fits one binding (and one dispatch). */
+/**
+ * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel) must fit one band, and one
+ * dispatch (8 pixels a workgroup).
+ */
+export function maxImageWidth(gpu: Gpu): number {
+  return Math.min(Math.floor(bandBytes(gpu) / 16), gpu.device.limits.maxComputeWorkgroupsPerDimension * 8);
+}
+
+/** Rows of a band `width` pixels wide (one binding, one dispatch). */
 function tileRows(gpu: Gpu, width: number): number {
-  const rows = Math.floor(gpu.maxBindingBytes / 16 / width);
+  const rows = Math.floor(bandBytes(gpu) / 16 / width);
   return Math.max(1, Math.min(rows, gpu.device.limits.maxComputeWorkgroupsPerDimension * 8));
 }
 

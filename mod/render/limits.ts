@@ -1,5 +1,5 @@
 import type { Gpu } from "../gpu/mod.ts";
-import { maxImageWidth } from "./gpu_renderer.ts";
+import { bandBytes, maxImageWidth } from "./gpu_renderer.ts";
 
 /** Host bytes per pixel of `octane render`: f64 sums, a batch's f32 sums, the f32 image, its PNG bytes. */
 export const RENDER_BYTES_PER_PIXEL = 24 + 12 + 12 + 4;
@@ -50,14 +50,14 @@ export function checkImageSize(width: number, height: number, options: SizeCheck
   const pixels = width * height;
   const maxWidth = gpu ? maxImageWidth(gpu) : Infinity;
   // on a software GPU the accumulator and its readback copy (one band at most) are host memory too
-  const gpuBytes = gpu?.summary.software ? 2 * Math.min(pixels * 16, gpu.maxBindingBytes) : 0;
+  const gpuBytes = gpu?.summary.software ? 2 * Math.min(pixels * 16, bandBytes(gpu)) : 0;
   const available = options.availableBytes ?? availableMemory();
   const maxPixels = available === undefined ? Infinity : Math.floor((available - gpuBytes) / bytesPerPixel);
   if (width <= maxWidth && pixels <= maxPixels) return;
   const fit = largestFit(width, height, { maxWidth, maxPixels });
   const why = width > maxWidth
     ? `a row of ${width} pixels does not fit one buffer of "${gpu!.summary.name}" (it binds ${
-      gpu!.maxBindingBytes
+      bandBytes(gpu!)
     } bytes: ${maxWidth} pixels)`
     : `it needs about ${gigabytes(pixels * bytesPerPixel + gpuBytes)} of memory and ${
       gigabytes(available!)

@@ -293,7 +293,7 @@ Deno.test("a row wider than one binding is refused, naming the widest image that
   );
 });
 
-Deno.test("4096x2160 renders on this adapter (in bands where one binding cannot hold it); a band alone equals its rows", async () => {
+Deno.test("4096x2160 renders in bands of rows; a band rendered alone equals its rows", async () => {
   const settings = { width: 4096, height: 2160, seed: 5, maxDepth: 4 };
   const renderer = await GpuRenderer.create(gpu, compileScene(furnace(0.5)), settings);
   try {
@@ -303,7 +303,8 @@ Deno.test("4096x2160 renders on this adapter (in bands where one binding cannot 
     let lit = 0;
     for (const v of image.sums) lit += v > 0 ? 1 : 0;
     assert.ok(lit > image.sums.length * 0.9, `${lit} of ${image.sums.length} values lit`);
-    assert.ok(renderer.bufferBytes <= 2 * gpu.maxBindingBytes + (1 << 20), `${renderer.bufferBytes} bytes`);
+    // on any GPU: the accumulator and its readback copy hold a band, not the image
+    assert.ok(renderer.bufferBytes < 2 * 4096 * 2160 * 16, `${renderer.bufferBytes} bytes`);
     // random numbers depend on (pixel, sample, seed) only: rows rendered alone are the same rows
     const band = { x: 0, y: 1077, width: 4096, height: 6 };
     const alone = await renderer.render({ start: 0, count: 1 }, band);
