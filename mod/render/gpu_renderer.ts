@@ -8,6 +8,7 @@ import {
   TEXTURE_SLOTS,
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
+import { bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -73,16 +74,12 @@ const SAMPLES_PER_DISPATCH = 1 << 20;
 const PARAMS_BYTES = 176;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
-/**
- * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels).
- * Larger bands would save a readback per 8 Mpixels and cost as much again in GPU and mappable memory.
- */
-const MAX_BAND_BYTES = 1 << 27;
 
 /**
  * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds (or
- * than {@linkcode MAX_BAND_BYTES}) is rendered in bands of whole rows that do fit, one after another; for each band the renderer clears the
- * accumulator, runs the samples in as many dispatches as needed and reads the sums back once.
+ * than 128 MiB: see {@linkcode bandBytes}) is rendered in bands of whole rows that do fit, one after
+ * another; for each band the renderer clears the accumulator, runs the samples in as many dispatches as
+ * needed and reads the sums back once.
  */
 export class GpuRenderer {
   #gpu: Gpu;
@@ -142,7 +139,7 @@ export class GpuRenderer {
 
   /**
    * Makes the accumulator (binding 5) and its readback buffer hold at least `pixels` pixels: they are sized
-   * by the largest tile rendered so far, so a node that renders bands of a huge image holds one band.
+   * by the largest band rendered so far, so a node that renders bands of a huge image holds one band.
    */
   #reserve(pixels: number): void {
     if (pixels <= this.#capacity) return;
@@ -257,17 +254,17 @@ export class GpuRenderer {
     const params = this.#paramsBytes();
     const sums = new Float32Array(region.width * region.height * 3);
     const stats = new Uint32Array(4);
-    for (const tile of rowTiles(region, tileRows(this.#gpu, region.width))) {
-      const tileStats = await this.#renderTile(
+    for (const band of rowBands(region, bandRows(this.#gpu, region.width))) {
+      const bandStats = await this.#renderBand(
         range,
-        tile,
+        band,
         params,
-        sums.subarray((tile.y - region.y) * region.width * 3),
+        sums.subarray((band.y - region.y) * region.width * 3),
       );
-      stats[0]! += tileStats[0]!;
-      stats[1] = Math.max(stats[1]!, tileStats[1]!);
-      stats[2]! += tileStats[2]!;
-      stats[3]! += tileStats[3]!;
+      stats[0]! += bandStats[0]!;
+      stats[1] = Math.max(stats[1]!, bandStats[1]!);
+      stats[2]! += bandStats[2]!;
+      stats[3]! += bandStats[3]!;
     }
     const [rays, loopIterations, droppedSamples, cappedTraversals] = stats;
     if (
@@ -319,18 +316,18 @@ export class GpuRenderer {
   }
 
   /**
-   * Renders one tile (one that fits the accumulator) in as many dispatches as its samples need, and reads
+   * Renders one band (one that fits the accumulator) in as many dispatches as its samples need, and reads
    * its sums back into `out` (rgb, row-major).
-   * @returns the tile's stats: rays, most loop iterations, dropped samples, capped traversals
+   * @returns the band's stats: rays, most loop iterations, dropped samples, capped traversals
    */
-  async #renderTile(
+  async #renderBand(
     range: SampleRange,
-    tile: Region,
+    band: Region,
     params: ArrayBuffer,
     out: Float32Array,
   ): Promise<Uint32Array> {
     const device = this.#gpu.device;
-    const pixels = tile.width * tile.height;
+    const pixels = band.width * band.height;
     device.pushErrorScope("validation");
     this.#reserve(pixels);
     const accum = this.#accum!, readback = this.#readback!;
@@ -342,7 +339,7 @@ export class GpuRenderer {
       ? 1
       : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
     const u = new Uint32Array(params);
-    u.set([tile.x, tile.y, tile.width, tile.height], 2);
+    u.set([band.x, band.y, band.width, band.height], 2);
     for (let done = 0; done < range.count; done += perDispatch) {
       u[6] = range.start + done;
       u[7] = Math.min(perDispatch, range.count - done);
@@ -351,7 +348,7 @@ export class GpuRenderer {
       const pass = encoder.beginComputePass({ label: "trace pass" });
       pass.setPipeline(this.#pipeline);
       pass.setBindGroup(0, this.#bindGroup!);
-      pass.dispatchWorkgroups(Math.ceil(tile.width / 8), Math.ceil(tile.height / 8));
+      pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(band.height / 8));
       pass.end();
       device.queue.submit([encoder.finish()]);
     }
@@ -381,34 +378,6 @@ export class GpuRenderer {
     for (const b of this.#buffers) b.destroy();
     this.#buffers = [];
   }
-}
-
-/** Bytes of the accumulator of one band on `gpu`: what one binding holds, at most {@linkcode MAX_BAND_BYTES}. */
-export function bandBytes(gpu: Gpu): number {
-  return Math.min(gpu.maxBindingBytes, MAX_BAND_BYTES);
-}
-
-/**
- * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel) must fit one band, and one
- * dispatch (8 pixels a workgroup).
- */
-export function maxImageWidth(gpu: Gpu): number {
-  return Math.min(Math.floor(bandBytes(gpu) / 16), gpu.device.limits.maxComputeWorkgroupsPerDimension * 8);
-}
-
-/** Rows of a band `width` pixels wide (one binding, one dispatch). */
-function tileRows(gpu: Gpu, width: number): number {
-  const rows = Math.floor(bandBytes(gpu) / 16 / width);
-  return Math.max(1, Math.min(rows, gpu.device.limits.maxComputeWorkgroupsPerDimension * 8));
-}
-
-/** Splits `region` into bands of at most `rows` whole rows, top to bottom. */
-function rowTiles(region: Region, rows: number): Region[] {
-  const tiles: Region[] = [];
-  for (let y = region.y; y < region.y + region.height; y += rows) {
-    tiles.push({ x: region.x, y, width: region.width, height: Math.min(rows, region.y + region.height - y) });
-  }
-  return tiles;
 }
 
 function checkRegion(r: Region, width: number, height: number): void {

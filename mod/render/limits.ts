@@ -1,5 +1,7 @@
 import type { Gpu } from "../gpu/mod.ts";
-import { bandBytes, maxImageWidth } from "./gpu_renderer.ts";
+import type { Region } from "./gpu_renderer.ts";
+
+// What fits: the bands an image is rendered in on one GPU, and the largest image a machine can hold.
 
 /** Host bytes per pixel of `octane render`: f64 sums, a batch's f32 sums, the f32 image, its PNG bytes. */
 export const RENDER_BYTES_PER_PIXEL = 24 + 12 + 12 + 4;
@@ -9,6 +11,40 @@ export const RENDER_BYTES_PER_PIXEL = 24 + 12 + 12 + 4;
  * (each further node adds 12), the f32 image, its PNG bytes. A unit's sums are one band's, not counted.
  */
 export const MASTER_BYTES_PER_PIXEL = 24 + 2 * 12 + 12 + 4;
+
+/**
+ * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels).
+ * Larger bands would save a readback per 8 Mpixels and cost as much again in GPU and mappable memory.
+ */
+const MAX_BAND_BYTES = 1 << 27;
+
+/** Bytes of the accumulator of one band on `gpu`: what one binding holds, at most {@linkcode MAX_BAND_BYTES}. */
+export function bandBytes(gpu: Gpu): number {
+  return Math.min(gpu.maxBindingBytes, MAX_BAND_BYTES);
+}
+
+/**
+ * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel) must fit one band, and one
+ * dispatch (8 pixels a workgroup).
+ */
+export function maxImageWidth(gpu: Gpu): number {
+  return Math.min(Math.floor(bandBytes(gpu) / 16), gpu.device.limits.maxComputeWorkgroupsPerDimension * 8);
+}
+
+/** Rows of a band of an image `width` pixels wide (one binding, one dispatch). */
+export function bandRows(gpu: Gpu, width: number): number {
+  const rows = Math.floor(bandBytes(gpu) / 16 / width);
+  return Math.max(1, Math.min(rows, gpu.device.limits.maxComputeWorkgroupsPerDimension * 8));
+}
+
+/** Splits `region` into bands of at most `rows` whole rows, top to bottom. */
+export function rowBands(region: Region, rows: number): Region[] {
+  const bands: Region[] = [];
+  for (let y = region.y; y < region.y + region.height; y += rows) {
+    bands.push({ x: region.x, y, width: region.width, height: Math.min(rows, region.y + region.height - y) });
+  }
+  return bands;
+}
 
 /** Options of {@linkcode checkImageSize}. */
 export interface SizeCheckOptions {
