@@ -6,9 +6,17 @@ import { flagsOf, helpText } from "../mod/cli/flags.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
-async function octane(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function octane(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return octaneWithEnv({}, ...args);
+}
+
+async function octaneWithEnv(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(`${root}octane`, {
     args,
+    env,
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -137,6 +145,42 @@ for (
     assert.match(lines[0]!, pattern);
   });
 }
+
+Deno.test("octane render and master refuse an image the GPU cannot bind a row of, before any work, naming the largest that fits", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // 1024 pixels of 16 bytes a binding (the test knob): a 4096-pixel row cannot be rendered
+    const env = { OCTANE_DIAG_MAX_BINDING_BYTES: String(1024 * 16) };
+    const size = ["--width", "4096", "--height", "2160", "-o", `${dir}/x.png`];
+    for (const args of [["render", ...size], ["master", "--bind", "127.0.0.1", "--auto-port", ...size]]) {
+      const r = await octaneWithEnv(env, ...args);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stdout, "", `${args[0]} started work: ${r.stdout}`);
+      assert.match(
+        r.stderr,
+        /^octane: Cannot render 4096x2160: a row of 4096 pixels does not fit one buffer of ".+" \(it binds 16384 bytes: 1024 pixels\); the largest image that fits at this aspect is 1024x540 \(--width 1024 --height 540\)\n$/,
+      );
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing was written");
+    // the largest size named renders
+    const r = await octaneWithEnv(
+      env,
+      "render",
+      "--quiet",
+      "--spp",
+      "1",
+      "--width",
+      "1024",
+      "--height",
+      "540",
+      "-o",
+      `${dir}/x.png`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
 
 Deno.test("octane render writes the PNG, the PFM and the report asked for", async () => {
   const dir = await Deno.makeTempDir({ prefix: "octane-cli-" });

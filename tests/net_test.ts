@@ -83,6 +83,42 @@ Deno.test("master + 2 slaves with a farm key render the image a local render giv
   });
 });
 
+Deno.test("4096x2160 over the network (more accumulator than a software GPU binds at once) equals octane render's image", async () => {
+  await withDir(async (dir) => {
+    const size = ["furnace", "--width", "4096", "--height", "2160", "--seed", "3", "--max-depth", "4"];
+    const ref = await referenceRender(dir, 1, size);
+    await processes(async (start) => {
+      const master = start([
+        "master",
+        ...size,
+        "--spp",
+        "1",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(nextPort++),
+        "--auto-port",
+        "--wait-slaves",
+        "1",
+        "--hdr",
+        `${dir}/net.pfm`,
+        "-o",
+        `${dir}/net.png`,
+        "--report",
+        `${dir}/report.json`,
+      ]);
+      const port = (await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1];
+      const slave = start(["slave", "--master", `127.0.0.1:${port}`]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+    });
+    assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+    const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+    const slaveSamples = report.nodes.find((n: { role: string }) => n.role === "slave").samples;
+    assert.ok(slaveSamples > 0, "the slave rendered bands");
+  });
+});
+
 Deno.test("a slave joins mid-render and contributes; a slave killed mid-render loses nothing", async () => {
   await withDir(async (dir) => {
     const spp = 512;

@@ -1,8 +1,9 @@
 /**
  * `deno task bench`: samples/s and rays/s of the Cornell box at 512x512, of a scene of over 500k
  * triangles and of the largest real scenes in ../shared/scenes (with their import time and render-data
- * size), the adapter's name, BVH build times (those scenes and 1M random triangles) and peak memory
- * (process RSS and GPU buffer bytes). Prints figures; asserts nothing.
+ * size), the adapter's name, BVH build times (those scenes and 1M random triangles), peak memory
+ * (process RSS and GPU buffer bytes), and the time and memory of a 4096x2160 Cornell box at 1 spp.
+ * Prints figures; asserts nothing.
  *
  * Options: --spp N (Cornell, default 32), --big-spp N (default 8), --json FILE (figures as JSON).
  * @module
@@ -138,5 +139,24 @@ console.log(
 figures.peakRssBytes = peakRss();
 figures.peakGpuBufferBytes = gpuPeak;
 console.log(`peak memory: process RSS ${mib(peakRss())}, GPU buffers ${mib(gpuPeak)}`);
+
+// 4K: more accumulator than llvmpipe binds at once, so it renders in bands; measured last, as it may set
+// the process's peak
+const uhd = await renderLocal(gpu, compileScene(cornellBox()), {
+  spp: 1,
+  width: 4096,
+  height: 2160,
+  seed: 1,
+});
+figures.cornell4K = {
+  seconds: uhd.elapsedMs / 1000,
+  gpuBufferBytes: uhd.gpuBufferBytes,
+  peakRssBytes: peakRss(),
+};
+console.log(
+  `Cornell 4096x2160, 1 spp: ${(uhd.elapsedMs / 1000).toFixed(1)} s, GPU buffers ${
+    mib(uhd.gpuBufferBytes)
+  }, process peak RSS now ${mib(peakRss())}`,
+);
 if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(figures, null, 2) + "\n");
 gpu.device.destroy();

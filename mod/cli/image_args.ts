@@ -1,5 +1,15 @@
 import { extname } from "node:path";
-import { encodeExr, encodePfm, encodePng, type HdrImage } from "../render/mod.ts";
+import {
+  checkImageSize,
+  encodeExr,
+  encodePfm,
+  encodePng,
+  type HdrImage,
+  ImageTooLargeError,
+  MASTER_BYTES_PER_PIXEL,
+  RENDER_BYTES_PER_PIXEL,
+} from "../render/mod.ts";
+import type { Gpu } from "../gpu/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
@@ -54,6 +64,27 @@ export function imageSize(
   return aspect >= 1
     ? { width: DEFAULT_SIDE, height: side(DEFAULT_SIDE / aspect) }
     : { width: side(DEFAULT_SIDE * aspect), height: DEFAULT_SIDE };
+}
+
+/**
+ * Checks --width and --height against this machine (its GPU's bindings, its memory) before any work.
+ * @param options `gpu`: the GPU that renders here, if one does; `role`: what holds the image in memory
+ * @throws {UsageError} naming the largest image of the same aspect that fits
+ */
+export function fitImage(
+  width: number,
+  height: number,
+  options: { gpu: Gpu | undefined; role: "render" | "master" },
+): void {
+  const bytesPerPixel = options.role === "master" ? MASTER_BYTES_PER_PIXEL : RENDER_BYTES_PER_PIXEL;
+  try {
+    checkImageSize(width, height, { gpu: options.gpu, bytesPerPixel });
+  } catch (error: unknown) {
+    if (!(error instanceof ImageTooLargeError)) throw error;
+    const { width: w, height: h } = error.largest;
+    const flags = w > 0 ? ` (--width ${w} --height ${h})` : "";
+    throw new UsageError(`${error.message}${flags}`, { cause: error });
+  }
 }
 
 /** The files a render writes: -o (PNG), --hdr (EXR or PFM), --report (JSON). */

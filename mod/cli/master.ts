@@ -28,7 +28,7 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -62,6 +62,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
+  fitImage(width, height, { gpu, role: "master" });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   let master: Master;
   try {

@@ -7,7 +7,7 @@ import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
 
@@ -24,6 +24,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
+  fitImage(width, height, { gpu, role: "render" });
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {

@@ -23,7 +23,19 @@ export interface Gpu {
   device: GPUDevice;
   /** Summary for reports and status lines. */
   summary: AdapterSummary;
+  /**
+   * Bytes of the largest storage buffer octane binds on this device: the device's binding and buffer limits,
+   * lowered by {@linkcode MAX_BINDING_ENV} where that is set.
+   */
+  maxBindingBytes: number;
 }
+
+/**
+ * Diagnostic and test knob: an environment variable that caps the bytes of every storage binding below the
+ * device's limit, so that tests on any adapter make renders split their accumulator into tiles as a GPU
+ * with small limits would. Not meant for rendering.
+ */
+export const MAX_BINDING_ENV = "OCTANE_DIAG_MAX_BINDING_BYTES";
 
 /** Raised when no WebGPU adapter can be had. */
 export class GpuUnavailableError extends Error {
@@ -114,7 +126,26 @@ export async function openGpu(): Promise<Gpu> {
     if (info.reason !== "destroyed") log.error("GPU device lost: {message}", { message: info.message });
   });
   log.debug("Opened GPU {name}", { name: summary.name });
-  return { adapter, device, summary };
+  const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  return { adapter, device, summary, maxBindingBytes: Math.min(limit, bindingCap() ?? limit) };
+}
+
+/** The binding cap set by {@linkcode MAX_BINDING_ENV}, if any. */
+function bindingCap(): number | undefined {
+  let text: string | undefined;
+  try {
+    text = Deno.env.get(MAX_BINDING_ENV);
+  } catch {
+    return undefined; // without env permission there is no knob
+  }
+  if (text === undefined || text === "") return undefined;
+  const bytes = Number(text);
+  if (!Number.isInteger(bytes) || bytes < 16) {
+    throw new RangeError(
+      `Cannot use ${MAX_BINDING_ENV}="${text}": it takes a whole number of bytes, at least 16; unset it to use the GPU's limit`,
+    );
+  }
+  return bytes;
 }
 
 /** Mesa's Vulkan WSI prints an error at start-up when XDG_RUNTIME_DIR is unset (headless machines, CI). */

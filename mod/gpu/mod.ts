@@ -2,4 +2,11 @@
  * WebGPU access: opening a device and listing adapters.
  * @module
  */
-export { type AdapterSummary, type Gpu, GpuUnavailableError, listAdapters, openGpu } from "./gpu.ts";
+export {
+  type AdapterSummary,
+  type Gpu,
+  GpuUnavailableError,
+  listAdapters,
+  MAX_BINDING_ENV,
+  openGpu,
+} from "./gpu.ts";

@@ -8,6 +8,7 @@ import {
   TEXTURE_SLOTS,
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
+import { bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -71,21 +72,29 @@ const RR_DEPTH = 3;
 /** Path samples per dispatch: small enough that no dispatch runs for seconds on a slow GPU. */
 const SAMPLES_PER_DISPATCH = 1 << 20;
 const PARAMS_BYTES = 176;
+/** Binding of the accumulator (see kernels/mod.ts). */
+const ACCUM_BINDING = 5;
 
 /**
- * Renders sample ranges of image regions on one GPU. Each call clears the region's accumulator, runs the
- * samples in as many dispatches as needed and reads the sums back once.
+ * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds (or
+ * than 128 MiB: see {@linkcode bandBytes}) is rendered in bands of whole rows that do fit, one after
+ * another; for each band the renderer clears the accumulator, runs the samples in as many dispatches as
+ * needed and reads the sums back once.
  */
 export class GpuRenderer {
   #gpu: Gpu;
   #settings: RenderSettings;
   #data: RenderData;
   #pipeline: GPUComputePipeline;
-  #bindGroup: GPUBindGroup;
   #params: GPUBuffer;
-  #accum: GPUBuffer;
   #stats: GPUBuffer;
-  #readback: GPUBuffer;
+  /** Buffers of bindings 0 to 8 but the accumulator's, in binding order. */
+  #bindings: GPUBuffer[];
+  #accum?: GPUBuffer;
+  #readback?: GPUBuffer;
+  #bindGroup?: GPUBindGroup;
+  /** Pixels the accumulator holds. */
+  #capacity = 0;
   #buffers: GPUBuffer[];
   #warnedLimit = false;
   #warnedCap = false;
@@ -108,7 +117,6 @@ export class GpuRenderer {
       device.queue.writeBuffer(buffer, 0, src);
       return buffer;
     };
-    const pixels = settings.width * settings.height;
     this.#params = device.createBuffer({
       label: "render params",
       size: PARAMS_BYTES,
@@ -120,14 +128,28 @@ export class GpuRenderer {
     const lights = storage("lights", data.lights);
     const attributes = storage("triangle attributes", data.attributes);
     const texels = storage("texels", data.texels);
-    this.#accum = device.createBuffer({
-      label: "accumulation buffer",
-      size: pixels * 16,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
-    });
     this.#stats = device.createBuffer({
       label: "ray counter",
       size: 16,
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+    });
+    this.#bindings = [this.#params, nodes, tris, materials, lights, this.#stats, attributes, texels];
+    this.#buffers = [...this.#bindings];
+  }
+
+  /**
+   * Makes the accumulator (binding 5) and its readback buffer hold at least `pixels` pixels: they are sized
+   * by the largest band rendered so far, so a node that renders bands of a huge image holds one band.
+   */
+  #reserve(pixels: number): void {
+    if (pixels <= this.#capacity) return;
+    const device = this.#gpu.device;
+    this.#accum?.destroy();
+    this.#readback?.destroy();
+    this.#buffers = this.#buffers.filter((b) => b !== this.#accum && b !== this.#readback);
+    this.#accum = device.createBuffer({
+      label: "accumulation buffer",
+      size: pixels * 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     this.#readback = device.createBuffer({
@@ -135,43 +157,31 @@ export class GpuRenderer {
       size: pixels * 16 + 16,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
-    this.#buffers = [
-      this.#params,
-      nodes,
-      tris,
-      materials,
-      lights,
-      this.#accum,
-      this.#stats,
-      attributes,
-      texels,
-      this.#readback,
-    ];
+    this.#buffers.push(this.#accum, this.#readback);
     this.#bindGroup = device.createBindGroup({
       label: "trace bind group",
-      layout: pipeline.getBindGroupLayout(0),
-      entries: [this.#params, nodes, tris, materials, lights, this.#accum, this.#stats, attributes, texels]
-        .map((
-          buffer,
-          binding,
-        ) => ({ binding, resource: { buffer } })),
+      layout: this.#pipeline.getBindGroupLayout(0),
+      entries: this.#bindings.toSpliced(ACCUM_BINDING, 0, this.#accum)
+        .map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
+    this.#capacity = pixels;
   }
 
   /**
    * Uploads render data and builds the tracing pipeline.
-   * @throws {RangeError} when the image or the scene is larger than the GPU's limits
+   * @throws {RangeError} when a row of the image or a section of the scene is larger than one GPU binding
    */
   static async create(gpu: Gpu, data: RenderData, settings: RenderSettings): Promise<GpuRenderer> {
     const { width, height } = settings;
-    const limit = gpu.device.limits.maxStorageBufferBindingSize;
-    if (width * height * 16 > limit) {
+    const widest = maxImageWidth(gpu);
+    if (width > widest) {
       throw new RangeError(
-        `Cannot render ${width}x${height}: the accumulator needs ${
-          width * height * 16
-        } bytes, the GPU binds at most ${limit}`,
+        `Cannot render ${width}x${height}: a row of the accumulator needs ${
+          width * 16
+        } bytes and the GPU binds at most ${bandBytes(gpu)}, so images are at most ${widest} pixels wide`,
       );
     }
+    const limit = gpu.maxBindingBytes;
     const sections = [["triangles", data.triangles], ["BVH", data.nodes], [
       "triangle attributes",
       data.attributes,
@@ -241,74 +251,25 @@ export class GpuRenderer {
         }): not a range of 32-bit sample indices`,
       );
     }
-    const device = this.#gpu.device;
-    const pixels = region.width * region.height;
-    device.pushErrorScope("validation");
-    const first = device.createCommandEncoder({ label: "clear accumulator" });
-    first.clearBuffer(this.#accum, 0, pixels * 16);
-    first.clearBuffer(this.#stats);
-    device.queue.submit([first.finish()]);
-
-    const software = this.#gpu.summary.software;
-    const perDispatch = software ? 1 : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
-    const params = new ArrayBuffer(PARAMS_BYTES);
-    const u = new Uint32Array(params);
-    const f = new Float32Array(params);
-    f.set(this.#data.camera, 16);
-    f[31] = width / height;
-    u[15] = this.#settings.strategy === "bsdf" ? 1 : 0;
-    // environment: colour + intensity, map layout, sampling (total weight, has map, NEE pick probability)
-    const env = this.#data.environment;
-    const envBits = new Uint32Array(env.buffer, env.byteOffset, env.length);
-    const hasMap = envBits[9] !== 0;
-    f.set(env.subarray(0, 4), 32);
-    u.set(envBits.subarray(4, 8), 36);
-    f.set([env[8]!, hasMap ? 1 : 0, hasMap ? (this.#data.stats.lights > 0 ? 0.5 : 1) : 0, 0], 40);
-    u.set([
-      width,
-      height,
-      region.x,
-      region.y,
-      region.width,
-      region.height,
-      0,
-      0,
-      this.#settings.seed >>> 0,
-      this.#settings.maxDepth,
-      RR_DEPTH,
-      this.#data.stats.lights,
-    ]);
-    for (let done = 0; done < range.count; done += perDispatch) {
-      u[6] = range.start + done;
-      u[7] = Math.min(perDispatch, range.count - done);
-      device.queue.writeBuffer(this.#params, 0, params);
-      const encoder = device.createCommandEncoder({ label: "trace samples" });
-      const pass = encoder.beginComputePass({ label: "trace pass" });
-      pass.setPipeline(this.#pipeline);
-      pass.setBindGroup(0, this.#bindGroup);
-      pass.dispatchWorkgroups(Math.ceil(region.width / 8), Math.ceil(region.height / 8));
-      pass.end();
-      device.queue.submit([encoder.finish()]);
+    const params = this.#paramsBytes();
+    const sums = new Float32Array(region.width * region.height * 3);
+    const stats = new Uint32Array(4);
+    for (const band of rowBands(region, bandRows(this.#gpu, region.width))) {
+      const bandStats = await this.#renderBand(
+        range,
+        band,
+        params,
+        sums.subarray((band.y - region.y) * region.width * 3),
+      );
+      stats[0]! += bandStats[0]!;
+      stats[1] = Math.max(stats[1]!, bandStats[1]!);
+      stats[2]! += bandStats[2]!;
+      stats[3]! += bandStats[3]!;
     }
-    const last = device.createCommandEncoder({ label: "read back" });
-    last.copyBufferToBuffer(this.#accum, 0, this.#readback, 0, pixels * 16);
-    last.copyBufferToBuffer(this.#stats, 0, this.#readback, pixels * 16, 16);
-    device.queue.submit([last.finish()]);
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`GPU render failed: ${error.message}`);
-    await this.#readback.mapAsync(GPUMapMode.READ, 0, pixels * 16 + 16);
-    const mapped = this.#readback.getMappedRange(0, pixels * 16 + 16);
-    const acc = new Float32Array(mapped, 0, pixels * 4);
-    const sums = new Float32Array(pixels * 3);
-    for (let i = 0; i < pixels; i++) {
-      sums[i * 3] = acc[i * 4]!;
-      sums[i * 3 + 1] = acc[i * 4 + 1]!;
-      sums[i * 3 + 2] = acc[i * 4 + 2]!;
-    }
-    const [rays, loopIterations, droppedSamples, cappedTraversals] = new Uint32Array(mapped, pixels * 16, 4);
-    this.#readback.unmap();
+    const [rays, loopIterations, droppedSamples, cappedTraversals] = stats;
     if (
-      software && loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
+      this.#gpu.summary.software &&
+      loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
       !this.#warnedLimit
     ) {
       this.#warnedLimit = true;
@@ -331,6 +292,85 @@ export class GpuRenderer {
       droppedSamples: droppedSamples!,
       cappedTraversals: cappedTraversals!,
     };
+  }
+
+  /** The render params of this image, with the region and sample fields left for each dispatch. */
+  #paramsBytes(): ArrayBuffer {
+    const { width, height } = this.#settings;
+    const params = new ArrayBuffer(PARAMS_BYTES);
+    const u = new Uint32Array(params);
+    const f = new Float32Array(params);
+    f.set(this.#data.camera, 16);
+    f[31] = width / height;
+    u[15] = this.#settings.strategy === "bsdf" ? 1 : 0;
+    // environment: colour + intensity, map layout, sampling (total weight, has map, NEE pick probability)
+    const env = this.#data.environment;
+    const envBits = new Uint32Array(env.buffer, env.byteOffset, env.length);
+    const hasMap = envBits[9] !== 0;
+    f.set(env.subarray(0, 4), 32);
+    u.set(envBits.subarray(4, 8), 36);
+    f.set([env[8]!, hasMap ? 1 : 0, hasMap ? (this.#data.stats.lights > 0 ? 0.5 : 1) : 0, 0], 40);
+    u.set([width, height, 0, 0, 0, 0, 0, 0, this.#settings.seed >>> 0, this.#settings.maxDepth, RR_DEPTH]);
+    u[11] = this.#data.stats.lights;
+    return params;
+  }
+
+  /**
+   * Renders one band (one that fits the accumulator) in as many dispatches as its samples need, and reads
+   * its sums back into `out` (rgb, row-major).
+   * @returns the band's stats: rays, most loop iterations, dropped samples, capped traversals
+   */
+  async #renderBand(
+    range: SampleRange,
+    band: Region,
+    params: ArrayBuffer,
+    out: Float32Array,
+  ): Promise<Uint32Array> {
+    const device = this.#gpu.device;
+    const pixels = band.width * band.height;
+    device.pushErrorScope("validation");
+    this.#reserve(pixels);
+    const accum = this.#accum!, readback = this.#readback!;
+    const first = device.createCommandEncoder({ label: "clear accumulator" });
+    first.clearBuffer(accum, 0, pixels * 16);
+    first.clearBuffer(this.#stats);
+    device.queue.submit([first.finish()]);
+    const perDispatch = this.#gpu.summary.software
+      ? 1
+      : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    const u = new Uint32Array(params);
+    u.set([band.x, band.y, band.width, band.height], 2);
+    for (let done = 0; done < range.count; done += perDispatch) {
+      u[6] = range.start + done;
+      u[7] = Math.min(perDispatch, range.count - done);
+      device.queue.writeBuffer(this.#params, 0, params);
+      const encoder = device.createCommandEncoder({ label: "trace samples" });
+      const pass = encoder.beginComputePass({ label: "trace pass" });
+      pass.setPipeline(this.#pipeline);
+      pass.setBindGroup(0, this.#bindGroup!);
+      pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(band.height / 8));
+      pass.end();
+      device.queue.submit([encoder.finish()]);
+    }
+    const last = device.createCommandEncoder({ label: "read back" });
+    last.copyBufferToBuffer(accum, 0, readback, 0, pixels * 16);
+    last.copyBufferToBuffer(this.#stats, 0, readback, pixels * 16, 16);
+    device.queue.submit([last.finish()]);
+    const error = await device.popErrorScope();
+    if (error) throw new Error(`GPU render failed: ${error.message}`);
+    await readback.mapAsync(GPUMapMode.READ, 0, pixels * 16 + 16);
+    try {
+      const mapped = readback.getMappedRange(0, pixels * 16 + 16);
+      const acc = new Float32Array(mapped, 0, pixels * 4);
+      for (let i = 0; i < pixels; i++) {
+        out[i * 3] = acc[i * 4]!;
+        out[i * 3 + 1] = acc[i * 4 + 1]!;
+        out[i * 3 + 2] = acc[i * 4 + 2]!;
+      }
+      return new Uint32Array(mapped.slice(pixels * 16, pixels * 16 + 16));
+    } finally {
+      readback.unmap();
+    }
   }
 
   /** Frees the GPU buffers (the device stays open). */

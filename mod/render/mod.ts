@@ -16,5 +16,14 @@ export {
   renderLocal,
   type RenderProgress,
 } from "./local.ts";
+export {
+  checkImageSize,
+  ImageTooLargeError,
+  largestFit,
+  MASTER_BYTES_PER_PIXEL,
+  RENDER_BYTES_PER_PIXEL,
+  type SizeCheckOptions,
+  type SizeLimits,
+} from "./limits.ts";
 export { decodeExr, encodeExr } from "./exr.ts";
 export { decodePfm, decodePng, encodePfm, encodePng, type HdrImage, meanImage, toSrgb8 } from "./image.ts";
