@@ -91,11 +91,9 @@ export async function slaveCommand(args: string[]): Promise<number> {
         console.error("Slave stopped: unfinished work returned to the master");
         return 0;
       }
-      const line = exit.kind === "finished"
-        ? `Master ${where} finished the render`
-        : `octane: ${exit.reason}`;
+      const line = exit.kind === "finished" ? `Master ${where} finished the render` : exit.reason;
       if (!keepRunning) {
-        console.error(exit.kind === "finished" ? `${line}; slave exiting` : line);
+        console.error(exit.kind === "finished" ? `${line}; slave exiting` : `octane: ${line}`);
         return exit.kind === "finished" ? 0 : 1;
       }
       console.error(`${line}; waiting for the next render (Ctrl-C stops)`);

@@ -114,7 +114,10 @@ export class Slave {
     try {
       link = await Link.connect(o.host, o.port, { service: "render", ...(o.key ? { key: o.key } : {}) });
     } catch (error: unknown) {
-      if (error instanceof HandshakeError) throw new SlaveJoinError(error.message, { cause: error });
+      if (error instanceof HandshakeError) {
+        // closed without a word: a master closing, or one whose accept queue is full
+        throw new SlaveJoinError(error.message, { cause: error, retry: error.kind === "closed" });
+      }
       const why = error instanceof Error ? error.message : String(error);
       throw new SlaveJoinError(`Cannot reach master ${where}: ${why}`, {
         cause: error,
@@ -126,7 +129,11 @@ export class Slave {
       const answer = await deadline(link.receive(["welcome", "refuse"]), JOIN_TIMEOUT_MS, {
         message: `master ${where} did not answer within ${JOIN_TIMEOUT_MS / 1000} s`,
       });
-      if (!answer) throw new SlaveJoinError(`Master ${where} closed the connection after the handshake`);
+      if (!answer) {
+        throw new SlaveJoinError(`Master ${where} closed the connection after the handshake`, {
+          retry: true,
+        });
+      }
       if (answer.type === "refuse") {
         throw new SlaveJoinError(`Master ${where} refused this slave: ${answer.body.reason}`, {
           retry: answer.body.retry === true,
