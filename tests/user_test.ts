@@ -169,3 +169,20 @@ Deno.test("a master with no node to render says what it waits for, never NaN, an
     });
   });
 });
+
+Deno.test("a slave that stops is named with why at the default log level, and the render goes on without it", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 1_000_000);
+      const slave = start(["slave", "--master", address]);
+      await master.waitFor(/Slave 127\.0\.0\.1:\d+ has the render data/);
+      await slave.waitFor(/Rendering for 127\.0\.0\.1:\d+/, 30_000);
+      slave.kill("SIGINT");
+      assert.equal(await slave.exit(), 0, slave.out);
+      await master.waitFor(/INFO master: Slave 127\.0\.0\.1:\d+ \(.+\) left: it stopped/);
+      master.kill("SIGTERM");
+      assert.equal(await master.exit(), 0, master.out);
+      assert.match(master.out, /Who rendered what:[^]*\n +127\.0\.0\.1 +llvmpipe/);
+    });
+  });
+});
