@@ -7,4 +7,4 @@
 export const VERSION = "0.1.0";
 
 /** The network protocol version; peers of another protocol version are refused. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;

@@ -6,6 +6,7 @@
 import type { Gpu } from "../mod/gpu/mod.ts";
 import {
   compressFloats,
+  decodeSection,
   Link,
   parseSectionHead,
   type SceneOffer,
@@ -67,6 +68,8 @@ export async function fakeSlave(o: FakeSlaveOptions): Promise<FakeSlave> {
   const units: Work[] = [];
   let width = 0;
   const closed = (async () => {
+    // wire bytes by section hash, then the decoded bytes once all arrived
+    const wire = new Map<string, Uint8Array>();
     const sections = new Map<string, Uint8Array>();
     let id = "";
     let pending = 0;
@@ -91,7 +94,7 @@ export async function fakeSlave(o: FakeSlaveOptions): Promise<FakeSlave> {
         .sums;
     link.sink = (head, rest) => {
       const { hash, offset } = parseSectionHead(head);
-      return sections.get(hash)?.subarray(offset, offset + rest);
+      return wire.get(hash)?.subarray(offset, offset + rest);
     };
     try {
       for (;;) {
@@ -104,13 +107,16 @@ export async function fakeSlave(o: FakeSlaveOptions): Promise<FakeSlave> {
           width = m.body.width;
           offer = m.body;
           for (let i = 0; i < (o.earlyReady ?? 0); i++) await link.send("ready", { id });
-          for (const s of m.body.sections) sections.set(s.hash, new Uint8Array(s.length));
-          pending = m.body.sections.reduce((n, s) => n + s.length, 0);
+          for (const s of m.body.sections) wire.set(s.hash, new Uint8Array(s.wireLength));
+          pending = m.body.sections.reduce((n, s) => n + s.wireLength, 0);
           await link.send("need", { hashes: m.body.sections.map((s) => s.hash) });
           if (pending === 0) await complete();
         } else if (m.type === "section") {
           pending -= m.body.bytes.length;
-          if (pending === 0) await complete();
+          if (pending === 0) {
+            for (const s of offer!.sections) sections.set(s.hash, decodeSection(s, wire.get(s.hash)!));
+            await complete();
+          }
         } else if (m.type === "work") {
           units.push(m.body);
           const action = await o.answer(m.body, width, renderer ? render : undefined);

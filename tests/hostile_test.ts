@@ -1,10 +1,16 @@
 /**
  * Peers that hold the farm key but misbehave: poisoned, oversized, duplicate and foreign results, lies about
- * timing, early and repeated `ready`, units held without an answer. The render finishes and the image still
- * equals a local render. Real master processes on loopback; the hostile slaves are this test process.
+ * timing, early and repeated `ready`, units held without an answer; a master whose render data is a zip bomb
+ * or other bytes than it claims. The render finishes and the image still equals a local render. Real
+ * master and slave processes on loopback; the hostile peers are this test process.
  */
 import assert from "node:assert/strict";
+import { zstdCompressSync } from "node:zlib";
 import { openGpu } from "../mod/gpu/mod.ts";
+import { encodeSection } from "../mod/net/protocol/mod.ts";
+import { compileScene, renderDataSections } from "../mod/render_data/mod.ts";
+import { cornellBox } from "../mod/scene/mod.ts";
+import { serveCrafted, zstdBomb } from "./_fake_master.ts";
 import { fakeSlave, filled } from "./_fake_slave.ts";
 import {
   assertClose,
@@ -21,14 +27,14 @@ let nextPort = 33000 + Math.floor(Math.random() * 400) * 4;
 
 const keyed = (dir: string) => makeKey(`${dir}/key`);
 
-async function startMaster(start: Start, dir: string, spp: number, extra: string[] = []) {
+async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], atPort?: number) {
   const master = start([
     "master",
     "--bind",
     "127.0.0.1",
     "--port",
-    String(nextPort++),
-    "--auto-port",
+    String(atPort ?? nextPort++),
+    ...(atPort === undefined ? ["--auto-port"] : []),
     "--spp",
     String(spp),
     ...SIZE,
@@ -93,7 +99,7 @@ Deno.test("poisoned, oversized, duplicate and foreign results and early ready ar
       for (const line of readies) {
         const peer = /Slave (\S+) has/.exec(line)![1]!;
         assert.ok(
-          master.out.indexOf(`bytes) to ${peer}`) < master.out.indexOf(line),
+          master.out.indexOf(`on the wire) to ${peer}`) < master.out.indexOf(line),
           `${peer} counted before its upload`,
         );
       }
@@ -232,5 +238,56 @@ Deno.test("--verify without the master's GPU: two honest slaves and a liar; a th
     } finally {
       gpu.device.destroy();
     }
+  });
+});
+
+Deno.test("a slave refuses render data that inflates past its offered length or to other bytes, says why, and renders for the next master", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    const spp = 32;
+    const ref = await referenceRender(dir, spp, SIZE);
+    const data = compileScene(cornellBox());
+    const honest = renderDataSections(data).map((s) => encodeSection(s));
+    const at = honest.findIndex((w) => w.info.name === "nodes");
+    const nodes = honest[at]!;
+    const crafted = (bytes: Uint8Array) =>
+      honest.with(at, { info: { ...nodes.info, encoding: "zstd", wireLength: bytes.length }, bytes });
+    // 256 MiB in 8 kB, offered as the few kB of the BVH
+    const bomb = crafted(zstdBomb(256 << 20));
+    // the right length, other bytes, under the real BVH's hash
+    const other = renderDataSections(data).find((s) => s.name === "nodes")!.bytes.slice();
+    other[0]! ^= 1;
+    const forged = crafted(new Uint8Array(zstdCompressSync(other)));
+    const port = nextPort++;
+    await processes(async (start) => {
+      const slave = start([
+        "slave",
+        "--master",
+        `127.0.0.1:${port}`,
+        "--key-file",
+        `${dir}/key`,
+        "--keep-running",
+      ]);
+      await serveCrafted({ port, key, data, sections: bomb });
+      await slave.waitFor(
+        /octane: connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" decompresses past the \d+ bytes offered; waiting for the next render/,
+      );
+      await serveCrafted({ port, key, data, sections: forged });
+      await slave.waitFor(
+        /octane: connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" does not match its SHA-256 \(the master sent other bytes\); waiting/,
+      );
+      // the same slave renders for an honest master at that address
+      const { master } = await startMaster(
+        start,
+        dir,
+        spp,
+        ["--wait-slaves", "1", "--no-local-render"],
+        port,
+      );
+      assert.equal(await master.exit(), 0, master.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
+      await slave.waitFor(/finished the render; waiting for the next render/);
+      assert.doesNotMatch(slave.out, /^\s+at /m, "no stack trace");
+    });
   });
 });

@@ -427,3 +427,38 @@ Deno.test("a master listening on every interface tells how slaves join it", asyn
     await master.waitFor(new RegExp(`Slaves join with: octane slave --master \\S+:${m[1]}`));
   });
 });
+
+Deno.test("a textured scene's render data travels compressed, and the slave's render of it equals a local render", async () => {
+  await withDir(async (dir) => {
+    // BoxTextured (Khronos glTF sample, CC-BY 4.0; see ../shared/scenes/box-textured/LICENSE.md)
+    const scene = new URL("../../shared/scenes/box-textured/BoxTextured.gltf", import.meta.url).pathname;
+    const local = octane(["render", scene, "--quiet", "--spp", "32", ...SIZE, "--hdr", `${dir}/ref.pfm`]);
+    assert.equal(await local.exit(), 0, local.out);
+    await processes(async (start) => {
+      // only the slave renders: every sample comes from the textures it decompressed
+      const { master, address } = await startMaster(
+        start,
+        dir,
+        32,
+        ["--wait-slaves", "1", "--no-local-render"],
+        scene,
+      );
+      const slave = start(["slave", "--master", address]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+      assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
+      const sent =
+        /Sending 9 of 9 render-data sections \([a-z, ]*textures[a-z, ]*, (\d+) bytes as (\d+) on the wire\) to/
+          .exec(master.out);
+      assert.ok(sent, master.out);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      const node = report.nodes.find((n: { role: string }) => n.role === "slave");
+      assert.equal(node.renderDataBytes, Number(sent[1]));
+      assert.equal(node.renderDataWireBytes, Number(sent[2]));
+      // the 256x256 texture (262144 bytes as RGBA8) is most of it, and compresses to a few kB
+      assert.ok(node.renderDataBytes > 262_144, JSON.stringify(node));
+      assert.ok(node.renderDataWireBytes < node.renderDataBytes / 10, JSON.stringify(node));
+      assert.match(slave.out, /received 26\d\.\d kB in 9 sections \(\d+\.\d kB on the wire\)/);
+    });
+  });
+});

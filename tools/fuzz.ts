@@ -13,7 +13,7 @@ import { parseArgs } from "node:util";
 import { openGpu } from "../mod/gpu/mod.ts";
 import { Daemon } from "../mod/net/daemon/mod.ts";
 import { Master } from "../mod/net/master/mod.ts";
-import { HandshakeGate } from "../mod/net/protocol/mod.ts";
+import { encodeSection, HandshakeGate } from "../mod/net/protocol/mod.ts";
 import type { SecureChannel } from "../mod/net/protocol/channel.ts";
 import { initiate, respond } from "../mod/net/protocol/handshake.ts";
 import { CODECS, type MessageType, SECTION_HEAD_BYTES } from "../mod/net/protocol/messages.ts";
@@ -125,7 +125,17 @@ function message(r: Random, type: MessageType): Record<string, unknown> {
       maxDepth: r.int(16),
       sections: Array.from(
         { length: r.int(10) },
-        () => ({ name: "camera", hash: HASH(), length: r.int(4096) }),
+        () => {
+          const length = r.int(4096);
+          const zstd = r.next() < 0.5;
+          return {
+            name: "camera",
+            hash: HASH(),
+            length,
+            encoding: zstd ? "zstd" : "raw",
+            wireLength: zstd ? r.int(4096) : length,
+          };
+        },
       ),
     }),
   };
@@ -341,6 +351,8 @@ export async function fuzzSlave(
   const data = compileScene(cornellBox());
   const sections = renderDataSections(data);
   const { sectionsHash } = await import("../mod/render_data/mod.ts");
+  // as a master sends them: compressed where it pays
+  const wire = sections.map((s) => encodeSection(s));
   try {
     while (count.frames < o.frames) {
       count.connections++;
@@ -368,9 +380,9 @@ export async function fuzzSlave(
           height: 16,
           seed: 1,
           maxDepth: 4,
-          sections: sections.map((s) => ({ name: s.name, hash: s.hash, length: s.bytes.length })),
+          sections: wire.map((w) => w.info),
         });
-        for (const s of sections) await send("section", { hash: s.hash, offset: 0, bytes: s.bytes });
+        for (const w of wire) await send("section", { hash: w.info.hash, offset: 0, bytes: w.bytes });
         await send("work", { job: 1, y: 0, height: 4, start: 0, count: 1 });
       }
       for (let k = 0, n = 1 + r.int(12); k < n && !reader.closed() && count.frames < o.frames; k++) {

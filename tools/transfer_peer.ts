@@ -1,14 +1,15 @@
 /**
  * The receiving end of tools/net_bench.ts's transfer figures, in a process of its own (as a slave is on
- * its own machine): prints one JSON line {bytes, first, best}: seconds of the first of three transfers
- * (into fresh buffers) and of the fastest.
+ * its own machine): prints one JSON line {bytes, wireBytes, first, best}: raw and wire bytes, and seconds
+ * of the first of three transfers (into fresh buffers) and of the fastest.
  *   deno run -A tools/transfer_peer.ts sealed HOST PORT KEY_HEX   a slave's download of every section (three
- *                                                                 joins)
+ *                                                                 joins), each decoded (decompressed, checked
+ *                                                                 against its SHA-256) as a slave does
  *   deno run -A tools/transfer_peer.ts raw HOST PORT BYTES        a raw TCP read of BYTES into one buffer
  *                                                                 (three times)
  * @module
  */
-import { Link, parseSectionHead } from "../mod/net/protocol/mod.ts";
+import { decodeSection, Link, parseSectionHead } from "../mod/net/protocol/mod.ts";
 import { VERSION } from "../mod/version.ts";
 import { fromHex } from "../mod/bytes.ts";
 
@@ -19,7 +20,7 @@ if (mode === "sealed") {
   // three joins, one download each (a master answers one `need` per offer): the first into fresh buffers,
   // as a slave joining does; the others into the same buffers, warm (and the code warmed up)
   let kept: Map<string, Uint8Array> | undefined;
-  let total = 0;
+  let total = 0, wireTotal = 0;
   const seconds: number[] = [];
   for (let round = 0; round < 3; round++) {
     const link = await Link.connect(host!, port, { service: "render", key });
@@ -29,8 +30,9 @@ if (mode === "sealed") {
     if (offer?.type !== "scene") throw new Error(`expected the scene offer, got ${offer?.type}`);
     const sections = offer.body.sections;
     total = sections.reduce((n, s) => n + s.length, 0);
-    // as a slave does: each section read straight into a buffer of its own
-    kept ??= new Map(sections.map((s) => [s.hash, new Uint8Array(s.length)]));
+    wireTotal = sections.reduce((n, s) => n + s.wireLength, 0);
+    // as a slave does: each section's wire bytes read straight into a buffer of its own
+    kept ??= new Map(sections.map((s) => [s.hash, new Uint8Array(s.wireLength)]));
     const into = kept;
     link.sink = (head, rest) => {
       const { hash, offset } = parseSectionHead(head);
@@ -39,15 +41,18 @@ if (mode === "sealed") {
     const t0 = performance.now();
     await link.send("need", { hashes: sections.map((s) => s.hash) });
     let received = 0;
-    while (received < total) {
+    while (received < wireTotal) {
       const m = await link.receive();
       if (!m) throw new Error("the master closed the connection");
       if (m.type === "section") received += m.body.bytes.length;
     }
+    for (const s of sections) decodeSection(s, into.get(s.hash)!);
     seconds.push((performance.now() - t0) / 1000);
     link.close();
   }
-  console.log(JSON.stringify({ bytes: total, first: seconds[0], best: Math.min(...seconds) }));
+  console.log(
+    JSON.stringify({ bytes: total, wireBytes: wireTotal, first: seconds[0], best: Math.min(...seconds) }),
+  );
 } else if (mode === "raw") {
   const total = Number(arg);
   const conn = await Deno.connect({ hostname: host!, port });

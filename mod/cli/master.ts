@@ -181,6 +181,8 @@ export async function masterCommand(args: string[]): Promise<number> {
         bytesReceived: n.bytesReceived,
         resultBytes: n.resultBytes,
         resultBytesUncompressed: n.resultRawBytes,
+        renderDataBytes: n.renderDataBytes,
+        renderDataWireBytes: n.renderDataWireBytes,
         firstSampleMs: n.firstSampleMs,
       })),
     };

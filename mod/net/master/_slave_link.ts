@@ -120,7 +120,7 @@ export class SlaveLink {
       height: o.height,
       seed: o.seed,
       maxDepth: o.maxDepth,
-      sections: job.sections.map((s) => ({ name: s.name, hash: s.hash, length: s.bytes.length })),
+      sections: this.#state.wire.of(job.id, job.sections).map((w) => w.info),
     }).catch(() => this.link.close());
   }
 
@@ -190,23 +190,30 @@ export class SlaveLink {
   async #upload(job: RenderJob, hashes: string[]): Promise<void> {
     const { link, info } = this;
     const wanted = new Set(hashes);
-    const sending = job.sections.filter((s) => wanted.has(s.hash));
-    info.upload = { sent: 0, total: sending.reduce((n, s) => n + s.bytes.length, 0) };
-    log.info("Sending {n} of {all} render-data sections ({names}, {bytes} bytes) to {peer}", {
-      n: sending.length,
-      all: job.sections.length,
-      names: sending.map((s) => s.name).join(", ") || "none",
-      bytes: info.upload.total,
-      peer: link.label,
-    });
-    for (const s of sending) {
-      for (let at = 0; at < s.bytes.length || at === 0; at += SECTION_CHUNK_BYTES) {
+    const sending = this.#state.wire.of(job.id, job.sections).filter((w) => wanted.has(w.info.hash));
+    const raw = sending.reduce((n, w) => n + w.info.length, 0);
+    info.upload = { sent: 0, total: sending.reduce((n, w) => n + w.bytes.length, 0) };
+    log.info(
+      "Sending {n} of {all} render-data sections ({names}, {bytes} bytes as {wire} on the wire) to {peer}",
+      {
+        n: sending.length,
+        all: job.sections.length,
+        names: sending.map((w) => w.info.name).join(", ") || "none",
+        bytes: raw,
+        wire: info.upload.total,
+        peer: link.label,
+      },
+    );
+    for (const { info: section, bytes: wire } of sending) {
+      for (let at = 0; at < wire.length || at === 0; at += SECTION_CHUNK_BYTES) {
         if (this.#state.render !== job) return; // replaced meanwhile: the new scene was offered already
-        const bytes = s.bytes.subarray(at, Math.min(s.bytes.length, at + SECTION_CHUNK_BYTES));
-        await link.send("section", { hash: s.hash, offset: at, bytes });
+        const bytes = wire.subarray(at, Math.min(wire.length, at + SECTION_CHUNK_BYTES));
+        await link.send("section", { hash: section.hash, offset: at, bytes });
         info.upload.sent += bytes.length;
-        if (s.bytes.length === 0) break;
+        if (wire.length === 0) break;
       }
+      info.renderDataBytes += section.length;
+      info.renderDataWireBytes += wire.length;
     }
     this.#uploadedFor = job.id;
   }

@@ -3,6 +3,7 @@ import type { RenderSettings } from "../../render/mod.ts";
 import type { HandshakeGate } from "../protocol/mod.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { SlaveLink } from "./_slave_link.ts";
+import { WireSections } from "./_wire.ts";
 import type { NodeInfo } from "./node.ts";
 
 const log = getLogger(["octane", "master"]);
@@ -37,6 +38,11 @@ export interface MasterOptions extends RenderSettings {
   timeLimit?: number;
   /** Bounds on connections not yet proven (defaults from mod/net/defaults.ts). */
   gate?: HandshakeGate;
+  /**
+   * Compress render-data sections on the wire where it pays (zstd; default true). False sends them raw:
+   * for links faster than the slaves can decompress, and for the benchmark's figures without it.
+   */
+  compressSections: boolean;
 }
 
 /**
@@ -60,12 +66,15 @@ export class MasterState {
   readonly banned = new Set<string>();
   /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
   waitOver = false;
+  /** The wire form of the render data's sections, shared by every slave's upload. */
+  readonly wire: WireSections;
   #wake: (() => void)[] = [];
 
   /** Shared state for a master rendering `render`. */
   constructor(options: MasterOptions, render: RenderJob) {
     this.options = options;
     this.render = render;
+    this.wire = new WireSections(options.compressSections);
   }
 
   /**

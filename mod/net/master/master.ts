@@ -35,6 +35,7 @@ const defaults = {
   unitTimeout: UNIT_TIMEOUT_SECONDS,
   verify: VERIFY_FRACTION,
   waitSlaves: 0,
+  compressSections: true,
 } satisfies Partial<MasterOptions>;
 
 /** A finished network render. */

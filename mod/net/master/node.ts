@@ -14,8 +14,12 @@ export interface NodeInfo {
   bytesSent: number;
   /** Bytes received from it. */
   bytesReceived: number;
-  /** Render data uploaded to it, bytes, and the bytes it needed. */
+  /** Render data uploaded to it and the bytes it needed, on the wire (compressed), for the current render. */
   upload: { sent: number; total: number };
+  /** Raw bytes of the render-data sections sent to it, every render together. */
+  renderDataBytes: number;
+  /** Bytes those sections took on the wire (compressed where it paid). */
+  renderDataWireBytes: number;
   /** Pixel samples per second, smoothed. */
   rate: number;
   /** Still connected (the local node: still rendering). */
@@ -34,6 +38,15 @@ export interface NodeInfo {
 
 /** A node that has contributed nothing yet. */
 export function newNode(id: string, host: string, gpus: AdapterSummary[]): NodeInfo {
-  const fresh = { samples: 0, bytesSent: 0, bytesReceived: 0, rate: 0, resultBytes: 0, resultRawBytes: 0 };
+  const fresh = {
+    samples: 0,
+    bytesSent: 0,
+    bytesReceived: 0,
+    rate: 0,
+    resultBytes: 0,
+    resultRawBytes: 0,
+    renderDataBytes: 0,
+    renderDataWireBytes: 0,
+  };
   return { id, host, gpus, ...fresh, upload: { sent: 0, total: 0 }, active: true };
 }

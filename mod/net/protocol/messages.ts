@@ -1,7 +1,7 @@
 import { fromHex, toHex } from "../../bytes.ts";
 import type { AdapterSummary } from "../../gpu/mod.ts";
 import type { SectionName } from "../../render_data/mod.ts";
-import { MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, SECTION_CHUNK_BYTES } from "../defaults.ts";
+import { MAX_CONTROL_BYTES, MAX_MESSAGE_BYTES, MAX_SECTION_BYTES, SECTION_CHUNK_BYTES } from "../defaults.ts";
 import type { Service } from "./preamble.ts";
 
 /**
@@ -49,14 +49,21 @@ export interface Refuse {
   retry?: boolean;
 }
 
+/** How a section's bytes travel: as they are, or as one zstd frame. */
+export type SectionEncoding = "raw" | "zstd";
+
 /** One render-data section as a scene offer lists it. */
 export interface SectionInfo {
   /** Its kind. */
   name: SectionName;
-  /** SHA-256, hex. */
+  /** SHA-256 of its raw bytes, hex. */
   hash: string;
-  /** Bytes. */
+  /** Raw bytes (what it decodes to). */
   length: number;
+  /** How its bytes travel. */
+  encoding: SectionEncoding;
+  /** Bytes on the wire: its chunks' bytes, one after another (equal to `length` when raw). */
+  wireLength: number;
 }
 
 /** The master's offer of the render data the current render needs; the slave answers with `need`. */
@@ -81,11 +88,11 @@ export interface Need {
   hashes: string[];
 }
 
-/** A chunk of a render-data section. */
+/** A chunk of a render-data section's wire bytes (see {@linkcode SectionInfo}). */
 export interface SectionChunk {
   /** The section's SHA-256, hex. */
   hash: string;
-  /** Offset of this chunk in the section. */
+  /** Offset of this chunk in the section's wire bytes. */
   offset: number;
   /** The bytes (received through a direct sink: the view of the buffer they landed in). */
   bytes: Uint8Array;
@@ -349,7 +356,16 @@ export const CODECS: { [K in MessageType]: Codec<Bodies[K]> } = {
         if (typeof s !== "object" || s === null) throw new ProtocolError(`${w}: a section is not an object`);
         const hash = str(s, "hash", w, 64);
         if (!HASH.test(hash)) throw new ProtocolError(`${w}: a section hash is not a SHA-256`);
-        return { name: str(s, "name", w, 32) as SectionName, hash, length: int(s, "length", w, 1 << 30) };
+        const length = int(s, "length", w, MAX_SECTION_BYTES);
+        const encoding = s.encoding;
+        if (encoding !== "raw" && encoding !== "zstd") {
+          throw new ProtocolError(`${w}: unknown section encoding ${JSON.stringify(encoding)?.slice(0, 20)}`);
+        }
+        const wireLength = int(s, "wireLength", w, MAX_SECTION_BYTES);
+        if (encoding === "raw" && wireLength !== length) {
+          throw new ProtocolError(`${w}: a raw section of ${length} bytes sends ${wireLength}`);
+        }
+        return { name: str(s, "name", w, 32) as SectionName, hash, length, encoding, wireLength };
       }),
     };
   }),

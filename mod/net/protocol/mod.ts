@@ -25,11 +25,19 @@ export {
   type SceneOffer,
   SECTION_HEAD_BYTES,
   type SectionChunk,
+  type SectionEncoding,
   type SectionInfo,
   type Status,
   type Watch,
   type Work,
 } from "./messages.ts";
-export { compressFloats, decompressFloats, rawFloats } from "./codec.ts";
+export {
+  compressFloats,
+  decodeSection,
+  decompressFloats,
+  encodeSection,
+  rawFloats,
+  type WireSection,
+} from "./codec.ts";
 export { type Service } from "./preamble.ts";
 export { NOISE_NN, NOISE_PSK } from "./noise.ts";

@@ -8,6 +8,7 @@ import { deadline } from "../async.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, JOIN_TIMEOUT_MS } from "../defaults.ts";
 import {
   compressFloats,
+  decodeSection,
   HandshakeError,
   Link,
   type Message,
@@ -15,6 +16,7 @@ import {
   ProtocolError,
   type SceneOffer,
   type SectionChunk,
+  type SectionInfo,
   type Work,
 } from "../protocol/mod.ts";
 
@@ -63,10 +65,10 @@ const NOT_YET = [
 
 class Finished extends Error {}
 
-/** A section on its way: its buffer and how much of it has arrived. */
+/** A section on its way: what the offer said of it, the buffer its wire bytes land in, how many arrived. */
 interface Pending {
-  name: SectionName;
-  bytes: Uint8Array;
+  info: SectionInfo;
+  wire: Uint8Array;
   received: number;
 }
 
@@ -87,8 +89,8 @@ export class Slave {
   #current?: Work;
   #rendering: Promise<void> = Promise.resolve();
   #stopping = false;
-  /** What the current scene needed sent: sections and bytes, and how many sections were cached. */
-  #needed = { sections: 0, bytes: 0, cached: 0 };
+  /** What the current scene needed sent: sections, raw and wire bytes, and how many sections were cached. */
+  #needed = { sections: 0, bytes: 0, wireBytes: 0, cached: 0 };
   #done = { units: 0, pixelSamples: 0 };
 
   private constructor(gpu: Gpu, link: Link, where: string, timeout: number) {
@@ -96,11 +98,11 @@ export class Slave {
     this.#link = link;
     this.#where = where;
     this.#timeout = timeout;
-    // section chunks land straight in the buffer of the section they belong to
+    // section chunks (their wire bytes, compressed or not) land straight in the buffer of their section
     link.sink = (head, rest) => {
       const { hash, offset } = parseSectionHead(head);
       const p = this.#pending.get(hash);
-      return p && offset + rest <= p.bytes.length ? p.bytes.subarray(offset, offset + rest) : undefined;
+      return p && offset + rest <= p.wire.length ? p.wire.subarray(offset, offset + rest) : undefined;
     };
   }
 
@@ -218,13 +220,14 @@ export class Slave {
     for (const hash of [...this.#cache.keys()]) if (!wanted.has(hash)) this.#cache.delete(hash);
     for (const s of scene.sections) {
       if (!this.#cache.has(s.hash)) {
-        this.#pending.set(s.hash, { name: s.name, bytes: new Uint8Array(s.length), received: 0 });
+        this.#pending.set(s.hash, { info: s, wire: new Uint8Array(s.wireLength), received: 0 });
       }
     }
     const missing = [...this.#pending.values()];
     this.#needed = {
       sections: missing.length,
-      bytes: missing.reduce((n, p) => n + p.bytes.length, 0),
+      bytes: missing.reduce((n, p) => n + p.info.length, 0),
+      wireBytes: missing.reduce((n, p) => n + p.info.wireLength, 0),
       cached: scene.sections.length - missing.length,
     };
     await this.#link.send("need", { hashes: [...this.#pending.keys()] });
@@ -236,8 +239,9 @@ export class Slave {
     if (!chunk.direct) throw new ProtocolError("section chunk for no pending section, or past its end");
     const p = this.#pending.get(chunk.hash)!;
     p.received += chunk.bytes.length;
-    if (p.received < p.bytes.length) return;
-    this.#cache.set(chunk.hash, p.bytes);
+    if (p.received < p.wire.length) return;
+    // decompressed no further than its offered length, then its size and SHA-256 checked
+    this.#cache.set(chunk.hash, decodeSection(p.info, p.wire));
     this.#pending.delete(chunk.hash);
     if (this.#pending.size === 0) await this.#sceneComplete();
   }
@@ -276,7 +280,7 @@ export class Slave {
     this.#renderer = renderer;
     const n = this.#needed;
     log.info(
-      "Render data {id} ready: {triangles} triangles, {w}x{h}; received {bytes} in {sections}{cached}",
+      "Render data {id} ready: {triangles} triangles, {w}x{h}; received {bytes} in {sections}{wire}{cached}",
       {
         id: scene.id.slice(0, 12),
         triangles: data.stats.triangles,
@@ -284,6 +288,7 @@ export class Slave {
         h: scene.height,
         bytes: formatBytes(n.bytes),
         sections: `${n.sections} section${n.sections === 1 ? "" : "s"}`,
+        wire: n.wireBytes < n.bytes ? ` (${formatBytes(n.wireBytes)} on the wire)` : "",
         cached: n.cached > 0 ? ` (${n.cached} kept from before)` : "",
       },
     );
