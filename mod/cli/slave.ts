@@ -81,7 +81,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
   try {
     for (;;) {
       const slave = started
-        ? await joinWhenUp(gpu, options, { where, wait, signal: abort.signal })
+        ? await joinWhenUp(gpu, options, { where, wait, signal: abort.signal, keepRunning })
         : await Slave.join(gpu, options);
       if (!slave) return 0; // stopped while waiting
       console.log(`Launching net render slave (${VERSION}) with master ${where}`);
@@ -126,7 +126,7 @@ function describeGpu(g: AdapterSummary): string {
 async function joinWhenUp(
   gpu: Gpu,
   options: Parameters<typeof Slave.join>[1],
-  o: { where: string; wait?: number; signal: AbortSignal },
+  o: { where: string; wait?: number | undefined; signal: AbortSignal; keepRunning: boolean },
 ): Promise<Slave | undefined> {
   const t0 = performance.now();
   let pause = WAIT_FIRST_MS;
@@ -136,7 +136,11 @@ async function joinWhenUp(
     try {
       return await Slave.join(gpu, options);
     } catch (error: unknown) {
-      if (!(error instanceof SlaveJoinError) || !error.retry) throw error;
+      // a console left running (--keep-running) also outwaits a peer that answers nothing for a while
+      const silent = o.keepRunning && error instanceof SlaveJoinError &&
+        error.cause instanceof HandshakeError &&
+        error.cause.kind === "timeout";
+      if (!(error instanceof SlaveJoinError) || !(error.retry || silent)) throw error;
       const waited = (performance.now() - t0) / 1000;
       if (o.wait !== undefined && waited >= o.wait) {
         throw new SlaveJoinError(`No master at ${o.where} within ${o.wait} s (--wait): ${error.message}`, {
