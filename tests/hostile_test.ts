@@ -270,11 +270,11 @@ Deno.test("a slave refuses render data that inflates past its offered length or 
       ]);
       await serveCrafted({ port, key, data, sections: bomb });
       await slave.waitFor(
-        /octane: connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" decompresses past the \d+ bytes offered; waiting for the next render/,
+        /^Connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" decompresses past the \d+ bytes offered; waiting for the next render/m,
       );
       await serveCrafted({ port, key, data, sections: forged });
       await slave.waitFor(
-        /octane: connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" does not match its SHA-256 \(the master sent other bytes\); waiting/,
+        /^Connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" does not match its SHA-256 \(the master sent other bytes\); waiting/m,
       );
       // the same slave renders for an honest master at that address
       const { master } = await startMaster(

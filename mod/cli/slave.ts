@@ -96,7 +96,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
         console.error(exit.kind === "finished" ? `${line}; slave exiting` : `octane: ${line}`);
         return exit.kind === "finished" ? 0 : 1;
       }
-      console.error(`${line}; waiting for the next render (Ctrl-C stops)`);
+      console.error(`${line[0]!.toUpperCase()}${line.slice(1)}; waiting for the next render (Ctrl-C stops)`);
     }
   } catch (error: unknown) {
     if (error instanceof SlaveJoinError) {
