@@ -24,8 +24,8 @@ import {
 } from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
-let nextPort = 49000 + Math.floor(Math.random() * 400) * 2;
-let nextMasterPort = 26000 + Math.floor(Math.random() * 400) * 4;
+let nextPort = 10000 + Math.floor(Math.random() * 400) * 2;
+let nextMasterPort = 28100 + Math.floor(Math.random() * 400) * 4;
 
 /** Starts a daemon on `address` and waits until it listens. */
 async function startDaemon(

@@ -23,7 +23,7 @@ import {
 } from "./_process.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
-let nextPort = 33000 + Math.floor(Math.random() * 400) * 4;
+let nextPort = 22000 + Math.floor(Math.random() * 400) * 4;
 
 const keyed = (dir: string) => makeKey(`${dir}/key`);
 

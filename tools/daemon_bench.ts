@@ -21,7 +21,7 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const root = new URL("..", import.meta.url).pathname;
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
-const port = 48700 + Math.floor(Math.random() * 200);
+const port = 12000 + Math.floor(Math.random() * 200);
 const figures: Record<string, unknown> = { daemonPort: port };
 // every link sealed with a farm key, as on a studio's LAN
 const keyDir = await Deno.makeTempDir({ prefix: "octane-daemonbench-" });
