@@ -34,6 +34,11 @@ export interface LanOptions {
   rate?: string;
   /** Third octet of 10.213.X.0/24; the first free one from a per-process choice when absent. */
   octet?: number;
+  /**
+   * Remove the LAN and exit 130 on Ctrl-C/SIGTERM (default true); false when the caller stops its processes
+   * in order first and then calls {@linkcode Lan.close}.
+   */
+  signals?: boolean;
 }
 
 const decoder = new TextDecoder();
@@ -159,12 +164,15 @@ export class Lan {
     Deno.exit(130);
   };
 
-  private constructor(hosts: LanHost[], subnet: string, bridge: string) {
+  #signals: boolean;
+
+  private constructor(hosts: LanHost[], subnet: string, bridge: string, signals: boolean) {
     this.hosts = hosts;
     this.subnet = subnet;
     this.bridgeNamespace = bridge;
+    this.#signals = signals;
     globalThis.addEventListener("unload", this.#unload);
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, this.#signal);
+    if (signals) { for (const s of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(s, this.#signal); }
   }
 
   /**
@@ -190,7 +198,7 @@ export class Lan {
       namespace: `${prefix}-h${i + 1}`,
       address: `10.213.${octet}.${i + 1}`,
     }));
-    const lan = new Lan(hosts, `10.213.${octet}.0/24`, bridge);
+    const lan = new Lan(hosts, `10.213.${octet}.0/24`, bridge, options.signals ?? true);
     try {
       await ip(["netns", "add", bridge]);
       await ip(["-n", bridge, "link", "add", "br0", "type", "bridge"]);
@@ -301,7 +309,9 @@ export class Lan {
     if (this.#closed) return;
     this.#closed = true;
     globalThis.removeEventListener("unload", this.#unload);
-    for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, this.#signal);
+    if (this.#signals) {
+      for (const s of ["SIGINT", "SIGTERM"] as const) Deno.removeSignalListener(s, this.#signal);
+    }
     for (const h of this.hosts) if (!this.#removed.has(h.namespace)) removeNamespaceSync(h.namespace);
     removeNamespaceSync(this.bridgeNamespace);
   }
