@@ -9,7 +9,8 @@
  * - join -> first merged sample at 1 Gbit/s: a slave's connect to its render data, to its first merged sample;
  * - parallel efficiency of a master without local render and two slaves, each pinned to a core with one
  *   llvmpipe thread (taskset), over the sum of each slave rendering alone on its core.
- * Prints figures; asserts nothing. Options: --json FILE, --daemons N (64), --slaves N (16).
+ * Prints figures; asserts nothing. Options: --json FILE, --daemons N (64), --slaves N (16), --only
+ * scan|transfer|parallel (one part: scan also measures the master with the slaves).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     json: { type: "string" },
     daemons: { type: "string", default: "64" },
     slaves: { type: "string", default: "16" },
+    only: { type: "string" },
   },
   strict: true,
 });
@@ -32,6 +34,12 @@ if (why) {
   console.error(`octane: ${why}`);
   Deno.exit(1);
 }
+const parts = ["scan", "transfer", "parallel"];
+if (values.only !== undefined && !parts.includes(values.only)) {
+  console.error(`octane: Invalid --only "${values.only}": expected ${parts.join(", ")}`);
+  Deno.exit(2);
+}
+const want = (part: string) => values.only === undefined || values.only === part;
 const root = new URL("..", import.meta.url).pathname;
 const daemonCount = Number(values.daemons), slaveCount = Math.min(Number(values.slaves), daemonCount);
 const SCENE = `${root}../shared/scenes/water-bottle/WaterBottle.gltf`;
@@ -109,7 +117,7 @@ console.log(
 );
 
 // 1 + 2: a /24 with the daemons on it; scan time, then 16 of them enabled and the master's CPU
-{
+if (want("scan")) {
   await using lan = await Lan.create(1 + daemonCount);
   const [m, ...hosts] = lan.hosts;
   const daemons: Proc[] = [];
@@ -195,7 +203,7 @@ console.log(
 }
 
 // 3 + 4: render-data transfer at link rates, and a slave's join at 1 Gbit/s
-{
+if (want("transfer")) {
   await using lan = await Lan.create(2);
   const [m, s] = lan.hosts;
   const master = spawn(
@@ -277,9 +285,9 @@ console.log(
 }
 
 // 5: parallel efficiency, master without local render + 2 slaves each on a core of its own, at 1 Gbit/s
-{
+if (want("parallel")) {
   const cores = navigator.hardwareConcurrency;
-  const image = ["--spp", "48", "--width", "128", "--height", "128", "--seed", "1"];
+  const image = ["--spp", "128", "--width", "128", "--height", "128", "--seed", "1"];
   const pin = (core: number, argv: string[]) => ["taskset", "-c", String(core % cores), ...argv];
   await using lan = await Lan.create(3, { rate: "1gbit" });
   const [m, a, b] = lan.hosts;
@@ -319,7 +327,15 @@ console.log(
     spawn(lan, h, pin(i, octane(["slave", "--master", `${m!.address}:${port}`])), { LP_NUM_THREADS: "1" })
   );
   await master.waitFor(/^Rendered /m, 300_000);
-  const together = JSON.parse(await Deno.readTextFile(`${dir}/par.json`)).samplesPerSecond;
+  const par = JSON.parse(await Deno.readTextFile(`${dir}/par.json`));
+  const together = par.samplesPerSecond;
+  for (const n of par.nodes.filter((n: { role: string }) => n.role === "slave")) {
+    console.log(
+      `  slave ${n.address}: ${formatRate(n.samples / par.wallSeconds)}samples/s over the render's ${
+        par.wallSeconds.toFixed(1)
+      } s, first merged sample ${n.firstSampleMs?.toFixed(0)} ms after it connected`,
+    );
+  }
   const efficiency = together / (solo[0]! + solo[1]!);
   figures.parallel = { solo, together, efficiency };
   console.log(
