@@ -129,14 +129,40 @@ export function removeStaleLans(): string[] {
   return stale;
 }
 
-/** True when `octet` makes a /24 (10.213.octet.0/24) that no address or route of this machine touches. */
-function freeOctet(octet: number): boolean {
-  const net = `10.213.${octet}.`;
-  const addrs = ipSync(["-4", "-o", "addr", "show"]);
-  const routes = ipSync(["-4", "route", "show", "table", "all"]);
-  if (addrs.includes(` ${net}`) || routes.includes(net)) return false;
-  // a wider route (10.0.0.0/8, 10.213.0.0/16) that covers it would also make it a real network
-  return !/(^|\s)10\.(0\.0\.0\/8|213\.0\.0\/16)/m.test(routes);
+/** An IPv4 network: its base address as a number and its prefix length. */
+export interface Network {
+  base: number;
+  prefix: number;
+}
+
+/** Every IPv4 network this machine's root namespace has an address or a route on. */
+function realNetworks(): Network[] {
+  return parseNetworks(
+    ipSync(["-4", "-o", "addr", "show"]) + ipSync(["-4", "route", "show", "table", "all"]),
+  );
+}
+
+/** The networks named in `ip addr`/`ip route` output (a bare address is a /32; the default route is none). */
+export function parseNetworks(text: string): Network[] {
+  const out: Network[] = [];
+  for (const m of text.matchAll(/(?:^|\s)(\d+\.\d+\.\d+\.\d+)(?:\/(\d+))?(?=\s|$)/gm)) {
+    const prefix = Number(m[2] ?? 32);
+    const n = m[1]!.split(".").reduce((k, p) => k * 256 + Number(p), 0);
+    const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    // the default route (0.0.0.0/0) is where packets leave, not a network of this machine's own
+    if (prefix > 0) out.push({ base: (n & mask) >>> 0, prefix });
+  }
+  return out;
+}
+
+/** True when 10.213.`octet`.0/24 overlaps none of `networks` (a machine's addresses and routes). */
+export function freeOctet(octet: number, networks: readonly Network[]): boolean {
+  const base = ((10 << 24) | (213 << 16) | (octet << 8)) >>> 0;
+  return networks.every((n) => {
+    const prefix = Math.min(n.prefix, 24);
+    const mask = (0xffffffff << (32 - prefix)) >>> 0;
+    return ((n.base & mask) >>> 0) !== ((base & mask) >>> 0);
+  });
 }
 
 /**
@@ -186,9 +212,10 @@ export class Lan {
       throw new RangeError(`A LAN has 1 to 250 hosts, not ${count}`);
     }
     removeStaleLans();
+    const networks = realNetworks();
     const octet = options.octet ??
-      [...Array(200).keys()].map((i) => 10 + (Deno.pid + i) % 200).find(freeOctet);
-    if (octet === undefined || !freeOctet(octet)) {
+      [...Array(200).keys()].map((i) => 10 + (Deno.pid + i) % 200).find((o) => freeOctet(o, networks));
+    if (octet === undefined || !freeOctet(octet, networks)) {
       throw new LanError(`No free 10.213.X.0/24 on this machine: every candidate is on a real interface`);
     }
     const prefix = `${LAN_PREFIX}${Deno.pid}x${++runs}`;

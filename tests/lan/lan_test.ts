@@ -3,7 +3,7 @@
  * plugging it back restores it, tbf shapes the link, and nothing is left behind (stale runs included).
  */
 import assert from "node:assert/strict";
-import { Lan, LAN_PREFIX, parseRate } from "../../mod/lan/mod.ts";
+import { Lan, LAN_PREFIX } from "../../mod/lan/mod.ts";
 import { denoOn, withLan } from "./_lan.ts";
 
 function ip(args: string[]): string {
@@ -103,10 +103,4 @@ Deno.test("a LAN removes a dead run's leftovers when it starts", async () => {
   } finally {
     ip(["netns", "del", stale]);
   }
-});
-
-Deno.test("link rates read as tc writes them", () => {
-  assert.equal(parseRate("1gbit"), 1e9);
-  assert.equal(parseRate("100mbit"), 1e8);
-  assert.throws(() => parseRate("1 GB/s"), /Invalid link rate "1 GB\/s": write it as tc does/);
 });
