@@ -104,3 +104,46 @@ Deno.test("a LAN removes a dead run's leftovers when it starts", async () => {
     ip(["netns", "del", stale]);
   }
 });
+
+Deno.test("without root a LAN cannot be built, and a LAN test fails with one line that says why", async () => {
+  // run as user nobody, with a Deno cache of its own (the code imported needs no package)
+  const home = await Deno.makeTempDir({ prefix: "octane-nobody-" });
+  try {
+    await Deno.chmod(home, 0o777);
+    const script = `${home}/t.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { withLan } from ${JSON.stringify(new URL("./_lan.ts", import.meta.url).href)};
+       try { await withLan(2, {}, () => Promise.resolve()); console.log("built"); }
+       catch (e) { console.log(String(e)); }`,
+    );
+    await Deno.chmod(script, 0o644);
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        "--reuid=65534",
+        "--regid=65534",
+        "--clear-groups",
+        "env",
+        `DENO_DIR=${home}`,
+        `HOME=${home}`,
+        Deno.execPath(),
+        "run",
+        "--quiet",
+        "--no-config",
+        "--no-lock",
+        "--allow-all",
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(60_000),
+    }).output();
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    assert.equal(
+      text,
+      "Error: A namespace LAN needs root (ip netns add): run as root, as CI does; these tests need it and do not skip\n",
+    );
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
