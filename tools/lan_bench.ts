@@ -6,7 +6,8 @@
  * - master CPU time with 16 slaves (of those daemons) and no local render: its share of one core;
  * - render-data transfer rate against the link rate at 100 Mbit/s and 1 Gbit/s (the largest shared scene,
  *   sealed, as a slave downloads it);
- * - join -> first merged sample at 1 Gbit/s: a slave's connect to its render data, to its first merged sample;
+ * - join -> first merged sample at 1 Gbit/s mid-render: a slave's connect to its render data, to its first
+ *   merged sample, while the master's own GPU renders;
  * - parallel efficiency of a master without local render and two slaves, each pinned to a core with one
  *   llvmpipe thread (taskset), over the sum of each slave rendering alone on its core.
  * Prints figures; asserts nothing. Options: --json FILE, --daemons N (64), --slaves N (16), --only
@@ -259,29 +260,49 @@ if (want("transfer")) {
     );
   }
   figures.transfer = transfers;
-  // a real slave joins at 1 Gbit/s: render data, then its first unit
-  const mark = master.out().length;
-  const slave = spawn(lan, s!, octane(["slave", "--master", `${m!.address}:${port}`]));
-  const sent = await master.waitFor(/^(\S+) INFO master: Sending .* to (\S+)$/m, 60_000, mark);
-  const ready = await master.waitFor(/^(\S+) INFO master: Slave \S+ has the render data/m, 60_000, mark);
-  const first = await master.waitFor(
+  await stop(master);
+  // a real slave joins at 1 Gbit/s mid-render (the master's own GPU renders): render data, then its first unit
+  const busy = spawn(
+    lan,
+    m!,
+    octane([
+      "master",
+      SCENE,
+      "--spp",
+      "100000",
+      "--width",
+      "64",
+      "--height",
+      "64",
+      "--verbose",
+      "-o",
+      `${dir}/join.png`,
+    ]),
+  );
+  const busyPort = (await busy.waitFor(/Master listening on [\d.]+:(\d+)/, 120_000))[1]!;
+  await busy.waitFor(/\d+\.\d\/100000 spp/, 120_000);
+  const mark = busy.out().length;
+  const slave = spawn(lan, s!, octane(["slave", "--master", `${m!.address}:${busyPort}`]));
+  const sent = await busy.waitFor(/^(\S+) INFO master: Sending .* to (\S+)$/m, 60_000, mark);
+  const ready = await busy.waitFor(/^(\S+) INFO master: Slave \S+ has the render data/m, 60_000, mark);
+  const first = await busy.waitFor(
     /First samples from slave \S+ merged (\d+) ms after it connected/,
     120_000,
     mark,
   );
-  const joined = await master.waitFor(/^(\S+) INFO master: Slave \S+ \(\S+\) joined/m, 1000, mark);
+  const joined = await busy.waitFor(/^(\S+) INFO master: Slave \S+ \(\S+\) joined/m, 1000, mark);
   const dataMs = (stamp(ready[0]) - stamp(joined[0])) * 1000;
   const firstMs = Number(first[1]);
   figures.join = { transferMs: (stamp(ready[0]) - stamp(sent[0])) * 1000, dataMs, firstSampleMs: firstMs };
   console.log(
-    `slave joining at 1gbit: render data after ${
+    `slave joining mid-render at 1gbit: render data after ${
       dataMs.toFixed(0)
     } ms, first merged sample after ${firstMs} ms (${
       (firstMs - dataMs).toFixed(0)
     } ms after its data: GPU upload, first unit, result)`,
   );
   await stop(slave);
-  await stop(master);
+  await stop(busy);
 }
 
 // 5: parallel efficiency, master without local render + 2 slaves each on a core of its own, at 1 Gbit/s
