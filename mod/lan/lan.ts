@@ -108,7 +108,7 @@ function removeNamespaceSync(name: string): void {
     }
     const until = Date.now() + 100;
     while (Date.now() < until && pids.some(alive)) {
-      // a short busy wait: this also runs in an unload handler, where nothing asynchronous completes
+      // a blocking wait: this also runs in an unload handler, where nothing asynchronous completes
       new Deno.Command("sleep", { args: ["0.02"] }).outputSync();
     }
   }
