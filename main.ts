@@ -18,7 +18,8 @@ Commands:
   daemon            resident helper that masters find on the LAN and that starts
                     slaves for them (daemon install | uninstall | status)
   key generate      a new random farm key (every node of the farm gets a copy)
-  demo              a whole LAN on loopback: daemons, their slaves and a master
+  demo              a whole LAN on loopback (--lan N: in network namespaces):
+                    daemons, their slaves and a master
   task NAME         run a project task (ok, test, bench, ...) with the project's
                     Deno (the ./octane launcher of a checkout only)
 

@@ -71,6 +71,16 @@ else
   say "no Vulkan driver found and no apt-get: install your GPU's Vulkan driver (or Mesa lavapipe)"
 fi
 
+# The namespace-LAN tests (tests/lan) run as root, as CI does, with ip and tc from iproute2.
+if [ "$(id -u)" = 0 ] && [ "$(uname -s)" = Linux ] && ! { command -v ip && command -v tc; } >/dev/null 2>&1; then
+  if command -v apt-get >/dev/null 2>&1 && { apt-get install -y -qq iproute2 >/dev/null 2>&1 \
+       || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq iproute2 >/dev/null 2>&1; }; }; then
+    say "installed iproute2 (ip, tc) for the namespace-LAN tests"
+  else
+    say "no ip or tc (iproute2): the namespace-LAN tests will fail until it is installed"
+  fi
+fi
+
 adapter=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" eval --quiet \
   'const a = await navigator.gpu.requestAdapter(); console.log(a ? a.info.description || "unnamed adapter" : "none")' 2>/dev/null || echo none)
 if [ "$adapter" = none ]; then

@@ -34,17 +34,19 @@ export interface Running {
 
 /**
  * Starts `./octane ARGS`; `stdin` text, when given, is its standard input (then closed); `maxFiles` runs it
- * under `ulimit -n` (the shell execs octane, so the process is still octane itself).
+ * under `ulimit -n` (the shell execs octane, so the process is still octane itself); `prefix` is a command
+ * that execs the rest, such as `ip netns exec HOST` (the pid is still octane's).
  */
 export function octane(
   args: string[],
   env: Record<string, string> = {},
-  options: { stdin?: string; maxFiles?: number } = {},
+  options: { stdin?: string; maxFiles?: number; prefix?: readonly string[] } = {},
 ): Running {
-  const [command, commandArgs] = options.maxFiles === undefined
+  const [first, rest] = options.maxFiles === undefined
     ? [`${root}octane`, args]
     : ["bash", ["-c", `ulimit -n ${options.maxFiles} && exec "$0" "$@"`, `${root}octane`, ...args]];
-  const child = new Deno.Command(command, {
+  const [command, ...commandArgs] = [...(options.prefix ?? []), first, ...rest];
+  const child = new Deno.Command(command!, {
     args: commandArgs,
     stdout: "piped",
     stderr: "piped",

@@ -482,13 +482,24 @@ without it cannot join a render, start a slave or read render data.`,
 export const DEMO: CommandSpec = {
   name: "demo",
   usage: ["octane demo [options]"],
-  about: `The whole mission on one machine, on loopback only: daemons on 127.0.0.2 and 127.0.0.3, a
+  about: `The whole mission on one machine, on loopback: daemons on 127.0.0.2 and 127.0.0.3, a
 master on 127.0.0.1 that scans 127.0.0.0/29 for them and enables both; each daemon starts a slave, and
 the master renders the Cornell box with both slaves and its own GPU, writes the image and a report of
-who rendered what, then everything shuts down.`,
+who rendered what, then everything shuts down.
+
+With --lan N (root, Linux) it builds a LAN of network namespaces instead: a master host and N daemon
+hosts on one bridge in a private 10.213.X.0/24 with no default route, so nothing leaves this machine. The
+master runs with --net inside its host and finds the daemons by scanning its own interface's subnet, as on
+a real LAN. The namespaces are removed at the end. Without root it says why and runs on loopback.`,
   groups: [{
     title: "Options",
     flags: [
+      {
+        name: "lan",
+        value: "N",
+        default: "off: loopback",
+        description: "run on a namespace LAN with N daemons (1 to 32; root, Linux)",
+      },
       { name: "spp", value: "N", default: "64", description: "samples per pixel" },
       { name: "width", value: "W", default: "256", description: "image width in pixels" },
       { name: "height", value: "H", default: "256", description: "image height in pixels" },
@@ -497,7 +508,7 @@ who rendered what, then everything shuts down.`,
       {
         name: "daemon-port",
         value: "N",
-        default: "the first free one from 48100",
+        default: "the first free one from 48100; 48000 with --lan",
         description: "the daemons' port",
       },
       ...common({ verbose: "also show the daemons' own logs" }),

@@ -5,8 +5,11 @@ import { printHelp } from "./flags.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
 import { generateKey, writeKeyFile } from "../net/key.ts";
+import { Lan, lanUnavailable } from "../lan/mod.ts";
 
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
+/** Most daemons `--lan N` starts: each is a host with a daemon and then a slave on this machine's cores. */
+const MAX_LAN_DAEMONS = 32;
 
 interface DemoDaemon {
   address: string;
@@ -28,6 +31,22 @@ export async function demoCommand(args: string[]): Promise<number> {
     ? freePort(48100)
     : intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48100 });
   const verbose = values.verbose === true;
+  if (values.lan !== undefined) {
+    const hosts = intFlag(values.lan, "lan", { min: 1, max: MAX_LAN_DAEMONS, fallback: 2 });
+    const why = lanUnavailable();
+    if (!why) {
+      return lanDemo(hosts, {
+        spp,
+        width,
+        height,
+        output,
+        report,
+        verbose,
+        port: values["daemon-port"] === undefined ? 48000 : port,
+      });
+    }
+    console.error(`Demo: ${why}; running on loopback instead`);
+  }
 
   // a throwaway farm key: every link of the demo is sealed and authenticated, as on a studio's LAN
   const keyDir = await Deno.makeTempDir({ prefix: "octane-demo-" });
@@ -36,7 +55,7 @@ export async function demoCommand(args: string[]): Promise<number> {
   console.error(
     `Demo: starting daemons on ${DAEMONS.map((a) => `${a}:${port}`).join(" and ")} with a throwaway farm key`,
   );
-  const daemons = DAEMONS.map((address) => startDaemon(address, port, keyFile, verbose));
+  const daemons = DAEMONS.map((address) => startDaemon(address, { port, keyFile, verbose }));
   const killAll = () => {
     for (const d of daemons) signal(d.child, "SIGTERM");
   };
@@ -91,6 +110,100 @@ export async function demoCommand(args: string[]): Promise<number> {
   return 0;
 }
 
+/** What a demo renders and writes. */
+interface DemoRender {
+  spp: number;
+  width: number;
+  height: number;
+  output: string;
+  report: string;
+  verbose: boolean;
+  port: number;
+}
+
+/**
+ * `octane demo --lan N`: a LAN of network namespaces on this machine (root, Linux): a master host and N
+ * daemon hosts on one bridge, in a private /24 with no default route. The master runs inside its host with
+ * `--net`, so it scans its own interface's subnet as on a real LAN. Everything is removed at the end.
+ */
+async function lanDemo(count: number, o: DemoRender): Promise<number> {
+  const keyDir = await Deno.makeTempDir({ prefix: "octane-demo-" });
+  const keyFile = `${keyDir}/key`;
+  await writeKeyFile(keyFile, generateKey());
+  // the demo stops its processes in order on Ctrl-C, then removes the LAN itself
+  const lan = await Lan.create(count + 1, { signals: false });
+  const [host, ...daemonHosts] = lan.hosts;
+  const daemons: DemoDaemon[] = [];
+  let master: Deno.ChildProcess | undefined;
+  let stops = 0;
+  // the master and daemons run in sessions of their own (setsid): Ctrl-C reaches the master once, from here
+  const removeSignals = onStopSignals(() => {
+    if (++stops === 1 && master) return signal(master, "SIGINT");
+    lan.close();
+    Deno.exit(130);
+  });
+  try {
+    console.error(
+      `Demo: built a LAN of ${count + 1} network namespaces (${
+        host!.namespace.replace(/-h1$/, "-h*")
+      }) on ${lan.subnet}, one bridge in a namespace of its own, no default route: nothing leaves this machine`,
+    );
+    console.error(
+      `Demo: starting daemons on ${daemonHosts.map((h) => h.address).join(", ")} with a throwaway farm key`,
+    );
+    for (const h of daemonHosts) {
+      daemons.push(startDaemon(h.address, { ...o, keyFile, wrap: lan.command(h, ["setsid"]) }));
+    }
+    await Promise.all(daemons.map(async (d) => {
+      const m = await waitForLine(d, /^octane daemon .*$/m, 120_000);
+      await waitForLine(d, /^Daemon listening on /m, 10_000);
+      console.error(`  daemon ${d.address}: ${m[0].replace(/^octane daemon /, "octane ")}`);
+    }));
+    console.error(
+      `Demo: master on ${host!.address} scans its own ${lan.subnet} (--net) and enables every daemon`,
+    );
+    const [exe, ...args] = lan.command(host!, ["setsid", ...selfCommand()]);
+    master = new Deno.Command(exe!, {
+      args: [
+        ...args,
+        "master",
+        "cornell",
+        "--net",
+        "--daemon-port",
+        String(o.port),
+        "--scan-interval",
+        "2",
+        "--key-file",
+        keyFile,
+        "--wait-slaves",
+        String(count),
+        "--wait-timeout",
+        "90",
+        "--spp",
+        String(o.spp),
+        "--width",
+        String(o.width),
+        "--height",
+        String(o.height),
+        "-o",
+        o.output,
+        "--report",
+        o.report,
+      ],
+      stdin: "null",
+    }).spawn();
+    const code = (await master.status).code;
+    if (code !== 0) return code;
+    console.error(`Demo: wrote ${o.output} and ${o.report}; stopping the daemons and removing the LAN`);
+  } finally {
+    removeSignals();
+    await stopDaemons(daemons);
+    await lan.close();
+    await Deno.remove(keyDir, { recursive: true }).catch(() => {});
+  }
+  return 0;
+}
+
 /** The first port from `from` that is free on every demo address. */
 function freePort(from: number): number {
   for (let port = from; port < from + 100; port++) {
@@ -109,8 +222,17 @@ function freePort(from: number): number {
   );
 }
 
-function startDaemon(address: string, port: number, keyFile: string, verbose: boolean): DemoDaemon {
-  const [exe, ...prefix] = selfCommand();
+/** How the demo starts a daemon: its port, the farm key, its logs shown, the command it runs under. */
+interface DaemonStart {
+  port: number;
+  keyFile: string;
+  verbose: boolean;
+  /** A command that execs the daemon (`ip netns exec HOST setsid`), or none. */
+  wrap?: string[];
+}
+
+function startDaemon(address: string, { port, keyFile, verbose, wrap = [] }: DaemonStart): DemoDaemon {
+  const [exe, ...prefix] = [...wrap, ...selfCommand()];
   const child = new Deno.Command(exe!, {
     args: [
       ...prefix,

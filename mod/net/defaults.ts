@@ -20,6 +20,11 @@ export const JOIN_TIMEOUT_MS = 10_000;
 
 /** Seconds between subnet scans. */
 export const SCAN_INTERVAL_SECONDS = 5;
+/**
+ * Scans in a row a listed daemon may leave unanswered before the list drops it: a host busy starting
+ * slaves can miss one probe's deadline without having left.
+ */
+export const MISSED_SCANS = 2;
 /** Milliseconds for a probe's connection and for each answer. */
 export const PROBE_TIMEOUT_MS = 1000;
 /** Probes at once during a scan. */

@@ -71,6 +71,12 @@ export const SOFTWARE_LOOP_LIMIT = 65535;
 const RR_DEPTH = 3;
 /** Path samples per dispatch: small enough that no dispatch runs for seconds on a slow GPU. */
 const SAMPLES_PER_DISPATCH = 1 << 20;
+/**
+ * Milliseconds of dispatches a software adapter may run before the renderer lets the event loop turn: there
+ * `queue.submit` runs the dispatch on this thread, so a unit of a second would otherwise stall the process's
+ * networking (a master's uploads to joining slaves, heartbeats) for that second.
+ */
+const SOFTWARE_YIELD_MS = 20;
 const PARAMS_BYTES = 176;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
@@ -335,12 +341,16 @@ export class GpuRenderer {
     first.clearBuffer(accum, 0, pixels * 16);
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
-    const perDispatch = this.#gpu.summary.software
-      ? 1
-      : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    const software = this.#gpu.summary.software;
+    const perDispatch = software ? 1 : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
     const u = new Uint32Array(params);
     u.set([band.x, band.y, band.width, band.height], 2);
+    let turned = performance.now();
     for (let done = 0; done < range.count; done += perDispatch) {
+      if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        turned = performance.now();
+      }
       u[6] = range.start + done;
       u[7] = Math.min(perDispatch, range.count - done);
       device.queue.writeBuffer(this.#params, 0, params);

@@ -123,6 +123,30 @@ Deno.test("GpuRenderer rejects regions outside the image and empty sample ranges
   }
 });
 
+Deno.test("on a software adapter a long render lets the event loop turn between its dispatches", async () => {
+  if (!gpu.summary.software) return; // a hardware queue.submit returns at once: nothing to let through
+  const renderer = await GpuRenderer.create(gpu, compileScene(cornellBox()), {
+    width: 64,
+    height: 64,
+    seed: 1,
+    maxDepth: 16,
+  });
+  const queue = gpu.device.queue;
+  const submit = queue.submit.bind(queue);
+  let submits = 0;
+  queue.submit = (buffers) => (submits++, submit(buffers));
+  try {
+    // a timer set as the render starts fires between its dispatches, not after the last of them
+    let seenAt = -1;
+    setTimeout(() => (seenAt = submits), 0);
+    await renderer.render({ start: 0, count: 64 });
+    assert.ok(seenAt >= 0 && seenAt < submits - 1, `the timer ran after ${seenAt} of ${submits} submits`);
+  } finally {
+    queue.submit = submit;
+    renderer.destroy();
+  }
+});
+
 globalThis.addEventListener("unload", () => gpu.device.destroy());
 
 Deno.test("NEE+MIS and BSDF sampling alone agree on diffuse and rough-conductor scenes (image means to 2%)", async () => {

@@ -3,7 +3,7 @@ import type { DaemonStatus } from "../daemon/mod.ts";
 import { describeFacts } from "../daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../../version.ts";
 import { deadline, delay } from "../async.ts";
-import { HEARTBEAT_TIMEOUT_SECONDS } from "../defaults.ts";
+import { HEARTBEAT_TIMEOUT_SECONDS, MISSED_SCANS } from "../defaults.ts";
 import type { Link } from "../protocol/mod.ts";
 import { type DaemonReport, probeDaemon, type ProbeOptions, scanDaemons } from "./probe.ts";
 import { scanTargets, type Subnet } from "./subnet.ts";
@@ -54,6 +54,8 @@ export class DaemonPool {
   #o: PoolOptions;
   #targets: string[];
   #entries = new Map<string, DaemonEntry>();
+  /** Scans in a row each listed daemon has not answered. */
+  #missed = new Map<string, number>();
   #links = new Map<string, Link>();
   #closed = false;
   #stop = new AbortController();
@@ -129,10 +131,20 @@ export class DaemonPool {
       else this.#entries.set(report.address, { address: report.address, report, enabled: false, pids: [] });
     }
     for (const [address, entry] of this.#entries) {
-      if (!seen.has(address) && !this.#links.has(address)) this.#entries.delete(address);
-      else if (!seen.has(address)) {
-        log.debug("Daemon {a} did not answer the scan; its link holds", { a: entry.address });
+      if (seen.has(address)) {
+        this.#missed.delete(address);
+        continue;
       }
+      const missed = (this.#missed.get(address) ?? 0) + 1;
+      if (this.#links.has(address)) {
+        log.debug("Daemon {a} did not answer the scan; its link holds", { a: entry.address });
+      } else if (missed >= MISSED_SCANS) {
+        // gone for good; one missed answer is a busy host (its probe timed out), not a daemon that left
+        this.#entries.delete(address);
+        this.#missed.delete(address);
+        continue;
+      }
+      this.#missed.set(address, missed);
     }
     this.#changed();
     this.#listed.resolve();
