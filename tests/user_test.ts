@@ -186,3 +186,23 @@ Deno.test("a slave that stops is named with why at the default log level, and th
     });
   });
 });
+
+Deno.test("a --keep-running slave whose GPU cannot render the scene says so and exits, instead of joining again and again", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const { master, address } = await startMaster(start, dir, 16, ["--no-local-render", "--width", "128"]);
+      // a row of 128 pixels needs 2 KiB of accumulator: a GPU that binds 1 KiB cannot hold one
+      const slave = start(["slave", "--master", address, "--keep-running"], {
+        OCTANE_DIAG_MAX_BINDING_BYTES: "1024",
+      });
+      assert.equal(await slave.exit(30_000), 1, slave.out);
+      assert.match(
+        slave.out,
+        /^octane: this slave's GPU cannot render the scene of master 127\.0\.0\.1:\d+: /m,
+      );
+      assert.equal(master.out.match(/joined with/g)?.length, 1, "it joined once");
+      master.kill("SIGINT");
+      assert.equal(await master.exit(), 130, master.out);
+    });
+  });
+});

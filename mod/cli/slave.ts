@@ -21,6 +21,8 @@ const log = getLogger(["octane", "slave"]);
 /** First pause between tries while waiting for a master; it doubles up to WAIT_MAX_MS. */
 const WAIT_FIRST_MS = 250;
 const WAIT_MAX_MS = 2000;
+/** Milliseconds a --keep-running slave waits after losing its master before it tries to join again. */
+const LOST_PAUSE_MS = 1000;
 /** Milliseconds between a hand-started slave's progress lines. */
 const PROGRESS_MS = 5000;
 
@@ -86,10 +88,15 @@ export async function slaveCommand(args: string[]): Promise<number> {
       if (!slave) return 0; // stopped while waiting
       console.log(`Launching net render slave (${VERSION}) with master ${where}`);
       const progress = started ? showProgress(slave, where) : undefined;
-      const exit = await slave.run(abort.signal).finally(() => clearInterval(progress));
+      const exit = await slave.run(abort.signal).finally(() => progress?.stop());
       if (exit.kind === "stopped") {
         console.error("Slave stopped: unfinished work returned to the master");
         return 0;
+      }
+      // its own GPU cannot render it: joining again would only download the data to fail again
+      if (exit.kind === "failed") {
+        console.error(`octane: ${exit.reason}`);
+        return 1;
       }
       const line = exit.kind === "finished" ? `Master ${where} finished the render` : exit.reason;
       if (!keepRunning) {
@@ -97,6 +104,8 @@ export async function slaveCommand(args: string[]): Promise<number> {
         return exit.kind === "finished" ? 0 : 1;
       }
       console.error(`${line[0]!.toUpperCase()}${line.slice(1)}; waiting for the next render (Ctrl-C stops)`);
+      // a master that went away in trouble is not asked again at once
+      if (exit.kind === "lost") await delay(LOST_PAUSE_MS, abort.signal).catch(() => {});
     }
   } catch (error: unknown) {
     if (error instanceof SlaveJoinError) {
@@ -134,7 +143,19 @@ async function joinWhenUp(
   for (;;) {
     if (o.signal.aborted) return undefined;
     try {
-      return await Slave.join(gpu, options);
+      // Ctrl-C ends a join in progress too (connecting, or waiting for the welcome)
+      const joining = Slave.join(gpu, options);
+      let onAbort = () => {};
+      const stopped = new Promise<undefined>((resolve) => {
+        onAbort = () => resolve(undefined);
+        if (o.signal.aborted) resolve(undefined);
+        o.signal.addEventListener("abort", onAbort, { once: true });
+      });
+      const slave = await Promise.race([joining, stopped]).finally(() =>
+        o.signal.removeEventListener("abort", onAbort)
+      );
+      if (slave === undefined) joining.then((s) => s.close(), () => {});
+      return slave;
     } catch (error: unknown) {
       // a console left running (--keep-running) also outwaits a peer that answers nothing for a while
       const silent = o.keepRunning && error instanceof SlaveJoinError &&
@@ -161,11 +182,11 @@ async function joinWhenUp(
 }
 
 /** Prints what the slave has rendered, every few seconds (redrawn in place on a terminal). */
-function showProgress(slave: Slave, where: string): ReturnType<typeof setInterval> {
+function showProgress(slave: Slave, where: string): { stop(): void } {
   const status = new StatusLine();
   const t0 = performance.now();
   let last = { at: t0, samples: 0 };
-  return setInterval(() => {
+  const timer = setInterval(() => {
     const { units, pixelSamples } = slave.done;
     const now = performance.now();
     if (pixelSamples === last.samples) return;
@@ -177,6 +198,12 @@ function showProgress(slave: Slave, where: string): ReturnType<typeof setInterva
       }samples/s`,
     );
   }, PROGRESS_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      status.clear(); // the lines that follow start on a line of their own
+    },
+  };
 }
 
 /** Prints what a daemon needs to know of this node, as one JSON line. */

@@ -44,6 +44,12 @@ export class StatusLine {
     }
   }
 
+  /** Removes the line drawn on a terminal (plain lines stay), so that what follows starts clean. */
+  clear(): void {
+    if (this.#terminal && this.#drawn) this.#write("\r\x1b[K");
+    this.#drawn = false;
+  }
+
   /** Ends the status line with a final text on a line of its own. */
   done(text: string): void {
     this.#write(this.#terminal && this.#drawn ? `\r\x1b[K${text}\n` : `${text}\n`);

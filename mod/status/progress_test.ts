@@ -35,3 +35,18 @@ Deno.test("formatDuration and formatRate", () => {
   assert.equal(formatRate(1234567), "1.23 M");
   assert.equal(formatRate(999), "999 ");
 });
+
+Deno.test("StatusLine.clear erases a drawn line on a terminal and leaves plain lines alone", () => {
+  const t = sink(true);
+  const line = new StatusLine({ sink: t });
+  line.clear();
+  line.update("1/4");
+  line.clear();
+  line.clear();
+  assert.equal(t.text(), "\r\x1b[K1/4\r\x1b[K");
+  const p = sink(false);
+  const plain = new StatusLine({ sink: p, plainInterval: 3600 });
+  plain.update("1/4");
+  plain.clear();
+  assert.equal(p.text(), "1/4\n");
+});

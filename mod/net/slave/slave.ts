@@ -26,7 +26,11 @@ const log = getLogger(["octane", "slave"]);
 export type SlaveExit =
   | { kind: "finished" } // the master said bye
   | { kind: "stopped" } // SIGINT/SIGTERM: unfinished work returned
-  | { kind: "lost"; reason: string }; // the master went away or misbehaved
+  | { kind: "lost"; reason: string } // the master went away or misbehaved
+  | { kind: "failed"; reason: string }; // this slave's GPU cannot render what it was sent
+
+/** This slave's own GPU failed (building the renderer, or a unit): joining again would fail the same way. */
+class LocalFailure extends Error {}
 
 /** Options of {@linkcode Slave.join}. */
 export interface SlaveOptions {
@@ -92,6 +96,8 @@ export class Slave {
   /** What the current scene needed sent: sections, raw and wire bytes, and how many sections were cached. */
   #needed = { sections: 0, bytes: 0, wireBytes: 0, cached: 0 };
   #done = { units: 0, pixelSamples: 0 };
+  /** Why this slave's GPU failed a unit, if it did. */
+  #failure?: string;
 
   private constructor(gpu: Gpu, link: Link, where: string, timeout: number) {
     this.#gpu = gpu;
@@ -123,7 +129,10 @@ export class Slave {
       const why = error instanceof Error ? error.message : String(error);
       throw new SlaveJoinError(`Cannot reach master ${where}: ${why}`, {
         cause: error,
-        retry: NOT_YET.some((kind) => error instanceof kind) || /os error 113\b|No route to host/.test(why),
+        retry: NOT_YET.some((kind) => error instanceof kind) || (error as Error)?.name === "TimeoutError" ||
+          /os error 113\b|No route to host|lookup address|Name or service not known|name resolution/.test(
+            why,
+          ),
       });
     }
     try {
@@ -152,6 +161,12 @@ export class Slave {
     return new Slave(gpu, link, where, o.heartbeatTimeout ?? HEARTBEAT_TIMEOUT_SECONDS);
   }
 
+  /** Leaves without a word (a join that came after the wait was given up). */
+  close(): void {
+    this.#stopping = true;
+    this.#link.close();
+  }
+
   /** Units rendered and sent back, and their pixel samples, since joining. */
   get done(): { readonly units: number; readonly pixelSamples: number } {
     return this.#done;
@@ -161,9 +176,11 @@ export class Slave {
   async run(signal?: AbortSignal): Promise<SlaveExit> {
     const link = this.#link;
     link.startHeartbeats();
+    let onAbort = () => {};
     const aborted = new Promise<"aborted">((resolve) => {
+      onAbort = () => resolve("aborted");
       if (signal?.aborted) resolve("aborted");
-      signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+      signal?.addEventListener("abort", onAbort, { once: true });
     });
     const watchdog = setInterval(() => {
       if (link.silentSeconds > this.#timeout) {
@@ -174,11 +191,19 @@ export class Slave {
       for (;;) {
         const next = await Promise.race([link.receive(["scene", "section", "work", "bye"]), aborted]);
         if (next === "aborted") return await this.#stop();
+        if (next === null && this.#failure !== undefined) throw new LocalFailure(this.#failure);
         if (next === null) return { kind: "lost", reason: `master ${this.#where} closed the connection` };
         await this.#onMessage(next);
       }
     } catch (error: unknown) {
       if (error instanceof Finished) return { kind: "finished" };
+      const local = error instanceof LocalFailure ? error.message : this.#failure;
+      if (local !== undefined) {
+        return {
+          kind: "failed",
+          reason: `this slave's GPU cannot render the scene of master ${this.#where}: ${local}`,
+        };
+      }
       if (link.closed) {
         return {
           kind: "lost",
@@ -188,6 +213,7 @@ export class Slave {
       const why = error instanceof Error ? error.message : String(error);
       return { kind: "lost", reason: `connection to master ${this.#where} failed: ${why}` };
     } finally {
+      signal?.removeEventListener("abort", onAbort);
       clearInterval(watchdog);
       this.#stopping = true;
       await this.#rendering.catch(() => {});
@@ -270,12 +296,17 @@ export class Slave {
     this.#renderer = undefined;
     await this.#rendering.catch(() => {});
     old?.destroy();
-    const renderer = await GpuRenderer.create(this.#gpu, data, {
-      width: scene.width,
-      height: scene.height,
-      seed: scene.seed,
-      maxDepth: scene.maxDepth,
-    });
+    let renderer: GpuRenderer;
+    try {
+      renderer = await GpuRenderer.create(this.#gpu, data, {
+        width: scene.width,
+        height: scene.height,
+        seed: scene.seed,
+        maxDepth: scene.maxDepth,
+      });
+    } catch (error: unknown) {
+      throw new LocalFailure(error instanceof Error ? error.message : String(error), { cause: error });
+    }
     if (this.#stopping) return renderer.destroy(); // the session ended while it was being built
     this.#renderer = renderer;
     const n = this.#needed;
@@ -303,9 +334,7 @@ export class Slave {
     if (!unit) return;
     this.#current = unit;
     this.#rendering = this.#render(this.#renderer, unit).catch((error: unknown) => {
-      log.error("Rendering failed: {message}", {
-        message: error instanceof Error ? error.message : String(error),
-      });
+      this.#failure ??= error instanceof Error ? error.message : String(error);
       this.#link.close();
     });
   }
