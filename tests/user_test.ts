@@ -87,11 +87,15 @@ Deno.test("a second Ctrl-C quits at once; units that never come are waited for t
           await new Promise((r) => setTimeout(r, 50));
         }
         assert.ok(fake.units.length > 0, "the slave got work");
-        return { master, fake };
+        return { master, fake, address };
       };
       const hurried = await holding([]);
       hurried.master.kill("SIGINT");
       await hurried.master.waitFor(/Stopping: merging the 2 units in flight/);
+      // a stopping master hands out no work: a slave that comes now is told so, and would try again
+      const late = start(["slave", "--master", hurried.address, "--wait", "0"]);
+      assert.equal(await late.exit(30_000), 1, late.out);
+      assert.match(late.out, /refused this slave: this master is stopping/);
       hurried.master.kill("SIGINT");
       assert.equal(await hurried.master.exit(), 130, hurried.master.out);
       assert.match(hurried.master.out, /master stopped at once: the render in progress was not written/);

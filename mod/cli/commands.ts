@@ -271,8 +271,8 @@ when any of --net, --subnet or --enable is given. Daemons of another octane vers
 enabled.
 
 Ctrl-C (or SIGTERM, or --time-limit) stops handing out work, merges the units in flight, writes every
-output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0;
-a second Ctrl-C quits at once.`,
+output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0
+(130, writing nothing, when no sample was merged yet); a second Ctrl-C quits at once (130).`,
 };
 
 /** `octane slave`. */

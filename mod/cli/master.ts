@@ -240,6 +240,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
     await master.run({ onRender: writeRender, keepGoing: values.watch === true });
+    removeSignals(); // the image is written: a Ctrl-C from here ends the wait for the daemon list as usual
     // a render over before the first scan finished still lists the daemons it was asked to look for
     pool?.stopEnabling();
     await deadline(pool?.firstListing ?? Promise.resolve(), FIRST_LISTING_MS, { message: "" }).catch(

@@ -182,7 +182,8 @@ export class Master {
             });
           }
           last = {
-            sums: job.film.sums,
+            // units given up on may still answer and be merged into the film: hand over what rowSamples counts
+            sums: interrupted ? job.film.sums.slice() : job.film.sums,
             samples: state.options.spp,
             elapsedMs: performance.now() - (job.started ?? performance.now()),
             sceneHash: job.id,
@@ -292,6 +293,11 @@ export class Master {
       if (!first) return link.close();
       if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
       if (this.#state.closed) return link.close();
+      if (this.#state.stoppedAt !== undefined) {
+        // no work goes out any more: a slave that joined now would download the render data for nothing
+        await link.send("refuse", { reason: "this master is stopping", retry: true });
+        return link.close();
+      }
       if (this.#state.banned.has(link.peerHost)) {
         const reason = "this master dropped that host for results that disagree with other nodes'";
         log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });

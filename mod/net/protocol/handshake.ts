@@ -89,7 +89,7 @@ async function bounded<T>(
       throw new HandshakeError(
         "timeout",
         side.initiator
-          ? `${o.peer} answered nothing within ${s} s: it is not an octane ${side.role} (another program, e.g. an HTTP server, listens there): check the address and port`
+          ? `${o.peer} answered nothing within ${s} s: a busy octane ${side.role}, or another program (an HTTP server, say) listens there: check the address and port`
           : `${closing}: no handshake within ${s} s`,
         { cause: error },
       );

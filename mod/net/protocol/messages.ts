@@ -365,6 +365,10 @@ export const CODECS: { [K in MessageType]: Codec<Bodies[K]> } = {
         if (encoding === "raw" && wireLength !== length) {
           throw new ProtocolError(`${w}: a raw section of ${length} bytes sends ${wireLength}`);
         }
+        // the master compresses only where it pays: more wire bytes than raw ones is a lie
+        if (encoding === "zstd" && wireLength > length) {
+          throw new ProtocolError(`${w}: a compressed section of ${length} bytes sends ${wireLength}`);
+        }
         return { name: str(s, "name", w, 32) as SectionName, hash, length, encoding, wireLength };
       }),
     };

@@ -30,6 +30,10 @@ Deno.test("a scene offer names each section's encoding and wire length; a lie th
       (e: unknown) => e instanceof ProtocolError && reason.test(e.message),
     );
   refused({ encoding: "raw", wireLength: 1000 }, /scene: a raw section of 262144 bytes sends 1000/);
+  refused(
+    { encoding: "zstd", wireLength: 262145 },
+    /scene: a compressed section of 262144 bytes sends 262145/,
+  );
   refused({ encoding: "gzip", wireLength: 1000 }, /scene: unknown section encoding "gzip"/);
   refused({ wireLength: 1000 }, /scene: unknown section encoding undefined/);
   refused({ encoding: "zstd" }, /scene: field "wireLength" is undefined/);
