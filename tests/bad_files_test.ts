@@ -66,6 +66,16 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
     /Cannot load texture "CesiumLogoFlat\.png" of ".*\/BoxTextured\.gltf": not a valid PNG/,
   ],
   [
+    "a PNG whose header claims 60000x60000 texels",
+    async (dir) => {
+      const png = await Deno.readFile(box + PNG);
+      new DataView(png.buffer).setUint32(16, 60000); // IHDR width (its CRC no longer matches: checked later)
+      new DataView(png.buffer).setUint32(20, 60000);
+      return ["render", await boxTextured(dir, { [PNG]: png })];
+    },
+    /Cannot load texture "CesiumLogoFlat\.png" of ".*": 60000x60000 is outside 1 to 8192 texels a side/,
+  ],
+  [
     "a truncated PNG",
     async (dir) => ["render", await boxTextured(dir, { [PNG]: await head(box + PNG, 3000) })],
     /Cannot load texture "CesiumLogoFlat\.png" of ".*": the PNG ends after 3000 bytes, inside its IDAT chunk \(truncated\?\)/,
@@ -113,6 +123,25 @@ const cases: [string, (dir: string) => Promise<string[]>, RegExp][] = [
       return ["render", await boxTextured(dir, { [BIN]: bin })];
     },
     /Cannot load ".*\/BoxTextured\.gltf": a primitive of mesh "Mesh" uses vertex 32767 of its 24 \(corrupt\?\)/,
+  ],
+  [
+    "a buffer view with a byte stride of 0 and an accessor of 10^10 elements",
+    async (dir) => {
+      const json = JSON.parse(await Deno.readTextFile(box + GLTF));
+      json.bufferViews[0].byteStride = 0;
+      json.accessors[0].count = 1e10;
+      return ["render", await boxTextured(dir, { [GLTF]: text(JSON.stringify(json)) })];
+    },
+    /Cannot load ".*\/BoxTextured\.gltf": buffer view 0 has a byte stride of 0: glTF allows multiples of 4 from 4 to 252/,
+  ],
+  [
+    "an accessor with a negative count",
+    async (dir) => {
+      const json = JSON.parse(await Deno.readTextFile(box + GLTF));
+      json.accessors[1].count = -3;
+      return ["render", await boxTextured(dir, { [GLTF]: text(JSON.stringify(json)) })];
+    },
+    /Cannot load ".*\/BoxTextured\.gltf": accessor 1 has a count or offset that is not a whole number/,
   ],
   [
     "a missing texture",

@@ -136,26 +136,51 @@ export async function readGltfJson(path: string): Promise<JSONDocument> {
   return { json: json as unknown as GLTF.IGLTF, resources };
 }
 
-/** Buffer views must lie inside their buffers and accessors inside their views. */
+/** Bytes an accessor without a buffer view may ask to be filled with zeros (the library allocates them). */
+const MAX_ZERO_ACCESSOR_BYTES = 1 << 30;
+
+/**
+ * Buffer views must lie inside their buffers and accessors inside their views, with counts, offsets and
+ * strides that are whole numbers in the spec's ranges (a stride of 0 or below would let any count pass).
+ */
 function checkViews(json: GltfJson, sizes: (number | undefined)[], fail: (what: string) => never): void {
+  const whole = (v: unknown, min: number) =>
+    v === undefined || (Number.isSafeInteger(v) && (v as number) >= min);
   const views = json.bufferViews ?? [];
   for (const [i, view] of views.entries()) {
     const size = sizes[view.buffer ?? -1];
     if (size === undefined) fail(`buffer view ${i} names buffer ${view.buffer}, which does not exist`);
+    if (!whole(view.byteOffset, 0) || !whole(view.byteLength, 1)) {
+      fail(`buffer view ${i} has an offset or length that is not a whole number of bytes (corrupt?)`);
+    }
+    const stride = view.byteStride;
+    if (stride !== undefined && (!whole(stride, 4) || stride > 252 || stride % 4 !== 0)) {
+      fail(`buffer view ${i} has a byte stride of ${stride}: glTF allows multiples of 4 from 4 to 252`);
+    }
     if ((view.byteOffset ?? 0) + (view.byteLength ?? 0) > size!) {
       fail(`buffer view ${i} reaches past the end of buffer ${view.buffer} (corrupt?)`);
     }
   }
   for (const [i, accessor] of (json.accessors ?? []).entries()) {
-    if (accessor.bufferView === undefined) continue;
-    const view = views[accessor.bufferView];
-    if (!view) fail(`accessor ${i} names buffer view ${accessor.bufferView}, which does not exist`);
     const element = (COMPONENTS[accessor.type ?? ""] ?? 0) *
       (COMPONENT_BYTES[accessor.componentType ?? 0] ?? 0);
     if (element === 0) fail(`accessor ${i} has an unknown type or component type`);
-    const count = accessor.count ?? 0;
-    const end = (accessor.byteOffset ?? 0) + (count - 1) * (view!.byteStride ?? element) + element;
-    if (count > 0 && end > (view!.byteLength ?? 0)) {
+    const count = accessor.count;
+    if (!whole(count, 1) || count === undefined || !whole(accessor.byteOffset, 0)) {
+      fail(`accessor ${i} has a count or offset that is not a whole number (corrupt?)`);
+    }
+    if (accessor.bufferView === undefined) {
+      if (count! * element > MAX_ZERO_ACCESSOR_BYTES) {
+        fail(`accessor ${i} asks for ${count} elements of zeros, more than a scene may hold (corrupt?)`);
+      }
+      continue;
+    }
+    const view = views[accessor.bufferView];
+    if (!view) fail(`accessor ${i} names buffer view ${accessor.bufferView}, which does not exist`);
+    const stride = view!.byteStride ?? element;
+    if (stride < element) fail(`accessor ${i} has elements of ${element} bytes in a stride of ${stride}`);
+    const end = (accessor.byteOffset ?? 0) + (count! - 1) * stride + element;
+    if (end > (view!.byteLength ?? 0)) {
       fail(`accessor ${i} reaches past the end of buffer view ${accessor.bufferView} (corrupt?)`);
     }
   }

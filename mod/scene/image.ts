@@ -84,6 +84,13 @@ function pngStructureProblem(bytes: Uint8Array): string | undefined {
     if (chunk === 0 && type !== "IHDR") {
       return "not a valid PNG: it has a PNG signature but no IHDR chunk (corrupt?)";
     }
+    // the size first: a huge image would be inflated in full before the decoder's own checks
+    if (chunk === 0 && length >= 8 && at + 16 <= bytes.length) {
+      const width = dv.getUint32(at + 8), height = dv.getUint32(at + 12);
+      if (width < 1 || height < 1 || width > MAX_TEXTURE_SIDE || height > MAX_TEXTURE_SIDE) {
+        return `${width}x${height} is outside 1 to ${MAX_TEXTURE_SIDE} texels a side`;
+      }
+    }
     if (!/^[A-Za-z]{4}$/.test(type)) return `not a valid PNG: chunk ${chunk} has a malformed type (corrupt?)`;
     if (at + 12 + length > bytes.length) {
       return `the PNG ends after ${bytes.length} bytes, inside its ${type} chunk (truncated?)`;
