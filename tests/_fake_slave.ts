@@ -109,7 +109,7 @@ export async function fakeSlave(o: FakeSlaveOptions): Promise<FakeSlave> {
           for (let i = 0; i < (o.earlyReady ?? 0); i++) await link.send("ready", { id });
           for (const s of m.body.sections) wire.set(s.hash, new Uint8Array(s.wireLength));
           pending = m.body.sections.reduce((n, s) => n + s.wireLength, 0);
-          await link.send("need", { hashes: m.body.sections.map((s) => s.hash) });
+          await link.send("need", { id: m.body.id, hashes: m.body.sections.map((s) => s.hash) });
           if (pending === 0) await complete();
         } else if (m.type === "section") {
           pending -= m.body.bytes.length;

@@ -7,7 +7,8 @@
 import assert from "node:assert/strict";
 import { zstdCompressSync } from "node:zlib";
 import { openGpu } from "../mod/gpu/mod.ts";
-import { encodeSection } from "../mod/net/protocol/mod.ts";
+import { encodeSection, Link } from "../mod/net/protocol/mod.ts";
+import { VERSION } from "../mod/version.ts";
 import { compileScene, renderDataSections } from "../mod/render_data/mod.ts";
 import { cornellBox } from "../mod/scene/mod.ts";
 import { serveCrafted, zstdBomb } from "./_fake_master.ts";
@@ -288,6 +289,36 @@ Deno.test("a slave refuses render data that inflates past its offered length or 
       assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
       await slave.waitFor(/finished the render; waiting for the next render/);
       assert.doesNotMatch(slave.out, /^\s+at /m, "no stack trace");
+    });
+  });
+});
+
+Deno.test("an answer to another render's offer (a need with a stale id) is ignored; the answer to the current one is served", async () => {
+  await withDir(async (dir) => {
+    const key = await keyed(dir);
+    await processes(async (start) => {
+      const { master, port } = await startMaster(start, dir, 8, ["--no-local-render", "--wait-slaves", "1"]);
+      const link = await Link.connect("127.0.0.1", port, { service: "render", key });
+      try {
+        await link.send("hello", { version: VERSION, host: "stale", gpus: [] });
+        assert.equal((await link.receive())?.type, "welcome");
+        const offer = await link.receive();
+        if (offer?.type !== "scene") throw new Error(`expected the scene offer, got ${offer?.type}`);
+        const hashes = offer.body.sections.map((s) => s.hash);
+        await link.send("need", { id: "0".repeat(64), hashes });
+        await link.send("need", { id: offer.body.id, hashes });
+        // the stale answer took nothing away: the current one is served in full, without "asked again"
+        let wire = 0;
+        const total = offer.body.sections.reduce((n, s) => n + s.wireLength, 0);
+        while (wire < total) {
+          const m = await link.receive();
+          if (m?.type !== "section") throw new Error(`expected sections, got ${m?.type}`);
+          wire += m.body.bytes.length;
+        }
+        assert.doesNotMatch(master.out, /asked for the render data again/);
+      } finally {
+        link.close();
+      }
     });
   });
 });

@@ -103,7 +103,7 @@ function message(r: Random, type: MessageType): Record<string, unknown> {
     }),
     welcome: () => ({ version: VERSION, host: "fuzz" }),
     refuse: () => ({ reason: "fuzz" }),
-    need: () => ({ hashes: Array.from({ length: r.int(4) }, HASH) }),
+    need: () => ({ id: HASH(), hashes: Array.from({ length: r.int(4) }, HASH) }),
     ready: () => ({ id: r.pick([HASH(), "0".repeat(64), "x"]) }),
     work: () => ({ job: n(), y: n(), height: 1 + r.int(20), start: n(), count: 1 + r.int(8) }),
     return: () => ({ jobs: Array.from({ length: r.int(4) }, n) }),

@@ -39,7 +39,7 @@ if (mode === "sealed") {
       return into.get(hash)?.subarray(offset, offset + rest);
     };
     const t0 = performance.now();
-    await link.send("need", { hashes: sections.map((s) => s.hash) });
+    await link.send("need", { id: offer.body.id, hashes: sections.map((s) => s.hash) });
     let received = 0;
     while (received < wireTotal) {
       const m = await link.receive();

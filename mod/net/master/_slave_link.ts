@@ -84,7 +84,7 @@ export class SlaveLink {
         if (!m || m.type === "bye") break;
         switch (m.type) {
           case "need":
-            this.#onNeed(m.body.hashes);
+            this.#onNeed(m.body.id, m.body.hashes);
             break;
           case "ready":
             this.#onReady(m.body.id);
@@ -177,8 +177,10 @@ export class SlaveLink {
   }
 
   /** Answers the slave's list of missing sections, once per scene offer; a repeat is ignored. */
-  #onNeed(hashes: string[]): void {
+  #onNeed(id: string, hashes: string[]): void {
     const job = this.#state.render;
+    // an answer to the offer of a render since replaced (--watch): the new offer's answer is on its way
+    if (id !== job.id) return;
     if (this.#needFor === job.id) {
       log.warn("Slave {peer} asked for the render data again: ignored", { peer: this.link.label });
       return;

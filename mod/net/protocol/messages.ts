@@ -84,6 +84,8 @@ export interface SceneOffer {
 
 /** The sections (by hash) a slave lacks. */
 export interface Need {
+  /** The render data (content hash) whose offer this answers: an answer to an older offer is stale. */
+  id: string;
   /** Hashes. */
   hashes: string[];
 }
@@ -376,6 +378,7 @@ export const CODECS: { [K in MessageType]: Codec<Bodies[K]> } = {
   need: json("need", 5, RENDER, (m, w) => {
     if (!Array.isArray(m.hashes) || m.hashes.length > 64) throw new ProtocolError(`${w}: no hash list`);
     return {
+      id: str(m, "id", w, 64),
       hashes: m.hashes.map((h: unknown) => {
         if (typeof h !== "string" || !HASH.test(h)) throw new ProtocolError(`${w}: a hash is not a SHA-256`);
         return h;

@@ -256,7 +256,7 @@ export class Slave {
       wireBytes: missing.reduce((n, p) => n + p.info.wireLength, 0),
       cached: scene.sections.length - missing.length,
     };
-    await this.#link.send("need", { hashes: [...this.#pending.keys()] });
+    await this.#link.send("need", { id: scene.id, hashes: [...this.#pending.keys()] });
     if (this.#pending.size === 0) await this.#sceneComplete();
   }
 
