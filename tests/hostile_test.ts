@@ -253,8 +253,13 @@ Deno.test("a slave refuses render data that inflates past its offered length or 
     const nodes = honest[at]!;
     const crafted = (bytes: Uint8Array) =>
       honest.with(at, { info: { ...nodes.info, encoding: "zstd", wireLength: bytes.length }, bytes });
-    // 256 MiB in 8 kB, offered as the few kB of the BVH
-    const bomb = crafted(zstdBomb(256 << 20));
+    // 32 MiB in 1 kB, offered as the BVH's 1.2 kB (no longer on the wire than raw, or the offer is refused)
+    const bombBytes = zstdBomb(32 << 20);
+    assert.ok(
+      bombBytes.length <= nodes.info.length,
+      `bomb ${bombBytes.length} B, BVH ${nodes.info.length} B`,
+    );
+    const bomb = crafted(bombBytes);
     // the right length, other bytes, under the real BVH's hash
     const other = renderDataSections(data).find((s) => s.name === "nodes")!.bytes.slice();
     other[0]! ^= 1;
