@@ -71,6 +71,13 @@ const SCENE_FLAGS: Flag[] = [
       "that name)",
   },
   {
+    name: "camera-file",
+    value: "FILE",
+    default: "none",
+    description: "render through the camera of this JSON file (position, target, up, fov in degrees), " +
+      "as the master's live view saves it",
+  },
+  {
     name: "env",
     value: "FILE",
     default: "none",
@@ -262,6 +269,19 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
           description: "which daemons found start a slave for this master: all, none (list them only), " +
             "or these addresses or host names",
         },
+      ],
+    },
+    {
+      title: "Live view",
+      flags: [
+        {
+          name: "ui",
+          value: "[ADDR:]PORT",
+          default: "127.0.0.1, the first free port from 8420",
+          description: "serve the live view web page here: the image as it converges, nodes, daemons, " +
+            "camera, controls, log; its URL (with an access token) is printed on stderr",
+        },
+        { name: "no-ui", description: "serve no live view" },
       ],
     },
     { title: "Other", flags: common() },

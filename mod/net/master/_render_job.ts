@@ -125,6 +125,7 @@ export class RenderJob {
     this.film.add(owner, done.y * this.#settings.width * 3, answer.sums);
     const pixelSamples = done.height * this.#settings.width * done.count;
     info.samples += pixelSamples;
+    info.lastResultAt = performance.now();
     const rate = pixelSamples / Math.max(answer.seconds, 1e-3);
     info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
     const check = this.#verifier.merged(done.task, owner, answer.sums);

@@ -60,6 +60,8 @@ export class MasterState {
   readonly banned = new Set<string>();
   /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
   waitOver = false;
+  /** True while paused: no new work goes out; the units in flight are merged. */
+  paused = false;
   #wake: (() => void)[] = [];
 
   /** Shared state for a master rendering `render`. */
@@ -70,9 +72,10 @@ export class MasterState {
 
   /**
    * True once enough slaves are ready for work to be handed out (see waitSlaves); from then on it stays
-   * true, so that a slave leaving never stalls the render.
+   * true, so that a slave leaving never stalls the render. False while paused.
    */
   get go(): boolean {
+    if (this.paused) return false;
     if (!this.waitOver && this.render.readySlaves >= this.options.waitSlaves) this.waitOver = true;
     return this.waitOver;
   }
