@@ -71,6 +71,21 @@ else
   say "no Vulkan driver found and no apt-get: install your GPU's Vulkan driver (or Mesa lavapipe)"
 fi
 
+# Chromium for the live view's browser test (tests/live_view_test.ts drives it through playwright-core).
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "${OCTANE_CHROMIUM:-}" ]; then
+  say "Chromium present"
+elif command -v apt-get >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if { $sudo apt-get install -y -qq chromium >/dev/null 2>&1 \
+       || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq chromium >/dev/null 2>&1; }; }; then
+    say "no Chromium found: installed chromium (for the live view's browser test)"
+  else
+    say "no Chromium found and 'apt-get install chromium' failed: the live view's browser test will fail"
+  fi
+else
+  say "no Chromium found and no apt-get: install Chromium (or set OCTANE_CHROMIUM) for the live view's browser test"
+fi
+
 adapter=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" eval --quiet \
   'const a = await navigator.gpu.requestAdapter(); console.log(a ? a.info.description || "unnamed adapter" : "none")' 2>/dev/null || echo none)
 if [ "$adapter" = none ]; then

@@ -3,6 +3,7 @@ import { timingSafeEqual } from "node:crypto";
 import { type CameraJson, parseCamera } from "../render_data/mod.ts";
 import { type Film, previewPng } from "./_preview.ts";
 import type { LogRing } from "./log_ring.ts";
+import { deadline } from "../net/async.ts";
 import page from "./page/index.html" with { type: "text" };
 import style from "./page/style.css" with { type: "text" };
 import script from "./page/app.js" with { type: "text" };
@@ -15,6 +16,8 @@ export const LIVE_VIEW_PORT = 8420;
 const ENCODE_INTERVAL_MS = 1000;
 /** Milliseconds between two status events. */
 const EVENT_INTERVAL_MS = 1000;
+/** Milliseconds the pages get to receive the last event when the master stops. */
+const SHUTDOWN_MS = 2000;
 /** Largest POST body read, bytes. */
 const MAX_BODY = 16 * 1024;
 
@@ -81,7 +84,6 @@ export function newToken(): string {
  * @throws {Deno.errors.AddrInUse} when the port (or, with firstFree, every port tried) is taken
  */
 export function serveLiveView(source: LiveSource, options: LiveViewOptions): LiveView {
-  const abort = new AbortController();
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const images = new ImageCache(source);
   const handler = (request: Request) => handle(request, { source, options, images, streams });
@@ -89,7 +91,7 @@ export function serveLiveView(source: LiveSource, options: LiveViewOptions): Liv
   const last = options.firstFree ? Math.min(65535, options.port + 100) : options.port;
   for (let port = options.port; port <= last; port++) {
     try {
-      server = Deno.serve({ hostname: options.hostname, port, signal: abort.signal, onListen() {} }, handler);
+      server = Deno.serve({ hostname: options.hostname, port, onListen() {} }, handler);
       break;
     } catch (error: unknown) {
       if (!(error instanceof Deno.errors.AddrInUse) || port === last) throw error;
@@ -113,8 +115,8 @@ export function serveLiveView(source: LiveSource, options: LiveViewOptions): Liv
         }
       }
       streams.clear();
-      abort.abort();
-      await server!.finished;
+      // graceful: the closed event streams end after their last event is sent
+      await deadline(server!.shutdown(), SHUTDOWN_MS, { message: "" }).catch(() => {});
     },
   };
 }

@@ -89,9 +89,14 @@ function nodesTable(nodes) {
   }
 }
 
+let shownDaemons = "";
+
+/** The daemon list, rebuilt only when it changed (a click on a switch must not land on a replaced one). */
 function daemonsTable(daemons) {
   $("daemons-panel").hidden = !daemons;
-  if (!daemons) return;
+  const json = JSON.stringify(daemons);
+  if (!daemons || json === shownDaemons) return;
+  shownDaemons = json;
   $("scan").textContent = `Scanning ${
     daemons.subnets.join(", ")
   } on port ${daemons.port} every ${daemons.interval} s`;

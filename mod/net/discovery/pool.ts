@@ -105,6 +105,7 @@ export class DaemonPool {
       this.#disabled.add(address);
       const link = this.#links.get(address);
       if (link) {
+        entry.lost = "disabled by hand";
         log.info("Disabling daemon {a}: its slave stops", { a: address });
         deadline(link.send("stop", {}), 1000, { message: "stop not sent" }).catch(() => {}).finally(() =>
           link.close()
