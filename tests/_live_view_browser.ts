@@ -32,7 +32,11 @@ function findChromium(): string {
 }
 
 /** Polls `check` every 200 ms until it returns a value other than undefined, for at most `ms`. */
-async function until<T>(what: string, ms: number, check: () => Promise<T | undefined>): Promise<T> {
+async function until<T>(
+  what: string,
+  ms: number,
+  check: () => Promise<T | undefined> | T | undefined,
+): Promise<T> {
   const end = performance.now() + ms;
   for (;;) {
     const value = await check();
@@ -185,7 +189,7 @@ export async function checkLiveView(): Promise<void> {
           return now !== undefined && now !== afterDrag ? true : undefined;
         });
         const refreshMs = performance.now() - t0;
-        await until("both slaves to be sent the camera section", 30_000, async () => {
+        await until("both slaves to be sent the camera section", 30_000, () => {
           const sent = master.out.slice(mark).match(/Sending \d+ of \d+ render-data sections \([^)]*\)/g) ??
             [];
           return sent.length >= 2 ? sent : undefined;
