@@ -282,6 +282,11 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
             "camera, controls, log; its URL (with an access token) is printed on stderr",
         },
         { name: "no-ui", description: "serve no live view" },
+        {
+          name: "keep-open",
+          description: "after the render, keep the master, its slaves and the live view up until Ctrl-C " +
+            "(a camera move or a restart from the page renders again)",
+        },
       ],
     },
     { title: "Other", flags: common() },
@@ -519,6 +524,11 @@ who rendered what, then everything shuts down.`,
         value: "N",
         default: "the first free one from 48100",
         description: "the daemons' port",
+      },
+      {
+        name: "ui",
+        description: "keep the whole loopback LAN up after the render, with the master's live view, until " +
+          "Ctrl-C",
       },
       ...common({ verbose: "also show the daemons' own logs" }),
     ],

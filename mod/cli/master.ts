@@ -56,6 +56,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const discovery = discoveryOptions(values, lists.subnet ?? []);
   const ui = uiSettings(values);
+  const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
   const farmKey = await readKey(values["key-file"]);
@@ -226,6 +227,8 @@ export async function masterCommand(args: string[]): Promise<number> {
     }
     if (values.watch && !result.interrupted && !quiet) {
       status.done(`Watching ${sceneName} for changes (Ctrl-C stops)`);
+    } else if (keepOpen && !result.interrupted && !quiet) {
+      status.done("Keeping the master open for the live view (Ctrl-C stops)");
     }
   };
   const reload = async () => {
@@ -242,7 +245,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
-    await master.run({ onRender: writeRender, keepGoing: values.watch === true });
+    await master.run({ onRender: writeRender, keepGoing: values.watch === true || keepOpen });
     // a render over before the first scan finished still lists the daemons it was asked to look for
     pool?.stopEnabling();
     await deadline(pool?.firstListing ?? Promise.resolve(), FIRST_LISTING_MS, { message: "" }).catch(
