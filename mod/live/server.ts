@@ -14,8 +14,8 @@ const log = getLogger(["octane", "live"]);
 export const LIVE_VIEW_PORT = 8420;
 /** Least milliseconds between two encodes of the same render's image (the render must not wait on them). */
 const ENCODE_INTERVAL_MS = 1000;
-/** Milliseconds between two status events. */
-const EVENT_INTERVAL_MS = 1000;
+/** Milliseconds between two status events (the page asks for a new image only when samples arrived). */
+const EVENT_INTERVAL_MS = 250;
 /** Milliseconds the pages get to receive the last event when the master stops. */
 const SHUTDOWN_MS = 2000;
 /** Largest POST body read, bytes. */
@@ -79,7 +79,7 @@ export function newToken(): string {
 
 /**
  * Serves the live view: the page, `GET /api/status`, `GET /api/image.png?exposure=EV`, `GET /api/events`
- * (server-sent status every second), `GET /api/camera`, `GET /api/log?after=N`, and the POSTs behind the
+ * (server-sent status four times a second), `GET /api/camera`, `GET /api/log?after=N`, and the POSTs behind the
  * controls. Every request must carry the token (`?token=` or `Authorization: Bearer`), else 401.
  * @throws {Deno.errors.AddrInUse} when the port (or, with firstFree, every port tried) is taken
  */

@@ -152,17 +152,29 @@ async function refreshLog() {
 // --- the image ------------------------------------------------------------------------------------------
 
 let shownKey = "";
+let shownView = "";
+let loadedAt = 0;
 let loading = false;
 
-/** Loads the image again when samples arrived or the exposure moved (one load at a time). */
+/**
+ * Loads the image again when samples arrived (at most once a second) or at once when the view changed
+ * (camera, exposure, a restart); one load at a time.
+ */
 function refreshImage(s) {
-  const key = `${s.spp.done}/${s.spp.target}/${$("exposure").value}/${cameraKey(s.camera)}`;
+  const view = `${s.spp.target}/${$("exposure").value}/${cameraKey(s.camera)}`;
+  const key = `${s.spp.done}/${view}`;
   if (loading || key === shownKey) return;
+  const shownSpp = Number(shownKey.split("/")[0]);
+  // a new view, a restart, or a black image shown: load now
+  const now = view !== shownView || s.spp.done < shownSpp || shownSpp === 0;
+  if (!now && performance.now() - loadedAt < 1000) return;
   loading = true;
   const next = new Image();
   next.onload = () => {
     $("image").src = next.src;
     shownKey = key;
+    shownView = view;
+    loadedAt = performance.now();
     loading = false;
   };
   next.onerror = () => (loading = false);
@@ -325,10 +337,7 @@ function connect() {
     masterStopped = false;
     showBanner("");
   };
-  events.onmessage = (m) => {
-    onStatus(JSON.parse(m.data));
-    refreshLog();
-  };
+  events.onmessage = (m) => onStatus(JSON.parse(m.data));
   events.onerror = async () => {
     events.close();
     $("state").className = "badge lost";
@@ -349,3 +358,4 @@ function connect() {
 }
 
 connect();
+setInterval(refreshLog, 1000);
