@@ -3,6 +3,7 @@
  * - the live view's cost to render throughput: samples/s of `octane master --no-ui` against a master with
  *   the live view and a client that does what an open page does (the event stream, the image whenever
  *   samples arrived at most once a second, the log every second), as a ratio, runs alternated;
+ * - the image encode itself (on the master's thread, at most once a second per render), per image size;
  * - camera change to refreshed image: from POST /api/camera to the first image of the new camera with
  *   samples in it, as the page gets it (events four times a second, then the image), at --size.
  * Prints figures; asserts nothing. Options: --size N (image side, 256), --spp N (per throughput run),
@@ -10,6 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { previewPng } from "../mod/live/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -123,6 +125,26 @@ async function throughput(ui: boolean): Promise<number> {
 }
 
 const figures: Record<string, unknown> = { size: Number(size), spp: Number(spp) };
+const encodeMs: Record<string, number> = {};
+for (const n of [256, 512, 1024]) {
+  // noise compresses worst: an upper bound
+  const film = {
+    sums: new Float64Array(n * n * 3).map(() => Math.random() * 64),
+    rowSamples: new Uint32Array(n).fill(64),
+    width: n,
+    height: n,
+  };
+  previewPng(film, 0);
+  const t0 = performance.now();
+  for (let i = 0; i < 5; i++) previewPng(film, 0.5);
+  encodeMs[`${n}x${n}`] = (performance.now() - t0) / 5;
+}
+figures.encodeMs = encodeMs;
+console.log(
+  `live image encode: ${
+    Object.entries(encodeMs).map(([k, ms]) => `${k} ${ms.toFixed(1)} ms`).join(", ")
+  } (at most once a second per render)`,
+);
 const off: number[] = [], on: number[] = [];
 for (let i = 0; i < Number(values.pairs); i++) {
   off.push(await throughput(false));

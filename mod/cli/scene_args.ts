@@ -10,6 +10,9 @@ export function sceneOptions(values: ParsedArgs["values"]): LoadOptions {
   if (n !== undefined && !(Number.isFinite(n) && n >= 0)) {
     throw new UsageError(`Invalid --env-intensity "${intensity}": must be a number of 0 or more`);
   }
+  if (typeof values.camera === "string" && typeof values["camera-file"] === "string") {
+    throw new UsageError("Pass --camera NAME or --camera-file FILE, not both");
+  }
   const env = typeof values.env === "string" ? values.env : undefined;
   if (env !== undefined && !/\.(hdr|pic)$/i.test(env)) {
     throw new UsageError(`Cannot use environment "${env}": --env takes a Radiance .hdr file`);
@@ -33,9 +36,6 @@ export async function asUsage<T>(load: Promise<T>): Promise<T> {
 export async function withCameraFile(data: RenderData, values: ParsedArgs["values"]): Promise<RenderData> {
   const file = values["camera-file"];
   if (typeof file !== "string") return data;
-  if (typeof values.camera === "string") {
-    throw new UsageError("Pass --camera NAME or --camera-file FILE, not both");
-  }
   let text: string;
   try {
     text = await Deno.readTextFile(file);
