@@ -10,9 +10,6 @@ import { scanTargets, type Subnet } from "./subnet.ts";
 
 const log = getLogger(["octane", "discovery"]);
 
-/** Scans in a row a daemon without a link may miss before it leaves the list. */
-const MISSED_SCANS = 3;
-
 /** Which daemons a master enables: every one found, none (list only), or those named. */
 export type EnableRule = "all" | "none" | string[];
 
@@ -69,8 +66,6 @@ export class DaemonPool {
   #disabled = new Set<string>();
   /** Addresses switched on by hand: enabled whatever the enable rule says. */
   #chosen = new Set<string>();
-  /** Scans in a row each listed daemon did not answer. */
-  #missed = new Map<string, number>();
   /** Called with the list when it changes (new daemon, state, enabled). */
   onChange?: (entries: readonly DaemonEntry[]) => void;
   /** Milliseconds the last scan took, and how many addresses it probed. */
@@ -172,14 +167,9 @@ export class DaemonPool {
       else this.#entries.set(report.address, { address: report.address, report, enabled: false, pids: [] });
     }
     for (const [address, entry] of this.#entries) {
-      const missed = seen.has(address) ? 0 : (this.#missed.get(address) ?? 0) + 1;
-      this.#missed.set(address, missed);
-      // one probe lost on a busy host must not make it flicker out of the list (and off the live view)
-      if (missed >= MISSED_SCANS && !this.#links.has(address)) {
-        this.#entries.delete(address);
-        this.#missed.delete(address);
-      } else if (missed > 0) {
-        log.debug("Daemon {a} did not answer the scan ({n} in a row)", { a: entry.address, n: missed });
+      if (!seen.has(address) && !this.#links.has(address)) this.#entries.delete(address);
+      else if (!seen.has(address)) {
+        log.debug("Daemon {a} did not answer the scan; its link holds", { a: entry.address });
       }
     }
     this.#changed();
