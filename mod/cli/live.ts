@@ -109,7 +109,10 @@ function liveSource(c: LiveContext): LiveSource {
       const next = withCamera(master.data, json);
       if (master.update(next)) camera = { data: next, json };
     },
-    stop: () => c.stop(),
+    // a second stop from the page must not be the second Ctrl-C that quits without writing
+    stop() {
+      if (!master.stopping) c.stop();
+    },
     pause: (on) => (master.paused = on),
     restart: (spp) => master.restart(spp === undefined ? {} : { spp }),
     ...(pool ? { enableDaemon: (address: string, on: boolean) => pool.setEnabled(address, on) } : {}),

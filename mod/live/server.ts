@@ -18,6 +18,8 @@ const ENCODE_INTERVAL_MS = 1000;
 const EVENT_INTERVAL_MS = 250;
 /** Milliseconds the pages get to receive the last event when the master stops. */
 const SHUTDOWN_MS = 2000;
+/** Events queued for a page that does not read them before its stream is closed (ten seconds' worth). */
+const MAX_QUEUED_EVENTS = 40;
 /** Largest POST body read, bytes. */
 const MAX_BODY = 16 * 1024;
 
@@ -35,8 +37,8 @@ export interface LiveSource {
   stop(): void;
   /** Pauses or resumes handing out work. */
   pause(on: boolean): void;
-  /** Renders again from no samples, with a new spp target if given. */
-  restart(spp?: number): void;
+  /** Renders again from no samples, with a new spp target if given; false once the render is stopping. */
+  restart(spp?: number): boolean;
   /** Enables or disables a daemon by address; false when there is no such daemon. */
   enableDaemon?(address: string, on: boolean): boolean;
 }
@@ -91,7 +93,7 @@ export function serveLiveView(source: LiveSource, options: LiveViewOptions): Liv
   const last = options.firstFree ? Math.min(65535, options.port + 100) : options.port;
   for (let port = options.port; port <= last; port++) {
     try {
-      server = Deno.serve({ hostname: options.hostname, port, onListen() {} }, handler);
+      server = Deno.serve({ hostname: options.hostname, port, onListen() {}, onError }, handler);
       break;
     } catch (error: unknown) {
       if (!(error instanceof Deno.errors.AddrInUse) || port === last) throw error;
@@ -119,6 +121,13 @@ export function serveLiveView(source: LiveSource, options: LiveViewOptions): Liv
       await deadline(server!.shutdown(), SHUTDOWN_MS, { message: "" }).catch(() => {});
     },
   };
+}
+
+/** An unexpected failure in a handler: logged, and one line to the client; the render goes on. */
+function onError(error: unknown): Response {
+  const message = error instanceof Error ? error.message : String(error);
+  log.error("Live view request failed: {message}", { message });
+  return new Response(`Internal error: ${message}\n`, { status: 500 });
 }
 
 interface Context {
@@ -162,7 +171,14 @@ function get(url: URL, c: Context): Response {
     case "/index.html":
       return new Response(
         page.replace("/*STYLE*/", () => style).replace("/*SCRIPT*/", () => script),
-        { headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" } },
+        {
+          headers: {
+            "content-type": "text/html; charset=utf-8",
+            "cache-control": "no-store",
+            // the token is in the page's address
+            "referrer-policy": "no-referrer",
+          },
+        },
       );
     case "/api/status":
       return json(c.source.status());
@@ -224,9 +240,16 @@ function broadcast(streams: Set<ReadableStreamDefaultController<Uint8Array>>, st
   const bytes = event(status);
   for (const s of streams) {
     try {
+      // a page that stopped reading gets its stream closed instead of a queue that grows without end
+      if ((s.desiredSize ?? 0) < -MAX_QUEUED_EVENTS) throw new RangeError("Too many events queued");
       s.enqueue(bytes);
     } catch {
-      streams.delete(s); // the page went away
+      streams.delete(s);
+      try {
+        s.close();
+      } catch {
+        // closed already
+      }
     }
   }
 }
@@ -251,7 +274,7 @@ async function post(path: string, request: Request, source: LiveSource): Promise
       ) {
         throw new Refusal(400, `Invalid "spp": a whole number from 1 to ${1 << 20}`);
       }
-      source.restart(spp as number | undefined);
+      if (!source.restart(spp as number | undefined)) throw new Refusal(409, "The render is stopping");
       break;
     }
     case "/api/camera": {
