@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
+import { decodePng } from "../mod/render/mod.ts";
 import { outputsIn, processes, type Running, withDir } from "./_process.ts";
 
 const root = new URL("..", import.meta.url).pathname;
@@ -71,6 +72,51 @@ async function status(url: URL): Promise<Record<string, unknown> & { nodes: { st
   });
   assert.equal(r.status, 200);
   return await r.json();
+}
+
+/** POSTs to the API; resolves with the status it answers. */
+async function send(url: URL, path: string, body?: unknown) {
+  const r = await fetch(new URL(`${path}?token=${url.searchParams.get("token")}`, url.origin), {
+    method: "POST",
+    body: body === undefined ? "" : JSON.stringify(body),
+  });
+  assert.equal(r.status, 200, `${path}: ${r.status}`);
+  return await r.json();
+}
+
+/** Mean of a PNG's bytes from the API at an exposure. */
+async function brightness(url: URL, exposure: string): Promise<number> {
+  const token = url.searchParams.get("token");
+  const r = await fetch(new URL(`/api/image.png?exposure=${exposure}&token=${token}`, url.origin));
+  assert.equal(r.status, exposure === "x" ? 400 : 200);
+  if (exposure === "x") return assert.match(await r.text(), /^Invalid exposure "x": [^\n]+\n$/), 0;
+  const { rgb } = decodePng(new Uint8Array(await r.arrayBuffer()));
+  return rgb.reduce((a, b) => a + b, 0) / rgb.length;
+}
+
+/** Pause stops the samples and resume brings them back; restart sets a new target; exposure brightens. */
+async function controls(url: URL): Promise<void> {
+  await until(
+    "samples",
+    60_000,
+    async () => ((await status(url)).spp as { done: number }).done > 0 || undefined,
+  );
+  assert.equal((await send(url, "/api/pause")).state, "paused");
+  const done = () => status(url).then((s) => (s.spp as { done: number }).done);
+  // the units in flight are still merged; then nothing more comes
+  await until("the samples to stop while paused", 20_000, async () => {
+    const a = await done();
+    await new Promise((r) => setTimeout(r, 1500));
+    return (await done()) === a ? true : undefined;
+  });
+  const paused = await done();
+  assert.equal((await send(url, "/api/resume")).state !== "paused", true);
+  await until("samples again after resume", 20_000, async () => (await done()) > paused || undefined);
+  const restarted = await send(url, "/api/restart", { spp: 200000 });
+  assert.equal(restarted.spp.target, 200000);
+  await until("samples of the restarted render", 20_000, async () => (await done()) > 0 || undefined);
+  assert.ok((await brightness(url, "3")) > (await brightness(url, "-3")), "exposure +3 is brighter than -3");
+  await brightness(url, "x");
 }
 
 async function daemonOn(start: (args: string[]) => Running, address: string, port: number) {
@@ -144,6 +190,8 @@ export async function checkLiveView(): Promise<void> {
         assert.equal(r.status, 400, body);
         assert.match(await r.text(), /^[^\n]+\n$/);
       }
+
+      await controls(url);
 
       const browser = await chromium.launch({ executablePath, args: ["--no-sandbox"], timeout: 60_000 });
       try {
