@@ -252,6 +252,40 @@ export async function checkLiveView(): Promise<void> {
           } ms (64x48, with the test's polling)`,
         );
 
+        // "Save camera" gives a file render accepts with --camera-file
+        const saved = await fetch(
+          new URL(await page.locator("#save-camera").getAttribute("href") ?? "", url),
+        );
+        assert.match(saved.headers.get("content-disposition") ?? "", /attachment; filename="camera\.json"/);
+        await Deno.writeTextFile(`${dir}/camera.json`, await saved.text());
+        const render = start([
+          "render",
+          "--quiet",
+          "--spp",
+          "1",
+          "--width",
+          "8",
+          "--height",
+          "6",
+          "--camera-file",
+          `${dir}/camera.json`,
+          "-o",
+          `${dir}/saved.png`,
+        ]);
+        assert.equal(await render.exit(), 0, render.out);
+
+        // "Frame scene" looks at the centre of the scene's bounds
+        await page.locator("#frame").click();
+        await until("the camera to look at the scene's centre", 10_000, async () => {
+          const s = await status(url) as unknown as {
+            camera: { target: number[] };
+            bounds: { min: number[]; max: number[] };
+          };
+          const centre = s.bounds.min.map((m, i) => (m + s.bounds.max[i]!) / 2);
+          return centre.every((c, i) => Math.abs(c - s.camera.target[i]!) < 1e-3 * (1 + Math.abs(c))) ||
+            undefined;
+        });
+
         await page.screenshot({ path: `${shots}/desktop.png` });
         await page.setViewportSize({ width: 390, height: 844 });
         await page.screenshot({ path: `${shots}/phone.png`, fullPage: true });
