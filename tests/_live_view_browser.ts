@@ -275,6 +275,7 @@ export async function checkLiveView(): Promise<void> {
         assert.equal(await render.exit(), 0, render.out);
 
         // "Frame scene" looks at the centre of the scene's bounds
+        const unframed = await pixels(page);
         await page.locator("#frame").click();
         await until("the camera to look at the scene's centre", 10_000, async () => {
           const s = await status(url) as unknown as {
@@ -286,6 +287,14 @@ export async function checkLiveView(): Promise<void> {
             undefined;
         });
 
+        const framed = JSON.stringify((await status(url)).camera);
+        await until("the framed image with 8 spp", 30_000, async () => {
+          const shown = await page.evaluate(`[document.getElementById("image").dataset.spp,
+            document.getElementById("image").dataset.camera]`) as [string, string];
+          const camera = JSON.parse(framed);
+          const same = shown[1] === JSON.stringify([camera.position, camera.target, camera.up, camera.fov]);
+          return same && Number(shown[0]) >= 8 && (await pixels(page)) !== unframed ? true : undefined;
+        });
         await page.screenshot({ path: `${shots}/desktop.png` });
         await page.setViewportSize({ width: 390, height: 844 });
         await page.screenshot({ path: `${shots}/phone.png`, fullPage: true });

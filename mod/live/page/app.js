@@ -172,6 +172,8 @@ function refreshImage(s) {
   const next = new Image();
   next.onload = () => {
     $("image").src = next.src;
+    $("image").dataset.spp = String(s.spp.done); // what it shows, for a person's inspector and the tests
+    $("image").dataset.camera = cameraKey(s.camera);
     shownKey = key;
     shownView = view;
     loadedAt = performance.now();
