@@ -71,6 +71,14 @@ else
   say "no Vulkan driver found and no apt-get: install your GPU's Vulkan driver (or Mesa lavapipe)"
 fi
 
+adapter=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" eval --quiet \
+  'const a = await navigator.gpu.requestAdapter(); console.log(a ? a.info.description || "unnamed adapter" : "none")' 2>/dev/null || echo none)
+if [ "$adapter" = none ]; then
+  say "WebGPU adapter: none found; 'octane render' will fail until a GPU driver or mesa-vulkan-drivers is installed"
+else
+  say "WebGPU adapter: $adapter"
+fi
+
 # Chromium for the live view's browser test (tests/live_view_test.ts drives it through playwright-core).
 if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "${OCTANE_CHROMIUM:-}" ]; then
   say "Chromium present"
@@ -86,11 +94,4 @@ else
   say "no Chromium found and no apt-get: install Chromium (or set OCTANE_CHROMIUM) for the live view's browser test"
 fi
 
-adapter=$(XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" eval --quiet \
-  'const a = await navigator.gpu.requestAdapter(); console.log(a ? a.info.description || "unnamed adapter" : "none")' 2>/dev/null || echo none)
-if [ "$adapter" = none ]; then
-  say "WebGPU adapter: none found; 'octane render' will fail until a GPU driver or mesa-vulkan-drivers is installed"
-else
-  say "WebGPU adapter: $adapter"
-fi
 if [ "$print_deno" = 1 ]; then echo "$deno"; fi

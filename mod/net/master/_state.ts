@@ -54,14 +54,14 @@ export class MasterState {
   readonly slaves = new Set<SlaveLink>();
   /** True once the master is closing. */
   closed = false;
+  /** True while paused: no new work goes out; the units in flight are merged. */
+  paused = false;
   /** performance.now() of `Master.stop`: no new work goes out, the units in flight are merged. */
   stoppedAt?: number;
   /** Hosts of slaves found lying: they may not join again while this master runs. */
   readonly banned = new Set<string>();
   /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
   waitOver = false;
-  /** True while paused: no new work goes out; the units in flight are merged. */
-  paused = false;
   #wake: (() => void)[] = [];
 
   /** Shared state for a master rendering `render`. */
