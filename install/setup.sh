@@ -88,4 +88,20 @@ if [ "$adapter" = none ]; then
 else
   say "WebGPU adapter: $adapter"
 fi
+
+# Chromium for the live view's browser test (tests/live_view_test.ts drives it through playwright-core).
+if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || [ -n "${OCTANE_CHROMIUM:-}" ]; then
+  say "Chromium present"
+elif command -v apt-get >/dev/null 2>&1; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo="sudo -n"
+  if { $sudo apt-get install -y -qq chromium >/dev/null 2>&1 \
+       || { $sudo apt-get update -qq >/dev/null 2>&1 && $sudo apt-get install -y -qq chromium >/dev/null 2>&1; }; }; then
+    say "no Chromium found: installed chromium (for the live view's browser test)"
+  else
+    say "no Chromium found and 'apt-get install chromium' failed: the live view's browser test will fail"
+  fi
+else
+  say "no Chromium found and no apt-get: install Chromium (or set OCTANE_CHROMIUM) for the live view's browser test"
+fi
+
 if [ "$print_deno" = 1 ]; then echo "$deno"; fi

@@ -4,7 +4,8 @@
  * Each test file listens on ports of its own, all below Linux's ephemeral range (32768-60999), where the
  * source port of any outgoing connection could already hold the port a test wants to listen on:
  * daemon_test 10000-10799 (daemons) and 28100-29699 (masters), hostile_test 22000-23599, net_test
- * 24100-26099, user_test 26100-28099, fuzz_test 29700-30199, security_test 31000-32599.
+ * 24100-26099, user_test 26100-28099, fuzz_test 29700-30199, security_test 31000-32599, the live view
+ * browser test 12000-13599.
  */
 
 import { fromHex } from "../mod/bytes.ts";

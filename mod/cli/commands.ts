@@ -71,6 +71,13 @@ const SCENE_FLAGS: Flag[] = [
       "that name)",
   },
   {
+    name: "camera-file",
+    value: "FILE",
+    default: "none",
+    description: "render through the camera of this JSON file (position, target, up, fov in degrees), " +
+      "as the master's live view saves it",
+  },
+  {
     name: "env",
     value: "FILE",
     default: "none",
@@ -261,6 +268,24 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
           default: "all",
           description: "which daemons found start a slave for this master: all, none (list them only), " +
             "or these addresses or host names",
+        },
+      ],
+    },
+    {
+      title: "Live view",
+      flags: [
+        {
+          name: "ui",
+          value: "[ADDR:]PORT",
+          default: "127.0.0.1, the first free port from 8420",
+          description: "serve the live view web page here: the image as it converges, nodes, daemons, " +
+            "camera, controls, log; its URL (with an access token) is printed on stderr",
+        },
+        { name: "no-ui", description: "serve no live view" },
+        {
+          name: "keep-open",
+          description: "after the render, keep the master, its slaves and the live view up until Ctrl-C " +
+            "(a camera move or a restart from the page renders again)",
         },
       ],
     },
@@ -510,6 +535,11 @@ a real LAN. The namespaces are removed at the end. Without root it says why and 
         value: "N",
         default: "the first free one from 48100; 48000 with --lan",
         description: "the daemons' port",
+      },
+      {
+        name: "ui",
+        description: "keep the whole loopback LAN up after the render, with the master's live view, until " +
+          "Ctrl-C",
       },
       ...common({ verbose: "also show the daemons' own logs" }),
     ],

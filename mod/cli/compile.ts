@@ -3,7 +3,7 @@ import { loadScene } from "../scene/mod.ts";
 import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
 import { COMPILE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { asUsage, sceneOptions } from "./scene_args.ts";
+import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
@@ -22,7 +22,10 @@ export async function compileCommand(args: string[]): Promise<number> {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
   await checkWritableDir(output, "-o");
-  const data = compileScene(await asUsage(loadScene(scene, sceneOptions(values))));
+  const data = await withCameraFile(
+    compileScene(await asUsage(loadScene(scene, sceneOptions(values)))),
+    values,
+  );
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(

@@ -99,6 +99,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       output,
       "--report",
       report,
+      ...(values.ui === true ? ["--keep-open"] : []),
     ]);
     if (code !== 0) return code;
     console.error(`Demo: wrote ${output} and ${report}; stopping the daemons`);

@@ -1,5 +1,6 @@
 import { configure, type LogRecord } from "@logtape/logtape";
 import { inspect } from "node:util";
+import { recentLog } from "../live/log_ring.ts";
 
 const encoder = new TextEncoder();
 const LEVELS: Record<string, string> = {
@@ -31,19 +32,20 @@ function stderrSink(record: LogRecord): void {
 
 /**
  * Sends the library's logs (category "octane") to stderr: info and up (joins, leaves, fallbacks) by
- * default, warnings and errors only with quiet, everything with verbose or debug.
+ * default, warnings and errors only with quiet, everything with verbose or debug; the same lines are kept
+ * for the live view's log panel.
  */
 export async function setupLogging(
   options: { debug?: boolean; verbose?: boolean; quiet?: boolean } = {},
 ): Promise<void> {
   await configure({
     reset: true,
-    sinks: { stderr: stderrSink },
+    sinks: { stderr: stderrSink, recent: (record) => recentLog.add(record, formatLogLine) },
     loggers: [
       {
         category: ["octane"],
         lowestLevel: options.debug || options.verbose ? "debug" : options.quiet ? "warning" : "info",
-        sinks: ["stderr"],
+        sinks: ["stderr", "recent"],
       },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],

@@ -33,7 +33,8 @@ import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
 import { deadline } from "../net/async.ts";
-import { asUsage, sceneOptions } from "./scene_args.ts";
+import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
+import { startLiveView, uiSettings } from "./live.ts";
 
 const log = getLogger(["octane", "master"]);
 
@@ -54,11 +55,13 @@ export async function masterCommand(args: string[]): Promise<number> {
   const unitTimeout = numberFlag(values["unit-timeout"], "unit-timeout") ?? UNIT_TIMEOUT_SECONDS;
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const discovery = discoveryOptions(values, lists.subnet ?? []);
+  const ui = uiSettings(values);
+  const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
   const farmKey = await readKey(values["key-file"]);
   const sceneName = positionals[0] ?? "cornell";
-  const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const data = await withCameraFile(await asUsage(loadRenderData(sceneName, sceneOptions(values))), values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
@@ -145,6 +148,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       );
     }
   };
+  const view = ui ? startLiveView(ui, { master, pool, scan: discovery, scene: sceneName, stop }) : undefined;
   const removeSignals = onStopSignals(stop);
   const unguard = keepServing("master");
   const reportJson = (result: MasterResult) => {
@@ -159,7 +163,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       width,
       height,
       seed,
-      sppTarget: spp,
+      sppTarget: result.samples,
       // the mean over the image when interrupted (rows may differ: see rowSamples min and max)
       samplesPerPixel: pixelSamples / (width * height),
       rowSamples: { min: Math.min(...result.rowSamples), max: Math.max(...result.rowSamples) },
@@ -214,7 +218,9 @@ export async function masterCommand(args: string[]): Promise<number> {
     const rate = seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "";
     status.done(
       `Rendered ${
-        result.interrupted ? `${sppDone.toFixed(1)} of ${spp} spp (interrupted)` : `${spp} spp`
+        result.interrupted
+          ? `${sppDone.toFixed(1)} of ${result.samples} spp (interrupted)`
+          : `${result.samples} spp`
       } in ${seconds.toFixed(2)} s on ${plural(nodes, "node")}${rate} -> ${written}`,
     );
     if (!quiet) {
@@ -223,11 +229,13 @@ export async function masterCommand(args: string[]): Promise<number> {
     }
     if (values.watch && !result.interrupted && !quiet) {
       status.done(`Watching ${sceneName} for changes (Ctrl-C stops)`);
+    } else if (keepOpen && !result.interrupted && !quiet) {
+      status.done("Keeping the master open for the live view (Ctrl-C stops)");
     }
   };
   const reload = async () => {
     try {
-      const next = await loadRenderData(sceneName, sceneOptions(values));
+      const next = await withCameraFile(await loadRenderData(sceneName, sceneOptions(values)), values);
       if (!master.update(next)) log.info("Scene file changed but its render data did not");
     } catch (error: unknown) {
       const message = error instanceof Error ? error.message : String(error);
@@ -239,7 +247,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
-    await master.run({ onRender: writeRender, keepGoing: values.watch === true });
+    await master.run({ onRender: writeRender, keepGoing: values.watch === true || keepOpen });
     removeSignals(); // the image is written: a Ctrl-C from here ends the wait for the daemon list as usual
     // a render over before the first scan finished still lists the daemons it was asked to look for
     pool?.stopEnabling();
@@ -247,6 +255,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       () => {},
     );
   } finally {
+    await view?.shutdown();
     await pool?.close();
     watcher?.close();
     clearInterval(ticker);

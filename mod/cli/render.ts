@@ -9,7 +9,7 @@ import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
-import { asUsage, sceneOptions } from "./scene_args.ts";
+import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
@@ -21,7 +21,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
-  const data = await asUsage(loadRenderData(sceneName, sceneOptions(values)));
+  const data = await withCameraFile(await asUsage(loadRenderData(sceneName, sceneOptions(values))), values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   fitImage(width, height, { gpu, role: "render" });

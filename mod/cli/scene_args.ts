@@ -1,3 +1,5 @@
+import { CameraError, parseCamera, withCamera } from "../render_data/mod.ts";
+import type { RenderData } from "../render_data/mod.ts";
 import { CameraNotFoundError, type LoadOptions, SceneNotFoundError } from "../scene/mod.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 
@@ -7,6 +9,9 @@ export function sceneOptions(values: ParsedArgs["values"]): LoadOptions {
   const n = typeof intensity === "string" ? Number(intensity) : undefined;
   if (n !== undefined && !(Number.isFinite(n) && n >= 0)) {
     throw new UsageError(`Invalid --env-intensity "${intensity}": must be a number of 0 or more`);
+  }
+  if (typeof values.camera === "string" && typeof values["camera-file"] === "string") {
+    throw new UsageError("Pass --camera NAME or --camera-file FILE, not both");
   }
   const env = typeof values.env === "string" ? values.env : undefined;
   if (env !== undefined && !/\.(hdr|pic)$/i.test(env)) {
@@ -24,5 +29,24 @@ export async function asUsage<T>(load: Promise<T>): Promise<T> {
       throw new UsageError(error.message, { cause: error });
     }
     throw error;
+  }
+}
+
+/** The render data through the camera of --camera-file FILE (JSON: position, target, up, fov), if given. */
+export async function withCameraFile(data: RenderData, values: ParsedArgs["values"]): Promise<RenderData> {
+  const file = values["camera-file"];
+  if (typeof file !== "string") return data;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(file);
+  } catch (error: unknown) {
+    const why = error instanceof Deno.errors.NotFound ? "file not found" : String(error);
+    throw new UsageError(`Cannot read --camera-file "${file}": ${why}`);
+  }
+  try {
+    return withCamera(data, parseCamera(JSON.parse(text)));
+  } catch (error: unknown) {
+    if (!(error instanceof CameraError || error instanceof SyntaxError)) throw error;
+    throw new UsageError(`Cannot use --camera-file "${file}": ${error.message}`);
   }
 }

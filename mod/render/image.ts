@@ -70,8 +70,19 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
 
 /** Encodes an image as an 8-bit RGB PNG, tone mapped with {@linkcode toSrgb8}. */
 export function encodePng(image: HdrImage): Uint8Array {
-  const { width, height } = image;
-  const pixels = toSrgb8(image);
+  return pngFromRgb8(toSrgb8(image), image.width, image.height);
+}
+
+/**
+ * Encodes 8-bit RGB pixels (3 bytes a pixel, rows from the top) as a PNG; `level` is the deflate level
+ * (1: fastest, for previews).
+ */
+export function pngFromRgb8(
+  pixels: Uint8Array,
+  width: number,
+  height: number,
+  options: { level?: number } = {},
+): Uint8Array {
   const raw = new Uint8Array(height * (1 + width * 3));
   for (let y = 0; y < height; y++) {
     raw.set(pixels.subarray(y * width * 3, (y + 1) * width * 3), y * (1 + width * 3) + 1);
@@ -84,7 +95,10 @@ export function encodePng(image: HdrImage): Uint8Array {
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", header),
-    chunk("IDAT", new Uint8Array(deflateSync(raw))),
+    chunk(
+      "IDAT",
+      new Uint8Array(deflateSync(raw, options.level === undefined ? {} : { level: options.level })),
+    ),
     chunk("IEND", new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

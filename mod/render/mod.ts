@@ -26,4 +26,13 @@ export {
   type SizeLimits,
 } from "./limits.ts";
 export { decodeExr, encodeExr } from "./exr.ts";
-export { decodePfm, decodePng, encodePfm, encodePng, type HdrImage, meanImage, toSrgb8 } from "./image.ts";
+export {
+  decodePfm,
+  decodePng,
+  encodePfm,
+  encodePng,
+  type HdrImage,
+  meanImage,
+  pngFromRgb8,
+  toSrgb8,
+} from "./image.ts";

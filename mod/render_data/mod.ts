@@ -29,4 +29,13 @@ export {
   TEXTURE_SLOTS,
   TRI_FLOATS,
 } from "./layout.ts";
+export {
+  CameraError,
+  type CameraJson,
+  cameraOf,
+  parseCamera,
+  sceneBounds,
+  sceneCamera,
+  withCamera,
+} from "./camera.ts";
 export { loadRenderData } from "./load.ts";

@@ -64,6 +64,10 @@ export class DaemonPool {
   #lastListing = "";
   #enabling = true;
   #listed = Promise.withResolvers<void>();
+  /** Addresses switched off by hand: never enabled again until switched on. */
+  #disabled = new Set<string>();
+  /** Addresses switched on by hand: enabled whatever the enable rule says. */
+  #chosen = new Set<string>();
   /** Called with the list when it changes (new daemon, state, enabled). */
   onChange?: (entries: readonly DaemonEntry[]) => void;
   /** Milliseconds the last scan took, and how many addresses it probed. */
@@ -83,6 +87,40 @@ export class DaemonPool {
   /** Sends no more start requests (the render is over); scanning and listing go on until closed. */
   stopEnabling(): void {
     this.#enabling = false;
+  }
+
+  /**
+   * Switches a listed daemon on (its slave is started now, whatever the enable rule, and a failure is
+   * forgotten) or off (its slave is stopped, and it is not enabled again until switched on).
+   * @returns false when no daemon of that address is listed
+   */
+  setEnabled(address: string, on: boolean): boolean {
+    const entry = this.#entries.get(address);
+    if (!entry || this.#closed) return false;
+    if (on) {
+      this.#disabled.delete(address);
+      this.#chosen.add(address);
+      delete entry.failed;
+      if (this.#wanted(entry)) this.#enable(entry).catch(() => {});
+    } else {
+      this.#chosen.delete(address);
+      this.#disabled.add(address);
+      const link = this.#links.get(address);
+      if (link) {
+        entry.lost = "disabled by hand";
+        log.info("Disabling daemon {a}: its slave stops", { a: address });
+        deadline(link.send("stop", {}), 1000, { message: "stop not sent" }).catch(() => {}).finally(() =>
+          link.close()
+        );
+      }
+    }
+    this.#changed();
+    return true;
+  }
+
+  /** True when the daemon at `address` was switched off by hand. */
+  isDisabled(address: string): boolean {
+    return this.#disabled.has(address);
   }
 
   /** Daemons found, by address. */
@@ -156,6 +194,8 @@ export class DaemonPool {
     if (!this.#enabling) return false;
     if (r.kind !== "daemon" || r.status.state !== "available" || e.enabled || e.failed) return false;
     if (!sameVersion(r.status) || this.#links.has(e.address)) return false;
+    if (this.#disabled.has(e.address)) return false;
+    if (this.#chosen.has(e.address)) return true;
     const rule = this.#o.enable;
     if (rule === "all") return true;
     if (rule === "none") return false;

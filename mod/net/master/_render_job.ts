@@ -53,6 +53,7 @@ export class RenderJob {
   #settings: JobSettings;
   #verifier: Verifier;
   #convicted = new Set<string>();
+  #started = new Set<string>();
 
   /** A job over `data`; its job numbers start at `firstJob` (unique across the master's jobs). */
   constructor(data: RenderData, settings: JobSettings, firstJob: number) {
@@ -76,7 +77,10 @@ export class RenderJob {
    */
   take(owner: string, info: NodeInfo): Assignment | undefined {
     const s = this.#settings;
-    const samples = info.rate > 0
+    // a node's first unit of a job is one sample per pixel: a restarted render (a camera moved in the
+    // live view) shows its first image after a short unit, not a full one
+    const first = !this.#started.has(owner);
+    const samples = info.rate > 0 && !first
       ? Math.max(1, Math.floor(info.rate * s.unitSeconds / this.scheduler.bandPixels))
       : 1;
     // sized for the range actually handed out (a retry or a check may be another node's size)
@@ -88,6 +92,7 @@ export class RenderJob {
         )
         : 2 * s.unitTimeout * 1000;
     const unit = this.scheduler.take(owner, samples, { now: performance.now(), deadlineMs });
+    if (unit) this.#started.add(owner);
     if (unit && this.started === undefined) this.started = performance.now();
     return unit;
   }
@@ -125,6 +130,7 @@ export class RenderJob {
     this.film.add(owner, done.y * this.#settings.width * 3, answer.sums);
     const pixelSamples = done.height * this.#settings.width * done.count;
     info.samples += pixelSamples;
+    info.lastResultAt = performance.now();
     const rate = pixelSamples / Math.max(answer.seconds, 1e-3);
     info.rate = info.rate > 0 ? 0.5 * info.rate + 0.5 * rate : rate;
     const check = this.#verifier.merged(done.task, owner, answer.sums);

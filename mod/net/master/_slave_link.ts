@@ -311,6 +311,7 @@ export class SlaveLink {
     const state = this.#state;
     this.link.close();
     this.info.active = false;
+    this.info.left = this.#why;
     this.countBytes();
     state.slaves.delete(this);
     if (this.ready) state.render.readySlaves--;

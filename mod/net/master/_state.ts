@@ -60,6 +60,8 @@ export class MasterState {
   readonly slaves = new Set<SlaveLink>();
   /** True once the master is closing. */
   closed = false;
+  /** True while paused: no new work goes out; the units in flight are merged. */
+  paused = false;
   /** performance.now() of `Master.stop`: no new work goes out, the units in flight are merged. */
   stoppedAt?: number;
   /** Hosts of slaves found lying: they may not join again while this master runs. */
@@ -79,9 +81,10 @@ export class MasterState {
 
   /**
    * True once enough slaves are ready for work to be handed out (see waitSlaves); from then on it stays
-   * true, so that a slave leaving never stalls the render.
+   * true, so that a slave leaving never stalls the render. False while paused.
    */
   get go(): boolean {
+    if (this.paused) return false;
     if (!this.waitOver && this.render.readySlaves >= this.options.waitSlaves) this.waitOver = true;
     return this.waitOver;
   }

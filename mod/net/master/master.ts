@@ -144,12 +144,67 @@ export class Master {
     if (state.stoppedAt !== undefined) return false;
     const next = new RenderJob(data, state.options, state.render.scheduler.nextJob);
     if (next.id === state.render.id) return false;
+    this.#begin(next);
+    log.info("Scene changed: render data {id}, restarting the render", { id: next.id.slice(0, 12) });
+    return true;
+  }
+
+  /**
+   * Throws the samples away and renders the same data again, with a new samples-per-pixel target if given.
+   * @returns false once stopping
+   */
+  restart(options: { spp?: number } = {}): boolean {
+    const state = this.#state;
+    if (state.stoppedAt !== undefined) return false;
+    if (options.spp !== undefined) state.options.spp = options.spp;
+    this.#begin(new RenderJob(state.render.data, state.options, state.render.scheduler.nextJob));
+    log.info("Restarting the render at {spp} spp", { spp: state.options.spp });
+    return true;
+  }
+
+  #begin(next: RenderJob): void {
+    const state = this.#state;
     state.render = next;
     for (const n of state.nodes) n.samples = 0; // contributions count per render
     for (const s of state.slaves) s.restart();
-    log.info("Scene changed: render data {id}, restarting the render", { id: next.id.slice(0, 12) });
     state.signal();
-    return true;
+  }
+
+  /** The render data of the render in progress. */
+  get data(): RenderData {
+    return this.#state.render.data;
+  }
+
+  /** Samples per pixel the render in progress aims at. */
+  get spp(): number {
+    return this.#state.options.spp;
+  }
+
+  /**
+   * The merged image so far: the live sums (not a copy: read them at once) and the samples of each row.
+   */
+  snapshot(): { sums: Float64Array; rowSamples: Uint32Array; width: number; height: number } {
+    const { options, render } = this.#state;
+    return {
+      sums: render.film.sums,
+      rowSamples: render.scheduler.rowSamples(),
+      width: options.width,
+      height: options.height,
+    };
+  }
+
+  /** Pauses (true) or resumes (false) handing out work; units in flight are still merged. */
+  set paused(on: boolean) {
+    const state = this.#state;
+    if (state.paused === on) return;
+    state.paused = on;
+    log.info(on ? "Paused: no new work goes out" : "Resumed");
+    state.signal();
+  }
+
+  /** True while paused. */
+  get paused(): boolean {
+    return this.#state.paused;
   }
 
   /** Renders until the render finishes (or, with keepGoing, until `close`); accepts slaves meanwhile. */

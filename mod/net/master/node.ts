@@ -32,6 +32,10 @@ export interface NodeInfo {
   firstSampleMs?: number;
   /** performance.now() of the first merged sample (slaves). */
   firstSampleAt?: number;
+  /** performance.now() of its last merged result. */
+  lastResultAt?: number;
+  /** Why it left (a slave gone, dropped or stopped), once it did. */
+  left?: string;
   /** The slave's process id, as it reported it (daemons report the same for the slaves they start). */
   pid?: number;
 }
