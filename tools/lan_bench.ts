@@ -19,6 +19,7 @@ import { Lan, type LanHost, lanUnavailable, parseRate } from "../mod/lan/mod.ts"
 import { toHex } from "../mod/bytes.ts";
 import { generateKey, writeKeyFile } from "../mod/net/key.ts";
 import { formatRate } from "../mod/status/mod.ts";
+import { peerCommand } from "./_peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -132,11 +133,7 @@ if (want("scan")) {
   const scan = await new Deno.Command(lan.command(m!, [])[0]!, {
     args: [
       ...lan.command(m!, []).slice(1),
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      "-A",
-      `${root}tools/scan_peer.ts`,
+      ...peerCommand("./scan_peer.ts"),
       lan.subnet,
       "48000",
       toHex(key),
@@ -234,11 +231,7 @@ if (want("transfer")) {
     const peer = await new Deno.Command(lan.command(s!, [])[0]!, {
       args: [
         ...lan.command(s!, []).slice(1),
-        Deno.execPath(),
-        "run",
-        "--quiet",
-        "-A",
-        `${root}tools/transfer_peer.ts`,
+        ...peerCommand("./transfer_peer.ts"),
         "sealed",
         m!.address,
         port,

@@ -19,6 +19,7 @@ import { CipherState } from "../mod/net/protocol/noise.ts";
 import { compileScene, renderDataSections } from "../mod/render_data/mod.ts";
 import { bumpySphereBox } from "../mod/scene/mod.ts";
 import { formatRate } from "../mod/status/mod.ts";
+import { peerCommand } from "./_peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -163,11 +164,7 @@ const receiver = (args: string[]) =>
     args: [
       "-c",
       String(Math.min(1, cores - 1)),
-      Deno.execPath(),
-      "run",
-      "--quiet",
-      "-A",
-      `${root}tools/transfer_peer.ts`,
+      ...peerCommand("./transfer_peer.ts"),
       ...args,
     ],
     stdout: "piped",

@@ -12,6 +12,7 @@ import { generateKey } from "../mod/net/key.ts";
 import { Master } from "../mod/net/master/mod.ts";
 import { encodeSection } from "../mod/net/protocol/mod.ts";
 import { loadRenderData, renderDataSections } from "../mod/render_data/mod.ts";
+import { peerCommand } from "./_peer.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -21,7 +22,6 @@ const { values } = parseArgs({
   },
   strict: true,
 });
-const root = new URL("..", import.meta.url).pathname;
 const scene = values.scene ??
   new URL("../../shared/scenes/water-bottle/WaterBottle.gltf", import.meta.url).pathname;
 try {
@@ -95,11 +95,7 @@ async function upload(
       args: [
         "-c",
         String(Math.min(1, cores - 1)),
-        Deno.execPath(),
-        "run",
-        "--quiet",
-        "-A",
-        `${root}tools/transfer_peer.ts`,
+        ...peerCommand("./transfer_peer.ts"),
         "sealed",
         "127.0.0.1",
         String(m.port),

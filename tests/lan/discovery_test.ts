@@ -4,7 +4,7 @@
  * and the image equals the local render. Every process runs inside a host of the LAN.
  */
 import assert from "node:assert/strict";
-import { assertClose, makeKey, readPfm, referenceRender, withDir } from "../_process.ts";
+import { assertClose, makeKey, outputsIn, readPfm, referenceRender, withDir } from "../_process.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
@@ -33,12 +33,7 @@ Deno.test("master --net with no --subnet finds the daemons on its own /24 within
         "--spp",
         String(spp),
         ...SIZE,
-        "-o",
-        `${dir}/net.png`,
-        "--hdr",
-        `${dir}/net.pfm`,
-        "--report",
-        `${dir}/report.json`,
+        ...outputsIn(dir),
       ]);
       await master.waitFor(/Master listening on/);
       const t0 = performance.now();

@@ -110,10 +110,12 @@ Deno.test("without root a LAN cannot be built, and a LAN test fails with one lin
   const home = await Deno.makeTempDir({ prefix: "octane-nobody-" });
   try {
     await Deno.chmod(home, 0o777);
-    const script = `${home}/t.ts`;
+    // the checkout (and the Deno in it) may sit where nobody cannot read, as in a mktemp folder: copy them
+    const copy = await copyForOthers(home);
+    const script = `${copy.root}/tests/lan/t.ts`;
     await Deno.writeTextFile(
       script,
-      `import { withLan } from ${JSON.stringify(new URL("./_lan.ts", import.meta.url).href)};
+      `import { withLan } from "./_lan.ts";
        try { await withLan(2, {}, () => Promise.resolve()); console.log("built"); }
        catch (e) { console.log(String(e)); }`,
     );
@@ -126,7 +128,7 @@ Deno.test("without root a LAN cannot be built, and a LAN test fails with one lin
         "env",
         `DENO_DIR=${home}`,
         `HOME=${home}`,
-        Deno.execPath(),
+        copy.deno,
         "run",
         "--quiet",
         "--no-config",
@@ -147,3 +149,26 @@ Deno.test("without root a LAN cannot be built, and a LAN test fails with one lin
     await Deno.remove(home, { recursive: true });
   }
 });
+
+/** Copies the project's files that tests/lan/_lan.ts imports, and Deno itself, into `home` for another user. */
+async function copyForOthers(home: string): Promise<{ root: string; deno: string }> {
+  const projectRoot = new URL("../../", import.meta.url).pathname;
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", new URL("./_lan.ts", import.meta.url).pathname],
+    stdout: "piped",
+  }).output();
+  const modules: { specifier: string }[] = JSON.parse(new TextDecoder().decode(info.stdout)).modules;
+  const root = `${home}/project`;
+  for (const { specifier } of modules) {
+    if (!specifier.startsWith("file://")) continue;
+    const from = new URL(specifier).pathname;
+    const to = `${root}/${from.slice(projectRoot.length)}`;
+    await Deno.mkdir(to.slice(0, to.lastIndexOf("/")), { recursive: true, mode: 0o755 });
+    await Deno.copyFile(from, to);
+    await Deno.chmod(to, 0o644);
+  }
+  const deno = `${home}/deno`;
+  await Deno.copyFile(Deno.execPath(), deno);
+  await Deno.chmod(deno, 0o755);
+  return { root, deno };
+}

@@ -3,7 +3,7 @@
  * master's cable pulled, and a host that dies with its daemon inside. Renders still equal a local render.
  */
 import assert from "node:assert/strict";
-import { assertClose, makeKey, readPfm, referenceRender, running, withDir } from "../_process.ts";
+import { assertClose, makeKey, outputsIn, readPfm, referenceRender, running, withDir } from "../_process.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "5"];
@@ -25,12 +25,7 @@ const masterArgs = (key: string, dir: string, spp: number, extra: string[] = [])
   "--spp",
   String(spp),
   ...SIZE,
-  "-o",
-  `${dir}/net.png`,
-  "--hdr",
-  `${dir}/net.pfm`,
-  "--report",
-  `${dir}/report.json`,
+  ...outputsIn(dir),
   ...extra,
 ];
 

@@ -3,7 +3,15 @@
  * image with the master. Slaves share this machine's cores (one llvmpipe thread each, a small image).
  */
 import assert from "node:assert/strict";
-import { assertClose, makeKey, readPfm, referenceRender, type Running, withDir } from "../_process.ts";
+import {
+  assertClose,
+  makeKey,
+  outputsIn,
+  readPfm,
+  referenceRender,
+  type Running,
+  withDir,
+} from "../_process.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "9"];
@@ -42,12 +50,7 @@ Deno.test(`${DAEMONS} daemons listed and ${SLAVES} slaves enabled: every link he
         "--spp",
         String(spp),
         ...SIZE,
-        "-o",
-        `${dir}/net.png`,
-        "--hdr",
-        `${dir}/net.pfm`,
-        "--report",
-        `${dir}/report.json`,
+        ...outputsIn(dir),
       ], { LP_NUM_THREADS: "1" });
       assert.equal(await master.exit(180_000), 0, master.out);
       assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
