@@ -561,6 +561,17 @@ for (const [kind, expect] of Object.entries(KINDS)) {
       const named = await run(["install", "--no-start", "--port", "48124", "--key-file", explicit]);
       assert.equal(named.code, 0, named.out);
       assert.ok((await Deno.readTextFile(file)).includes(explicit), "the entry names --key-file");
+      // a re-install without --key-file keeps that key file, not the default one
+      const kept = await run(["install", "--no-start", "--port", "48124"]);
+      assert.equal(kept.code, 0, kept.out);
+      assert.match(
+        kept.out,
+        new RegExp(`The daemon uses the farm key in ${explicit.replaceAll(".", "\\.")}$`, "m"),
+      );
+      assert.ok(
+        (await Deno.readTextFile(file)).includes(explicit),
+        "the re-installed entry names the key file",
+      );
       await Deno.chmod(explicit, 0o644);
       const open = await run(["install", "--no-start", "--port", "48124", "--key-file", explicit]);
       assert.equal(open.code, 2, open.out);

@@ -1,3 +1,3 @@
 @echo off
-rem octane render daemon (port {{PORT}}); written by "octane daemon install"
+rem octane render daemon (port {{PORT}}){{KEY}}; written by "octane daemon install"
 start "octane daemon" /min {{EXEC}}

@@ -37,7 +37,9 @@ export async function installCommand(args: string[]): Promise<number> {
   const port = values.port === undefined
     ? await askPort(installedPort)
     : intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
-  const { key, flag } = await installKey(values["key-file"]);
+  // a re-install without --key-file (or OCTANE_KEY_FILE) keeps the key file the installed entry names
+  const installedKey = Deno.env.get("OCTANE_KEY_FILE") ? undefined : previous.find((p) => p.keyFile)?.keyFile;
+  const { key, flag } = await installKey(values["key-file"] ?? installedKey);
   const entry = startupEntry(context, {
     command: installedCommand(),
     port,
@@ -233,11 +235,17 @@ function siblings(context: StartupContext): StartupContext[] {
 /** The installed entries of `context`'s kind and its siblings, this kind first. */
 async function previousEntries(
   context: StartupContext,
-): Promise<{ context: StartupContext; port?: number }[]> {
+): Promise<{ context: StartupContext; port?: number; keyFile?: string }[]> {
   const found = [];
   for (const c of siblings(context)) {
     const installed = await installedStartup(c);
-    if (installed) found.push({ context: c, ...(installed.port ? { port: installed.port } : {}) });
+    if (installed) {
+      found.push({
+        context: c,
+        ...(installed.port ? { port: installed.port } : {}),
+        ...(installed.keyFile ? { keyFile: installed.keyFile } : {}),
+      });
+    }
   }
   return found;
 }

@@ -1,4 +1,5 @@
 import { dirname, join } from "node:path";
+import { fromHex, toHex } from "../bytes.ts";
 import systemdTemplate from "../../install/templates/octane-daemon.service" with { type: "text" };
 import desktopTemplate from "../../install/templates/octane-daemon.desktop" with { type: "text" };
 import launchdTemplate from "../../install/templates/com.octane.daemon.plist" with { type: "text" };
@@ -143,13 +144,15 @@ export function startupEntry(
   ];
   const path = startupPath(c);
   const PORT = String(options.port);
+  // a re-install keeps the key file: named again in hex, safe in every format's comment (no %, --, quotes)
+  const KEY = options.keyFile ? ` (key file hex ${toHex(new TextEncoder().encode(options.keyFile))})` : "";
   switch (c.kind) {
     case "systemd":
       return {
         kind: c.kind,
         args,
         path,
-        content: fill(systemdTemplate, { PORT, EXEC: args.map(systemdArg).join(" ") }),
+        content: fill(systemdTemplate, { PORT, KEY, EXEC: args.map(systemdArg).join(" ") }),
         link: {
           path: join(dirname(path), "default.target.wants", "octane-daemon.service"),
           target: join("..", "octane-daemon.service"),
@@ -160,7 +163,7 @@ export function startupEntry(
         kind: c.kind,
         args,
         path,
-        content: fill(desktopTemplate, { PORT, EXEC: args.map(desktopArg).join(" ") }),
+        content: fill(desktopTemplate, { PORT, KEY, EXEC: args.map(desktopArg).join(" ") }),
       };
     case "launchd":
       return {
@@ -169,6 +172,7 @@ export function startupEntry(
         path,
         content: fill(launchdTemplate, {
           PORT,
+          KEY,
           ARGS: args.map((a) => `    <string>${xml(a)}</string>`).join("\n"),
           LOG: xml(join(c.home, "Library", "Logs", "octane-daemon.log")),
         }),
@@ -178,7 +182,7 @@ export function startupEntry(
         kind: c.kind,
         args,
         path,
-        content: fill(batTemplate, { PORT, EXEC: args.map(batArg).join(" ") }).replace(/\r?\n/g, "\r\n"),
+        content: fill(batTemplate, { PORT, KEY, EXEC: args.map(batArg).join(" ") }).replace(/\r?\n/g, "\r\n"),
       };
   }
 }
@@ -210,10 +214,10 @@ export async function removeStartupEntry(c: StartupContext): Promise<string[]> {
   return removed;
 }
 
-/** The installed entry of this context and the port it runs the daemon on, or undefined. */
+/** The installed entry of this context, the port it runs the daemon on and its key file, or undefined. */
 export async function installedStartup(
   c: StartupContext,
-): Promise<{ path: string; port?: number } | undefined> {
+): Promise<{ path: string; port?: number; keyFile?: string } | undefined> {
   const path = startupPath(c);
   let text: string;
   try {
@@ -223,6 +227,10 @@ export async function installedStartup(
     throw error;
   }
   const m = /\(port (\d+)\)/.exec(text); // every template names its port so
-
-  return { path, ...(m ? { port: Number(m[1]) } : {}) };
+  const k = /\(key file hex ((?:[0-9a-f]{2})+)\)/.exec(text);
+  return {
+    path,
+    ...(m ? { port: Number(m[1]) } : {}),
+    ...(k ? { keyFile: new TextDecoder().decode(fromHex(k[1]!)) } : {}),
+  };
 }
