@@ -125,8 +125,8 @@ for (
     ],
     ["a switch given a value", ["render", "--quiet=yes"], /Option "--quiet" takes no value/],
     [
-      "master on an address this machine lacks",
-      ["master", "--bind", "192.0.2.1", "--port", "48998", "--no-local-render"],
+      "master on an address this machine lacks, said before the scene is read",
+      ["master", "no-such-scene.glb", "--bind", "192.0.2.1", "--port", "48998", "--no-local-render"],
       /Cannot listen on "192\.0\.2\.1": no interface has that address: pass --bind with one of this machine's/,
     ],
     [
@@ -145,6 +145,14 @@ for (
     assert.match(lines[0]!, pattern);
   });
 }
+
+Deno.test("octane master on a port in use says so before the scene is read", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = String(taken.addr.port);
+  const r = await octane("master", "no-such-scene.glb", "--bind", "127.0.0.1", "--port", port);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `octane: Port ${port} is in use: pass --auto-port, or another --port\n`);
+});
 
 Deno.test("octane render and master refuse an image the GPU cannot bind a row of, before any work, naming the largest that fits", async () => {
   const dir = await Deno.makeTempDir();

@@ -38,6 +38,19 @@ import { startLiveView, uiSettings } from "./live.ts";
 
 const log = getLogger(["octane", "master"]);
 
+/** Runs `listen`, turning a taken port or an address no interface has into the one-line usage error. */
+function listening<T>(bind: string, port: number, listen: () => T): T {
+  try {
+    return listen();
+  } catch (error: unknown) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(`Port ${port} is in use: pass --auto-port, or another --port`, { cause: error });
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) throw addressNotHere(bind, error);
+    throw error;
+  }
+}
+
 /** Milliseconds a master whose render ended waits for its first scan's daemon list. */
 const FIRST_LISTING_MS = 5000;
 
@@ -60,16 +73,18 @@ export async function masterCommand(args: string[]): Promise<number> {
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
   const farmKey = await readKey(values["key-file"]);
+  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
+  const autoPort = values["auto-port"] === true;
+  // a wrong --bind or a taken --port fails now, not after the scene is loaded and the GPU opened
+  listening(bind, port, () => Deno.listen({ hostname: bind, port: autoPort ? 0 : port }).close());
   const sceneName = positionals[0] ?? "cornell";
   const data = await withCameraFile(await asUsage(loadRenderData(sceneName, sceneOptions(values))), values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
   fitImage(width, height, { gpu, role: "master" });
-  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
-  let master: Master;
-  try {
-    master = Master.start(data, {
+  const master = listening(bind, port, () =>
+    Master.start(data, {
       spp,
       width,
       height,
@@ -77,7 +92,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       maxDepth,
       port,
       bind,
-      autoPort: values["auto-port"] === true,
+      autoPort,
       localRender,
       ...(farmKey ? { key: farmKey.key } : {}),
       heartbeatTimeout,
@@ -86,14 +101,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       unitTimeout,
       ...(waitTimeout !== undefined ? { waitTimeout } : {}),
       ...(timeLimit !== undefined ? { timeLimit } : {}),
-    }, gpu);
-  } catch (error: unknown) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new UsageError(`Port ${port} is in use: pass --auto-port, or another --port`, { cause: error });
-    }
-    if (error instanceof Deno.errors.AddrNotAvailable) throw addressNotHere(bind, error);
-    throw error;
-  }
+    }, gpu));
   console.log(`Master listening on ${bind}:${master.port}`);
   if (bind === "0.0.0.0" && values.quiet !== true) {
     const lan = lanAddresses();
