@@ -63,16 +63,23 @@ export interface RenderData {
   stats: CompileStats;
 }
 
+/** Options of {@linkcode compileScene}. */
+export interface CompileOptions {
+  /** Build every texture's mip chain (default true); without, textures are read at full size only. */
+  mipmaps?: boolean;
+}
+
 /**
  * Compiles a scene into render data: flattens meshes into triangles with their attributes, builds the
- * BVH, packs materials and textures, builds the emissive-triangle distribution and the camera block.
+ * BVH, packs materials and textures (with their mip chains), builds the emissive-triangle distribution
+ * and the camera block.
  * @example
  * ```ts
  * import { cornellBox } from "../scene/cornell.ts";
  * const data = compileScene(cornellBox());
  * ```
  */
-export function compileScene(scene: Scene): RenderData {
+export function compileScene(scene: Scene, options: CompileOptions = {}): RenderData {
   const count = scene.meshes.reduce((n, m) => n + m.indices.length / 3, 0);
   const soup = new Float32Array(count * 9);
   const soupAttr = new Float32Array(count * ATTR_FLOATS);
@@ -122,7 +129,7 @@ export function compileScene(scene: Scene): RenderData {
   const bvh = buildBvh(soup);
   const bvhMs = performance.now() - started;
 
-  const packed = packMaterials(scene);
+  const packed = packMaterials(scene, options.mipmaps ?? true);
   const { materials, emissionScale } = packed;
   const { block: environment, words: envWords } = packEnvironment(
     scene.environment,
@@ -194,6 +201,7 @@ export function compileScene(scene: Scene): RenderData {
 /** Packs materials with inline texture references and concatenates the textures they use. */
 function packMaterials(
   scene: Scene,
+  mipmaps: boolean,
 ): { materials: Float32Array; texels: Uint8Array; emissionScale: number[] } {
   for (const tex of scene.textures) {
     if (tex.rgba.length !== tex.width * tex.height * 4) {
@@ -211,7 +219,8 @@ function packMaterials(
     const key = `${texture}:${srgb}`;
     let chain = chains.get(key);
     if (!chain) {
-      chain = { offset: texelCount, ...mipChain(scene.textures[texture]!, srgb) };
+      const tex = scene.textures[texture]!;
+      chain = { offset: texelCount, ...(mipmaps ? mipChain(tex, srgb) : { levels: 1, rgba: tex.rgba }) };
       chains.set(key, chain);
       texelCount += chain.rgba.length / 4;
     }
