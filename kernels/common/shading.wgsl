@@ -10,6 +10,8 @@
 // Pipeline constants: scenes without textures compile without the texture code (much faster on
 // software GPUs, where every branch's code is in the one vectorised function).
 override HAS_TEXTURES: bool = true;
+// Some texture reads texture coordinate set 1.
+override HAS_UV1: bool = true;
 
 const SLOT_BASE: u32 = 0u;
 const SLOT_MR: u32 = 1u;
@@ -71,21 +73,15 @@ fn sample_texture(r: TexRef, tc: TexCoords, srgb: bool) -> vec4f {
   let lod = clamp(select(tc.lod0, tc.lod1, set1) + 0.5 * log2(texel_area), 0.0, f32(r.valid - 1u));
   let level = u32(floor(lod));
   let frac = lod - f32(level);
-  // walk the chain to the level: each is half the one above, rounded down, at least 1
-  var offset = r.offset;
-  var w = r.width;
-  var h = r.height;
-  for (var k = 0u; k < level; k++) {
-    loop_iterations++;
-    offset += w * h;
-    w = max(w >> 1u, 1u);
-    h = max(h >> 1u, 1u);
-  }
-  let near = sample_level(offset, w, h, st, srgb);
+  // the chain's header holds each level's first texel; each level is half the one above (rounded down,
+  // at least 1)
+  let w = max(r.width >> level, 1u);
+  let h = max(r.height >> level, 1u);
+  let near = sample_level(r.offset + texels[r.offset + level], w, h, st, srgb);
   if (frac <= 0.0) {
     return near;
   }
-  let far = sample_level(offset + w * h, max(w >> 1u, 1u), max(h >> 1u, 1u), st, srgb);
+  let far = sample_level(r.offset + texels[r.offset + level + 1u], max(w >> 1u, 1u), max(h >> 1u, 1u), st, srgb);
   return mix(near, far, frac);
 }
 
@@ -117,7 +113,7 @@ fn tex_coords(index: u32, b1: f32, b2: f32, footprint: f32) -> TexCoords {
   let cone = select(-1e30, log2(footprint), footprint > 0.0);
   var tc = TexCoords(hit_uv(a, b1, b2), hit_uv(a, b1, b2), a.n2.w + cone, a.n2.w + cone);
   let record = bitcast<u32>(tris[index].v2.w);
-  if (record != 0u) {
+  if (HAS_UV1 && record != 0u) {
     let r = uv1_record(record);
     tc.uv1 = (1.0 - b1 - b2) * r[0].xy + b1 * r[0].zw + b2 * r[1].xy;
     tc.lod1 = r[1].z + cone;
@@ -138,7 +134,7 @@ fn uv1_record(record: u32) -> array<vec4f, 2> {
 fn vertex_uvs(index: u32, set1: bool) -> array<vec2f, 3> {
   let a = attrs[index];
   let record = bitcast<u32>(tris[index].v2.w);
-  if (set1 && record != 0u) {
+  if (HAS_UV1 && set1 && record != 0u) {
     let r = uv1_record(record);
     return array<vec2f, 3>(r[0].xy, r[0].zw, r[1].xy);
   }

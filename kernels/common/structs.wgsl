@@ -32,8 +32,9 @@ struct Attr {
   uv12: vec4f,
 }
 
-// A material's use of a texture: where its RGBA8 mip chain starts, level 0's size, its number of levels
-// (0: no texture), and the UV transform rows; row0.w is the texture coordinate set (0 or 1).
+// A material's use of a texture: where its mip chain starts (a header of one word per level, that level's
+// first texel counted from the chain's start, then the levels' RGBA8 texels), level 0's size, its number of
+// levels (0: no texture), and the UV transform rows; row0.w is the texture coordinate set (0 or 1).
 struct TexRef {
   offset: u32,
   width: u32,

@@ -118,8 +118,12 @@ Deno.test("KHR_texture_transform's scale counts in the level: a floor tiled 64 t
 
 Deno.test(".ocrd round trip keeps every mip level and renders the same", async () => {
   const data = compileScene(horizonScene());
-  // the 64x64 texture's chain: 64² + 32² + ... + 1 texels
-  assert.equal(data.texels.length, (4096 + 1024 + 256 + 64 + 16 + 4 + 1) * 4);
+  // the 64x64 texture's chain: a header of the 7 levels' offsets, then 64² + 32² + ... + 1 texels
+  assert.equal(
+    data.texels.length,
+    (7 + 4096 + 1024 + 256 + 64 + 16 + 4 + 1) * 4,
+    "a 7-word header, 7 levels",
+  );
   const levels = new Uint32Array(data.materials.buffer)[MATERIAL_BASE_FLOATS + 3];
   assert.equal(levels, 7);
   const back = decodeRenderData(encodeRenderData(data));
@@ -131,6 +135,10 @@ Deno.test(".ocrd round trip keeps every mip level and renders the same", async (
   const bad = compileScene(horizonScene());
   new Uint32Array(bad.materials.buffer)[MATERIAL_BASE_FLOATS + 3] = 8;
   assert.throws(() => decodeRenderData(encodeRenderData(bad)), /8 mip levels, more than its size has/);
+  // a header that points a level elsewhere is refused
+  const moved = compileScene(horizonScene());
+  new Uint32Array(moved.texels.buffer)[3]! += 1;
+  assert.throws(() => decodeRenderData(encodeRenderData(moved)), /mip level offsets are not its sizes'/);
 });
 
 /** A camera looking straight down at a unit quad at y = 0 (x, z in [0, 1]) that fills the image. */

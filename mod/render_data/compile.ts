@@ -16,7 +16,7 @@ import {
   TRI_FLOATS,
   UV1_FLOATS,
 } from "./layout.ts";
-import { mipChain } from "./mips.ts";
+import { mipChain, mipHeader } from "./mips.ts";
 
 const log = getLogger(["octane", "render-data"]);
 
@@ -51,7 +51,8 @@ export interface RenderData {
   /** MATERIAL_FLOATS floats per material. */
   materials: Float32Array;
   /**
-   * Every texture's RGBA8 mip chain (level 0 first), one after another; materials address them by offset.
+   * Every texture's mip chain (a header of each level's offset, then RGBA8 texels, level 0 first), one after
+   * another; materials address them by offset.
    * A texture read both as sRGB colour and as linear data has a chain of each.
    */
   texels: Uint8Array;
@@ -213,16 +214,18 @@ function packMaterials(
     }
   }
   // one mip chain per texture and colour space it is read in, built on first use
-  const chains = new Map<string, { offset: number; levels: number; rgba: Uint8Array }>();
+  const chains = new Map<string, { offset: number; levels: number; header: Uint8Array; rgba: Uint8Array }>();
   let texelCount = 0;
   const chainOf = (texture: number, srgb: boolean) => {
     const key = `${texture}:${srgb}`;
     let chain = chains.get(key);
     if (!chain) {
       const tex = scene.textures[texture]!;
-      chain = { offset: texelCount, ...(mipmaps ? mipChain(tex, srgb) : { levels: 1, rgba: tex.rgba }) };
+      const { levels, rgba } = mipmaps ? mipChain(tex, srgb) : { levels: 1, rgba: tex.rgba };
+      const header = new Uint8Array(mipHeader(tex.width, tex.height, levels).buffer);
+      chain = { offset: texelCount, levels, header, rgba };
       chains.set(key, chain);
-      texelCount += chain.rgba.length / 4;
+      texelCount += levels + rgba.length / 4;
     }
     return chain;
   };
@@ -262,7 +265,10 @@ function packMaterials(
     emissionScale.push(m.emissiveTexture ? meanSrgb(scene.textures[m.emissiveTexture.texture]!.rgba) : 1);
   });
   const texels = new Uint8Array(Math.max(1, texelCount) * 4);
-  for (const chain of chains.values()) texels.set(chain.rgba, chain.offset * 4);
+  for (const chain of chains.values()) {
+    texels.set(chain.header, chain.offset * 4);
+    texels.set(chain.rgba, (chain.offset + chain.levels) * 4);
+  }
   return { materials, texels, emissionScale };
 }
 

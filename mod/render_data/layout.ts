@@ -23,8 +23,9 @@ export const TEXTURE_SLOTS = ["baseColor", "metallicRoughness", "normal", "emiss
 export const SRGB_TEXTURE_SLOTS: ReadonlySet<string> = new Set(["baseColor", "emissive"]);
 /**
  * Floats of one inline texture reference: texel offset, width, height, mip levels (u32; 0: no texture),
- * then the UV matrix's first row + the texture coordinate set (0 or 1), its second row + 0. The levels follow
- * one another from the offset, each half the size of the one above (rounded down, at least 1).
+ * then the UV matrix's first row + the texture coordinate set (0 or 1), its second row + 0. The offset starts a
+ * header of one word per level (that level's first texel, counted from the offset), then the levels follow
+ * one another, each half the size of the one above (rounded down, at least 1).
  */
 export const TEXREF_FLOATS = 12;
 /** Floats of the material's own fields, before its texture references. */

@@ -20,6 +20,22 @@ export function mipTexels(width: number, height: number, levels: number): number
   return n;
 }
 
+/**
+ * The header of a stored mip chain: one 32-bit word per level, the level's first texel counted from the
+ * chain's start (the header itself comes first, so level 0 starts at `levels`). The kernel reads a level's
+ * place from it instead of adding the sizes up.
+ */
+export function mipHeader(width: number, height: number, levels: number): Uint32Array {
+  const header = new Uint32Array(levels);
+  for (let k = 0; k < levels; k++) header[k] = levels + mipTexels(width, height, k);
+  return header;
+}
+
+/** 32-bit words of a stored chain of `levels` levels: its header and its texels. */
+export function storedChainWords(width: number, height: number, levels: number): number {
+  return levels + mipTexels(width, height, levels);
+}
+
 /** A texture's mip chain: every level's RGBA8 texels, level 0 first, one after another. */
 export interface MipChain {
   /** Number of levels (level 0 is the texture itself; the last is 1×1). */

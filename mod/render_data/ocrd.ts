@@ -14,7 +14,7 @@ import {
   TRI_FLOATS,
   UV1_FLOATS,
 } from "./layout.ts";
-import { mipSizes, mipTexels } from "./mips.ts";
+import { mipHeader, mipSizes, storedChainWords } from "./mips.ts";
 
 /** Largest texture side a `.ocrd` may declare (images are at most 8192 a side; this leaves room). */
 const MAX_TEXTURE_SIDE = 1 << 16;
@@ -322,6 +322,7 @@ function checkIndices(
   }
   const mbits = new Uint32Array(d.materials.buffer);
   const texelCount = d.texels.length / 4;
+  const words = new DataView(d.texels.buffer, d.texels.byteOffset, d.texels.byteLength);
   for (let m = 0; m < materialCount; m++) {
     for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
       const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
@@ -335,8 +336,12 @@ function checkIndices(
           `material ${m}'s ${TEXTURE_SLOTS[slot]} texture has ${levels} mip levels, more than its size has`,
         );
       }
-      if (offset! + mipTexels(width!, height!, levels!) > texelCount) {
+      if (offset! + storedChainWords(width!, height!, levels!) > texelCount) {
         fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture lies outside the texels`);
+      }
+      const header = mipHeader(width!, height!, levels!);
+      if (header.some((want, k) => words.getUint32((offset! + k) * 4, true) !== want)) {
+        fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture's mip level offsets are not its sizes'`);
       }
     }
   }
