@@ -58,14 +58,22 @@ export function mipChain(texture: Texture, srgb: boolean): MipChain {
   out.set(rgba.subarray(0, width * height * 4));
   const decode = srgb ? SRGB_TO_LINEAR : LINEAR_BYTE;
   let level = new Float32Array(width * height * 4);
-  for (let i = 0; i < level.length; i++) level[i] = (i & 3) === 3 ? rgba[i]! / 255 : decode[rgba[i]!]!;
+  for (let i = 0; i < level.length; i += 4) {
+    level[i] = decode[rgba[i]!]!;
+    level[i + 1] = decode[rgba[i + 1]!]!;
+    level[i + 2] = decode[rgba[i + 2]!]!;
+    level[i + 3] = rgba[i + 3]! / 255;
+  }
   let at = width * height * 4;
   for (let k = 1; k < sizes.length; k++) {
     const from = sizes[k - 1]!, to = sizes[k]!;
     const rows = resample(level, from.width, from.height, to.width, true);
     level = resample(rows, to.width, from.height, to.height, false);
-    for (let i = 0; i < level.length; i++) {
-      out[at + i] = (i & 3) === 3 || !srgb ? Math.round(clamp01(level[i]!) * 255) : encodeSrgb(level[i]!);
+    for (let i = 0; i < level.length; i += 4) {
+      for (let c = 0; c < 3; c++) {
+        out[at + i + c] = srgb ? encodeSrgb(level[i + c]!) : Math.round(clamp01(level[i + c]!) * 255);
+      }
+      out[at + i + 3] = Math.round(clamp01(level[i + 3]!) * 255);
     }
     at += level.length;
   }
@@ -90,6 +98,22 @@ function resample(
     dst.set(src);
     return dst;
   }
+  const [stride, lines, lineStride] = alongX ? [4, h, w * 4] : [w * 4, w, 4];
+  const [outStride, outLineStride] = alongX ? [4, outW * 4] : [outW * 4, 4];
+  if (size === 2 * n) {
+    // the common case: each output texel is the mean of two
+    for (let line = 0; line < lines; line++) {
+      const base = line * lineStride, outBase = line * outLineStride;
+      for (let i = 0; i < n; i++) {
+        const a = base + 2 * i * stride, b = a + stride, o = outBase + i * outStride;
+        dst[o] = 0.5 * (src[a]! + src[b]!);
+        dst[o + 1] = 0.5 * (src[a + 1]! + src[b + 1]!);
+        dst[o + 2] = 0.5 * (src[a + 2]! + src[b + 2]!);
+        dst[o + 3] = 0.5 * (src[a + 3]! + src[b + 3]!);
+      }
+    }
+    return dst;
+  }
   const s = size / n;
   // taps of each output texel: first source index and weights
   const firsts: number[] = [], weights: number[][] = [];
@@ -102,8 +126,6 @@ function resample(
     firsts.push(first);
     weights.push(wts);
   }
-  const [stride, lines, lineStride] = alongX ? [4, h, w * 4] : [w * 4, w, 4];
-  const [outStride, outLineStride] = alongX ? [4, outW * 4] : [outW * 4, 4];
   for (let line = 0; line < lines; line++) {
     const base = line * lineStride, outBase = line * outLineStride;
     for (let i = 0; i < n; i++) {
