@@ -120,6 +120,10 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   var beta = vec3f(1.0);
   var prev_pdf = 0.0;
   var cut_outs = 0u;
+  // ray cone (Ray Tracing Gems ch. 20): its width grows by the pixel's spread angle per unit of path
+  // length; the spread is kept after the first hit (no widening by curvature or roughness)
+  let cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
+  var cone_width = 0.0;
   let nee = (params.light_count > 0u || env_has_map()) && (params.flags & 1u) == 0u;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
@@ -136,6 +140,7 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
     let entering = dot(d, ng) < 0.0;
     let x = o + d * hit.t;
+    cone_width += cone_spread * hit.t;
     if (HAS_ALPHA_MASK && cut_outs < 32u && is_cut_out(hit.tri, hit.u, hit.v)) {
       // a hole in an alpha-masked surface: carry on through it without a bounce
       cut_outs++;
@@ -144,7 +149,7 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       continue;
     }
     let ng_f = select(-ng, ng, entering);
-    var s = surface_at(hit.tri, t, hit.u, hit.v, ng);
+    var s = surface_at(hit.tri, t, hit.u, hit.v, ng, cone_width / max(abs(dot(d, ng)), 1e-4));
     if (!entering) {
       s.ns = -s.ns;
     }

@@ -1,5 +1,6 @@
 // Shading bindings of the path tracer and the evaluation of a surface point: interpolated attributes,
-// textures (bilinear, repeat, sRGB decoded for colour) and normal mapping.
+// textures (trilinear between mip levels chosen by ray cones, repeat, sRGB decoded for colour, texture
+// coordinate sets 0 and 1) and normal mapping.
 
 @group(0) @binding(3) var<storage, read> materials: array<Material>;
 @group(0) @binding(4) var<storage, read> lights: array<LightEntry>;
@@ -9,6 +10,8 @@
 // Pipeline constants: scenes without textures compile without the texture code (much faster on
 // software GPUs, where every branch's code is in the one vectorised function).
 override HAS_TEXTURES: bool = true;
+// Some texture reads texture coordinate set 1.
+override HAS_UV1: bool = true;
 
 const SLOT_BASE: u32 = 0u;
 const SLOT_MR: u32 = 1u;
@@ -23,26 +26,63 @@ fn srgb_to_linear(c: vec3f) -> vec3f {
   return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
 }
 
-fn fetch_texel(r: TexRef, x: i32, y: i32, srgb: bool) -> vec4f {
-  let w = i32(r.width);
-  let h = i32(r.height);
+fn fetch_texel(offset: u32, w: i32, h: i32, x: i32, y: i32, srgb: bool) -> vec4f {
   let xi = ((x % w) + w) % w;
   let yi = ((y % h) + h) % h;
-  let c = unpack4x8unorm(texels[r.offset + u32(yi * w + xi)]);
+  let c = unpack4x8unorm(texels[offset + u32(yi * w + xi)]);
   return select(c, vec4f(srgb_to_linear(c.rgb), c.a), srgb);
 }
 
-// Bilinear lookup with repeat wrapping; colour textures are decoded to linear before filtering.
-fn sample_texture(r: TexRef, uv: vec2f, srgb: bool) -> vec4f {
-  let st = vec2f(dot(r.row0.xyz, vec3f(uv, 1.0)), dot(r.row1.xyz, vec3f(uv, 1.0)));
-  let p = st * vec2f(f32(r.width), f32(r.height)) - 0.5;
+// Bilinear lookup in one mip level (texels from `offset`, w x h) with repeat wrapping; colour textures are
+// decoded to linear before filtering.
+fn sample_level(offset: u32, w: u32, h: u32, st: vec2f, srgb: bool) -> vec4f {
+  let p = st * vec2f(f32(w), f32(h)) - 0.5;
   let f = floor(p);
-  let w = p - f;
+  let t = p - f;
   let x = i32(f.x);
   let y = i32(f.y);
-  let top = mix(fetch_texel(r, x, y, srgb), fetch_texel(r, x + 1, y, srgb), w.x);
-  let bottom = mix(fetch_texel(r, x, y + 1, srgb), fetch_texel(r, x + 1, y + 1, srgb), w.x);
-  return mix(top, bottom, w.y);
+  let wi = i32(w);
+  let hi = i32(h);
+  let top = mix(fetch_texel(offset, wi, hi, x, y, srgb), fetch_texel(offset, wi, hi, x + 1, y, srgb), t.x);
+  let bottom = mix(
+    fetch_texel(offset, wi, hi, x, y + 1, srgb),
+    fetch_texel(offset, wi, hi, x + 1, y + 1, srgb),
+    t.x,
+  );
+  return mix(top, bottom, t.y);
+}
+
+// Where texture lookups happen at a hit: both texture coordinate sets and their ray-cone level of detail
+// without the texture's own part, lod = ½·log2(UV area / world area) + log2(cone width / |cos θ|)
+// (Akenine-Möller et al., Ray Tracing Gems ch. 20). A very negative lod reads level 0.
+struct TexCoords {
+  uv0: vec2f,
+  uv1: vec2f,
+  lod0: f32,
+  lod1: f32,
+}
+
+// Trilinear lookup: the texture's coordinate set and UV transform, then the two mip levels nearest the
+// ray cone's level of detail, lod + ½·log2(texels · |det UV transform|), each bilinear.
+fn sample_texture(r: TexRef, tc: TexCoords, srgb: bool) -> vec4f {
+  let set1 = r.row0.w > 0.5;
+  let uv = select(tc.uv0, tc.uv1, set1);
+  let st = vec2f(dot(r.row0.xyz, vec3f(uv, 1.0)), dot(r.row1.xyz, vec3f(uv, 1.0)));
+  let det = abs(r.row0.x * r.row1.y - r.row0.y * r.row1.x);
+  let texel_area = f32(r.width) * f32(r.height) * max(det, 1e-30);
+  let lod = clamp(select(tc.lod0, tc.lod1, set1) + 0.5 * log2(texel_area), 0.0, f32(r.valid - 1u));
+  let level = u32(floor(lod));
+  let frac = lod - f32(level);
+  // the chain's header holds each level's first texel; each level is half the one above (rounded down,
+  // at least 1)
+  let w = max(r.width >> level, 1u);
+  let h = max(r.height >> level, 1u);
+  let near = sample_level(r.offset + texels[r.offset + level], w, h, st, srgb);
+  if (frac <= 0.0) {
+    return near;
+  }
+  let far = sample_level(r.offset + texels[r.offset + level + 1u], max(w >> 1u, 1u), max(h >> 1u, 1u), st, srgb);
+  return mix(near, far, frac);
 }
 
 // Everything the BSDF and the light transport need at a hit.
@@ -65,6 +105,42 @@ fn hit_uv(a: Attr, b1: f32, b2: f32) -> vec2f {
   return b0 * vec2f(a.n0_u0.w, a.n1_v0.w) + b1 * a.uv12.xy + b2 * a.uv12.zw;
 }
 
+// Both texture coordinate sets of triangle `index` at barycentrics (b1, b2) and their level of detail for
+// a ray cone `footprint` wide across the surface (cone width / |cos θ|; 0 reads level 0). A triangle whose
+// mesh has no set 1 reads set 0 for it.
+fn tex_coords(index: u32, b1: f32, b2: f32, footprint: f32) -> TexCoords {
+  let a = attrs[index];
+  let cone = select(-1e30, log2(footprint), footprint > 0.0);
+  var tc = TexCoords(hit_uv(a, b1, b2), hit_uv(a, b1, b2), a.n2.w + cone, a.n2.w + cone);
+  let record = bitcast<u32>(tris[index].v2.w);
+  if (HAS_UV1 && record != 0u) {
+    let r = uv1_record(record);
+    tc.uv1 = (1.0 - b1 - b2) * r[0].xy + b1 * r[0].zw + b2 * r[1].xy;
+    tc.lod1 = r[1].z + cone;
+  }
+  return tc;
+}
+
+// A triangle's record of texture coordinate set 1 (`record` is 1 + its index, not 0): (u0 v0 u1 v1),
+// (u2 v2 LOD bias 0). The records follow the triangles' attributes, two per Attr.
+fn uv1_record(record: u32) -> array<vec4f, 2> {
+  let r = attrs[arrayLength(&tris) + (record - 1u) / 2u];
+  let odd = (record - 1u) % 2u == 1u;
+  return array<vec4f, 2>(select(r.n0_u0, r.n2, odd), select(r.n1_v0, r.uv12, odd));
+}
+
+// The vertices' texture coordinates of triangle `index` in set 0, or in set 1 where `set1` and its mesh
+// has one.
+fn vertex_uvs(index: u32, set1: bool) -> array<vec2f, 3> {
+  let a = attrs[index];
+  let record = bitcast<u32>(tris[index].v2.w);
+  if (HAS_UV1 && set1 && record != 0u) {
+    let r = uv1_record(record);
+    return array<vec2f, 3>(r[0].xy, r[0].zw, r[1].xy);
+  }
+  return array<vec2f, 3>(vec2f(a.n0_u0.w, a.n1_v0.w), a.uv12.xy, a.uv12.zw);
+}
+
 // True where an alpha-masked material has a hole at this hit.
 fn is_cut_out(index: u32, b1: f32, b2: f32) -> bool {
   let mi = tri_material(tris[index]);
@@ -74,30 +150,40 @@ fn is_cut_out(index: u32, b1: f32, b2: f32) -> bool {
   }
   var alpha = materials[mi].base_color.a;
   if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE].valid != 0u) {
-    alpha *= sample_texture(materials[mi].tex[SLOT_BASE], hit_uv(attrs[index], b1, b2), true).a;
+    // the finest level: a cut-out is point sampled, its edges are anti-aliased by the pixel's samples
+    alpha *= sample_texture(materials[mi].tex[SLOT_BASE], tex_coords(index, b1, b2, 0.0), true).a;
   }
   return alpha < cutoff;
 }
 
-// Emitted radiance of triangle `index` at barycentrics (b1, b2).
+// Emitted radiance of triangle `index` at barycentrics (b1, b2), its texture read at the finest level
+// (a light sample is a point).
 fn emission_at(index: u32, b1: f32, b2: f32) -> vec3f {
+  return emission_lod(index, tex_coords(index, b1, b2, 0.0));
+}
+
+// Emitted radiance of triangle `index` with its texture read at `uv`'s level of detail.
+fn emission_lod(index: u32, uv: TexCoords) -> vec3f {
   let mi = tri_material(tris[index]);
   var e = materials[mi].emission;
   if (HAS_TEXTURES && materials[mi].tex[SLOT_EMISSIVE].valid != 0u) {
-    e *= sample_texture(materials[mi].tex[SLOT_EMISSIVE], hit_uv(attrs[index], b1, b2), true).rgb;
+    e *= sample_texture(materials[mi].tex[SLOT_EMISSIVE], uv, true).rgb;
   }
   return e;
 }
 
-fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f) -> Surface {
+// The surface of triangle `index` at barycentrics (b1, b2), its textures read for a ray cone `footprint`
+// wide across the surface (see tex_coords). Texture lookups take `uv` (both sets and their level of detail)
+// as sample_texture(materials[mi].tex[SLOT], uv, srgb).
+fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -> Surface {
   let mi = tri_material(t);
   let a = attrs[index];
-  let uv = hit_uv(a, b1, b2);
+  let uv = tex_coords(index, b1, b2, footprint);
   let bc = materials[mi].base_color;
   var s: Surface;
   s.base = bc.rgb;
   s.alpha = bc.a;
-  s.emission = emission_at(index, b1, b2);
+  s.emission = emission_lod(index, uv);
   s.metallic = materials[mi].metallic;
   s.roughness = materials[mi].roughness;
   s.ior = materials[mi].ior;
@@ -122,8 +208,9 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f) -> Surface {
   }
   if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].valid != 0u) {
     // tangent frame from the triangle's positions and texture coordinates
-    let duv1 = a.uv12.xy - vec2f(a.n0_u0.w, a.n1_v0.w);
-    let duv2 = a.uv12.zw - vec2f(a.n0_u0.w, a.n1_v0.w);
+    let vuv = vertex_uvs(index, materials[mi].tex[SLOT_NORMAL].row0.w > 0.5);
+    let duv1 = vuv[1] - vuv[0];
+    let duv2 = vuv[2] - vuv[0];
     let det = duv1.x * duv2.y - duv1.y * duv2.x;
     if (abs(det) > 1e-12) {
       let e1 = t.v1.xyz - t.v0.xyz;

@@ -15,14 +15,16 @@ struct Node {
 }
 
 // Triangle, 48 bytes: v0.w = material index (bits), v1.w = probability of picking it as a light (0 if
-// not emissive), v2.w unused.
+// not emissive), v2.w = 1 + index of its record of texture coordinate set 1 (bits; 0: its mesh has none).
 struct Tri {
   v0: vec4f,
   v1: vec4f,
   v2: vec4f,
 }
 
-// Shading attributes of a triangle, 64 bytes: vertex normals, texture coordinates.
+// Shading attributes of a triangle, 64 bytes: vertex normals, texture coordinates (set 0), and in n2.w
+// set 0's LOD bias, ½·log2(UV area / world area). After the triangles' attributes come the records of
+// texture coordinate set 1, two per Attr: (u0 v0 u1 v1), (u2 v2 LOD bias 0).
 struct Attr {
   n0_u0: vec4f,
   n1_v0: vec4f,
@@ -30,7 +32,9 @@ struct Attr {
   uv12: vec4f,
 }
 
-// A material's use of a texture: where its RGBA8 texels start, its size, and the UV transform rows.
+// A material's use of a texture: where its mip chain starts (a header of one word per level, that level's
+// first texel counted from the chain's start, then the levels' RGBA8 texels), level 0's size, its number of
+// levels (0: no texture), and the UV transform rows; row0.w is the texture coordinate set (0 or 1).
 struct TexRef {
   offset: u32,
   width: u32,

@@ -215,7 +215,11 @@ export class GpuRenderer {
       compute: {
         module,
         entryPoint: "main",
-        constants: { HAS_TEXTURES: hasTextures(data) ? 1 : 0, HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0 },
+        constants: {
+          HAS_TEXTURES: hasTextures(data) ? 1 : 0,
+          HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0,
+          HAS_UV1: readsUvSet1(data) ? 1 : 0,
+        },
       },
     });
     const renderer = new GpuRenderer(gpu, data, settings, pipeline);
@@ -407,6 +411,18 @@ function hasTextures(data: RenderData): boolean {
   for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
     for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
       if (bits[m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS + 3] !== 0) return true;
+    }
+  }
+  return false;
+}
+
+/** True when some material's texture reads texture coordinate set 1 (its reference's fourth UV word is 1). */
+function readsUvSet1(data: RenderData): boolean {
+  const bits = new Uint32Array(data.materials.buffer, data.materials.byteOffset, data.materials.length);
+  for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
+      const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
+      if (bits[at + 3] !== 0 && data.materials[at + 7] === 1) return true;
     }
   }
   return false;

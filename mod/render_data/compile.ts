@@ -7,12 +7,16 @@ import {
   CAMERA_FLOATS,
   ENVIRONMENT_FLOATS,
   LIGHT_BYTES,
+  lodBias,
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
+  SRGB_TEXTURE_SLOTS,
   TEXREF_FLOATS,
   TEXTURE_SLOTS,
   TRI_FLOATS,
+  UV1_FLOATS,
 } from "./layout.ts";
+import { mipChain, mipHeader } from "./mips.ts";
 
 const log = getLogger(["octane", "render-data"]);
 
@@ -39,11 +43,18 @@ export interface RenderData {
   nodes: ArrayBuffer;
   /** TRI_FLOATS floats per triangle, in BVH order. */
   triangles: Float32Array;
-  /** ATTR_FLOATS floats per triangle (shading normals and texture coordinates), in BVH order. */
+  /**
+   * ATTR_FLOATS floats per triangle (shading normals, texture coordinates, LOD bias), in BVH order, then the
+   * second texture coordinate set's records (UV1_FLOATS each) of the triangles whose mesh has one.
+   */
   attributes: Float32Array;
   /** MATERIAL_FLOATS floats per material. */
   materials: Float32Array;
-  /** Every texture's RGBA8 texels, one after another; materials address them by offset. */
+  /**
+   * Every texture's mip chain (a header of each level's offset, then RGBA8 texels, level 0 first), one after
+   * another; materials address them by offset.
+   * A texture read both as sRGB colour and as linear data has a chain of each.
+   */
   texels: Uint8Array;
   /** LIGHT_BYTES per emissive triangle. */
   lights: ArrayBuffer;
@@ -53,20 +64,31 @@ export interface RenderData {
   stats: CompileStats;
 }
 
+/** Options of {@linkcode compileScene}. */
+export interface CompileOptions {
+  /** Build every texture's mip chain (default true); without, textures are read at full size only. */
+  mipmaps?: boolean;
+}
+
 /**
  * Compiles a scene into render data: flattens meshes into triangles with their attributes, builds the
- * BVH, packs materials and textures, builds the emissive-triangle distribution and the camera block.
+ * BVH, packs materials and textures (with their mip chains), builds the emissive-triangle distribution
+ * and the camera block.
  * @example
  * ```ts
  * import { cornellBox } from "../scene/cornell.ts";
  * const data = compileScene(cornellBox());
  * ```
  */
-export function compileScene(scene: Scene): RenderData {
+export function compileScene(scene: Scene, options: CompileOptions = {}): RenderData {
   const count = scene.meshes.reduce((n, m) => n + m.indices.length / 3, 0);
   const soup = new Float32Array(count * 9);
   const soupAttr = new Float32Array(count * ATTR_FLOATS);
   const triMaterial = new Uint32Array(count);
+  // second texture coordinate set: a record per triangle of a mesh that has one (others hold none)
+  const anyUv1 = scene.meshes.some((m) => m.uvs1);
+  const soupUv1 = anyUv1 ? new Float32Array(count * UV1_FLOATS) : undefined;
+  const hasUv1 = anyUv1 ? new Uint8Array(count) : undefined;
   let t = 0;
   for (const mesh of scene.meshes) {
     if (mesh.material < 0 || mesh.material >= scene.materials.length) {
@@ -89,6 +111,16 @@ export function compileScene(scene: Scene): RenderData {
           if (k === 0) soupAttr[a + 3] = uv[0]!, soupAttr[a + 7] = uv[1]!;
           else soupAttr.set(uv, a + 12 + (k - 1) * 2);
         }
+        if (mesh.uvs1 && soupUv1) soupUv1.set(mesh.uvs1.subarray(v * 2, v * 2 + 2), t * UV1_FLOATS + k * 2);
+      }
+      const area = triangleArea(soup, t);
+      soupAttr[t * ATTR_FLOATS + 11] = lodBias(
+        uvArea(soupAttr, t * ATTR_FLOATS, [3, 7, 12, 13, 14, 15]),
+        area,
+      );
+      if (mesh.uvs1 && soupUv1 && hasUv1) {
+        hasUv1[t] = 1;
+        soupUv1[t * UV1_FLOATS + 6] = lodBias(uvArea(soupUv1, t * UV1_FLOATS, [0, 1, 2, 3, 4, 5]), area);
       }
       triMaterial[t] = mesh.material;
     }
@@ -98,7 +130,7 @@ export function compileScene(scene: Scene): RenderData {
   const bvh = buildBvh(soup);
   const bvhMs = performance.now() - started;
 
-  const packed = packMaterials(scene);
+  const packed = packMaterials(scene, options.mipmaps ?? true);
   const { materials, emissionScale } = packed;
   const { block: environment, words: envWords } = packEnvironment(
     scene.environment,
@@ -109,8 +141,13 @@ export function compileScene(scene: Scene): RenderData {
   texels.set(new Uint8Array(envWords.buffer), packed.texels.length);
 
   // triangles in BVH order, and the emissive ones weighted by power (area x luminance of emission)
+  const uv1Count = hasUv1 ? hasUv1.reduce((n, h) => n + h, 0) : 0;
   const triangles = new Float32Array(Math.max(1, count) * TRI_FLOATS);
-  const attributes = new Float32Array(Math.max(1, count) * ATTR_FLOATS);
+  const attributes = new Float32Array(
+    Math.max(1, count) * ATTR_FLOATS + Math.ceil(uv1Count / 2) * ATTR_FLOATS,
+  );
+  const uv1Base = Math.max(1, count) * ATTR_FLOATS;
+  let uv1Next = 0;
   const triBits = new Uint32Array(triangles.buffer);
   const emissive: { index: number; power: number }[] = [];
   for (let i = 0; i < count; i++) {
@@ -120,6 +157,13 @@ export function compileScene(scene: Scene): RenderData {
     attributes.set(soupAttr.subarray(src * ATTR_FLOATS, (src + 1) * ATTR_FLOATS), i * ATTR_FLOATS);
     const m = triMaterial[src]!;
     triBits[o + 3] = m;
+    if (hasUv1?.[src] && soupUv1) {
+      attributes.set(
+        soupUv1.subarray(src * UV1_FLOATS, (src + 1) * UV1_FLOATS),
+        uv1Base + uv1Next * UV1_FLOATS,
+      );
+      triBits[o + 11] = ++uv1Next;
+    }
     const e = scene.materials[m]!.emission;
     const lum = (0.2126 * e[0] + 0.7152 * e[1] + 0.0722 * e[2]) * emissionScale[m]!;
     const power = lum * triangleArea(soup, src);
@@ -158,9 +202,8 @@ export function compileScene(scene: Scene): RenderData {
 /** Packs materials with inline texture references and concatenates the textures they use. */
 function packMaterials(
   scene: Scene,
+  mipmaps: boolean,
 ): { materials: Float32Array; texels: Uint8Array; emissionScale: number[] } {
-  const offsets: number[] = [];
-  let texelCount = 0;
   for (const tex of scene.textures) {
     if (tex.rgba.length !== tex.width * tex.height * 4) {
       throw new RangeError(
@@ -169,11 +212,23 @@ function packMaterials(
         }" has ${tex.rgba.length} bytes for ${tex.width}x${tex.height}`,
       );
     }
-    offsets.push(texelCount);
-    texelCount += tex.width * tex.height;
   }
-  const texels = new Uint8Array(Math.max(1, texelCount) * 4);
-  scene.textures.forEach((tex, i) => texels.set(tex.rgba, offsets[i]! * 4));
+  // one mip chain per texture and colour space it is read in, built on first use
+  const chains = new Map<string, { offset: number; levels: number; header: Uint8Array; rgba: Uint8Array }>();
+  let texelCount = 0;
+  const chainOf = (texture: number, srgb: boolean) => {
+    const key = `${texture}:${srgb}`;
+    let chain = chains.get(key);
+    if (!chain) {
+      const tex = scene.textures[texture]!;
+      const { levels, rgba } = mipmaps ? mipChain(tex, srgb) : { levels: 1, rgba: tex.rgba };
+      const header = new Uint8Array(mipHeader(tex.width, tex.height, levels).buffer);
+      chain = { offset: texelCount, levels, header, rgba };
+      chains.set(key, chain);
+      texelCount += levels + rgba.length / 4;
+    }
+    return chain;
+  };
 
   const materials = new Float32Array(Math.max(1, scene.materials.length) * MATERIAL_FLOATS);
   const bits = new Uint32Array(materials.buffer);
@@ -190,7 +245,7 @@ function packMaterials(
       m.normalTexture,
       m.emissiveTexture,
     ];
-    TEXTURE_SLOTS.forEach((_, slot) => {
+    TEXTURE_SLOTS.forEach((name, slot) => {
       const r = refs[slot];
       const at = o + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
       if (!r) return;
@@ -202,12 +257,18 @@ function packMaterials(
           }" uses texture ${r.texture} of ${scene.textures.length}`,
         );
       }
-      bits.set([offsets[r.texture]!, tex.width, tex.height, 1], at);
+      const chain = chainOf(r.texture, SRGB_TEXTURE_SLOTS.has(name));
+      bits.set([chain.offset, tex.width, tex.height, chain.levels], at);
       const x = r.transform ?? [1, 0, 0, 0, 1, 0];
-      materials.set([x[0], x[1], x[2], 0, x[3], x[4], x[5], 0], at + 4);
+      materials.set([x[0], x[1], x[2], r.texCoord === 1 ? 1 : 0, x[3], x[4], x[5], 0], at + 4);
     });
     emissionScale.push(m.emissiveTexture ? meanSrgb(scene.textures[m.emissiveTexture.texture]!.rgba) : 1);
   });
+  const texels = new Uint8Array(Math.max(1, texelCount) * 4);
+  for (const chain of chains.values()) {
+    texels.set(chain.header, chain.offset * 4);
+    texels.set(chain.rgba, (chain.offset + chain.levels) * 4);
+  }
   return { materials, texels, emissionScale };
 }
 
@@ -319,6 +380,18 @@ function cross(a: V, b: V): V {
 function normalize(a: V): V {
   const l = Math.hypot(a[0], a[1], a[2]);
   return [a[0] / l, a[1] / l, a[2] / l];
+}
+/** Area of a triangle in UV space; `at` names its u0 v0 u1 v1 u2 v2 in `a` from `base`. */
+function uvArea(a: Float32Array, base: number, at: number[]): number {
+  const [u0, v0, u1, v1, u2, v2] = at.map((i) => a[base + i]!) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return 0.5 * Math.abs((u1 - u0) * (v2 - v0) - (u2 - u0) * (v1 - v0));
 }
 function triangleArea(soup: Float32Array, t: number): number {
   const o = t * 9;

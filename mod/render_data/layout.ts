@@ -1,12 +1,32 @@
 // GPU layouts of render data sections; keep in step with kernels/common/structs.wgsl.
 
-/** Floats per triangle: v0.xyz + material bits, v1.xyz + light pick probability, v2.xyz + unused. */
+/**
+ * Floats per triangle: v0.xyz + material bits, v1.xyz + light pick probability, v2.xyz + its second
+ * texture coordinate set's record (u32 bits: 1 + record index into the UV1 records, 0 where its mesh has none).
+ */
 export const TRI_FLOATS = 12;
-/** Floats of one triangle's attributes: n0.xyz + u0, n1.xyz + v0, n2.xyz + 0, u1 v1 u2 v2. */
+/**
+ * Floats of one triangle's attributes: n0.xyz + u0, n1.xyz + v0, n2.xyz + UV set 0's LOD bias, u1 v1 u2 v2.
+ * The LOD bias is ½·log2(UV area / world area) of the triangle (see {@linkcode lodBias}).
+ * After the triangles' attributes the section holds the UV1 records, two per ATTR_FLOATS: each is set 1's
+ * u0 v0 u1 v1, u2 v2, set 1's LOD bias, 0.
+ */
 export const ATTR_FLOATS = 16;
+/** Floats of one triangle's record of the second texture coordinate set (half of ATTR_FLOATS). */
+export const UV1_FLOATS = 8;
 /** Texture slots of a material, in order. */
 export const TEXTURE_SLOTS = ["baseColor", "metallicRoughness", "normal", "emissive"] as const;
-/** Floats of one inline texture reference: offset, width, height, valid (u32) + two rows of the UV matrix. */
+/**
+ * Texture slots whose texels are sRGB-encoded colour (filtered in linear light; their mip levels are
+ * built in linear light too); the other slots hold linear data.
+ */
+export const SRGB_TEXTURE_SLOTS: ReadonlySet<string> = new Set(["baseColor", "emissive"]);
+/**
+ * Floats of one inline texture reference: texel offset, width, height, mip levels (u32; 0: no texture),
+ * then the UV matrix's first row + the texture coordinate set (0 or 1), its second row + 0. The offset starts a
+ * header of one word per level (that level's first texel, counted from the offset), then the levels follow
+ * one another, each half the size of the one above (rounded down, at least 1).
+ */
 export const TEXREF_FLOATS = 12;
 /** Floats of the material's own fields, before its texture references. */
 export const MATERIAL_BASE_FLOATS = 24;
@@ -28,3 +48,14 @@ export const ENVIRONMENT_FLOATS = 16;
  * uses the image's width / height).
  */
 export const CAMERA_FLOATS = 16;
+
+/**
+ * ½·log2(UV area / world area) of a triangle, the texture-independent part of its ray-cone level of detail
+ * (Akenine-Möller et al., Ray Tracing Gems ch. 20): a texture of w×h texels is read at level
+ * lodBias + ½·log2(w·h·|det UV transform|) + log2(cone width / |cos θ|). A triangle without UV area or world
+ * area gets -126 (level 0).
+ */
+export function lodBias(uvArea: number, worldArea: number): number {
+  const ratio = uvArea / worldArea;
+  return ratio > 0 && Number.isFinite(ratio) ? Math.max(-126, Math.min(126, 0.5 * Math.log2(ratio))) : -126;
+}

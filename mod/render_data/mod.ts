@@ -3,7 +3,14 @@
  * @module
  */
 export { buildBvh, type Bvh, type BvhOptions, MAX_DEPTH, NODE_BYTES } from "./bvh.ts";
-export { cameraAspect, cameraBlock, compileScene, type CompileStats, type RenderData } from "./compile.ts";
+export {
+  cameraAspect,
+  cameraBlock,
+  type CompileOptions,
+  compileScene,
+  type CompileStats,
+  type RenderData,
+} from "./compile.ts";
 export {
   decodeRenderData,
   encodeRenderData,

@@ -12,7 +12,12 @@ import {
   TEXREF_FLOATS,
   TEXTURE_SLOTS,
   TRI_FLOATS,
+  UV1_FLOATS,
 } from "./layout.ts";
+import { mipHeader, mipSizes, storedChainWords } from "./mips.ts";
+
+/** Largest texture side a `.ocrd` may declare (images are at most 8192 a side; this leaves room). */
+const MAX_TEXTURE_SIDE = 1 << 16;
 
 /**
  * The `.ocrd` container of compiled render data, all little-endian:
@@ -29,8 +34,11 @@ import {
  * A changed camera changes the camera section's hash (and so the content hash) and nothing else.
  */
 export const OCRD_MAGIC = new Uint8Array([0x4f, 0x43, 0x52, 0x44, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** The format version this octane writes and reads. */
-export const OCRD_VERSION = 1;
+/**
+ * The format version this octane writes and reads. 2: textures carry their mip chains (a texture
+ * reference's fourth word is its level count), triangles their LOD bias and second texture coordinate set.
+ */
+export const OCRD_VERSION = 2;
 const HEADER_BYTES = 48;
 const ENTRY_BYTES = 56;
 const MAX_SECTIONS = 64;
@@ -269,10 +277,16 @@ export function renderDataFromSections(
   if (nodeCount !== nodes.byteLength / NODE_BYTES) {
     fail(`settings say ${nodeCount} nodes, the section holds ${nodes.byteLength / NODE_BYTES}`);
   }
-  if (attributes.length / ATTR_FLOATS !== triangles.length / TRI_FLOATS) {
-    fail("the attributes section does not match the triangles");
-  }
+  const extraAttrs = attributes.length / ATTR_FLOATS - triangles.length / TRI_FLOATS;
+  if (extraAttrs < 0) fail("the attributes section does not match the triangles");
   checkIndices({ nodes, triangles, materials, lights, texels }, triCount, lightCount, fail);
+  const triBits = new Uint32Array(triangles.buffer);
+  for (let t = 0; t < triCount; t++) {
+    const record = triBits[t * TRI_FLOATS + 11]!;
+    if (record > extraAttrs * (ATTR_FLOATS / UV1_FLOATS)) {
+      fail(`triangle ${t} names texture coordinate record ${record} past the attributes`);
+    }
+  }
   return {
     camera,
     nodes,
@@ -308,13 +322,26 @@ function checkIndices(
   }
   const mbits = new Uint32Array(d.materials.buffer);
   const texelCount = d.texels.length / 4;
+  const words = new DataView(d.texels.buffer, d.texels.byteOffset, d.texels.byteLength);
   for (let m = 0; m < materialCount; m++) {
     for (let slot = 0; slot < TEXTURE_SLOTS.length; slot++) {
       const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + slot * TEXREF_FLOATS;
-      const [offset, width, height, valid] = mbits.subarray(at, at + 4);
-      if (valid === 0) continue;
-      if (width! < 1 || height! < 1 || offset! + width! * height! > texelCount) {
+      const [offset, width, height, levels] = mbits.subarray(at, at + 4);
+      if (levels === 0) continue;
+      if (width! < 1 || height! < 1 || width! > MAX_TEXTURE_SIDE || height! > MAX_TEXTURE_SIDE) {
+        fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture is ${width}x${height}`);
+      }
+      if (levels! > mipSizes(width!, height!).length) {
+        fail(
+          `material ${m}'s ${TEXTURE_SLOTS[slot]} texture has ${levels} mip levels, more than its size has`,
+        );
+      }
+      if (offset! + storedChainWords(width!, height!, levels!) > texelCount) {
         fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture lies outside the texels`);
+      }
+      const header = mipHeader(width!, height!, levels!);
+      if (header.some((want, k) => words.getUint32((offset! + k) * 4, true) !== want)) {
+        fail(`material ${m}'s ${TEXTURE_SLOTS[slot]} texture's mip level offsets are not its sizes'`);
       }
     }
   }

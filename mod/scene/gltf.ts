@@ -115,11 +115,12 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     }
     const transform = info?.getExtension<Transform>("KHR_texture_transform");
     const texCoord = transform?.getTexCoord() ?? info?.getTexCoord() ?? 0;
-    if (texCoord !== 0) warnings.add(`texture coordinate set ${texCoord} (only set 0 is used)`);
-    if (!transform) return { texture: index };
+    if (texCoord > 1) warnings.add(`texture coordinate sets above 1 (set 0 is used instead)`);
+    const set = texCoord === 1 ? { texCoord: 1 } : {};
+    if (!transform) return { texture: index, ...set };
     const [ox, oy] = transform.getOffset(), r = transform.getRotation(), [sx, sy] = transform.getScale();
     const c = Math.cos(r), s = Math.sin(r);
-    return { texture: index, transform: [c * sx, s * sy, ox, -s * sx, c * sy, oy] };
+    return { texture: index, transform: [c * sx, s * sy, ox, -s * sx, c * sy, oy], ...set };
   };
 
   const toMaterial = (m: GltfMaterial | null): number => {
@@ -198,8 +199,10 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const positions = new Float32Array(count * 3);
     const nrm = prim.getAttribute("NORMAL");
     const uv = prim.getAttribute("TEXCOORD_0");
+    const uv1 = prim.getAttribute("TEXCOORD_1");
     const normals = nrm ? new Float32Array(count * 3) : undefined;
     const uvs = uv ? new Float32Array(count * 2) : undefined;
+    const uvs1 = uv1 ? new Float32Array(count * 2) : undefined;
     const normalMatrix = inverseTranspose3(world);
     const e: number[] = [];
     for (let i = 0; i < count; i++) {
@@ -212,6 +215,10 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
       if (uv && uvs) {
         uv.getElement(i, e);
         uvs[i * 2] = e[0]!, uvs[i * 2 + 1] = e[1]!;
+      }
+      if (uv1 && uvs1) {
+        uv1.getElement(i, e);
+        uvs1[i * 2] = e[0]!, uvs1[i * 2 + 1] = e[1]!;
       }
     }
     const idx = prim.getIndices();
@@ -244,6 +251,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
       positions,
       normals,
       uvs,
+      ...(uvs1 ? { uvs1 } : {}),
       indices: new Uint32Array(tris),
       material: toMaterial(prim.getMaterial()),
     });

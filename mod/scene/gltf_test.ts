@@ -104,6 +104,42 @@ Deno.test("glTF: a texture's colours appear where the UVs put them", async () =>
   await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
 });
 
+Deno.test("glTF: a texture with texCoord 1 reads TEXCOORD_1 (the loader keeps both sets)", async () => {
+  const png = encodePng({ width: 2, height: 2, rgb: new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1]) });
+  const doc = quadDocument((doc) => {
+    const tex = doc.createTexture("quadrants").setImage(png).setMimeType("image/png");
+    const specular = doc.createExtension(KHRMaterialsSpecular).createSpecular().setSpecularFactor(0);
+    const material = doc.createMaterial().setBaseColorFactor([0, 0, 0, 1]).setEmissiveFactor([1, 1, 1])
+      .setEmissiveTexture(tex)
+      .setExtension("KHR_materials_specular", specular);
+    material.getEmissiveTextureInfo()!.setTexCoord(1);
+    return material;
+  });
+  // set 1 mirrors set 0 left to right
+  const uv1 = doc.createAccessor().setType("VEC2").setBuffer(doc.getRoot().listBuffers()[0]!).setArray(
+    new Float32Array([1, 1, 0, 1, 0, 0, 1, 0]),
+  );
+  doc.getRoot().listMeshes()[0]!.listPrimitives()[0]!.setAttribute("TEXCOORD_1", uv1);
+  const path = await write(doc);
+  const scene = await loadGltf(path);
+  assert.equal(scene.materials[0]!.emissiveTexture?.texCoord, 1);
+  assert.deepEqual([...scene.meshes[0]!.uvs1!], [1, 1, 0, 1, 0, 0, 1, 0]);
+  const size = 32;
+  const r = await renderLocal(gpu, compileScene(scene), { spp: 2, width: size, height: size });
+  const img = meanImage(r.sums, r.samples, size, size);
+  const half = 2 * Math.tan(20 * Math.PI / 180);
+  const at = (wx: number, wy: number) => {
+    const x = Math.floor((0.5 + wx / half / 2) * size), y = Math.floor((0.5 - wy / half / 2) * size);
+    return [...img.rgb.subarray((y * size + x) * 3, (y * size + x) * 3 + 3)].map((v) =>
+      Math.round(v * 10) / 10
+    );
+  };
+  assert.deepEqual(at(-0.5, 0.5), [0, 1, 0], "top left shows set 1's green");
+  assert.deepEqual(at(0.5, 0.5), [1, 0, 0], "top right shows set 1's red");
+  assert.deepEqual(at(-0.5, -0.5), [1, 1, 1], "bottom left shows set 1's white");
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
+
 Deno.test("glTF: the named camera is used; an unknown name lists the cameras; broken files give one-line errors", async () => {
   const path = await write(quadDocument((doc) => doc.createMaterial()));
   const scene = await loadGltf(path, { camera: "head-on" });

@@ -26,6 +26,8 @@ export interface TextureRef {
   texture: number;
   /** uv' = [m0 m1 m2; m3 m4 m5] * [u v 1]; identity when absent. */
   transform?: [number, number, number, number, number, number];
+  /** Texture coordinate set: 0 (default) or 1 (a mesh's {@linkcode Mesh.uvs1}; set 0 where it has none). */
+  texCoord?: number;
 }
 
 /**
@@ -75,6 +77,8 @@ export interface Mesh {
   normals?: Float32Array;
   /** Texture coordinates, 2 floats each (optional). */
   uvs?: Float32Array;
+  /** Second texture coordinate set (glTF TEXCOORD_1), 2 floats each (optional). */
+  uvs1?: Float32Array;
   /** Three vertex indices per triangle. */
   indices: Uint32Array;
   /** Index into {@linkcode Scene.materials}. */
