@@ -7,6 +7,7 @@ import {
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
+import { CAMERA_FLAGS } from "./camera_args.ts";
 import { type CommandSpec, COMMON_FLAGS, type Flag } from "./flags.ts";
 
 /** Defaults of the image settings (render and master). */
@@ -77,6 +78,7 @@ const SCENE_FLAGS: Flag[] = [
     description: "render through the camera of this JSON file (position, target, up, fov in degrees), " +
       "as the master's live view saves it",
   },
+  ...CAMERA_FLAGS,
   {
     name: "env",
     value: "FILE",

@@ -1,4 +1,5 @@
 import { getLogger } from "@logtape/logtape";
+import { interiorCamera, roundTo } from "./interior.ts";
 import type { Camera, Mesh, Scene, Vec3 } from "./types.ts";
 
 const log = getLogger(["octane", "scene"]);
@@ -29,10 +30,19 @@ export const FRAME_FOV = 40;
  * A camera that frames the whole scene as Blender's and Octane's viewers open a model: a raised
  * three-quarter view (from the front-right, {@linkcode FRAME_AZIMUTH}° around and
  * {@linkcode FRAME_ELEVATION}° up) looking at the centre of its bounds, far enough that the bounding
- * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin.
+ * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin. A scene that encloses the centre
+ * of its bounds with surfaces facing in (a room, a flat) is seen from inside instead: see
+ * {@linkcode interiorCamera}. Coordinates are rounded to four digits of the scene's size, so that the
+ * camera printed as flags is short and exact.
  */
 export function frameCamera(meshes: Mesh[]): Camera {
-  const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
+  const bounds = sceneBounds(meshes);
+  const inside = bounds && interiorCamera(meshes, bounds);
+  if (inside) {
+    log.info("Scene encloses its centre: the automatic camera is inside, looking along its longest side");
+    return inside;
+  }
+  const b = bounds ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
   const center: Vec3 = [(b.min[0] + b.max[0]) / 2, (b.min[1] + b.max[1]) / 2, (b.min[2] + b.max[2]) / 2];
   const radius = Math.max(
     1e-3,
@@ -45,14 +55,15 @@ export function frameCamera(meshes: Mesh[]): Camera {
     Math.sin(elevation),
     Math.cos(azimuth) * Math.cos(elevation),
   ];
-  const position: Vec3 = [
+  const round = (v: Vec3) => v.map((x) => roundTo(x, 2 * radius)) as Vec3;
+  const position = round([
     center[0] + dir[0] * distance,
     center[1] + dir[1] * distance,
     center[2] + dir[2] * distance,
-  ];
+  ]);
   return {
     position,
-    target: center,
+    target: round(center),
     up: [0, 1, 0],
     fovY: FRAME_FOV,
     lensRadius: 0,
