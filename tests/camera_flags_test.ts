@@ -4,7 +4,7 @@
  * scenes that enclose it (a closed room, the shared dream apartment).
  */
 import assert from "node:assert/strict";
-import { octane, readPfm, withDir } from "./_process.ts";
+import { assertClose, masterOn, octane, outputsIn, processes, readPfm, withDir } from "./_process.ts";
 
 const SIZE = ["--width", "32", "--height", "24", "--spp", "2"];
 const apartment =
@@ -62,6 +62,11 @@ Deno.test("--look-from/--look-at render as a camera file with the same camera, a
     assert.deepEqual(byFlags.rgb, byFile.rgb);
     assert.deepEqual(printedFlags(byFlags.first), [...flags.slice(0, 4), "--up", "0,1,0", ...flags.slice(4)]);
     assert.deepEqual(printedFlags(byFile.first), printedFlags(byFlags.first));
+    // compile keeps the camera the flags placed
+    const c = octane(["compile", "cornell", ...flags, "-o", `${dir}/c.ocrd`]);
+    assert.equal(await c.exit(), 0, c.out);
+    assert.match(c.out, /; camera --look-from 300,280,-600 --look-at 250,260,280 --up 0,1,0 --fov 45$/m);
+    assert.deepEqual((await render(dir, [`${dir}/c.ocrd`, ...SIZE])).rgb, byFlags.rgb);
     // --fov alone changes only the field of view of the camera otherwise chosen
     const wide = await render(dir, [...SIZE, "--camera-file", `${dir}/camera.json`, "--fov", "70"]);
     assert.deepEqual(printedFlags(wide.first), [...flags.slice(0, 4), "--up", "0,1,0", "--fov", "70"]);
@@ -238,6 +243,33 @@ Deno.test("a closed room gets a camera inside it: every primary ray meets a wall
     const outside = numbers(printedFlags(object.first), "--look-from");
     assert.ok(!outside.every((x, i) => x > min[i]! && x < max[i]!), `camera at ${outside}`);
     assert.ok(object.rgb.some((v) => v === 0), "an object has background around it");
+  }));
+
+Deno.test("a thin-lens camera from the flags renders the same image on a slave as locally", () =>
+  withDir(async (dir) => {
+    const camera = ["--look-from", "150,300,-500", "--look-at", "278,200,300", "--aperture", "12"];
+    const size = ["--width", "24", "--height", "16", "--seed", "7"];
+    const local = await render(dir, ["cornell-spheres", ...size, "--spp", "8", ...camera]);
+    assert.match(local.first, /--aperture 12 --focus-distance \d/);
+    await processes(async (start) => {
+      // the master only hands out work: every sample comes from the slave, through the lens it was sent
+      const master = start([
+        ...masterOn(14000, 8, size),
+        "cornell-spheres",
+        ...camera,
+        "--auto-port",
+        "--wait-slaves",
+        "1",
+        "--no-local-render",
+        ...outputsIn(dir),
+      ]);
+      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
+      const slave = start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+      assert.match(master.out, /; camera --look-from 150,300,-500 --look-at 278,200,300 --up 0,1,0 --fov /);
+      assertClose(await readPfm(`${dir}/net.pfm`), local.rgb, 1e-5);
+    });
   }));
 
 /** Whether the shared scenes are beside the checkout (they are not copied into it). */
