@@ -50,9 +50,8 @@ export const CAMERA_FLAGS: Flag[] = [
   {
     name: "focus-distance",
     value: "D",
-    default: "the look-at distance",
-    description: "distance to the plane in focus (with --aperture); default: to --look-at, the camera " +
-      "file's target, else the depth of the scene's centre",
+    default: "to the look-at point (the camera file's target), else to the scene's centre",
+    description: "distance to the plane in focus, with --aperture",
   },
 ];
 
