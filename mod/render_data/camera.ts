@@ -127,5 +127,6 @@ export function sceneCamera(camera: CameraJson, aspectRatio?: number): Camera {
 /** The render data seen through another camera: only its camera section differs. */
 export function withCamera(data: RenderData, camera: CameraJson): RenderData {
   const aspect = data.camera[15]!;
-  return { ...data, camera: cameraBlock(sceneCamera(camera, aspect > 0 ? aspect : undefined)) };
+  const view = sceneCamera(camera, aspect > 0 ? aspect : undefined);
+  return { ...data, camera: cameraBlock(view), view };
 }

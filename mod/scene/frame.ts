@@ -1,5 +1,4 @@
 import { getLogger } from "@logtape/logtape";
-import { interiorCamera, roundTo } from "./interior.ts";
 import type { Camera, Mesh, Scene, Vec3 } from "./types.ts";
 
 const log = getLogger(["octane", "scene"]);
@@ -30,19 +29,13 @@ export const FRAME_FOV = 40;
  * A camera that frames the whole scene as Blender's and Octane's viewers open a model: a raised
  * three-quarter view (from the front-right, {@linkcode FRAME_AZIMUTH}° around and
  * {@linkcode FRAME_ELEVATION}° up) looking at the centre of its bounds, far enough that the bounding
- * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin. A scene that encloses the centre
- * of its bounds with surfaces facing in (a room, a flat) is seen from inside instead: see
- * {@linkcode interiorCamera}. Coordinates are rounded to four digits of the scene's size, so that the
- * camera printed as flags is short and exact.
+ * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin. Coordinates are rounded to four
+ * digits of the scene's size, so that the camera printed as flags is short and exact. The camera is marked
+ * `automatic: "outside"`: compiling the scene looks for rooms, and seen as an interior it gets a camera
+ * inside instead (`placeCamera` in `render_data/interior.ts`, which needs the BVH).
  */
 export function frameCamera(meshes: Mesh[]): Camera {
-  const bounds = sceneBounds(meshes);
-  const inside = bounds && interiorCamera(meshes, bounds);
-  if (inside) {
-    log.info("Scene encloses its centre: the automatic camera is inside, looking along its longest side");
-    return inside;
-  }
-  const b = bounds ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
+  const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
   const center: Vec3 = [(b.min[0] + b.max[0]) / 2, (b.min[1] + b.max[1]) / 2, (b.min[2] + b.max[2]) / 2];
   const radius = Math.max(
     1e-3,
@@ -68,7 +61,17 @@ export function frameCamera(meshes: Mesh[]): Camera {
     fovY: FRAME_FOV,
     lensRadius: 0,
     focusDistance: distance,
+    automatic: "outside",
   };
+}
+
+/**
+ * `x` rounded to four significant digits of `scale` (the scene's size), so that the camera the render
+ * prints as flags reads short and, passed back, is exactly the same camera.
+ */
+export function roundTo(x: number, scale: number): number {
+  const digits = Math.min(20, Math.max(0, 3 - Math.floor(Math.log10(Math.max(scale, 1e-12)))));
+  return Number(x.toFixed(digits));
 }
 
 /**
