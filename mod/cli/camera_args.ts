@@ -8,7 +8,7 @@ import {
   type RenderData,
   withCamera,
 } from "../render_data/mod.ts";
-import { type Camera, loadScene } from "../scene/mod.ts";
+import { loadScene } from "../scene/mod.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 import type { Flag } from "./flags.ts";
 import { asUsage, sceneOptions } from "./scene_args.ts";
@@ -230,7 +230,7 @@ export async function loadPlaced(sceneName: string, values: ParsedArgs["values"]
     const scene = await asUsage(loadScene(sceneName, options));
     data = compileScene(scene);
     // compiling may place the automatic camera anew; the camera it used, where it says, is the one seen
-    const c = (data as { view?: Camera }).view ?? scene.camera;
+    const c = data.view ?? scene.camera;
     base = { position: c.position, target: c.target, up: c.up, fov: c.fovY };
     if (c.lensRadius > 0) Object.assign(base, { lensRadius: c.lensRadius, focusDistance: c.focusDistance });
   }
