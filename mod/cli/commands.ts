@@ -7,6 +7,7 @@ import {
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
+import { CAMERA_FLAGS } from "./camera_args.ts";
 import { type CommandSpec, COMMON_FLAGS, type Flag } from "./flags.ts";
 
 /** Defaults of the image settings (render and master). */
@@ -77,6 +78,7 @@ const SCENE_FLAGS: Flag[] = [
     description: "render through the camera of this JSON file (position, target, up, fov in degrees), " +
       "as the master's live view saves it",
   },
+  ...CAMERA_FLAGS,
   {
     name: "env",
     value: "FILE",
@@ -124,7 +126,9 @@ export const RENDER: CommandSpec = {
   about: `Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0
 (.gltf, .glb) or OBJ (.obj with .mtl) file, or compiled render data (.ocrd, from "octane compile").
 Scene files without a camera are seen from a raised three-quarter view (30 degrees around from the
-front, 20 up) that frames the whole model; scenes without lights get a uniform white environment.`,
+front, 20 up) that frames the whole model, or from inside where the scene encloses its centre (a room);
+scenes without lights get a uniform white environment. The first line ends with the camera used, as
+flags (--look-from ... --fov ...) that render the same image when passed back.`,
   maxPositionals: 1,
   groups: [{
     title: "Options",

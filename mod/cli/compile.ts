@@ -1,9 +1,8 @@
-import { compileScene, encodeRenderData, renderDataHash } from "../render_data/mod.ts";
-import { loadScene } from "../scene/mod.ts";
+import { encodeRenderData, renderDataHash } from "../render_data/mod.ts";
 import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
 import { COMPILE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
+import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
@@ -22,10 +21,7 @@ export async function compileCommand(args: string[]): Promise<number> {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
   await checkWritableDir(output, "-o");
-  const data = await withCameraFile(
-    compileScene(await asUsage(loadScene(scene, sceneOptions(values)))),
-    values,
-  );
+  const { data, camera } = await loadPlaced(scene, values);
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(
@@ -33,7 +29,7 @@ export async function compileCommand(args: string[]): Promise<number> {
       data.stats.bvhMs.toFixed(0)
     } ms), ${data.stats.lights} emissive triangles -> ${output} (${bytes.length} bytes, hash ${
       renderDataHash(data).slice(0, 16)
-    })`,
+    }); camera ${cameraAsFlags(camera)}`,
   );
   return 0;
 }

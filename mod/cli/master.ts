@@ -11,7 +11,7 @@ import {
   type Subnet,
 } from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
-import { cameraAspect, loadRenderData } from "../render_data/mod.ts";
+import { cameraAspect } from "../render_data/mod.ts";
 import { meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
@@ -33,7 +33,7 @@ import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
 import { deadline } from "../net/async.ts";
-import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
+import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 import { startLiveView, uiSettings } from "./live.ts";
 
 const log = getLogger(["octane", "master"]);
@@ -78,7 +78,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   // a wrong --bind or a taken --port fails now, not after the scene is loaded and the GPU opened
   listening(bind, port, () => Deno.listen({ hostname: bind, port: autoPort ? 0 : port }).close());
   const sceneName = positionals[0] ?? "cornell";
-  const data = await withCameraFile(await asUsage(loadRenderData(sceneName, sceneOptions(values))), values);
+  const { data, camera } = await loadPlaced(sceneName, values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
@@ -102,6 +102,11 @@ export async function masterCommand(args: string[]): Promise<number> {
       ...(waitTimeout !== undefined ? { waitTimeout } : {}),
       ...(timeLimit !== undefined ? { timeLimit } : {}),
     }, gpu));
+  if (values.quiet !== true) {
+    console.error(
+      `Rendering ${sceneName} (${data.stats.triangles} triangles); camera ${cameraAsFlags(camera)}`,
+    );
+  }
   console.log(`Master listening on ${bind}:${master.port}`);
   if (bind === "0.0.0.0" && values.quiet !== true) {
     const lan = lanAddresses();
@@ -243,7 +248,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const reload = async () => {
     try {
-      const next = await withCameraFile(await loadRenderData(sceneName, sceneOptions(values)), values);
+      const { data: next } = await loadPlaced(sceneName, values);
       if (!master.update(next)) log.info("Scene file changed but its render data did not");
     } catch (error: unknown) {
       const message = error instanceof Error ? error.message : String(error);

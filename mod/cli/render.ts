@@ -1,6 +1,6 @@
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
-import { cameraAspect, loadRenderData, renderDataHash } from "../render_data/mod.ts";
+import { cameraAspect, renderDataHash } from "../render_data/mod.ts";
 import { meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
@@ -9,7 +9,7 @@ import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
-import { asUsage, sceneOptions, withCameraFile } from "./scene_args.ts";
+import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
@@ -21,7 +21,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
-  const data = await withCameraFile(await asUsage(loadRenderData(sceneName, sceneOptions(values))), values);
+  const { data, camera } = await loadPlaced(sceneName, values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   fitImage(width, height, { gpu, role: "render" });
@@ -31,7 +31,7 @@ export async function renderCommand(args: string[]): Promise<number> {
     status.done(
       `Rendering ${sceneName} (${data.stats.triangles} triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${
         gpu.summary.software ? " (software)" : ""
-      }`,
+      }; camera ${cameraAsFlags(camera)}`,
     );
   }
   const abort = new AbortController();

@@ -1,5 +1,3 @@
-import { CameraError, parseCamera, withCamera } from "../render_data/mod.ts";
-import type { RenderData } from "../render_data/mod.ts";
 import { CameraNotFoundError, type LoadOptions, SceneNotFoundError } from "../scene/mod.ts";
 import { type ParsedArgs, UsageError } from "./args.ts";
 
@@ -29,24 +27,5 @@ export async function asUsage<T>(load: Promise<T>): Promise<T> {
       throw new UsageError(error.message, { cause: error });
     }
     throw error;
-  }
-}
-
-/** The render data through the camera of --camera-file FILE (JSON: position, target, up, fov), if given. */
-export async function withCameraFile(data: RenderData, values: ParsedArgs["values"]): Promise<RenderData> {
-  const file = values["camera-file"];
-  if (typeof file !== "string") return data;
-  let text: string;
-  try {
-    text = await Deno.readTextFile(file);
-  } catch (error: unknown) {
-    const why = error instanceof Deno.errors.NotFound ? "file not found" : String(error);
-    throw new UsageError(`Cannot read --camera-file "${file}": ${why}`);
-  }
-  try {
-    return withCamera(data, parseCamera(JSON.parse(text)));
-  } catch (error: unknown) {
-    if (!(error instanceof CameraError || error instanceof SyntaxError)) throw error;
-    throw new UsageError(`Cannot use --camera-file "${file}": ${error.message}`);
   }
 }

@@ -115,7 +115,11 @@ export function sceneCamera(camera: CameraJson, aspectRatio?: number): Camera {
     up: camera.up,
     fovY: camera.fov,
     lensRadius: camera.lensRadius ?? 0,
-    focusDistance: camera.focusDistance ?? 0,
+    // a lens without a focus distance focuses on the target
+    focusDistance: camera.focusDistance ??
+      ((camera.lensRadius ?? 0) > 0
+        ? Math.hypot(...camera.target.map((t, i) => t - camera.position[i]!))
+        : 0),
     ...(aspectRatio ? { aspectRatio } : {}),
   };
 }
@@ -123,5 +127,6 @@ export function sceneCamera(camera: CameraJson, aspectRatio?: number): Camera {
 /** The render data seen through another camera: only its camera section differs. */
 export function withCamera(data: RenderData, camera: CameraJson): RenderData {
   const aspect = data.camera[15]!;
-  return { ...data, camera: cameraBlock(sceneCamera(camera, aspect > 0 ? aspect : undefined)) };
+  const view = sceneCamera(camera, aspect > 0 ? aspect : undefined);
+  return { ...data, camera: cameraBlock(view), view };
 }

@@ -2,6 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import type { Camera, Environment, Material, Scene, TextureRef } from "../scene/types.ts";
 import { rgbeWord } from "../scene/hdr.ts";
 import { buildBvh } from "./bvh.ts";
+import { placeCamera } from "./interior.ts";
 import {
   ATTR_FLOATS,
   CAMERA_FLOATS,
@@ -62,6 +63,11 @@ export interface RenderData {
   environment: Float32Array;
   /** Figures about the compile. */
   stats: CompileStats;
+  /**
+   * The camera the camera block was made from, in full precision (not part of the `.ocrd`: render data
+   * read from a file has none, and its camera is read back from the block).
+   */
+  view?: Camera;
 }
 
 /** Options of {@linkcode compileScene}. */
@@ -182,12 +188,13 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
   });
 
   const stats = { triangles: count, nodes: bvh.nodeCount, lights: emissive.length, bvhMs };
+  const view = scene.camera.automatic === "outside" ? placeCamera(scene.camera, soup, bvh) : scene.camera;
   log.debug("Compiled {triangles} triangles into {nodes} BVH nodes in {ms} ms", {
     ...stats,
     ms: bvhMs.toFixed(1),
   });
   return {
-    camera: cameraBlock(scene.camera),
+    camera: cameraBlock(view),
     nodes: bvh.nodes,
     triangles,
     attributes,
@@ -196,6 +203,7 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
     lights,
     environment,
     stats,
+    view,
   };
 }
 

@@ -29,7 +29,10 @@ export const FRAME_FOV = 40;
  * A camera that frames the whole scene as Blender's and Octane's viewers open a model: a raised
  * three-quarter view (from the front-right, {@linkcode FRAME_AZIMUTH}° around and
  * {@linkcode FRAME_ELEVATION}° up) looking at the centre of its bounds, far enough that the bounding
- * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin.
+ * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin. Coordinates are rounded to four
+ * digits of the scene's size, so that the camera printed as flags is short and exact. The camera is marked
+ * `automatic: "outside"`: compiling the scene looks for rooms, and seen as an interior it gets a camera
+ * inside instead (`placeCamera` in `render_data/interior.ts`, which needs the BVH).
  */
 export function frameCamera(meshes: Mesh[]): Camera {
   const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };
@@ -45,19 +48,30 @@ export function frameCamera(meshes: Mesh[]): Camera {
     Math.sin(elevation),
     Math.cos(azimuth) * Math.cos(elevation),
   ];
-  const position: Vec3 = [
+  const round = (v: Vec3) => v.map((x) => roundTo(x, 2 * radius)) as Vec3;
+  const position = round([
     center[0] + dir[0] * distance,
     center[1] + dir[1] * distance,
     center[2] + dir[2] * distance,
-  ];
+  ]);
   return {
     position,
-    target: center,
+    target: round(center),
     up: [0, 1, 0],
     fovY: FRAME_FOV,
     lensRadius: 0,
     focusDistance: distance,
+    automatic: "outside",
   };
+}
+
+/**
+ * `x` rounded to four significant digits of `scale` (the scene's size), so that the camera the render
+ * prints as flags reads short and, passed back, is exactly the same camera.
+ */
+export function roundTo(x: number, scale: number): number {
+  const digits = Math.min(20, Math.max(0, 3 - Math.floor(Math.log10(Math.max(scale, 1e-12)))));
+  return Number(x.toFixed(digits));
 }
 
 /**

@@ -101,6 +101,11 @@ export interface Camera {
   focusDistance: number;
   /** Width over height of the image the camera was made for (glTF's `aspectRatio`), if it says. */
   aspectRatio?: number;
+  /**
+   * Set where the scene has no camera and octane placed one: "outside" frames it as an object, "inside" is
+   * the interior camera (compiling looks for rooms and may turn an "outside" camera into this).
+   */
+  automatic?: "outside" | "inside";
 }
 
 /** The radiance of every direction that leaves the scene: a constant colour or an equirectangular map. */
