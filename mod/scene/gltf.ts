@@ -154,7 +154,10 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         roughness: m.getRoughnessFactor(),
         transmission: transmission?.getTransmissionFactor() ?? 0,
         ior: m.getExtension<IOR>("KHR_materials_ior")?.getIOR() ?? 1.5,
-        specular: specular?.getSpecularFactor() ?? 1,
+        // specularColorFactor scales F0 per channel; octane's specular is one strength, so its largest
+        // channel (Blender's exporter writes [0, 0, 0] for a Principled BSDF with Specular 0)
+        specular: (specular?.getSpecularFactor() ?? 1) *
+          Math.max(...(specular?.getSpecularColorFactor() ?? [1])),
         emission: [emissive[0] * strength, emissive[1] * strength, emissive[2] * strength] as Rgb,
         alphaMode: mode === "OPAQUE" ? "opaque" : "mask",
         alphaCutoff: mode === "MASK" ? m.getAlphaCutoff() : 0.5,

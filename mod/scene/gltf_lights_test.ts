@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { configure, type LogRecord } from "@logtape/logtape";
 import { Document, NodeIO } from "@gltf-transform/core";
-import { ALL_EXTENSIONS, KHRLightsPunctual } from "@gltf-transform/extensions";
+import { ALL_EXTENSIONS, KHRLightsPunctual, KHRMaterialsSpecular } from "@gltf-transform/extensions";
 import { loadGltf } from "./gltf.ts";
 import { WATTS_TO_LUMENS } from "./_gltf_lights.ts";
 
@@ -94,4 +94,21 @@ Deno.test("glTF KHR_lights_punctual: without a range there is no warning; cone a
   const spot = scene.lights![0]!;
   near([spot.innerConeAngle, spot.outerConeAngle], [Math.PI / 2, Math.PI / 2], "clamped cone");
   assert.equal(records.filter((r) => r.level === "warning").length, 0);
+});
+
+Deno.test("glTF: Blender's Specular 0 (KHR_materials_specular specularColorFactor [0, 0, 0]) loads as a pure Lambertian surface", async () => {
+  const path = await lightsFile((doc, ext) => {
+    const specular = doc.createExtension(KHRMaterialsSpecular).createSpecular().setSpecularColorFactor([
+      0,
+      0,
+      0,
+    ]);
+    const m = doc.createMaterial("matte").setExtension("KHR_materials_specular", specular);
+    doc.getRoot().listMeshes()[0]!.listPrimitives()[0]!.setMaterial(m);
+    doc.getRoot().getDefaultScene()!.addChild(
+      doc.createNode().setExtension("KHR_lights_punctual", ext.createLight().setType("point")),
+    );
+  });
+  const scene = await loadGltf(path);
+  assert.equal(scene.materials[0]!.specular, 0);
 });
