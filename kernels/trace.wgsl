@@ -77,7 +77,8 @@ fn light_pdf(t: Tri, dir: vec3f, dist: f32) -> f32 {
   let c = cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz);
   let area2 = length(c);
   let cos_l = abs(dot(dir, c)) / area2;
-  return (1.0 - params.env_sampling.z) * params.tri_share * t.v1.w * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
+  let pick = (1.0 - params.env_sampling.z) * params.tri_share * t.v1.w;
+  return pick * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
 }
 
 fn camera_ray(px: vec2f) -> array<vec3f, 2> {
