@@ -10,6 +10,7 @@ import shading from "./common/shading.wgsl" with { type: "text" };
 import bvh from "./common/bvh.wgsl" with { type: "text" };
 import bsdf from "./common/bsdf.wgsl" with { type: "text" };
 import environment from "./common/environment.wgsl" with { type: "text" };
+import punctual from "./common/punctual.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
@@ -17,8 +18,18 @@ import intersect from "./intersect.wgsl" with { type: "text" };
  * The path tracer (entry point `main`); bindings: 0 params, 1 nodes, 2 triangles, 3 materials, 4 lights,
  * 5 accumulator, 6 stats, 7 attributes, 8 texels.
  */
-export const traceKernel: string = [structs, rng, sampling, geometry, shading, bvh, bsdf, environment, trace]
-  .join("\n");
+export const traceKernel: string = [
+  structs,
+  rng,
+  sampling,
+  geometry,
+  shading,
+  bvh,
+  bsdf,
+  environment,
+  punctual,
+  trace,
+].join("\n");
 
 /** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 1 nodes, 2 triangles, 5 hits. */
 export const intersectKernel: string = [structs, geometry, bvh, intersect].join("\n");

@@ -1,6 +1,7 @@
 // The path tracer: one invocation per pixel of the region, `sample_count` samples each, added to the
 // region's accumulator. Next-event estimation to emissive triangles is combined with BSDF sampling by
-// multiple importance sampling (power heuristic); Russian roulette ends long paths.
+// multiple importance sampling (power heuristic); punctual lights (points, spots, directional: no area, so
+// no ray hits them) by next-event estimation alone. Russian roulette ends long paths.
 
 struct Params {
   width: u32,
@@ -15,7 +16,11 @@ struct Params {
   max_depth: u32,
   rr_depth: u32,
   light_count: u32,
-  reserved: vec3f,
+  // punctual lights: count, first record in `lights` (8-byte entries), and the share of the picks that are
+  // not the environment's that go to emissive triangles (1 without punctual lights)
+  punct_count: u32,
+  punct_first: u32,
+  tri_share: f32,
   // bit 0: BSDF sampling only (no next-event estimation), for testing the MIS estimator against it
   flags: u32,
   cam_pos: vec3f,
@@ -72,7 +77,8 @@ fn light_pdf(t: Tri, dir: vec3f, dist: f32) -> f32 {
   let c = cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz);
   let area2 = length(c);
   let cos_l = abs(dot(dir, c)) / area2;
-  return (1.0 - params.env_sampling.z) * t.v1.w * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
+  let pick = (1.0 - params.env_sampling.z) * params.tri_share * t.v1.w;
+  return pick * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
 }
 
 fn camera_ray(px: vec2f) -> array<vec3f, 2> {
@@ -124,7 +130,7 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   // length; the spread is kept after the first hit (no widening by curvature or roughness)
   let cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
   var cone_width = 0.0;
-  let nee = (params.light_count > 0u || env_has_map()) && (params.flags & 1u) == 0u;
+  let nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
     let hit = trace(o, d, INF, false);
@@ -177,6 +183,8 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
           l += beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
         }
       }
+    } else if (nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
+      l += beta * punctual_light(s, frame, wo, x, ng_f, params.env_sampling.z, params.tri_share);
     } else if (nee_here) {
       let index = pick_light(rand());
       let lt = tris[index];

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { Document, type Material, NodeIO } from "@gltf-transform/core";
+import { ALL_EXTENSIONS, KHRLightsPunctual } from "@gltf-transform/extensions";
 import { readKeyFile } from "../mod/net/key.ts";
 import { Link } from "../mod/net/protocol/mod.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
@@ -460,6 +461,54 @@ Deno.test("a textured scene's render data travels compressed, and the slave's re
       assert.ok(node.renderDataBytes > 262_144, JSON.stringify(node));
       assert.ok(node.renderDataWireBytes < node.renderDataBytes / 10, JSON.stringify(node));
       assert.match(slave.out, /received 35\d\.\d kB in 9 sections \(\d+\.\d kB on the wire\)/);
+    });
+  });
+});
+
+Deno.test("punctual lights travel in their own section, and a slave's render of them equals a local render", async () => {
+  await withDir(async (dir) => {
+    // the --watch scene's floor and emissive quad, with a point, a spot and a directional light added
+    const scene = `${dir}/lights.gltf`;
+    await writeScene(scene, 3);
+    const io = new NodeIO().registerExtensions(ALL_EXTENSIONS);
+    const doc = await io.read(scene);
+    const ext = doc.createExtension(KHRLightsPunctual);
+    const root = doc.getRoot().getDefaultScene()!;
+    const down: [number, number, number, number] = [-Math.SQRT1_2, 0, 0, Math.SQRT1_2];
+    root.addChild(
+      doc.createNode("bulb").setTranslation([1, 1, 0]).setExtension(
+        "KHR_lights_punctual",
+        ext.createLight().setType("point").setIntensity(2000).setColor([1, 0.6, 0.3]),
+      ),
+    );
+    root.addChild(
+      doc.createNode("spot").setTranslation([-1, 2, 0]).setRotation(down).setExtension(
+        "KHR_lights_punctual",
+        ext.createLight().setType("spot").setIntensity(4000).setInnerConeAngle(0.2).setOuterConeAngle(0.4),
+      ),
+    );
+    root.addChild(
+      doc.createNode("sun").setRotation([-0.3, 0.2, 0, 0.93]).setExtension(
+        "KHR_lights_punctual",
+        ext.createLight().setType("directional").setIntensity(300),
+      ),
+    );
+    await io.write(scene, doc);
+    const local = octane(["render", scene, "--quiet", "--spp", "32", ...SIZE, "--hdr", `${dir}/ref.pfm`]);
+    assert.equal(await local.exit(), 0, local.out);
+    await processes(async (start) => {
+      const { master, address } = await startMaster(
+        start,
+        dir,
+        32,
+        ["--wait-slaves", "1", "--no-local-render"],
+        scene,
+      );
+      const slave = start(["slave", "--master", address]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+      assert.match(master.out, /Sending 10 of 10 render-data sections \([a-z, ]*punctual/);
+      assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
     });
   });
 });

@@ -3,6 +3,7 @@ import type { Gpu } from "../gpu/mod.ts";
 import {
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
+  PUNCTUAL_FLOATS,
   type RenderData,
   TEXREF_FLOATS,
   TEXTURE_SLOTS,
@@ -131,7 +132,7 @@ export class GpuRenderer {
     const nodes = storage("BVH nodes", data.nodes);
     const tris = storage("triangles", data.triangles);
     const materials = storage("materials", data.materials);
-    const lights = storage("lights", data.lights);
+    const lights = storage("lights", lightsBuffer(data));
     const attributes = storage("triangle attributes", data.attributes);
     const texels = storage("texels", data.texels);
     this.#stats = device.createBuffer({
@@ -322,6 +323,18 @@ export class GpuRenderer {
     f.set([env[8]!, hasMap ? 1 : 0, hasMap ? (this.#data.stats.lights > 0 ? 0.5 : 1) : 0, 0], 40);
     u.set([width, height, 0, 0, 0, 0, 0, 0, this.#settings.seed >>> 0, this.#settings.maxDepth, RR_DEPTH]);
     u[11] = this.#data.stats.lights;
+    // punctual lights: count, first record (in 8-byte entries of the lights buffer), and the share of the
+    // non-environment picks that go to emissive triangles; with them the environment's share is by power
+    const punctual = this.#data.punctual;
+    if (punctual) {
+      const count = new Uint32Array(punctual.buffer, punctual.byteOffset, 1)[0]!;
+      const [pEnv, pTri] = [punctual[1]!, punctual[2]!];
+      u.set([count, this.#data.lights.byteLength / 8], 12);
+      f[14] = pEnv < 1 ? Math.min(1, pTri / (1 - pEnv)) : 0;
+      f[42] = pEnv;
+    } else {
+      f[14] = 1;
+    }
     return params;
   }
 
@@ -440,6 +453,22 @@ function hasAlphaMask(data: RenderData): boolean {
 function simdLanes(name: string): number {
   const bits = /(\d+) bits/.exec(name);
   return bits ? Math.max(1, Number(bits[1]) / 32) : 16;
+}
+
+/** The lights buffer: the emissive triangles' entries, then the punctual lights' records (no header). */
+function lightsBuffer(data: RenderData): Uint8Array {
+  const tri = new Uint8Array(data.lights);
+  const punctual = data.punctual;
+  if (!punctual) return tri;
+  const records = new Uint8Array(
+    punctual.buffer,
+    punctual.byteOffset + PUNCTUAL_FLOATS * 4,
+    punctual.byteLength - PUNCTUAL_FLOATS * 4,
+  );
+  const out = new Uint8Array(tri.length + records.length);
+  out.set(tri);
+  out.set(records, tri.length);
+  return out;
 }
 
 function align4(n: number): number {

@@ -1,5 +1,5 @@
 import { getLogger } from "@logtape/logtape";
-import type { Camera, Environment, Material, Scene, TextureRef } from "../scene/types.ts";
+import type { Camera, Environment, Material, PunctualLight, Scene, TextureRef } from "../scene/types.ts";
 import { rgbeWord } from "../scene/hdr.ts";
 import { buildBvh } from "./bvh.ts";
 import { placeCamera } from "./interior.ts";
@@ -11,6 +11,8 @@ import {
   lodBias,
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
+  PUNCTUAL_FLOATS,
+  PUNCTUAL_KIND,
   SRGB_TEXTURE_SLOTS,
   TEXREF_FLOATS,
   TEXTURE_SLOTS,
@@ -61,6 +63,12 @@ export interface RenderData {
   lights: ArrayBuffer;
   /** The environment block (ENVIRONMENT_FLOATS); a map's texels and CDFs are in `texels`. */
   environment: Float32Array;
+  /**
+   * Punctual lights: a header and one record per light, PUNCTUAL_FLOATS each (see `layout.ts`); absent when
+   * the scene has none, and then the environment and the emissive triangles share the picks as they always
+   * did.
+   */
+  punctual?: Float32Array;
   /** Figures about the compile. */
   stats: CompileStats;
   /**
@@ -187,6 +195,12 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
     lightView.setFloat32(k * LIGHT_BYTES + 4, k === emissive.length - 1 ? 1 : cdf, true);
   });
 
+  const punctual = packPunctual(scene.lights ?? [], {
+    trianglePower: Math.PI * total,
+    environment,
+    radius: boundsRadius(bvh.nodes),
+  });
+
   const stats = { triangles: count, nodes: bvh.nodeCount, lights: emissive.length, bvhMs };
   const view = scene.camera.automatic === "outside" ? placeCamera(scene.camera, soup, bvh) : scene.camera;
   log.debug("Compiled {triangles} triangles into {nodes} BVH nodes in {ms} ms", {
@@ -202,9 +216,67 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
     texels,
     lights,
     environment,
+    ...(punctual ? { punctual } : {}),
     stats,
     view,
   };
+}
+
+/**
+ * Packs punctual lights (see PUNCTUAL_FLOATS) with one pick distribution over every light source by its
+ * power (radiant flux): an emissive triangle π · L · area; a point light 4π · I; a spot light its cone's
+ * solid angle (to the middle of the falloff) · I; a directional light E · π R² and an environment map its
+ * mean radiance · 4π · π R², where R is the radius of the scene's bounding sphere (what reaches the
+ * scene). A constant environment is not sampled by next-event estimation and takes no share.
+ * @returns undefined when no light has power (the render data then has no punctual section)
+ */
+function packPunctual(
+  lights: PunctualLight[],
+  scene: { trianglePower: number; environment: Float32Array; radius: number },
+): Float32Array | undefined {
+  const lum = (c: readonly number[]) => 0.2126 * c[0]! + 0.7152 * c[1]! + 0.0722 * c[2]!;
+  const r2 = Math.PI * scene.radius * scene.radius;
+  const power = (l: PunctualLight) => {
+    const i = lum(l.intensity);
+    if (l.kind === "point") return 4 * Math.PI * i;
+    if (l.kind === "directional") return r2 * i;
+    const cosMid = (Math.cos(l.innerConeAngle) + Math.cos(l.outerConeAngle)) / 2;
+    return 2 * Math.PI * Math.max(1e-6, 1 - cosMid) * i;
+  };
+  const used = lights.filter((l) => power(l) > 0 && Number.isFinite(power(l)));
+  if (used.length === 0) return undefined;
+  const env = scene.environment, envBits = new Uint32Array(env.buffer, env.byteOffset, env.length);
+  // the map's mean radiance: its sampling weight (luminance x sin θ summed over texels) x π / (2 w h)
+  const envPower = envBits[9] !== 0
+    ? env[8]! * Math.PI / (2 * envBits[4]! * envBits[5]!) * env[3]! * 4 * Math.PI * r2
+    : 0;
+  const powers = used.map(power);
+  const punctualPower = powers.reduce((a, b) => a + b, 0);
+  const all = envPower + scene.trianglePower + punctualPower;
+  const block = new Float32Array((used.length + 1) * PUNCTUAL_FLOATS);
+  const bits = new Uint32Array(block.buffer);
+  bits[0] = used.length;
+  block.set([envPower / all, scene.trianglePower / all, punctualPower / all], 1);
+  let cdf = 0;
+  used.forEach((l, k) => {
+    const o = (k + 1) * PUNCTUAL_FLOATS;
+    const p = powers[k]! / punctualPower;
+    cdf += p;
+    block.set(l.position, o);
+    block[o + 3] = PUNCTUAL_KIND[l.kind];
+    block.set([...l.direction, k === used.length - 1 ? 1 : cdf], o + 4);
+    block.set([...l.intensity, p], o + 8);
+    const cosOuter = Math.cos(l.outerConeAngle), cosInner = Math.cos(l.innerConeAngle);
+    block.set([cosOuter, cosInner, 1 / Math.max(1e-4, cosInner - cosOuter), 0], o + 12);
+  });
+  return block;
+}
+
+/** The radius of the sphere around the BVH root's box. */
+function boundsRadius(nodes: ArrayBuffer): number {
+  const f = new Float32Array(nodes, 0, 8);
+  const r = Math.hypot(f[4]! - f[0]!, f[5]! - f[1]!, f[6]! - f[2]!) / 2;
+  return Number.isFinite(r) ? r : 0;
 }
 
 /** Packs materials with inline texture references and concatenates the textures they use. */

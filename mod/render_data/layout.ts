@@ -59,3 +59,17 @@ export function lodBias(uvArea: number, worldArea: number): number {
   const ratio = uvArea / worldArea;
   return ratio > 0 && Number.isFinite(ratio) ? Math.max(-126, Math.min(126, 0.5 * Math.log2(ratio))) : -126;
 }
+
+/**
+ * Floats per record of the punctual-light section (KHR_lights_punctual). Record 0 is a header: light count
+ * (u32), then the probabilities that next-event estimation picks the environment map, the emissive triangles
+ * (all together) and the punctual lights (all together), by power; 12 reserved. Then one record per light:
+ * position xyz + kind (a float, see {@linkcode PUNCTUAL_KIND}); direction it shines along xyz + cumulative pick
+ * probability among the punctual lights; intensity rgb (W/sr for point and spot, W/m² for directional) +
+ * pick probability among the punctual lights; spot cos(outer angle), cos(inner angle), 1 / (cos inner -
+ * cos outer) (at most 1e4), 0. The GPU reads the lights' records (not the header) after the emissive
+ * triangles' entries in the lights buffer.
+ */
+export const PUNCTUAL_FLOATS = 16;
+/** Kinds of punctual light, as stored in a record's fourth word. */
+export const PUNCTUAL_KIND = { point: 0, spot: 1, directional: 2 } as const;

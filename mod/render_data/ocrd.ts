@@ -9,6 +9,7 @@ import {
   LIGHT_BYTES,
   MATERIAL_BASE_FLOATS,
   MATERIAL_FLOATS,
+  PUNCTUAL_FLOATS,
   TEXREF_FLOATS,
   TEXTURE_SLOTS,
   TRI_FLOATS,
@@ -54,6 +55,8 @@ export const SECTION = {
   settings: 7,
   attributes: 8,
   textures: 9,
+  /** Punctual lights (KHR_lights_punctual); only in render data that has some. */
+  punctual: 10,
 } as const;
 /** The name of a section kind. */
 export type SectionName = keyof typeof SECTION;
@@ -118,6 +121,7 @@ export function renderDataSections(data: RenderData): Section[] {
     ["textures", view(data.texels)],
     ["environment", view(data.environment)],
     ["settings", settings],
+    ...(data.punctual ? [["punctual", view(data.punctual)] as [SectionName, Uint8Array]] : []),
   ];
   return parts.map(([name, bytes]) => {
     const digest = sha256(bytes);
@@ -287,6 +291,9 @@ export function renderDataFromSections(
       fail(`triangle ${t} names texture coordinate record ${record} past the attributes`);
     }
   }
+  const punctual = found.has("punctual")
+    ? checkPunctual(new Float32Array(copy("punctual", PUNCTUAL_FLOATS * 4)), fail)
+    : undefined;
   return {
     camera,
     nodes,
@@ -296,6 +303,7 @@ export function renderDataFromSections(
     texels,
     lights,
     environment,
+    ...(punctual ? { punctual } : {}),
     stats: { triangles: triCount, nodes: nodeCount, lights: lightCount, bvhMs: 0 },
   };
 }
@@ -351,6 +359,37 @@ function checkIndices(
       fail(`light ${l} names a triangle past the ${triCount} there are`);
     }
   }
+}
+
+/**
+ * Checks the punctual-light section: its count matches its records, every kind is known, every number is
+ * finite and every probability in [0, 1], so the GPU's pick and shading stay in bounds.
+ */
+function checkPunctual(block: Float32Array, fail: (what: string) => never): Float32Array {
+  const bits = new Uint32Array(block.buffer, block.byteOffset, block.length);
+  const count = bits[0]!;
+  if (count < 1 || count !== block.length / PUNCTUAL_FLOATS - 1) {
+    fail(`the punctual section says ${count} lights and holds ${block.length / PUNCTUAL_FLOATS - 1}`);
+  }
+  const p = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
+  if (![block[1]!, block[2]!, block[3]!].every(p)) {
+    fail("the punctual section's pick probabilities are not in [0, 1]");
+  }
+  for (let k = 1; k <= count; k++) {
+    const o = k * PUNCTUAL_FLOATS;
+    if (![0, 1, 2].includes(block[o + 3]!)) fail(`punctual light ${k - 1} has unknown kind ${block[o + 3]}`);
+    for (let i = 0; i < PUNCTUAL_FLOATS; i++) {
+      if (!Number.isFinite(block[o + i]!)) {
+        fail(`punctual light ${k - 1} has a value that is not finite`);
+      }
+    }
+    if (
+      !p(block[o + 7]!) || !p(block[o + 11]!) || block[o + 8]! < 0 || block[o + 9]! < 0 || block[o + 10]! < 0
+    ) {
+      fail(`punctual light ${k - 1} has a negative intensity or a probability outside [0, 1]`);
+    }
+  }
+  return block;
 }
 
 /** Levels a BVH may have below its root: the GPU traversal stack holds 64 entries. */

@@ -179,3 +179,45 @@ Deno.test(".ocrd whose BVH is not a tree is refused: a lone interior node, share
   rejects(encodeRenderData(craftedBvh(chain(65))), /BVH is 65 levels deep; at most 64/);
   assert.ok(decodeRenderData(encodeRenderData(craftedBvh(chain(64)))), "64 levels are fine");
 });
+
+Deno.test(".ocrd keeps punctual lights in their own section; scenes without them have none; a bad one is refused", () => {
+  const scene = cornellBox();
+  scene.lights = [{
+    kind: "spot",
+    position: [278, 500, 280],
+    direction: [0, -1, 0],
+    intensity: [100, 90, 80],
+    innerConeAngle: 0.3,
+    outerConeAngle: 0.6,
+  }, {
+    kind: "directional",
+    position: [0, 0, 0],
+    direction: [0, -1, 0],
+    intensity: [1, 1, 1],
+    innerConeAngle: Math.PI,
+    outerConeAngle: Math.PI,
+  }];
+  const lit = compileScene(scene);
+  const names = renderDataSections(lit).map((s) => s.name);
+  assert.equal(names.filter((n) => n === "punctual").length, 1);
+  assert.ok(!renderDataSections(data).some((s) => s.name === "punctual"), "a scene without punctual lights");
+  const back = decodeRenderData(encodeRenderData(lit));
+  assert.deepEqual(back.punctual, lit.punctual);
+  assert.equal(renderDataHash(back), renderDataHash(lit));
+  // the pick probabilities of environment, triangles and punctual lights make one distribution
+  const p = lit.punctual!;
+  assert.ok(
+    Math.abs(p[1]! + p[2]! + p[3]! - 1) < 1e-6 && p[2]! > 0 && p[3]! > 0,
+    `shares ${p.subarray(1, 4)}`,
+  );
+  const tamper = (f: (block: Float32Array) => void, pattern: RegExp) => {
+    const punctual = lit.punctual!.slice();
+    f(punctual);
+    rejects(encodeRenderData({ ...lit, punctual }), pattern);
+  };
+  tamper((b) => (new Uint32Array(b.buffer)[0] = 3), /says 3 lights and holds 2/);
+  tamper((b) => (b[16 + 3] = 7), /punctual light 0 has unknown kind 7/);
+  tamper((b) => (b[32 + 9] = NaN), /punctual light 1 has a value that is not finite/);
+  tamper((b) => (b[16 + 8] = -1), /punctual light 0 has a negative intensity/);
+  tamper((b) => (b[2] = 2), /pick probabilities are not in \[0, 1\]/);
+});

@@ -76,13 +76,14 @@ export function roundTo(x: number, scale: number): number {
 
 /**
  * Lights a scene that has no light with a uniform white environment (radiance 1), so that every imported
- * model renders visibly; logs that it did. A light is an emissive material without an emissive texture:
- * textured emission (screens, labels, glow maps) is detail, not lighting.
+ * model renders visibly; logs that it did. A light is a punctual light or an emissive material without an
+ * emissive texture: textured emission (screens, labels, glow maps) is detail, not lighting.
  */
 export function withDefaultLighting(scene: Scene, name: string): Scene {
   const emits = scene.materials.some((m) => Math.max(...m.emission) > 0 && !m.emissiveTexture);
   const env = Math.max(...scene.environment.color) > 0;
-  if (emits || env) return scene;
+  const punctual = (scene.lights ?? []).some((l) => Math.max(...l.intensity) > 0);
+  if (emits || env || punctual) return scene;
   log.info("Scene {name} has no lights: lit by a uniform white environment", { name });
   return { ...scene, environment: { color: [1, 1, 1] } };
 }

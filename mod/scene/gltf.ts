@@ -11,6 +11,7 @@ import {
   ALL_EXTENSIONS,
   type EmissiveStrength,
   type IOR,
+  type Light,
   type Specular,
   type Transform,
   type Transmission,
@@ -19,11 +20,13 @@ import { getLogger } from "@logtape/logtape";
 import { GltfError, readGltfJson } from "./_gltf_read.ts";
 import { frameCamera, withDefaultLighting } from "./frame.ts";
 import { decodeImage } from "./image.ts";
+import { punctualLight } from "./_gltf_lights.ts";
 import {
   type Camera,
   type Material,
   material,
   type Mesh,
+  type PunctualLight,
   type Rgb,
   type Scene,
   type Texture,
@@ -43,6 +46,7 @@ export const SUPPORTED_EXTENSIONS = new Set([
   "KHR_materials_specular",
   "KHR_texture_transform",
   "KHR_mesh_quantization",
+  "KHR_lights_punctual",
   "KHR_xmp",
   "KHR_xmp_json_ld",
 ]);
@@ -67,7 +71,8 @@ type Mat4 = ArrayLike<number>;
 /**
  * Loads a glTF 2.0 scene (`.gltf` with its external files, or `.glb`): every mesh primitive of the default
  * scene's node hierarchy in world space, the first perspective camera (or the named one), PBR
- * metallic-roughness materials with their textures and the extensions in {@linkcode SUPPORTED_EXTENSIONS}.
+ * metallic-roughness materials with their textures, punctual lights (KHR_lights_punctual, in the units of
+ * Blender's importer: see `_gltf_lights.ts`) and the extensions in {@linkcode SUPPORTED_EXTENSIONS}.
  * What it cannot render is listed once as a warning.
  */
 export async function loadGltf(path: string, options: GltfOptions = {}): Promise<Scene> {
@@ -93,6 +98,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
   const materials: Material[] = [];
   const materialIndex = new Map<GltfMaterial | null, number>();
   const meshes: Mesh[] = [];
+  const lights: PunctualLight[] = [];
   let camera: Camera | undefined;
   const cameraNames: string[] = [];
 
@@ -149,7 +155,10 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         roughness: m.getRoughnessFactor(),
         transmission: transmission?.getTransmissionFactor() ?? 0,
         ior: m.getExtension<IOR>("KHR_materials_ior")?.getIOR() ?? 1.5,
-        specular: specular?.getSpecularFactor() ?? 1,
+        // specularColorFactor scales F0 per channel; octane's specular is one strength, so its largest
+        // channel (Blender's exporter writes [0, 0, 0] for a Principled BSDF with Specular 0)
+        specular: (specular?.getSpecularFactor() ?? 1) *
+          Math.max(...(specular?.getSpecularColorFactor() ?? [1])),
         emission: [emissive[0] * strength, emissive[1] * strength, emissive[2] * strength] as Rgb,
         alphaMode: mode === "OPAQUE" ? "opaque" : "mask",
         alphaCutoff: mode === "MASK" ? m.getAlphaCutoff() : 0.5,
@@ -174,6 +183,11 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     const mesh = node.getMesh();
     if (node.getSkin()) warnings.add("skins (rendered in the bind pose)");
     if (mesh) { for (const prim of mesh.listPrimitives()) addPrimitive(prim, world, mesh.getName()); }
+    const light = node.getExtension<Light>("KHR_lights_punctual");
+    if (light) {
+      if (light.getRange() !== null) warnings.add("light ranges (light falls off with distance squared)");
+      lights.push(punctualLight(light, world));
+    }
     const cam = node.getCamera();
     if (cam) {
       const name = cam.getName() || node.getName();
@@ -278,6 +292,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     textures,
     camera: camera ?? frameCamera(meshes),
     environment: { color: [0, 0, 0] },
+    ...(lights.length > 0 ? { lights } : {}),
   }, path);
 }
 

@@ -9,6 +9,7 @@ export {
   material,
   type MaterialKind,
   type Mesh,
+  type PunctualLight,
   type Rgb,
   type Scene,
   triangleCount,

@@ -118,6 +118,30 @@ export interface Environment {
   map?: EnvMap;
 }
 
+/**
+ * A punctual (delta) light of KHR_lights_punctual, in octane's radiometric units: it has no area, so only
+ * next-event estimation finds it (rays never hit it).
+ */
+export interface PunctualLight {
+  /** Name for messages; optional. */
+  name?: string;
+  /** "point" and "spot" sit at `position`; "directional" shines along `direction` from infinitely far. */
+  kind: "point" | "spot" | "directional";
+  /** World position (point, spot). */
+  position: Vec3;
+  /** World direction the light shines along (spot axis, directional travel); unit length. */
+  direction: Vec3;
+  /**
+   * Radiant intensity in W/sr for point and spot (on the spot's axis), irradiance in W/m² on a surface
+   * facing a directional light; per channel (colour times strength).
+   */
+  intensity: Rgb;
+  /** Spot: angle from the axis, in radians, inside which the light is at full intensity. */
+  innerConeAngle: number;
+  /** Spot: angle from the axis, in radians, outside which there is no light. */
+  outerConeAngle: number;
+}
+
 /** A scene ready to compile into render data. */
 export interface Scene {
   /** Triangle meshes. */
@@ -130,6 +154,8 @@ export interface Scene {
   camera: Camera;
   /** The environment. */
   environment: Environment;
+  /** Punctual lights (KHR_lights_punctual); none when absent. */
+  lights?: PunctualLight[];
 }
 
 /** Fields of {@linkcode material}: a principled material's fields, or a shorthand kind with `color`. */
