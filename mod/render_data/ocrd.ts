@@ -29,8 +29,11 @@ import {
  * A changed camera changes the camera section's hash (and so the content hash) and nothing else.
  */
 export const OCRD_MAGIC = new Uint8Array([0x4f, 0x43, 0x52, 0x44, 0x0d, 0x0a, 0x1a, 0x0a]);
-/** The format version this octane writes and reads. */
-export const OCRD_VERSION = 1;
+/**
+ * The format version this octane writes and reads. Version 2: materials grew texture slots and an
+ * extension block (clearcoat, sheen, volume absorption, specular colour).
+ */
+export const OCRD_VERSION = 2;
 const HEADER_BYTES = 48;
 const ENTRY_BYTES = 56;
 const MAX_SECTIONS = 64;
