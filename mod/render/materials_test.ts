@@ -274,3 +274,85 @@ Deno.test("volume attenuation: glass slabs of thickness 1 and 2 transmit in the 
     assert.ok(close(transmitted[0]![c]!, want, 0.02), `channel ${c}: ${transmitted[0]![c]} vs ${want}`);
   }
 });
+
+Deno.test("extension textures multiply their factors: clearcoat (R), specular colour (sRGB), transmission (R)", async () => {
+  const size = 16, spp = 256;
+  const texel = (r: number, g: number, b: number) => ({
+    width: 1,
+    height: 1,
+    rgba: new Uint8Array([r, g, b, 255]),
+  });
+  const render = async (m: Material, glass = false) => {
+    const lamp = material({ color: [0, 0, 0], emission: [1, 1, 1] });
+    const scene: Scene = glass
+      ? {
+        materials: [m, lamp],
+        meshes: [box([-3, -3, -0.5], [3, 3, 0.5], 0), quadMesh([square([0, 0, -4], [0, 0, 1], 8)], 1)],
+        camera: {
+          position: [0, 0, 6],
+          target: [0, 0, 0],
+          up: [0, 1, 0],
+          fovY: 4,
+          lensRadius: 0,
+          focusDistance: 6,
+        },
+        textures: [texel(0, 0, 0)],
+        environment: { color: [0, 0, 0] },
+      }
+      : {
+        materials: [m],
+        meshes: [quadMesh([square([0, 0, 0], [0, 1, 0], 100)], 0)],
+        camera: {
+          position: [0, 10, 0],
+          target: [0, 0, 0],
+          up: [0, 0, -1],
+          fovY: 4,
+          lensRadius: 0,
+          focusDistance: 10,
+        },
+        textures: [texel(128, 0, 0), texel(255, 0, 255)],
+        environment: { color: [1, 1, 1] },
+      };
+    const r = await renderLocal(gpu, compileScene(scene), {
+      spp,
+      width: size,
+      height: size,
+      seed: 2,
+      maxDepth: 16,
+    });
+    const rgb = meanImage(r.sums, r.samples, size, size).rgb;
+    return [0, 1, 2].map((c) => mean(rgb.filter((_, i) => i % 3 === c)));
+  };
+  const f0 = fresnel(1, 1.5);
+  // a coat of factor 1 times a texel of 128/255 (linear) reflects that fraction of its Fresnel head-on
+  const coat = await render(
+    material({
+      color: [0, 0, 0],
+      specular: 0,
+      clearcoat: 1,
+      clearcoatRoughness: 0,
+      clearcoatTexture: { texture: 0 },
+    }),
+  );
+  const want = f0 * 128 / 255, sigma = Math.sqrt(want * (1 - want) / (size * size * spp));
+  assert.ok(Math.abs(coat[0]! - want) < 4 * sigma + 0.003 * want, `clearcoat texture: ${coat[0]} vs ${want}`);
+  // a magenta specular colour: the mirror-smooth specular layer reflects red and blue, not green
+  const spec = await render(
+    material({ color: [0, 0, 0], specular: 1, roughness: 0, specularColorTexture: { texture: 1 } }),
+  );
+  // (each sample reflects with probability f0: allow 4 standard deviations)
+  const s0 = Math.sqrt(f0 * (1 - f0) / (size * size * spp));
+  for (const c of [0, 2]) {
+    assert.ok(Math.abs(spec[c]! - f0) < 4 * s0 + 0.01 * f0, `specular colour texture: ${spec}`);
+  }
+  // (Schlick's grazing term remains: (1 - cos)^5 < 1e-14 within 2° of head-on)
+  assert.ok(spec[1]! < 1e-9, `specular colour texture: green ${spec[1]}`);
+  // glass whose transmission texture is 0 is an opaque white surface, dark with the lamp behind it
+  const glass = material({ kind: "dielectric", ior: 1.5, transmissionTexture: { texture: 0 } });
+  const clear = await render(material({ kind: "dielectric", ior: 1.5 }), true);
+  const blocked = await render(glass, true);
+  assert.ok(
+    clear[0]! > 0.85 && blocked[0]! < 0.01,
+    `transmission texture: ${blocked[0]} vs clear ${clear[0]}`,
+  );
+});
