@@ -9,14 +9,17 @@ import geometry from "./common/geometry.wgsl" with { type: "text" };
 import shading from "./common/shading.wgsl" with { type: "text" };
 import bvh from "./common/bvh.wgsl" with { type: "text" };
 import bsdf from "./common/bsdf.wgsl" with { type: "text" };
+import sheenTable from "./common/sheen_table.wgsl" with { type: "text" };
+import layers from "./common/layers.wgsl" with { type: "text" };
+import layersOff from "./common/layers_off.wgsl" with { type: "text" };
 import environment from "./common/environment.wgsl" with { type: "text" };
 import punctual from "./common/punctual.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
 /**
- * The path tracer (entry point `main`); bindings: 0 params, 1 nodes, 2 triangles, 3 materials, 4 lights,
- * 5 accumulator, 6 stats, 7 attributes, 8 texels.
+ * The path tracer (entry point `main`) for scenes without clear-coated or sheen materials; bindings: 0
+ * params, 1 nodes, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats, 7 attributes, 8 texels.
  */
 export const traceKernel: string = [
   structs,
@@ -26,6 +29,26 @@ export const traceKernel: string = [
   shading,
   bvh,
   bsdf,
+  layersOff,
+  environment,
+  punctual,
+  trace,
+].join("\n");
+
+/**
+ * The path tracer with the clear coat and sheen layers (slower to compile on software GPUs), bindings as
+ * {@linkcode traceKernel}'s.
+ */
+export const layeredTraceKernel: string = [
+  structs,
+  rng,
+  sampling,
+  geometry,
+  shading,
+  bvh,
+  bsdf,
+  sheenTable,
+  layers,
   environment,
   punctual,
   trace,

@@ -97,6 +97,8 @@ fn camera_ray(px: vec2f) -> array<vec3f, 2> {
 
 // Pipeline constant: the scene has alpha-masked materials.
 override HAS_ALPHA_MASK: bool = true;
+// Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
+override HAS_VOLUME: bool = true;
 
 // Whether the segment from `o` along unit `d` for `dist` is free. Alpha-masked cut-outs let light through,
 // which needs closest hits stepped past them.
@@ -130,10 +132,17 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   // length; the spread is kept after the first hit (no widening by curvature or roughness)
   let cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
   var cone_width = 0.0;
+  // absorption per unit length of the volume the path is in: set by refraction into a front face, cleared
+  // by refraction out of a back face (volumes do not nest)
+  var medium = vec3f(0.0);
   let nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
     let hit = trace(o, d, INF, false);
+    if (HAS_VOLUME) {
+      // Beer–Lambert along the segment; a path that leaves an open volume without a surface is absorbed
+      beta *= exp(-medium * select(INF, hit.t, hit.tri != NO_HIT));
+    }
     if (hit.tri == NO_HIT) {
       var w = 1.0;
       if (prev_pdf > 0.0 && env_has_map()) {
@@ -158,6 +167,7 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     var s = surface_at(hit.tri, t, hit.u, hit.v, ng, cone_width / max(abs(dot(d, ng)), 1e-4));
     if (!entering) {
       s.ns = -s.ns;
+      s.coat_n = -s.coat_n;
     }
     if (entering && max3(s.emission) > 0.0) {
       var w = 1.0;
@@ -172,6 +182,9 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     }
     let frame = basis(s.ns);
     let wo = to_local(frame, -d);
+    if (HAS_LAYERS) {
+      s.coat_n = coat_to_local(frame, s.coat_n, wo);
+    }
 
     let nee_here = nee && bsdf_has_pdf(s);
     if (nee_here && rand() < params.env_sampling.z) {
@@ -223,6 +236,9 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       break;
     }
     beta *= b.weight;
+    if (HAS_VOLUME && !reflected) {
+      medium = select(vec3f(0.0), s.absorption, entering);
+    }
     // the MIS weight of the next emission hit: none where this vertex did no light sampling
     prev_pdf = select(0.0, b.pdf, nee_here);
     o = offset_point(x, select(-ng_f, ng_f, reflected));

@@ -6,6 +6,15 @@
 // Sampling picks a lobe with probabilities that depend on wo only. Reflection lobes with a finite pdf
 // (diffuse, rough metal, rough specular) are combined by one-sample MIS, and next-event estimation uses
 // the same sum; mirror reflection and transmission are sampled alone and carry pdf 0 (no MIS).
+//
+// Layers (glTF's KHR_materials_sheen and KHR_materials_clearcoat, in the spec's order): a sheen lobe
+// (Charlie distribution) over the base, which it dims by 1 - max(sheenColor) * E(wo), E the sheen's
+// directional albedo (sheen_table.wgsl); over both a clear coat, a GGX dielectric of IOR 1.5 with its own
+// roughness and normal, which reflects clearcoat * F(n_coat . wo) and passes the rest. Those weights depend
+// on wo only, so they are also the layers' sampling probabilities: everything stays one-sample MIS.
+
+// The layers live in layers.wgsl, or layers_off.wgsl (HAS_LAYERS false, stubs) for scenes without them:
+// software GPUs compile the unused code otherwise, which took seconds.
 
 // Below this roughness metal and specular are perfect mirrors and glass is smooth.
 const SMOOTH_ROUGHNESS: f32 = 0.01;
@@ -91,10 +100,11 @@ fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
   return 0.5 * (r_par * r_par + r_perp * r_perp);
 }
 
-// Reflectance of the dielectric specular layer (Schlick, F0 from the ior, scaled by `specular`).
-fn specular_fresnel(s: Surface, c: f32) -> f32 {
+// Reflectance of the dielectric specular layer (Schlick, F0 from the ior tinted by the specular colour,
+// scaled by `specular`).
+fn specular_fresnel(s: Surface, c: f32) -> vec3f {
   let r = (s.ior - 1.0) / (s.ior + 1.0);
-  return min(1.0, s.specular * schlick(vec3f(r * r), c).x);
+  return min(vec3f(1.0), s.specular * schlick(min(vec3f(r * r) * s.specular_color, vec3f(1.0)), c));
 }
 
 fn is_smooth(s: Surface) -> bool {
@@ -104,14 +114,16 @@ fn is_smooth(s: Surface) -> bool {
 fn lobes(s: Surface, wo: vec3f) -> Lobes {
   let dielectric = 1.0 - s.metallic;
   let opaque = dielectric * (1.0 - s.transmission);
-  let fs = specular_fresnel(s, wo.z);
+  let fs = max3(specular_fresnel(s, wo.z));
   return Lobes(s.metallic, opaque * fs, opaque * (1.0 - fs), dielectric * s.transmission);
 }
 
 // True where next-event estimation can be used: some lobe has a finite pdf.
 fn bsdf_has_pdf(s: Surface) -> bool {
   let l = lobes(s, vec3f(0.0, 0.0, 1.0));
-  return l.diffuse > 0.0 || (!is_smooth(s) && (l.metal > 0.0 || l.spec > 0.0));
+  let layered = HAS_LAYERS &&
+    (max3(s.sheen_color) > 0.0 || (s.clearcoat > 0.0 && s.clearcoat_roughness >= SMOOTH_ROUGHNESS));
+  return l.diffuse > 0.0 || (!is_smooth(s) && (l.metal > 0.0 || l.spec > 0.0)) || layered;
 }
 
 // f * cos and pdf of the finite (non-mirror, non-transmission) lobes.
@@ -121,7 +133,7 @@ fn bsdf_eval(s: Surface, wo: vec3f, wi: vec3f) -> BsdfEval {
   }
   let l = lobes(s, wo);
   let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
-  var value = s.base * (opaque * (1.0 - specular_fresnel(s, wo.z)) * wi.z * INV_PI);
+  var value = s.base * (opaque * (1.0 - max3(specular_fresnel(s, wo.z))) * wi.z * INV_PI);
   var pdf = l.diffuse * wi.z * INV_PI;
   if (!is_smooth(s) && l.metal + l.spec > 0.0) {
     let a = ggx_alpha(s.roughness);
@@ -130,8 +142,11 @@ fn bsdf_eval(s: Surface, wo: vec3f, wi: vec3f) -> BsdfEval {
     let micro = d * smith_g2(wo, wi, a) / (4.0 * wo.z);
     let f_metal = schlick(s.base, dot(wi, h)) * s.metallic;
     let f_spec = opaque * specular_fresnel(s, dot(wi, h));
-    value += (f_metal + vec3f(f_spec)) * micro;
+    value += (f_metal + f_spec) * micro;
     pdf += (l.metal + l.spec) * smith_g1(wo, a) * d / (4.0 * wo.z);
+  }
+  if (HAS_LAYERS) {
+    return layers_eval(s, wo, wi, layers(s, wo), BsdfEval(value, pdf));
   }
   return BsdfEval(value, pdf);
 }
@@ -164,23 +179,41 @@ fn sample_transmission(s: Surface, wo: vec3f, entering: bool, u1: f32, u2: f32, 
 
 // entering: the ray arrives from the front side of the surface (matters for transmission only).
 fn bsdf_sample(s: Surface, wo: vec3f, entering: bool) -> BsdfSample {
-  let u0 = rand();
+  var u0 = rand();
   let u1 = rand();
   let u2 = rand();
   let u3 = rand();
+  var wi: vec3f;
+  var layer = false;
+  if (HAS_LAYERS) {
+    let ly = layers(s, wo);
+    if (u0 >= ly.base) {
+      let u = u0 - ly.base;
+      if (u >= ly.sheen && coat_smooth(s)) {
+        // the coat's mirror: its reflectance over its probability, both ly.coat
+        wi = reflect(-wo, s.coat_n);
+        return BsdfSample(wi, vec3f(1.0), 0.0, wi.z > 0.0);
+      }
+      wi = layer_direction(s, wo, u < ly.sheen, u1, u2);
+      layer = true;
+    }
+    // the base is picked: reuse u0, rescaled to [0, 1)
+    u0 /= ly.base;
+  }
   let l = lobes(s, wo);
-  if (u0 < l.trans) {
+  if (!layer && u0 < l.trans) {
     return sample_transmission(s, wo, entering, u1, u2, u3);
   }
   let mirror = l.metal + l.spec;
-  if (u0 < l.trans + mirror && is_smooth(s)) {
+  if (!layer && u0 < l.trans + mirror && is_smooth(s)) {
     // metal and specular mirrors reflect the same way: one sample for both
     let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
-    let f = schlick(s.base, wo.z) * s.metallic + vec3f(opaque * specular_fresnel(s, wo.z));
+    let f = schlick(s.base, wo.z) * s.metallic + opaque * specular_fresnel(s, wo.z);
     return BsdfSample(vec3f(-wo.x, -wo.y, wo.z), f / mirror, 0.0, true);
   }
-  var wi: vec3f;
-  if (u0 < l.trans + mirror) {
+  if (layer) {
+    // wi is the layer's
+  } else if (u0 < l.trans + mirror) {
     wi = reflect(-wo, sample_vndf(wo, ggx_alpha(s.roughness), u1, u2));
   } else {
     wi = cosine_hemisphere(u1, u2);

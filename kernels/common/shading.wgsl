@@ -17,6 +17,14 @@ const SLOT_BASE: u32 = 0u;
 const SLOT_MR: u32 = 1u;
 const SLOT_NORMAL: u32 = 2u;
 const SLOT_EMISSIVE: u32 = 3u;
+const SLOT_CLEARCOAT: u32 = 4u;
+const SLOT_CLEARCOAT_ROUGHNESS: u32 = 5u;
+const SLOT_CLEARCOAT_NORMAL: u32 = 6u;
+const SLOT_SHEEN_COLOR: u32 = 7u;
+const SLOT_SHEEN_ROUGHNESS: u32 = 8u;
+const SLOT_TRANSMISSION: u32 = 9u;
+const SLOT_SPECULAR: u32 = 10u;
+const SLOT_SPECULAR_COLOR: u32 = 11u;
 
 fn tri_material(t: Tri) -> u32 {
   return bitcast<u32>(t.v0.w);
@@ -97,6 +105,18 @@ struct Surface {
   specular: f32,
   // shading normal, unit, on the side the geometric normal `ng` points to
   ns: vec3f,
+  // KHR_materials_specular's colour
+  specular_color: vec3f,
+  // KHR_materials_clearcoat: strength, roughness and the coat's normal (the interpolated normal, or its own
+  // normal map's); the trace kernel turns coat_n into the local frame of `ns` (coat_to_local)
+  clearcoat: f32,
+  clearcoat_roughness: f32,
+  coat_n: vec3f,
+  // KHR_materials_sheen
+  sheen_color: vec3f,
+  sheen_roughness: f32,
+  // KHR_materials_volume: absorption per unit length inside (transmissive materials)
+  absorption: vec3f,
 }
 
 // Texture coordinates at barycentrics (b1, b2) of triangle `i`.
@@ -199,12 +219,21 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -
     s.roughness *= c.g;
     s.metallic *= c.b;
   }
+  surface_extensions(&s, mi, uv);
   // interpolated normal, or the geometric one where the mesh has none
   let b0 = 1.0 - b1 - b2;
   var n = b0 * a.n0_u0.xyz + b1 * a.n1_v0.xyz + b2 * a.n2.xyz;
   n = select(ng, normalize(n), dot(n, n) > 1e-12);
   if (dot(n, ng) < 0.0) {
     n = -n;
+  }
+  s.coat_n = n;
+  if (HAS_LAYERS && HAS_TEXTURES && s.clearcoat > 0.0) {
+    let coat_map = materials[mi].tex[SLOT_CLEARCOAT_NORMAL];
+    if (coat_map.valid != 0u) {
+      let c = sample_texture(coat_map, uv, false).xyz;
+      s.coat_n = normal_mapped(t, a, n, ng, c, materials[mi].clearcoat_normal_scale);
+    }
   }
   if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].valid != 0u) {
     // tangent frame from the triangle's positions and texture coordinates
@@ -230,4 +259,68 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -
   }
   s.ns = n;
   return s;
+}
+
+// The fields of the material extensions (specular colour, transmission and specular textures, clear coat,
+// sheen, volume absorption) at texture coordinates uv.
+fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: vec2f) {
+  (*s).specular_color = materials[mi].specular_color;
+  (*s).clearcoat = 0.0;
+  (*s).clearcoat_roughness = 0.0;
+  (*s).sheen_color = vec3f(0.0);
+  (*s).sheen_roughness = 0.0;
+  (*s).absorption = materials[mi].absorption;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_TRANSMISSION].valid != 0u) {
+    (*s).transmission *= sample_texture(materials[mi].tex[SLOT_TRANSMISSION], uv, false).r;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR].valid != 0u) {
+    (*s).specular *= sample_texture(materials[mi].tex[SLOT_SPECULAR], uv, false).a;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR_COLOR].valid != 0u) {
+    (*s).specular_color *= sample_texture(materials[mi].tex[SLOT_SPECULAR_COLOR], uv, true).rgb;
+  }
+  if (!HAS_LAYERS) {
+    return;
+  }
+  (*s).clearcoat = materials[mi].clearcoat;
+  (*s).clearcoat_roughness = materials[mi].clearcoat_roughness;
+  (*s).sheen_color = materials[mi].sheen_color;
+  (*s).sheen_roughness = materials[mi].sheen_roughness;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT].valid != 0u) {
+    (*s).clearcoat *= sample_texture(materials[mi].tex[SLOT_CLEARCOAT], uv, false).r;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT_ROUGHNESS].valid != 0u) {
+    (*s).clearcoat_roughness *= sample_texture(materials[mi].tex[SLOT_CLEARCOAT_ROUGHNESS], uv, false).g;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_COLOR].valid != 0u) {
+    (*s).sheen_color *= sample_texture(materials[mi].tex[SLOT_SHEEN_COLOR], uv, true).rgb;
+  }
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_ROUGHNESS].valid != 0u) {
+    (*s).sheen_roughness *= sample_texture(materials[mi].tex[SLOT_SHEEN_ROUGHNESS], uv, false).a;
+  }
+}
+
+// Normal `n` bent by tangent-space normal `c` (texel * 2 - 1 after the lookup; x and y scaled by k), in the
+// tangent frame of triangle t's positions and texture coordinates; `n` where that frame is degenerate or the
+// result faces away from ng.
+fn normal_mapped(t: Tri, a: Attr, n: vec3f, ng: vec3f, texel: vec3f, k: f32) -> vec3f {
+  let duv1 = a.uv12.xy - vec2f(a.n0_u0.w, a.n1_v0.w);
+  let duv2 = a.uv12.zw - vec2f(a.n0_u0.w, a.n1_v0.w);
+  let det = duv1.x * duv2.y - duv1.y * duv2.x;
+  if (abs(det) <= 1e-12) {
+    return n;
+  }
+  let e1 = t.v1.xyz - t.v0.xyz;
+  let e2 = t.v2.xyz - t.v0.xyz;
+  let tu = (e1 * duv2.y - e2 * duv1.y) / det;
+  let tv = (e2 * duv1.x - e1 * duv2.x) / det;
+  let tangent = tu - n * dot(n, tu);
+  if (dot(tangent, tangent) <= 1e-12) {
+    return n;
+  }
+  let tn = normalize(tangent);
+  let bn = cross(n, tn) * select(-1.0, 1.0, dot(cross(n, tn), tv) >= 0.0);
+  let c = texel * 2.0 - 1.0;
+  let mapped = normalize(tn * (c.x * k) + bn * (c.y * k) + n * max(c.z, 1e-3));
+  return select(n, mapped, dot(mapped, ng) > 0.0);
 }

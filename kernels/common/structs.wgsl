@@ -44,8 +44,10 @@ struct TexRef {
   row1: vec4f,
 }
 
-// A principled material (glTF metallic-roughness), 288 bytes. Texture slots: 0 base colour (sRGB),
-// 1 metallic-roughness (linear, G roughness, B metallic), 2 normal map (linear), 3 emission (sRGB).
+// A principled material (glTF metallic-roughness), 736 bytes. Texture slots: 0 base colour (sRGB),
+// 1 metallic-roughness (linear, G roughness, B metallic), 2 normal map (linear), 3 emission (sRGB),
+// 4 clearcoat (R), 5 clearcoat roughness (G), 6 clearcoat normal map, 7 sheen colour (sRGB),
+// 8 sheen roughness (A), 9 transmission (R), 10 specular (A), 11 specular colour (sRGB).
 struct Material {
   base_color: vec4f,
   emission: vec3f,
@@ -61,7 +63,19 @@ struct Material {
   pad1: f32,
   reserved0: vec4f,
   reserved1: vec4f,
-  tex: array<TexRef, 4>,
+  tex: array<TexRef, 12>,
+  // extensions (KHR_materials_clearcoat, _sheen, _volume, _specular colour)
+  clearcoat: f32,
+  clearcoat_roughness: f32,
+  clearcoat_normal_scale: f32,
+  sheen_roughness: f32,
+  sheen_color: vec3f,
+  pad2: f32,
+  // Beer–Lambert absorption per unit length inside the volume; 0 for none
+  absorption: vec3f,
+  pad3: f32,
+  specular_color: vec3f,
+  pad4: f32,
 }
 
 // One emissive triangle: its index and the cumulative probability up to and including it.

@@ -1,7 +1,8 @@
-import { traceKernel } from "../../kernels/mod.ts";
+import { layeredTraceKernel, traceKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import {
   MATERIAL_BASE_FLOATS,
+  MATERIAL_EXT_OFFSET,
   MATERIAL_FLOATS,
   PUNCTUAL_FLOATS,
   type RenderData,
@@ -202,7 +203,11 @@ export class GpuRenderer {
     }
     const device = gpu.device;
     device.pushErrorScope("validation");
-    const module = device.createShaderModule({ label: "trace kernel", code: traceKernel });
+    const features = materialFeatures(data);
+    const module = device.createShaderModule({
+      label: "trace kernel",
+      code: features.layers ? layeredTraceKernel : traceKernel,
+    });
     const info = await module.getCompilationInfo();
     const errors = info.messages.filter((m) => m.type === "error");
     if (errors.length > 0) {
@@ -220,6 +225,7 @@ export class GpuRenderer {
           HAS_TEXTURES: hasTextures(data) ? 1 : 0,
           HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0,
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
+          HAS_VOLUME: features.volume ? 1 : 0,
         },
       },
     });
@@ -447,6 +453,21 @@ function hasAlphaMask(data: RenderData): boolean {
     if (data.materials[m * MATERIAL_FLOATS + 12]! >= 0) return true;
   }
   return false;
+}
+
+/**
+ * Which material extensions the scene uses: layers where some material has a clear coat or a sheen (the
+ * layered kernel), volume where some material absorbs inside its volume (HAS_VOLUME). Scenes without them
+ * compile without their code, and render exactly as before the extensions were added.
+ */
+function materialFeatures(data: RenderData): { layers: boolean; volume: boolean } {
+  let layers = false, volume = false;
+  for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    const e = data.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET);
+    if (e[0]! > 0 || e[4]! > 0 || e[5]! > 0 || e[6]! > 0) layers = true;
+    if (e[8]! > 0 || e[9]! > 0 || e[10]! > 0) volume = true;
+  }
+  return { layers, volume };
 }
 
 /** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */

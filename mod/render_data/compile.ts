@@ -10,6 +10,7 @@ import {
   LIGHT_BYTES,
   lodBias,
   MATERIAL_BASE_FLOATS,
+  MATERIAL_EXT_OFFSET,
   MATERIAL_FLOATS,
   PUNCTUAL_FLOATS,
   PUNCTUAL_KIND,
@@ -324,6 +325,14 @@ function packMaterials(
       m.metallicRoughnessTexture,
       m.normalTexture,
       m.emissiveTexture,
+      m.clearcoatTexture,
+      m.clearcoatRoughnessTexture,
+      m.clearcoatNormalTexture,
+      m.sheenColorTexture,
+      m.sheenRoughnessTexture,
+      m.transmissionTexture,
+      m.specularTexture,
+      m.specularColorTexture,
     ];
     TEXTURE_SLOTS.forEach((name, slot) => {
       const r = refs[slot];
@@ -342,6 +351,7 @@ function packMaterials(
       const x = r.transform ?? [1, 0, 0, 0, 1, 0];
       materials.set([x[0], x[1], x[2], r.texCoord === 1 ? 1 : 0, x[3], x[4], x[5], 0], at + 4);
     });
+    materials.set(extensionBlock(m), o + MATERIAL_EXT_OFFSET);
     emissionScale.push(m.emissiveTexture ? meanSrgb(scene.textures[m.emissiveTexture.texture]!.rgba) : 1);
   });
   const texels = new Uint8Array(Math.max(1, texelCount) * 4);
@@ -420,6 +430,33 @@ function meanSrgb(rgba: Uint8Array): number {
     sum += 0.2126 * lin(rgba[p * 4]!) + 0.7152 * lin(rgba[p * 4 + 1]!) + 0.0722 * lin(rgba[p * 4 + 2]!);
   }
   return n > 0 ? sum / n : 0;
+}
+
+/** A material's extension block (see MATERIAL_EXT_FLOATS): clearcoat, sheen, volume absorption, specular colour. */
+function extensionBlock(m: Material): number[] {
+  const sheen = m.sheenColor ?? [0, 0, 0];
+  const specular = m.specularColor ?? [1, 1, 1];
+  return [
+    clamp01(m.clearcoat ?? 0),
+    clamp01(m.clearcoatRoughness ?? 0),
+    m.clearcoatNormalScale ?? 1,
+    clamp01(m.sheenRoughness ?? 0),
+    ...sheen.map(clamp01),
+    0,
+    ...absorption(m),
+    0,
+    ...specular.map((c) => Math.max(0, c)),
+    0,
+  ];
+}
+
+/** Beer–Lambert absorption coefficients per unit length: -ln(attenuationColor) / attenuationDistance. */
+function absorption(m: Material): number[] {
+  const d = m.attenuationDistance ?? Infinity;
+  const c = m.attenuationColor ?? [1, 1, 1];
+  if (!(d > 0) || !Number.isFinite(d)) return [0, 0, 0];
+  // a channel of 0 would absorb everything at once: clamp to a transmittance of 1e-6 per distance
+  return c.map((x) => -Math.log(Math.min(1, Math.max(1e-6, x))) / d);
 }
 
 function clamp01(x: number): number {

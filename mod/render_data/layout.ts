@@ -14,13 +14,34 @@ export const TRI_FLOATS = 12;
 export const ATTR_FLOATS = 16;
 /** Floats of one triangle's record of the second texture coordinate set (half of ATTR_FLOATS). */
 export const UV1_FLOATS = 8;
-/** Texture slots of a material, in order. */
-export const TEXTURE_SLOTS = ["baseColor", "metallicRoughness", "normal", "emissive"] as const;
+/**
+ * Texture slots of a material, in order: the core four, then those of KHR_materials_clearcoat (4-6),
+ * KHR_materials_sheen (7-8), KHR_materials_transmission (9) and KHR_materials_specular (10-11).
+ */
+export const TEXTURE_SLOTS = [
+  "baseColor",
+  "metallicRoughness",
+  "normal",
+  "emissive",
+  "clearcoat",
+  "clearcoatRoughness",
+  "clearcoatNormal",
+  "sheenColor",
+  "sheenRoughness",
+  "transmission",
+  "specular",
+  "specularColor",
+] as const;
 /**
  * Texture slots whose texels are sRGB-encoded colour (filtered in linear light; their mip levels are
  * built in linear light too); the other slots hold linear data.
  */
-export const SRGB_TEXTURE_SLOTS: ReadonlySet<string> = new Set(["baseColor", "emissive"]);
+export const SRGB_TEXTURE_SLOTS: ReadonlySet<string> = new Set([
+  "baseColor",
+  "emissive",
+  "sheenColor",
+  "specularColor",
+]);
 /**
  * Floats of one inline texture reference: texel offset, width, height, mip levels (u32; 0: no texture),
  * then the UV matrix's first row + the texture coordinate set (0 or 1), its second row + 0. The offset starts a
@@ -31,10 +52,19 @@ export const TEXREF_FLOATS = 12;
 /** Floats of the material's own fields, before its texture references. */
 export const MATERIAL_BASE_FLOATS = 24;
 /**
- * Floats per material: base colour rgb + alpha, emission rgb + metallic, roughness ior transmission
- * specular, alpha cutoff (negative: opaque) normal scale 0 0, 8 reserved, then the texture references.
+ * Floats of the extension block after the texture references: clearcoat, clearcoat roughness, clearcoat
+ * normal scale, sheen roughness; sheen colour rgb, 0; absorption coefficient rgb per unit length
+ * (KHR_materials_volume: -ln(attenuationColor) / attenuationDistance, 0 for none), 0; specular colour rgb, 0.
  */
-export const MATERIAL_FLOATS = MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.length * TEXREF_FLOATS;
+export const MATERIAL_EXT_FLOATS = 16;
+/** Offset of the extension block in a material. */
+export const MATERIAL_EXT_OFFSET = MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.length * TEXREF_FLOATS;
+/**
+ * Floats per material: base colour rgb + alpha, emission rgb + metallic, roughness ior transmission
+ * specular, alpha cutoff (negative: opaque) normal scale 0 0, 8 reserved, then the texture references,
+ * then the extension block.
+ */
+export const MATERIAL_FLOATS = MATERIAL_EXT_OFFSET + MATERIAL_EXT_FLOATS;
 /** Bytes per light entry: triangle index (u32) + cumulative probability (f32). */
 export const LIGHT_BYTES = 8;
 /**

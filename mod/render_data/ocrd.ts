@@ -37,7 +37,8 @@ const MAX_TEXTURE_SIDE = 1 << 16;
 export const OCRD_MAGIC = new Uint8Array([0x4f, 0x43, 0x52, 0x44, 0x0d, 0x0a, 0x1a, 0x0a]);
 /**
  * The format version this octane writes and reads. 2: textures carry their mip chains (a texture
- * reference's fourth word is its level count), triangles their LOD bias and second texture coordinate set.
+ * reference's fourth word is its level count), triangles their LOD bias and second texture coordinate set;
+ * materials grew texture slots and an extension block (clearcoat, sheen, volume absorption, specular colour).
  */
 export const OCRD_VERSION = 2;
 const HEADER_BYTES = 48;

@@ -1,8 +1,15 @@
 import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
 import { GpuRenderer } from "../render/mod.ts";
-import { cornellBox, cornellSpheres } from "../scene/mod.ts";
+import { cornellBox, cornellSpheres, material } from "../scene/mod.ts";
 import { compileScene, type RenderData } from "./compile.ts";
+import {
+  MATERIAL_BASE_FLOATS,
+  MATERIAL_EXT_OFFSET,
+  MATERIAL_FLOATS,
+  TEXREF_FLOATS,
+  TEXTURE_SLOTS,
+} from "./layout.ts";
 import {
   decodeRenderData,
   encodeRenderData,
@@ -220,4 +227,36 @@ Deno.test(".ocrd keeps punctual lights in their own section; scenes without them
   tamper((b) => (b[32 + 9] = NaN), /punctual light 1 has a value that is not finite/);
   tamper((b) => (b[16 + 8] = -1), /punctual light 0 has a negative intensity/);
   tamper((b) => (b[2] = 2), /pick probabilities are not in \[0, 1\]/);
+});
+
+Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, specular colour and their texture slots", () => {
+  const scene = cornellSpheres();
+  const texture = scene.textures.push({ width: 1, height: 1, rgba: new Uint8Array([255, 128, 0, 255]) }) - 1;
+  scene.materials.push(material({
+    clearcoat: 0.75,
+    clearcoatRoughness: 0.25,
+    clearcoatNormalScale: 0.5,
+    sheenColor: [0.5, 0.25, 1],
+    sheenRoughness: 0.625,
+    kind: "dielectric",
+    attenuationColor: [0.5, 1, 1],
+    attenuationDistance: 2,
+    specularColor: [1, 0.5, 0.25],
+    sheenColorTexture: { texture },
+    specularColorTexture: { texture },
+  }));
+  const compiled = compileScene(scene);
+  const back = decodeRenderData(encodeRenderData(compiled));
+  assert.deepEqual(back.materials, compiled.materials);
+  const m = scene.materials.length - 1;
+  const ext = [
+    ...back.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET, (m + 1) * MATERIAL_FLOATS),
+  ];
+  const want = [0.75, 0.25, 0.5, 0.625, 0.5, 0.25, 1, 0, Math.log(2) / 2, 0, 0, 0, 1, 0.5, 0.25, 0];
+  want.forEach((w, i) => assert.ok(Math.abs(ext[i]! - w) < 1e-6, `word ${i}: ${ext[i]} vs ${w}`));
+  const bits = new Uint32Array(back.materials.buffer, back.materials.byteOffset, back.materials.length);
+  for (const slot of ["sheenColor", "specularColor"] as const) {
+    const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.indexOf(slot) * TEXREF_FLOATS;
+    assert.equal(bits[at + 3], 1, `${slot} texture present`);
+  }
 });

@@ -9,12 +9,15 @@ import {
 } from "@gltf-transform/core";
 import {
   ALL_EXTENSIONS,
+  type Clearcoat,
   type EmissiveStrength,
   type IOR,
   type Light,
+  type Sheen,
   type Specular,
   type Transform,
   type Transmission,
+  type Volume,
 } from "@gltf-transform/extensions";
 import { getLogger } from "@logtape/logtape";
 import { GltfError, readGltfJson } from "./_gltf_read.ts";
@@ -44,6 +47,9 @@ export const SUPPORTED_EXTENSIONS = new Set([
   "KHR_materials_transmission",
   "KHR_materials_ior",
   "KHR_materials_specular",
+  "KHR_materials_clearcoat",
+  "KHR_materials_sheen",
+  "KHR_materials_volume",
   "KHR_texture_transform",
   "KHR_mesh_quantization",
   "KHR_lights_punctual",
@@ -140,10 +146,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         m.getExtension<EmissiveStrength>("KHR_materials_emissive_strength")?.getEmissiveStrength() ?? 1;
       const transmission = m.getExtension<Transmission>("KHR_materials_transmission");
       const specular = m.getExtension<Specular>("KHR_materials_specular");
-      if (transmission?.getTransmissionTexture()) warnings.add("transmission textures (the factor is used)");
-      if (specular?.getSpecularTexture() || specular?.getSpecularColorTexture()) {
-        warnings.add("specular textures (the factor is used)");
-      }
+      const specularPeak = Math.max(...(specular?.getSpecularColorFactor() ?? [1]));
       const mode = m.getAlphaMode();
       if (mode === "BLEND") warnings.add("alpha blending (rendered as an alpha mask at 0.5)");
       const emissive = m.getEmissiveFactor();
@@ -155,10 +158,11 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         roughness: m.getRoughnessFactor(),
         transmission: transmission?.getTransmissionFactor() ?? 0,
         ior: m.getExtension<IOR>("KHR_materials_ior")?.getIOR() ?? 1.5,
-        // specularColorFactor scales F0 per channel; octane's specular is one strength, so its largest
-        // channel (Blender's exporter writes [0, 0, 0] for a Principled BSDF with Specular 0)
-        specular: (specular?.getSpecularFactor() ?? 1) *
-          Math.max(...(specular?.getSpecularColorFactor() ?? [1])),
+        // specularColorFactor's largest channel scales the whole layer, grazing angles too, and the colour
+        // is kept relative to it: F0 is the spec's (ior's F0 × colour × factor), while a colour of [0, 0, 0],
+        // what Blender's exporter writes for a Principled BSDF with Specular 0, gives a Lambertian surface
+        // (the spec would keep a Fresnel rim of `factor` at grazing angles)
+        specular: (specular?.getSpecularFactor() ?? 1) * specularPeak,
         emission: [emissive[0] * strength, emissive[1] * strength, emissive[2] * strength] as Rgb,
         alphaMode: mode === "OPAQUE" ? "opaque" : "mask",
         alphaCutoff: mode === "MASK" ? m.getAlphaCutoff() : 0.5,
@@ -171,6 +175,26 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         normalTexture: textureRef(m.getNormalTexture(), m.getNormalTextureInfo(), "normal"),
         normalScale: m.getNormalScale(),
         emissiveTexture: textureRef(m.getEmissiveTexture(), m.getEmissiveTextureInfo(), "emissive"),
+        transmissionTexture: textureRef(
+          transmission?.getTransmissionTexture() ?? null,
+          transmission?.getTransmissionTextureInfo() ?? null,
+          "transmission",
+        ),
+        specularTexture: textureRef(
+          specular?.getSpecularTexture() ?? null,
+          specular?.getSpecularTextureInfo() ?? null,
+          "specular",
+        ),
+        specularColor: specular && specularPeak > 0
+          ? rgb(specular.getSpecularColorFactor()).map((c) => c / specularPeak) as Rgb
+          : [1, 1, 1],
+        specularColorTexture: textureRef(
+          specular?.getSpecularColorTexture() ?? null,
+          specular?.getSpecularColorTextureInfo() ?? null,
+          "specular colour",
+        ),
+        ...layerFields(m, textureRef),
+        ...volumeFields(m, warnings),
       }));
     }
     index = materials.length - 1;
@@ -294,6 +318,81 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
     environment: { color: [0, 0, 0] },
     ...(lights.length > 0 ? { lights } : {}),
   }, path);
+}
+
+function rgb(c: ArrayLike<number>): Rgb {
+  return [c[0]!, c[1]!, c[2]!];
+}
+
+type TextureRefOf = (
+  tex: GltfTexture | null,
+  info: TextureInfo | null,
+  slot: string,
+) => TextureRef | undefined;
+
+/** The fields of KHR_materials_clearcoat and KHR_materials_sheen, where the material has them. */
+function layerFields(m: GltfMaterial, textureRef: TextureRefOf): Partial<Material> {
+  const fields: Partial<Material> = {};
+  const coat = m.getExtension<Clearcoat>("KHR_materials_clearcoat");
+  if (coat) {
+    Object.assign(
+      fields,
+      {
+        clearcoat: coat.getClearcoatFactor(),
+        clearcoatRoughness: coat.getClearcoatRoughnessFactor(),
+        clearcoatTexture: textureRef(coat.getClearcoatTexture(), coat.getClearcoatTextureInfo(), "clearcoat"),
+        clearcoatRoughnessTexture: textureRef(
+          coat.getClearcoatRoughnessTexture(),
+          coat.getClearcoatRoughnessTextureInfo(),
+          "clearcoat roughness",
+        ),
+        clearcoatNormalTexture: textureRef(
+          coat.getClearcoatNormalTexture(),
+          coat.getClearcoatNormalTextureInfo(),
+          "clearcoat normal",
+        ),
+        clearcoatNormalScale: coat.getClearcoatNormalScale(),
+      } satisfies Partial<Material>,
+    );
+  }
+  const sheen = m.getExtension<Sheen>("KHR_materials_sheen");
+  if (sheen) {
+    Object.assign(
+      fields,
+      {
+        sheenColor: rgb(sheen.getSheenColorFactor()),
+        sheenRoughness: sheen.getSheenRoughnessFactor(),
+        sheenColorTexture: textureRef(
+          sheen.getSheenColorTexture(),
+          sheen.getSheenColorTextureInfo(),
+          "sheen colour",
+        ),
+        sheenRoughnessTexture: textureRef(
+          sheen.getSheenRoughnessTexture(),
+          sheen.getSheenRoughnessTextureInfo(),
+          "sheen roughness",
+        ),
+      } satisfies Partial<Material>,
+    );
+  }
+  return fields;
+}
+
+/**
+ * The fields of KHR_materials_volume: its attenuation, applied along the path inside the closed mesh
+ * (octane traces the real geometry, so thicknessFactor and thicknessTexture, a rasteriser's stand-in for
+ * it, are not needed). A thicknessFactor of 0 makes the material thin-walled by the spec: no attenuation.
+ */
+function volumeFields(m: GltfMaterial, warnings: Set<string>): Partial<Material> {
+  const volume = m.getExtension<Volume>("KHR_materials_volume");
+  if (!volume || volume.getThicknessFactor() <= 0) return {};
+  if (volume.getThicknessTexture()) {
+    warnings.add("volume thickness textures (the path length inside the mesh is used)");
+  }
+  return {
+    attenuationColor: rgb(volume.getAttenuationColor()),
+    attenuationDistance: volume.getAttenuationDistance(),
+  };
 }
 
 function transformPoint(m: Mat4, p: Vec3): Vec3 {

@@ -2,14 +2,18 @@ import assert from "node:assert/strict";
 import { Document, NodeIO } from "@gltf-transform/core";
 import {
   ALL_EXTENSIONS,
+  KHRMaterialsClearcoat,
   KHRMaterialsEmissiveStrength,
+  KHRMaterialsSheen,
   KHRMaterialsSpecular,
+  KHRMaterialsTransmission,
+  KHRMaterialsVolume,
 } from "@gltf-transform/extensions";
 import { encodePng } from "../render/image.ts";
 import { openGpu } from "../gpu/mod.ts";
 import { compileScene } from "../render_data/mod.ts";
 import { meanImage, renderLocal } from "../render/mod.ts";
-import { CameraNotFoundError, GltfError, loadGltf } from "./gltf.ts";
+import { CameraNotFoundError, GltfError, loadGltf, SUPPORTED_EXTENSIONS } from "./gltf.ts";
 
 /** A unit quad in the z = 0 plane facing +z, seen head-on by a camera at z = 2 with a 40° field of view. */
 function quadDocument(setup: (doc: Document) => ReturnType<Document["createMaterial"]>): Document {
@@ -151,5 +155,74 @@ Deno.test("glTF: the named camera is used; an unknown name lists the cameras; br
   );
   await Deno.writeTextFile(path, "{ not json");
   await assert.rejects(loadGltf(path), (e: unknown) => e instanceof GltfError && !e.message.includes("\n"));
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
+
+Deno.test("glTF: clearcoat, sheen, volume, transmission and specular extensions and their textures are read", async () => {
+  const png = encodePng({ width: 1, height: 1, rgb: new Float32Array([1, 1, 1]) });
+  const path = await write(quadDocument((doc) => {
+    const tex = (name: string) => doc.createTexture(name).setImage(png).setMimeType("image/png");
+    const coat = doc.createExtension(KHRMaterialsClearcoat).createClearcoat().setClearcoatFactor(0.75)
+      .setClearcoatRoughnessFactor(0.25).setClearcoatTexture(tex("coat")).setClearcoatRoughnessTexture(
+        tex("coat roughness"),
+      ).setClearcoatNormalTexture(tex("coat normal")).setClearcoatNormalScale(0.5);
+    const sheen = doc.createExtension(KHRMaterialsSheen).createSheen().setSheenColorFactor([0.5, 0.25, 1])
+      .setSheenRoughnessFactor(0.625).setSheenColorTexture(tex("sheen")).setSheenRoughnessTexture(
+        tex("sheen roughness"),
+      );
+    const volume = doc.createExtension(KHRMaterialsVolume).createVolume().setThicknessFactor(1)
+      .setAttenuationColor([0.5, 0.75, 1]).setAttenuationDistance(2);
+    const transmission = doc.createExtension(KHRMaterialsTransmission).createTransmission()
+      .setTransmissionFactor(1).setTransmissionTexture(tex("transmission"));
+    const specular = doc.createExtension(KHRMaterialsSpecular).createSpecular().setSpecularFactor(0.5)
+      .setSpecularTexture(tex("specular")).setSpecularColorFactor([1, 0.5, 0.25]).setSpecularColorTexture(
+        tex("specular colour"),
+      );
+    return doc.createMaterial().setExtension("KHR_materials_clearcoat", coat)
+      .setExtension("KHR_materials_sheen", sheen).setExtension("KHR_materials_volume", volume)
+      .setExtension("KHR_materials_transmission", transmission).setExtension(
+        "KHR_materials_specular",
+        specular,
+      );
+  }));
+  const m = (await loadGltf(path)).materials[0]!;
+  assert.equal(m.clearcoat, 0.75);
+  assert.equal(m.clearcoatRoughness, 0.25);
+  assert.equal(m.clearcoatNormalScale, 0.5);
+  assert.deepEqual(m.sheenColor, [0.5, 0.25, 1]);
+  assert.equal(m.sheenRoughness, 0.625);
+  assert.deepEqual(m.attenuationColor, [0.5, 0.75, 1]);
+  assert.equal(m.attenuationDistance, 2);
+  assert.equal(m.transmission, 1);
+  assert.equal(m.specular, 0.5);
+  assert.deepEqual(m.specularColor, [1, 0.5, 0.25]);
+  for (
+    const slot of [
+      "clearcoatTexture",
+      "clearcoatRoughnessTexture",
+      "clearcoatNormalTexture",
+      "sheenColorTexture",
+      "sheenRoughnessTexture",
+      "transmissionTexture",
+      "specularTexture",
+      "specularColorTexture",
+    ] as const
+  ) {
+    assert.ok(m[slot] !== undefined, `${slot} is read`);
+  }
+  for (const name of ["KHR_materials_clearcoat", "KHR_materials_sheen", "KHR_materials_volume"]) {
+    assert.ok(SUPPORTED_EXTENSIONS.has(name), `${name} is not warned about`);
+  }
+  await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
+});
+
+Deno.test("glTF: a volume of thicknessFactor 0 is thin-walled by the spec: no attenuation", async () => {
+  const path = await write(quadDocument((doc) => {
+    const volume = doc.createExtension(KHRMaterialsVolume).createVolume().setThicknessFactor(0)
+      .setAttenuationColor([0.5, 0.5, 0.5]).setAttenuationDistance(1);
+    return doc.createMaterial().setExtension("KHR_materials_volume", volume);
+  }));
+  const m = (await loadGltf(path)).materials[0]!;
+  assert.equal(m.attenuationDistance ?? Infinity, Infinity);
   await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
 });

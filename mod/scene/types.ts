@@ -67,6 +67,41 @@ export interface Material {
   normalScale: number;
   /** Multiplies emission (sRGB). */
   emissiveTexture?: TextureRef;
+  /** Strength of a clear dielectric coat (IOR 1.5) over everything else (KHR_materials_clearcoat); 0 none. */
+  clearcoat?: number;
+  /** GGX roughness of the coat (alpha = roughness²). */
+  clearcoatRoughness?: number;
+  /** R multiplies clearcoat (linear). */
+  clearcoatTexture?: TextureRef;
+  /** G multiplies clearcoatRoughness (linear). */
+  clearcoatRoughnessTexture?: TextureRef;
+  /** Tangent-space normal map of the coat (linear); without it the coat follows the interpolated normal. */
+  clearcoatNormalTexture?: TextureRef;
+  /** Scale of the coat normal map's x and y (default 1). */
+  clearcoatNormalScale?: number;
+  /** Colour of the sheen layer (KHR_materials_sheen, Charlie distribution); black (default) for none. */
+  sheenColor?: Rgb;
+  /** Roughness of the sheen (alpha = roughness²). */
+  sheenRoughness?: number;
+  /** RGB multiplies sheenColor (sRGB). */
+  sheenColorTexture?: TextureRef;
+  /** A multiplies sheenRoughness (linear). */
+  sheenRoughnessTexture?: TextureRef;
+  /**
+   * Colour that white light reaches after attenuationDistance inside a transmissive volume
+   * (KHR_materials_volume, Beer–Lambert along the path inside a closed mesh); default white (none).
+   */
+  attenuationColor?: Rgb;
+  /** Distance at which light inside the volume has attenuationColor (default Infinity: no absorption). */
+  attenuationDistance?: number;
+  /** R multiplies transmission (linear). */
+  transmissionTexture?: TextureRef;
+  /** A multiplies specular (linear). */
+  specularTexture?: TextureRef;
+  /** Tints the dielectric specular layer's reflectance at normal incidence (default white). */
+  specularColor?: Rgb;
+  /** RGB multiplies specularColor (sRGB). */
+  specularColorTexture?: TextureRef;
 }
 
 /** A triangle mesh in world space. */
