@@ -6,5 +6,8 @@
 /** The octane release, reported by `octane --version`, `info`, reports and handshakes. */
 export const VERSION = "0.1.0";
 
-/** The network protocol version; peers of another protocol version are refused. */
-export const PROTOCOL_VERSION = 3;
+/**
+ * The network protocol version; peers of another protocol version are refused. 4: the render data's
+ * materials, textures (mip chains) and triangles changed layout, and a punctual-light section came.
+ */
+export const PROTOCOL_VERSION = 4;

@@ -232,30 +232,14 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -
     let coat_map = materials[mi].tex[SLOT_CLEARCOAT_NORMAL];
     if (coat_map.valid != 0u) {
       let c = sample_texture(coat_map, uv, false).xyz;
-      s.coat_n = normal_mapped(t, a, n, ng, c, materials[mi].clearcoat_normal_scale);
+      let vuv = vertex_uvs(index, coat_map.row0.w > 0.5);
+      s.coat_n = normal_mapped(t, vuv, n, ng, c, materials[mi].clearcoat_normal_scale);
     }
   }
   if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].valid != 0u) {
-    // tangent frame from the triangle's positions and texture coordinates
+    let c = sample_texture(materials[mi].tex[SLOT_NORMAL], uv, false).xyz;
     let vuv = vertex_uvs(index, materials[mi].tex[SLOT_NORMAL].row0.w > 0.5);
-    let duv1 = vuv[1] - vuv[0];
-    let duv2 = vuv[2] - vuv[0];
-    let det = duv1.x * duv2.y - duv1.y * duv2.x;
-    if (abs(det) > 1e-12) {
-      let e1 = t.v1.xyz - t.v0.xyz;
-      let e2 = t.v2.xyz - t.v0.xyz;
-      let tu = (e1 * duv2.y - e2 * duv1.y) / det;
-      let tv = (e2 * duv1.x - e1 * duv2.x) / det;
-      let tangent = tu - n * dot(n, tu);
-      if (dot(tangent, tangent) > 1e-12) {
-        let tn = normalize(tangent);
-        let bn = cross(n, tn) * select(-1.0, 1.0, dot(cross(n, tn), tv) >= 0.0);
-        let c = sample_texture(materials[mi].tex[SLOT_NORMAL], uv, false).xyz * 2.0 - 1.0;
-        let k = materials[mi].normal_scale;
-        let mapped = normalize(tn * (c.x * k) + bn * (c.y * k) + n * max(c.z, 1e-3));
-        n = select(n, mapped, dot(mapped, ng) > 0.0);
-      }
-    }
+    n = normal_mapped(t, vuv, n, ng, c, materials[mi].normal_scale);
   }
   s.ns = n;
   return s;
@@ -263,7 +247,7 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -
 
 // The fields of the material extensions (specular colour, transmission and specular textures, clear coat,
 // sheen, volume absorption) at texture coordinates uv.
-fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: vec2f) {
+fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: TexCoords) {
   (*s).specular_color = materials[mi].specular_color;
   (*s).clearcoat = 0.0;
   (*s).clearcoat_roughness = 0.0;
@@ -303,9 +287,9 @@ fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: vec2f) {
 // Normal `n` bent by tangent-space normal `c` (texel * 2 - 1 after the lookup; x and y scaled by k), in the
 // tangent frame of triangle t's positions and texture coordinates; `n` where that frame is degenerate or the
 // result faces away from ng.
-fn normal_mapped(t: Tri, a: Attr, n: vec3f, ng: vec3f, texel: vec3f, k: f32) -> vec3f {
-  let duv1 = a.uv12.xy - vec2f(a.n0_u0.w, a.n1_v0.w);
-  let duv2 = a.uv12.zw - vec2f(a.n0_u0.w, a.n1_v0.w);
+fn normal_mapped(t: Tri, vuv: array<vec2f, 3>, n: vec3f, ng: vec3f, texel: vec3f, k: f32) -> vec3f {
+  let duv1 = vuv[1] - vuv[0];
+  let duv2 = vuv[2] - vuv[0];
   let det = duv1.x * duv2.y - duv1.y * duv2.x;
   if (abs(det) <= 1e-12) {
     return n;
