@@ -79,14 +79,16 @@ fn sample_texture(r: TexRef, tc: TexCoords, srgb: bool) -> vec4f {
   let det = abs(r.row0.x * r.row1.y - r.row0.y * r.row1.x);
   let texel_area = f32(r.width) * f32(r.height) * max(det, 1e-30);
   let lod = clamp(select(tc.lod0, tc.lod1, set1) + 0.5 * log2(texel_area), 0.0, f32(r.valid - 1u));
-  let level = u32(floor(lod));
+  // bounded by the chain however the floats came (a NaN lod from crafted render data must not index
+  // past the chain's header)
+  let level = min(u32(floor(lod)), r.valid - 1u);
   let frac = lod - f32(level);
   // the chain's header holds each level's first texel; each level is half the one above (rounded down,
   // at least 1)
   let w = max(r.width >> level, 1u);
   let h = max(r.height >> level, 1u);
   let near = sample_level(r.offset + texels[r.offset + level], w, h, st, srgb);
-  if (frac <= 0.0) {
+  if (!(frac > 0.0) || level + 1u >= r.valid) {
     return near;
   }
   let far = sample_level(r.offset + texels[r.offset + level + 1u], max(w >> 1u, 1u), max(h >> 1u, 1u), st, srgb);

@@ -337,7 +337,10 @@ export class GpuRenderer {
       const [pEnv, pTri] = [punctual[1]!, punctual[2]!];
       u.set([count, this.#data.lights.byteLength / 8], 12);
       f[14] = pEnv < 1 ? Math.min(1, pTri / (1 - pEnv)) : 0;
-      f[42] = pEnv;
+      // the loader refuses an environment share without a map; a second guard, as the GPU would search it
+      const envMap =
+        new Uint32Array(this.#data.environment.buffer, this.#data.environment.byteOffset, 16)[9] !== 0;
+      f[42] = envMap ? pEnv : 0;
     } else {
       f[14] = 1;
     }

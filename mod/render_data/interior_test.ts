@@ -56,6 +56,21 @@ function soupOf(meshes: Mesh[]): Float32Array {
   return new Float32Array(out);
 }
 
+Deno.test("a CPU ray with a zero component, from an origin on a BVH box's plane, still finds what it meets", () => {
+  // a floor of 1x1 tiles: its BVH splits on x = 0, 1, 2, where rays cast straight down start
+  const tris: number[] = [];
+  for (let i = -4; i < 4; i++) {
+    for (let j = -4; j < 4; j++) {
+      tris.push(i, 0, j, i, 0, j + 1, i + 1, 0, j + 1, i, 0, j, i + 1, 0, j + 1, i + 1, 0, j);
+    }
+  }
+  const soup = new Float32Array(tris);
+  const caster = new RayCaster(soup, buildBvh(soup));
+  for (const x of [0, 1, 2, 0.5, 1e-6]) {
+    assert.equal(caster.cast([x, 1, 0.3], [0, -1, 0])?.t, 1, `down from x = ${x}`);
+  }
+});
+
 Deno.test("CPU rays through the BVH find the closest hit and the side met, as brute force does", () => {
   const room = box([-1, -1, -1], [1, 1, 1], "in");
   const soup = soupOf([room]);

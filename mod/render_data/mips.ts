@@ -49,7 +49,8 @@ export interface MipChain {
  * every level filtered from level 0's values kept in floats (no rounding piles up down the chain) by a box
  * whose footprint is exactly the source area a texel covers, so odd sizes weigh their edge texels by the
  * fraction that falls in each, and every level keeps the texture's mean. Colour textures (`srgb`) are
- * filtered in linear light and encoded back to sRGB; alpha and data textures are filtered as they are.
+ * filtered in linear light and encoded back to sRGB, their colour weighted by alpha where some texel is not
+ * opaque; alpha and data textures are filtered as they are.
  */
 export function mipChain(texture: Texture, srgb: boolean): MipChain {
   const { width, height, rgba } = texture;
@@ -57,12 +58,17 @@ export function mipChain(texture: Texture, srgb: boolean): MipChain {
   const out = new Uint8Array(mipTexels(width, height, sizes.length) * 4);
   out.set(rgba.subarray(0, width * height * 4));
   const decode = srgb ? SRGB_TO_LINEAR : LINEAR_BYTE;
+  // a colour texture with coverage (alpha below 1 somewhere: foliage, fences) is filtered with its colour
+  // weighted by alpha, so that transparent texels (often black) do not darken the opaque ones they border
+  let premultiplied = false;
+  for (let i = 3; srgb && !premultiplied && i < width * height * 4; i += 4) premultiplied = rgba[i]! < 255;
   let level = new Float32Array(width * height * 4);
   for (let i = 0; i < level.length; i += 4) {
-    level[i] = decode[rgba[i]!]!;
-    level[i + 1] = decode[rgba[i + 1]!]!;
-    level[i + 2] = decode[rgba[i + 2]!]!;
-    level[i + 3] = rgba[i + 3]! / 255;
+    const a = rgba[i + 3]! / 255, weight = premultiplied ? a : 1;
+    level[i] = decode[rgba[i]!]! * weight;
+    level[i + 1] = decode[rgba[i + 1]!]! * weight;
+    level[i + 2] = decode[rgba[i + 2]!]! * weight;
+    level[i + 3] = a;
   }
   let at = width * height * 4;
   for (let k = 1; k < sizes.length; k++) {
@@ -70,8 +76,10 @@ export function mipChain(texture: Texture, srgb: boolean): MipChain {
     const rows = resample(level, from.width, from.height, to.width, true);
     level = resample(rows, to.width, from.height, to.height, false);
     for (let i = 0; i < level.length; i += 4) {
+      const unweight = premultiplied ? (level[i + 3]! > 0 ? 1 / level[i + 3]! : 0) : 1;
       for (let c = 0; c < 3; c++) {
-        out[at + i + c] = srgb ? encodeSrgb(level[i + c]!) : Math.round(clamp01(level[i + c]!) * 255);
+        const v = level[i + c]! * unweight;
+        out[at + i + c] = srgb ? encodeSrgb(v) : Math.round(clamp01(v) * 255);
       }
       out[at + i + 3] = Math.round(clamp01(level[i + 3]!) * 255);
     }

@@ -74,17 +74,30 @@ Deno.test("mip chain: sRGB textures are averaged in linear light, data textures 
       rgba.set([v, v, v, v], (y * w + x) * 4);
     }
   }
-  const srgb = mipChain({ width: w, height: h, rgba }, true);
+  // colour opaque (alpha would weigh it, see the next test); data with the same values in its alpha
+  const opaque = rgba.map((v, i) => i % 4 === 3 ? 255 : v);
+  const srgb = mipChain({ width: w, height: h, rgba: opaque }, true);
   const data = mipChain({ width: w, height: h, rgba }, false);
   const [, , s1] = level(srgb.rgba, w, h, 1);
   const [, , d1] = level(data.rgba, w, h, 1);
   for (let i = 0; i < s1.length; i += 4) {
     assert.equal(s1[i], 188, "sRGB of linear 0.5");
     assert.ok(Math.abs(srgbToLinear(s1[i]!) - 0.5) < 0.005);
-    assert.equal(s1[i + 3], 128, "alpha is averaged as stored");
     assert.equal(d1[i], 128, "data is averaged as stored");
+    assert.equal(d1[i + 3], 128, "alpha is averaged as stored");
   }
   const [, , last] = level(srgb.rgba, w, h, srgb.levels - 1);
   assert.equal(last.length, 4);
   assert.equal(last[0], 188);
+});
+
+Deno.test("mip chain: a colour texture with coverage weighs colour by alpha, so transparent texels do not darken it", () => {
+  // alpha-masked foliage: two opaque green texels, two transparent black ones
+  const rgba = new Uint8Array([0, 200, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 200, 0, 255]);
+  const chain = mipChain({ width: 2, height: 2, rgba }, true);
+  const [, , l1] = level(chain.rgba, 2, 2, 1);
+  assert.deepEqual([...l1], [0, 200, 0, 128], "the opaque texels' colour, half the coverage");
+  // fully transparent everywhere: colour 0 rather than a division by zero
+  const clear = mipChain({ width: 2, height: 2, rgba: new Uint8Array(16) }, true);
+  assert.deepEqual([...level(clear.rgba, 2, 2, 1)[2]], [0, 0, 0, 0]);
 });

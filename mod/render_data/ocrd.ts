@@ -293,7 +293,10 @@ export function renderDataFromSections(
     }
   }
   const punctual = found.has("punctual")
-    ? checkPunctual(new Float32Array(copy("punctual", PUNCTUAL_FLOATS * 4)), fail)
+    ? checkPunctual(new Float32Array(copy("punctual", PUNCTUAL_FLOATS * 4)), {
+      envMap: env[9] !== 0,
+      triangleLights: lightCount,
+    }, fail)
     : undefined;
   return {
     camera,
@@ -364,9 +367,14 @@ function checkIndices(
 
 /**
  * Checks the punctual-light section: its count matches its records, every kind is known, every number is
- * finite and every probability in [0, 1], so the GPU's pick and shading stay in bounds.
+ * finite and every probability in [0, 1], and the picks it shares out go only to light sources the scene
+ * has (an environment map, emissive triangles), so the GPU's pick and shading stay in bounds.
  */
-function checkPunctual(block: Float32Array, fail: (what: string) => never): Float32Array {
+function checkPunctual(
+  block: Float32Array,
+  scene: { envMap: boolean; triangleLights: number },
+  fail: (what: string) => never,
+): Float32Array {
   const bits = new Uint32Array(block.buffer, block.byteOffset, block.length);
   const count = bits[0]!;
   if (count < 1 || count !== block.length / PUNCTUAL_FLOATS - 1) {
@@ -375,6 +383,13 @@ function checkPunctual(block: Float32Array, fail: (what: string) => never): Floa
   const p = (v: number) => Number.isFinite(v) && v >= 0 && v <= 1;
   if (![block[1]!, block[2]!, block[3]!].every(p)) {
     fail("the punctual section's pick probabilities are not in [0, 1]");
+  }
+  if (Math.abs(block[1]! + block[2]! + block[3]! - 1) > 1e-4 || !(block[3]! > 0)) {
+    fail("the punctual section's pick probabilities do not add up to 1 with a share for its lights");
+  }
+  if (block[1]! > 0 && !scene.envMap) fail("the punctual section picks an environment map the scene lacks");
+  if (block[2]! > 0 && scene.triangleLights === 0) {
+    fail("the punctual section picks emissive triangles the scene lacks");
   }
   for (let k = 1; k <= count; k++) {
     const o = k * PUNCTUAL_FLOATS;

@@ -227,6 +227,9 @@ Deno.test(".ocrd keeps punctual lights in their own section; scenes without them
   tamper((b) => (b[32 + 9] = NaN), /punctual light 1 has a value that is not finite/);
   tamper((b) => (b[16 + 8] = -1), /punctual light 0 has a negative intensity/);
   tamper((b) => (b[2] = 2), /pick probabilities are not in \[0, 1\]/);
+  tamper((b) => (b[3]! /= 2), /pick probabilities do not add up to 1/);
+  // the environment's share given to a scene without an environment map: the GPU would search a map
+  tamper((b) => ([b[1], b[2]] = [b[2]!, 0]), /picks an environment map the scene lacks/);
 });
 
 Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, specular colour and their texture slots", () => {

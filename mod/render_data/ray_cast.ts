@@ -37,7 +37,8 @@ export class RayCaster {
     const f = this.#f, u = this.#u, s = this.#soup, stack = this.#stack;
     if (f.length < 8 || this.#order.length === 0) return undefined;
     const ox = o[0]!, oy = o[1]!, oz = o[2]!, dx = d[0]!, dy = d[1]!, dz = d[2]!;
-    const ix = 1 / dx, iy = 1 / dy, iz = 1 / dz;
+    // a zero component would make (plane - origin) * (1 / 0) NaN for an origin on that plane, and NaN culls
+    const ix = 1 / (dx || 1e-30), iy = 1 / (dy || 1e-30), iz = 1 / (dz || 1e-30);
     let best = tMax, bestTri = -1, bestFront = false;
     let top = 0;
     stack[top++] = 0;
