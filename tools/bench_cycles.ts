@@ -50,7 +50,7 @@ interface Bench {
   file: string;
   camera: Camera;
   background: [number, number, number];
-  /** Blender's importer reads no KHR_materials_specular in 3.4: the Lambertian scene sets specular 0 itself. */
+  /** The scene is Lambertian with one-sided emitters: Cycles gets Diffuse BSDFs and front-face emission. */
   lambertian: boolean;
 }
 
@@ -266,12 +266,30 @@ world.node_tree.nodes["Background"].inputs[0].default_value = (${b.background.jo
 scene.world = world
 ${
     b.lambertian
-      ? `for m in bpy.data.materials:
-    if m.node_tree:
-        for n in m.node_tree.nodes:
-            if n.type == 'BSDF_PRINCIPLED':
-                n.inputs['Specular'].default_value = 0.0
-                n.inputs['Roughness'].default_value = 1.0
+      ? `# octane's Lambertian materials and one-sided emitters: Cycles 3.x's Principled diffuse is not Lambertian
+# and its emission shines from both sides, so each material becomes a Diffuse BSDF plus front-face emission
+for m in bpy.data.materials:
+    nt = m.node_tree
+    if not nt:
+        continue
+    p = next((n for n in nt.nodes if n.type == 'BSDF_PRINCIPLED'), None)
+    out = next((n for n in nt.nodes if n.type == 'OUTPUT_MATERIAL'), None)
+    if p is None or out is None:
+        continue
+    diffuse = nt.nodes.new('ShaderNodeBsdfDiffuse')
+    diffuse.inputs['Color'].default_value = p.inputs['Base Color'].default_value
+    emission = nt.nodes.new('ShaderNodeEmission')
+    emission.inputs['Color'].default_value = p.inputs['Emission'].default_value
+    emission.inputs['Strength'].default_value = p.inputs['Emission Strength'].default_value
+    front = nt.nodes.new('ShaderNodeAddShader')
+    nt.links.new(emission.outputs[0], front.inputs[0])
+    nt.links.new(diffuse.outputs[0], front.inputs[1])
+    geometry = nt.nodes.new('ShaderNodeNewGeometry')
+    sided = nt.nodes.new('ShaderNodeMixShader')
+    nt.links.new(geometry.outputs['Backfacing'], sided.inputs['Fac'])
+    nt.links.new(front.outputs[0], sided.inputs[1])
+    nt.links.new(diffuse.outputs[0], sided.inputs[2])
+    nt.links.new(sided.outputs[0], out.inputs['Surface'])
 `
       : ""
   }
