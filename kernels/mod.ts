@@ -17,42 +17,23 @@ import punctual from "./common/punctual.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
+/** The path tracer's source with `layerCode` (the clear coat and sheen layers, or their stubs) in its place. */
+function pathTracer(layerCode: string[]): string {
+  return [structs, rng, sampling, geometry, shading, bvh, bsdf, ...layerCode, environment, punctual, trace]
+    .join("\n");
+}
+
 /**
  * The path tracer (entry point `main`) for scenes without clear-coated or sheen materials; bindings: 0
  * params, 1 nodes, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats, 7 attributes, 8 texels.
  */
-export const traceKernel: string = [
-  structs,
-  rng,
-  sampling,
-  geometry,
-  shading,
-  bvh,
-  bsdf,
-  layersOff,
-  environment,
-  punctual,
-  trace,
-].join("\n");
+export const traceKernel: string = pathTracer([layersOff]);
 
 /**
  * The path tracer with the clear coat and sheen layers (slower to compile on software GPUs), bindings as
  * {@linkcode traceKernel}'s.
  */
-export const layeredTraceKernel: string = [
-  structs,
-  rng,
-  sampling,
-  geometry,
-  shading,
-  bvh,
-  bsdf,
-  sheenTable,
-  layers,
-  environment,
-  punctual,
-  trace,
-].join("\n");
+export const layeredTraceKernel: string = pathTracer([sheenTable, layers]);
 
 /** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 1 nodes, 2 triangles, 5 hits. */
 export const intersectKernel: string = [structs, geometry, bvh, intersect].join("\n");
