@@ -17,13 +17,10 @@ import {
 import { sheenAlbedo } from "../../tools/sheen_table.ts";
 import { meanImage } from "./image.ts";
 import { renderLocal } from "./local.ts";
+import { close, misAndBsdfMeans } from "./_testing.ts";
 
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());
-
-function close(a: number, b: number, relative: number): boolean {
-  return Math.abs(a - b) <= relative * Math.max(Math.abs(a), Math.abs(b), 1e-12);
-}
 
 /** Unpolarised Fresnel reflectance of a dielectric of index `ior` seen from air at cos θ = c. */
 function fresnel(c: number, ior: number): number {
@@ -187,12 +184,8 @@ Deno.test("NEE+MIS and BSDF sampling alone agree with clear-coated and sheen mat
   scene.meshes.push(uvSphere([170, 120, 200], 90, velvet, { segments: 48, rings: 24 }));
   scene.meshes.push(uvSphere([150, 350, 380], 70, lacquered, { segments: 48, rings: 24 }));
   const data = compileScene(scene);
-  const means: number[] = [];
-  for (const strategy of ["mis", "bsdf"] as const) {
-    const r = await renderLocal(gpu, data, { spp: 1024, width: 24, height: 24, seed: 9, strategy });
-    means.push(r.sums.reduce((s, v) => s + v, 0) / (r.sums.length * r.samples));
-  }
-  assert.ok(close(means[0]!, means[1]!, 0.02), `MIS ${means[0]} vs BSDF-only ${means[1]}`);
+  const [mis, bsdf] = await misAndBsdfMeans(gpu, data);
+  assert.ok(close(mis, bsdf, 0.02), `MIS ${mis} vs BSDF-only ${bsdf}`);
 });
 
 Deno.test("materials without the extensions render as before: a scene that also holds an unused layered, absorbing material gives the same sums", async () => {
@@ -234,28 +227,38 @@ function box(lo: Vec3, hi: Vec3, materialIndex: number) {
   return quadMesh(quads, materialIndex);
 }
 
+/**
+ * A slab of material `glass` (material 0), `thickness` deep and 6 wide, centred on the origin across z, in
+ * front of a lamp of radiance 1 (material 1), seen head-on through a narrow view from +z in the dark.
+ */
+function slabScene(glass: Material, thickness: number, textures: Scene["textures"]): Scene {
+  const lamp = material({ color: [0, 0, 0], emission: [1, 1, 1] });
+  return {
+    materials: [glass, lamp],
+    meshes: [
+      box([-3, -3, -thickness / 2], [3, 3, thickness / 2], 0),
+      quadMesh([square([0, 0, -4], [0, 0, 1], 8)], 1),
+    ],
+    camera: {
+      position: [0, 0, 6],
+      target: [0, 0, 0],
+      up: [0, 1, 0],
+      fovY: 4,
+      lensRadius: 0,
+      focusDistance: 6,
+    },
+    textures,
+    environment: { color: [0, 0, 0] },
+  };
+}
+
 Deno.test("volume attenuation: glass slabs of thickness 1 and 2 transmit in the ratio attenuationColor^(Δd / distance)", async () => {
   const color: Vec3 = [0.8, 0.5, 0.2];
   const size = 16;
   const transmitted: number[][] = [];
   for (const d of [1, 2]) {
     const glass = material({ kind: "dielectric", ior: 1.5, attenuationColor: color, attenuationDistance: 1 });
-    const lamp = material({ color: [0, 0, 0], emission: [1, 1, 1] });
-    const scene: Scene = {
-      materials: [glass, lamp],
-      meshes: [box([-3, -3, -d / 2], [3, 3, d / 2], 0), quadMesh([square([0, 0, -4], [0, 0, 1], 8)], 1)],
-      camera: {
-        position: [0, 0, 6],
-        target: [0, 0, 0],
-        up: [0, 1, 0],
-        fovY: 4,
-        lensRadius: 0,
-        focusDistance: 6,
-      },
-      textures: [],
-      environment: { color: [0, 0, 0] },
-    };
-    const r = await renderLocal(gpu, compileScene(scene), {
+    const r = await renderLocal(gpu, compileScene(slabScene(glass, d, [])), {
       spp: 256,
       width: size,
       height: size,
@@ -283,36 +286,20 @@ Deno.test("extension textures multiply their factors: clearcoat (R), specular co
     rgba: new Uint8Array([r, g, b, 255]),
   });
   const render = async (m: Material, glass = false) => {
-    const lamp = material({ color: [0, 0, 0], emission: [1, 1, 1] });
-    const scene: Scene = glass
-      ? {
-        materials: [m, lamp],
-        meshes: [box([-3, -3, -0.5], [3, 3, 0.5], 0), quadMesh([square([0, 0, -4], [0, 0, 1], 8)], 1)],
-        camera: {
-          position: [0, 0, 6],
-          target: [0, 0, 0],
-          up: [0, 1, 0],
-          fovY: 4,
-          lensRadius: 0,
-          focusDistance: 6,
-        },
-        textures: [texel(0, 0, 0)],
-        environment: { color: [0, 0, 0] },
-      }
-      : {
-        materials: [m],
-        meshes: [quadMesh([square([0, 0, 0], [0, 1, 0], 100)], 0)],
-        camera: {
-          position: [0, 10, 0],
-          target: [0, 0, 0],
-          up: [0, 0, -1],
-          fovY: 4,
-          lensRadius: 0,
-          focusDistance: 10,
-        },
-        textures: [texel(128, 0, 0), texel(255, 0, 255)],
-        environment: { color: [1, 1, 1] },
-      };
+    const scene: Scene = glass ? slabScene(m, 1, [texel(0, 0, 0)]) : {
+      materials: [m],
+      meshes: [quadMesh([square([0, 0, 0], [0, 1, 0], 100)], 0)],
+      camera: {
+        position: [0, 10, 0],
+        target: [0, 0, 0],
+        up: [0, 0, -1],
+        fovY: 4,
+        lensRadius: 0,
+        focusDistance: 10,
+      },
+      textures: [texel(128, 0, 0), texel(255, 0, 255)],
+      environment: { color: [1, 1, 1] },
+    };
     const r = await renderLocal(gpu, compileScene(scene), {
       spp,
       width: size,

@@ -5,12 +5,9 @@ import { cornellBox, type EnvMap, furnace, material, uvSphere } from "../scene/m
 import { GpuRenderer, SOFTWARE_LOOP_LIMIT } from "./gpu_renderer.ts";
 import { meanImage } from "./image.ts";
 import { renderLocal } from "./local.ts";
+import { close, misAndBsdfMeans } from "./_testing.ts";
 
 const gpu = await openGpu();
-
-function close(a: number, b: number, relative: number): boolean {
-  return Math.abs(a - b) <= relative * Math.max(Math.abs(a), Math.abs(b), 1e-12);
-}
 
 Deno.test("white furnace: an albedo-1 sphere under a uniform environment of 1 vanishes", async () => {
   const size = 48;
@@ -159,12 +156,8 @@ Deno.test("NEE+MIS and BSDF sampling alone agree on diffuse and rough-conductor 
   scene.meshes.push(uvSphere([370, 270, 300], 90, gold, { segments: 48, rings: 24 }));
   scene.meshes.push(uvSphere([170, 120, 200], 90, mixed, { segments: 48, rings: 24 }));
   const data = compileScene(scene);
-  const means: number[] = [];
-  for (const strategy of ["mis", "bsdf"] as const) {
-    const r = await renderLocal(gpu, data, { spp: 1024, width: 24, height: 24, seed: 9, strategy });
-    means.push(r.sums.reduce((s, v) => s + v, 0) / (r.sums.length * r.samples));
-  }
-  assert.ok(close(means[0]!, means[1]!, 0.02), `MIS ${means[0]} vs BSDF-only ${means[1]}`);
+  const [mis, bsdf] = await misAndBsdfMeans(gpu, data);
+  assert.ok(close(mis, bsdf, 0.02), `MIS ${mis} vs BSDF-only ${bsdf}`);
 });
 
 Deno.test("many samples in one call equal the same samples one call each (no work is cut short)", async () => {
