@@ -429,25 +429,39 @@ Deno.test("a master listening on every interface tells how slaves join it", asyn
   });
 });
 
+/**
+ * Renders `scene` at 32 spp locally and through a master whose only node is one slave, checks that both exit 0
+ * and that the images are equal, then hands the master and the slave to `check`.
+ */
+async function renderedBySlaveAlone(
+  dir: string,
+  scene: string,
+  check: (master: Running, slave: Running) => void | Promise<void>,
+): Promise<void> {
+  const local = octane(["render", scene, "--quiet", "--spp", "32", ...SIZE, "--hdr", `${dir}/ref.pfm`]);
+  assert.equal(await local.exit(), 0, local.out);
+  await processes(async (start) => {
+    const { master, address } = await startMaster(
+      start,
+      dir,
+      32,
+      ["--wait-slaves", "1", "--no-local-render"],
+      scene,
+    );
+    const slave = start(["slave", "--master", address]);
+    assert.equal(await master.exit(), 0, master.out);
+    assert.equal(await slave.exit(), 0, slave.out);
+    assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
+    await check(master, slave);
+  });
+}
+
 Deno.test("a textured scene's render data travels compressed, and the slave's render of it equals a local render", async () => {
   await withDir(async (dir) => {
     // BoxTextured (Khronos glTF sample, CC-BY 4.0; see ../shared/scenes/box-textured/LICENSE.md)
     const scene = new URL("../../shared/scenes/box-textured/BoxTextured.gltf", import.meta.url).pathname;
-    const local = octane(["render", scene, "--quiet", "--spp", "32", ...SIZE, "--hdr", `${dir}/ref.pfm`]);
-    assert.equal(await local.exit(), 0, local.out);
-    await processes(async (start) => {
-      // only the slave renders: every sample comes from the textures it decompressed
-      const { master, address } = await startMaster(
-        start,
-        dir,
-        32,
-        ["--wait-slaves", "1", "--no-local-render"],
-        scene,
-      );
-      const slave = start(["slave", "--master", address]);
-      assert.equal(await master.exit(), 0, master.out);
-      assert.equal(await slave.exit(), 0, slave.out);
-      assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
+    // only the slave renders: every sample comes from the textures it decompressed
+    await renderedBySlaveAlone(dir, scene, async (master, slave) => {
       const sent =
         /Sending 9 of 9 render-data sections \([a-z, ]*textures[a-z, ]*, (\d+) bytes as (\d+) on the wire\) to/
           .exec(master.out);
@@ -494,21 +508,8 @@ Deno.test("punctual lights travel in their own section, and a slave's render of 
       ),
     );
     await io.write(scene, doc);
-    const local = octane(["render", scene, "--quiet", "--spp", "32", ...SIZE, "--hdr", `${dir}/ref.pfm`]);
-    assert.equal(await local.exit(), 0, local.out);
-    await processes(async (start) => {
-      const { master, address } = await startMaster(
-        start,
-        dir,
-        32,
-        ["--wait-slaves", "1", "--no-local-render"],
-        scene,
-      );
-      const slave = start(["slave", "--master", address]);
-      assert.equal(await master.exit(), 0, master.out);
-      assert.equal(await slave.exit(), 0, slave.out);
+    await renderedBySlaveAlone(dir, scene, (master) => {
       assert.match(master.out, /Sending 10 of 10 render-data sections \([a-z, ]*punctual/);
-      assertClose(await readPfm(`${dir}/net.pfm`), await readPfm(`${dir}/ref.pfm`), 1e-5);
     });
   });
 });
