@@ -99,6 +99,27 @@ fn camera_ray(px: vec2f) -> array<vec3f, 2> {
 override HAS_ALPHA_MASK: bool = true;
 // Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
 override HAS_VOLUME: bool = true;
+// Pipeline constant: also accumulate each sample's first-hit albedo and shading normal (AOVs for a denoiser;
+// see aov_surface). The accumulator then holds three vec4f a pixel: radiance, albedo, normal. Off, the kernel
+// is the radiance-only one, and with it on the radiance is the same: the AOVs draw no random numbers.
+override AOVS: bool = false;
+
+// The AOVs of the sample being traced: the albedo and world-space shading normal (facing the incoming ray)
+// of the first surface that is not a perfect mirror or smooth glass along the path; on a miss the
+// environment's radiance clamped to [0, 1] and a zero normal.
+var<private> aov_albedo: vec3f;
+var<private> aov_normal: vec3f;
+
+// The albedo of surface s for the AOV (OIDN's guidance): the base colour, which glTF's model makes the
+// diffuse colour of a dielectric, the reflectance at normal incidence of a metal and the tint of glass; for
+// an emitter's front face its emission's colour (scaled to a largest channel of 1).
+fn aov_surface_albedo(s: Surface, entering: bool) -> vec3f {
+  let e = max3(s.emission);
+  if (entering && e > 0.0) {
+    return s.emission / e;
+  }
+  return clamp(s.base, vec3f(0.0), vec3f(1.0));
+}
 
 // Whether the segment from `o` along unit `d` for `dist` is free. Alpha-masked cut-outs let light through,
 // which needs closest hits stepped past them.
@@ -136,6 +157,8 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
   // by refraction out of a back face (volumes do not nest)
   var medium = vec3f(0.0);
   let nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
+  // the AOVs are still to be taken (at each hit until a surface that is not a perfect mirror or smooth glass)
+  var aov_open = AOVS;
   for (var depth = 0u; depth < params.max_depth; depth++) {
     loop_iterations++;
     let hit = trace(o, d, INF, false);
@@ -144,6 +167,10 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       beta *= exp(-medium * select(INF, hit.t, hit.tri != NO_HIT));
     }
     if (hit.tri == NO_HIT) {
+      if (AOVS && aov_open) {
+        aov_albedo = clamp(env_radiance(d), vec3f(0.0), vec3f(1.0));
+        aov_normal = vec3f(0.0);
+      }
       var w = 1.0;
       if (prev_pdf > 0.0 && env_has_map()) {
         w = power_heuristic(prev_pdf, params.env_sampling.z * env_pdf(d));
@@ -179,6 +206,12 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     // a shading normal facing away from the viewer falls back to the geometric one
     if (dot(s.ns, -d) <= 0.0) {
       s.ns = ng_f;
+    }
+    if (AOVS && aov_open) {
+      // provisional: a later hit replaces them only if this one passes the path on through a perfect
+      // mirror or smooth glass (a path ending here keeps them)
+      aov_albedo = aov_surface_albedo(s, entering);
+      aov_normal = s.ns;
     }
     let frame = basis(s.ns);
     let wo = to_local(frame, -d);
@@ -236,6 +269,11 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
       break;
     }
     beta *= b.weight;
+    if (AOVS) {
+      // a delta lobe (pdf 0: mirror reflection, refraction, a smooth coat's mirror) of a smooth surface
+      // passes the AOVs on to the next hit; any other lobe, or a rough surface, keeps them here
+      aov_open = aov_open && is_smooth(s) && b.pdf == 0.0;
+    }
     if (HAS_VOLUME && !reflected) {
       medium = select(vec3f(0.0), s.absorption, entering);
     }
@@ -266,10 +304,16 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let py = params.region_y + gid.y;
   let pixel = py * params.width + px;
   var sum = vec3f(0.0);
+  var albedo_sum = vec3f(0.0);
+  var normal_sum = vec3f(0.0);
   for (var i = 0u; i < params.sample_count; i++) {
     loop_iterations++;
     rng_seed(pixel, params.sample_start + i, params.seed);
     let ray = camera_ray(vec2f(f32(px) + rand(), f32(py) + rand()));
+    if (AOVS) {
+      aov_albedo = vec3f(0.0);
+      aov_normal = vec3f(0.0);
+    }
     let c = radiance(ray[0], ray[1]);
     // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
     if (all(c == c) && max3(abs(c)) < 1e30) {
@@ -277,9 +321,20 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     } else {
       atomicAdd(&stats[2], 1u);
     }
+    // AOVs of degenerate geometry (a normal of a zero-area triangle) are dropped the same way
+    if (AOVS && all(aov_albedo == aov_albedo) && all(aov_normal == aov_normal)) {
+      albedo_sum += aov_albedo;
+      normal_sum += aov_normal;
+    }
   }
   let index = gid.y * params.region_w + gid.x;
-  accum[index] = accum[index] + vec4f(sum, 0.0);
+  if (AOVS) {
+    accum[3u * index] = accum[3u * index] + vec4f(sum, 0.0);
+    accum[3u * index + 1u] = accum[3u * index + 1u] + vec4f(albedo_sum, 0.0);
+    accum[3u * index + 2u] = accum[3u * index + 2u] + vec4f(normal_sum, 0.0);
+  } else {
+    accum[index] = accum[index] + vec4f(sum, 0.0);
+  }
   atomicAdd(&stats[0], ray_count);
   atomicMax(&stats[1], loop_iterations);
   if (capped_traversals > 0u) {

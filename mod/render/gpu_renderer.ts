@@ -10,7 +10,7 @@ import {
   TEXTURE_SLOTS,
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
-import { bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
+import { accumulatorPixelBytes, bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -26,6 +26,11 @@ export interface RenderSettings {
   maxDepth: number;
   /** "mis" (default): next-event estimation and BSDF sampling by MIS; "bsdf": BSDF sampling alone. */
   strategy?: "mis" | "bsdf";
+  /**
+   * Also accumulate each sample's first-hit albedo and shading normal (AOVs for a denoiser; see
+   * {@linkcode TileResult.aovs}). The radiance is the same either way.
+   */
+  aovs?: boolean;
 }
 
 /** A rectangle of the image, in pixels. */
@@ -52,6 +57,14 @@ export interface SampleRange {
 export interface TileResult {
   /** Per-pixel radiance sums over the range, 3 floats (rgb) per pixel of the region, row-major. */
   sums: Float32Array;
+  /**
+   * With {@linkcode RenderSettings.aovs}: per-pixel sums of the AOVs over the range, 6 floats per pixel of
+   * the region (albedo rgb, then the world-space shading normal xyz), row-major. Each sample adds the albedo
+   * and normal of the first surface along its path that is not a perfect mirror or smooth glass (roughness
+   * below 0.01 and a mirror or refraction sampled there); a path that leaves the scene first adds the
+   * environment's radiance clamped to [0, 1] and a zero normal.
+   */
+  aovs?: Float32Array;
   /** Rays traced (camera, bounce and shadow rays). */
   rays: number;
   /** Most loop iterations any one invocation ran in one dispatch (see {@linkcode SOFTWARE_LOOP_LIMIT}). */
@@ -106,12 +119,15 @@ export class GpuRenderer {
   #buffers: GPUBuffer[];
   #warnedLimit = false;
   #warnedCap = false;
+  /** Bytes a pixel of the accumulator: 16 (radiance), 48 with AOVs. */
+  #pixelBytes: number;
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
     this.#gpu = gpu;
     this.#settings = settings;
     this.#data = data;
     this.#pipeline = pipeline;
+    this.#pixelBytes = accumulatorPixelBytes(settings.aovs === true);
     const device = gpu.device;
     const storage = (label: string, bytes: ArrayBuffer | ArrayBufferView) => {
       const src = bytes instanceof ArrayBuffer
@@ -157,12 +173,12 @@ export class GpuRenderer {
     this.#buffers = this.#buffers.filter((b) => b !== this.#accum && b !== this.#readback);
     this.#accum = device.createBuffer({
       label: "accumulation buffer",
-      size: pixels * 16,
+      size: pixels * this.#pixelBytes,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
     this.#readback = device.createBuffer({
       label: "readback buffer",
-      size: pixels * 16 + 16,
+      size: pixels * this.#pixelBytes + 16,
       usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
     });
     this.#buffers.push(this.#accum, this.#readback);
@@ -181,11 +197,12 @@ export class GpuRenderer {
    */
   static async create(gpu: Gpu, data: RenderData, settings: RenderSettings): Promise<GpuRenderer> {
     const { width, height } = settings;
-    const widest = maxImageWidth(gpu);
+    const pixelBytes = accumulatorPixelBytes(settings.aovs === true);
+    const widest = maxImageWidth(gpu, pixelBytes);
     if (width > widest) {
       throw new RangeError(
         `Cannot render ${width}x${height}: a row of the accumulator needs ${
-          width * 16
+          width * pixelBytes
         } bytes and the GPU binds at most ${bandBytes(gpu)}, so images are at most ${widest} pixels wide`,
       );
     }
@@ -226,6 +243,7 @@ export class GpuRenderer {
           HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0,
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
           HAS_VOLUME: features.volume ? 1 : 0,
+          AOVS: settings.aovs ? 1 : 0,
         },
       },
     });
@@ -250,7 +268,8 @@ export class GpuRenderer {
 
   /**
    * Renders `range` samples of every pixel of `region` (the whole image by default).
-   * @returns the per-pixel sums of those samples and the number of rays traced
+   * @returns the per-pixel sums of those samples (and of their AOVs, when the settings ask) and the number
+   * of rays traced
    */
   async render(
     range: SampleRange,
@@ -270,13 +289,15 @@ export class GpuRenderer {
     }
     const params = this.#paramsBytes();
     const sums = new Float32Array(region.width * region.height * 3);
+    const aovs = this.#settings.aovs ? new Float32Array(region.width * region.height * 6) : undefined;
     const stats = new Uint32Array(4);
-    for (const band of rowBands(region, bandRows(this.#gpu, region.width))) {
+    for (const band of rowBands(region, bandRows(this.#gpu, region.width, this.#pixelBytes))) {
       const bandStats = await this.#renderBand(
         range,
         band,
         params,
         sums.subarray((band.y - region.y) * region.width * 3),
+        aovs?.subarray((band.y - region.y) * region.width * 6),
       );
       stats[0]! += bandStats[0]!;
       stats[1] = Math.max(stats[1]!, bandStats[1]!);
@@ -304,6 +325,7 @@ export class GpuRenderer {
     }
     return {
       sums,
+      ...(aovs ? { aovs } : {}),
       rays: rays!,
       loopIterations: loopIterations!,
       droppedSamples: droppedSamples!,
@@ -349,7 +371,7 @@ export class GpuRenderer {
 
   /**
    * Renders one band (one that fits the accumulator) in as many dispatches as its samples need, and reads
-   * its sums back into `out` (rgb, row-major).
+   * its sums back into `out` (rgb, row-major) and, with AOVs, theirs into `aovOut` (albedo rgb, normal xyz).
    * @returns the band's stats: rays, most loop iterations, dropped samples, capped traversals
    */
   async #renderBand(
@@ -357,14 +379,16 @@ export class GpuRenderer {
     band: Region,
     params: ArrayBuffer,
     out: Float32Array,
+    aovOut?: Float32Array,
   ): Promise<Uint32Array> {
     const device = this.#gpu.device;
     const pixels = band.width * band.height;
+    const bytes = pixels * this.#pixelBytes;
     device.pushErrorScope("validation");
     this.#reserve(pixels);
     const accum = this.#accum!, readback = this.#readback!;
     const first = device.createCommandEncoder({ label: "clear accumulator" });
-    first.clearBuffer(accum, 0, pixels * 16);
+    first.clearBuffer(accum, 0, bytes);
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
     const software = this.#gpu.summary.software;
@@ -389,21 +413,33 @@ export class GpuRenderer {
       device.queue.submit([encoder.finish()]);
     }
     const last = device.createCommandEncoder({ label: "read back" });
-    last.copyBufferToBuffer(accum, 0, readback, 0, pixels * 16);
-    last.copyBufferToBuffer(this.#stats, 0, readback, pixels * 16, 16);
+    last.copyBufferToBuffer(accum, 0, readback, 0, bytes);
+    last.copyBufferToBuffer(this.#stats, 0, readback, bytes, 16);
     device.queue.submit([last.finish()]);
     const error = await device.popErrorScope();
     if (error) throw new Error(`GPU render failed: ${error.message}`);
-    await readback.mapAsync(GPUMapMode.READ, 0, pixels * 16 + 16);
+    await readback.mapAsync(GPUMapMode.READ, 0, bytes + 16);
     try {
-      const mapped = readback.getMappedRange(0, pixels * 16 + 16);
+      const mapped = readback.getMappedRange(0, bytes + 16);
+      if (aovOut) {
+        // three vec4f a pixel: radiance, albedo, normal
+        const acc = new Float32Array(mapped, 0, pixels * 12);
+        for (let i = 0; i < pixels; i++) {
+          for (let c = 0; c < 3; c++) {
+            out[i * 3 + c] = acc[i * 12 + c]!;
+            aovOut[i * 6 + c] = acc[i * 12 + 4 + c]!;
+            aovOut[i * 6 + 3 + c] = acc[i * 12 + 8 + c]!;
+          }
+        }
+        return new Uint32Array(mapped.slice(bytes, bytes + 16));
+      }
       const acc = new Float32Array(mapped, 0, pixels * 4);
       for (let i = 0; i < pixels; i++) {
         out[i * 3] = acc[i * 4]!;
         out[i * 3 + 1] = acc[i * 4 + 1]!;
         out[i * 3 + 2] = acc[i * 4 + 2]!;
       }
-      return new Uint32Array(mapped.slice(pixels * 16, pixels * 16 + 16));
+      return new Uint32Array(mapped.slice(bytes, bytes + 16));
     } finally {
       readback.unmap();
     }

@@ -13,6 +13,12 @@ export const RENDER_BYTES_PER_PIXEL = 24 + 12 + 12 + 4;
 export const MASTER_BYTES_PER_PIXEL = 24 + 2 * 12 + 12 + 4;
 
 /**
+ * Host bytes per pixel that AOVs add to `octane render` or `octane master`: f64 sums (6 a pixel), the f32
+ * sums of a batch or of two nodes' spot checks, the f32 albedo and normal images.
+ */
+export const AOV_BYTES_PER_PIXEL = 48 + 2 * 24 + 24;
+
+/**
  * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels).
  * Larger bands would save a readback per 8 Mpixels and cost as much again in GPU and mappable memory.
  */
@@ -23,17 +29,25 @@ export function bandBytes(gpu: Gpu): number {
   return Math.min(gpu.maxBindingBytes, MAX_BAND_BYTES);
 }
 
-/**
- * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel) must fit one band, and one
- * dispatch (8 pixels a workgroup).
- */
-export function maxImageWidth(gpu: Gpu): number {
-  return Math.min(Math.floor(bandBytes(gpu) / 16), gpu.device.limits.maxComputeWorkgroupsPerDimension * 8);
+/** Bytes a pixel of the accumulator: radiance, then with AOVs albedo and normal (a vec4f each). */
+export function accumulatorPixelBytes(aovs: boolean): number {
+  return aovs ? 48 : 16;
 }
 
-/** Rows of a band of an image `width` pixels wide (one binding, one dispatch). */
-export function bandRows(gpu: Gpu, width: number): number {
-  const rows = Math.floor(bandBytes(gpu) / 16 / width);
+/**
+ * Widest image `gpu` renders: one row of the accumulator (16 bytes a pixel, 48 with AOVs) must fit one band,
+ * and one dispatch (8 pixels a workgroup).
+ */
+export function maxImageWidth(gpu: Gpu, pixelBytes = 16): number {
+  return Math.min(
+    Math.floor(bandBytes(gpu) / pixelBytes),
+    gpu.device.limits.maxComputeWorkgroupsPerDimension * 8,
+  );
+}
+
+/** Rows of a band of an image `width` pixels wide (one binding, one dispatch) of `pixelBytes` a pixel. */
+export function bandRows(gpu: Gpu, width: number, pixelBytes = 16): number {
+  const rows = Math.floor(bandBytes(gpu) / pixelBytes / width);
   return Math.max(1, Math.min(rows, gpu.device.limits.maxComputeWorkgroupsPerDimension * 8));
 }
 

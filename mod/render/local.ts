@@ -34,6 +34,11 @@ export interface LocalRenderOptions extends Partial<RenderSettings> {
 export interface LocalRenderResult {
   /** Per-pixel radiance sums, rgb. */
   sums: Float64Array;
+  /**
+   * With `aovs`: per-pixel AOV sums over the same samples, 6 floats a pixel (albedo rgb, normal xyz; see
+   * `TileResult.aovs`); `aovMeans` makes images of them.
+   */
+  aovs?: Float64Array;
   /** Samples per pixel in `sums`. */
   samples: number;
   /** Milliseconds spent rendering (set-up excluded). */
@@ -70,6 +75,7 @@ export async function renderLocal(
   const renderer = await GpuRenderer.create(gpu, data, o);
   const setupMs = performance.now() - setupStart;
   const sums = new Float64Array(o.width * o.height * 3);
+  const aovs = o.aovs ? new Float64Array(o.width * o.height * 6) : undefined;
   const start = performance.now();
   let done = 0, rays = 0, batch = 1;
   try {
@@ -79,6 +85,7 @@ export async function renderLocal(
       const tile = await renderer.render({ start: done, count });
       const seconds = (performance.now() - t0) / 1000;
       for (let i = 0; i < sums.length; i++) sums[i]! += tile.sums[i]!;
+      if (aovs) { for (let i = 0; i < aovs.length; i++) aovs[i]! += tile.aovs![i]!; }
       done += count;
       rays += tile.rays;
       const elapsedMs = performance.now() - start;
@@ -96,6 +103,7 @@ export async function renderLocal(
     }
     return {
       sums,
+      ...(aovs ? { aovs } : {}),
       samples: done,
       elapsedMs: performance.now() - start,
       setupMs,

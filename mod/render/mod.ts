@@ -17,6 +17,8 @@ export {
   type RenderProgress,
 } from "./local.ts";
 export {
+  accumulatorPixelBytes,
+  AOV_BYTES_PER_PIXEL,
   checkImageSize,
   ImageTooLargeError,
   largestFit,
@@ -25,7 +27,8 @@ export {
   type SizeCheckOptions,
   type SizeLimits,
 } from "./limits.ts";
-export { decodeExr, encodeExr } from "./exr.ts";
+export { decodeExr, decodeExrChannels, encodeExr, encodeExrChannels, type ExrChannels } from "./exr.ts";
+export { AOV_FILES, AOV_FLOATS, type AovImages, aovMeans, writeAovFiles } from "./aov.ts";
 export {
   decodePfm,
   decodePng,
