@@ -57,6 +57,18 @@ export function aovMeans(
   return { width, height, albedo, normal };
 }
 
+/**
+ * A tile's values as one array, as a work unit's result travels and is merged: the radiance sums (3 a
+ * pixel), then the AOV sums (6 a pixel) when the tile has them.
+ */
+export function tileFloats(tile: { sums: Float32Array; aovs?: Float32Array }): Float32Array {
+  if (!tile.aovs) return tile.sums;
+  const all = new Float32Array(tile.sums.length + tile.aovs.length);
+  all.set(tile.sums);
+  all.set(tile.aovs, tile.sums.length);
+  return all;
+}
+
 /** The files `--aov DIR` writes, by name. */
 export const AOV_FILES = ["albedo.exr", "normal.exr", "albedo.png", "normal.png"] as const;
 

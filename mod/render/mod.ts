@@ -28,7 +28,7 @@ export {
   type SizeLimits,
 } from "./limits.ts";
 export { decodeExr, decodeExrChannels, encodeExr, encodeExrChannels, type ExrChannels } from "./exr.ts";
-export { AOV_FILES, AOV_FLOATS, type AovImages, aovMeans, writeAovFiles } from "./aov.ts";
+export { AOV_FILES, AOV_FLOATS, type AovImages, aovMeans, tileFloats, writeAovFiles } from "./aov.ts";
 export {
   decodePfm,
   decodePng,

@@ -1,7 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { hostname } from "node:os";
 import type { Gpu } from "../../gpu/mod.ts";
-import { GpuRenderer } from "../../render/mod.ts";
+import { GpuRenderer, tileFloats } from "../../render/mod.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { MasterState } from "./_state.ts";
 import { newNode } from "./node.ts";
@@ -41,7 +41,7 @@ export async function renderLocally(state: MasterState, gpu: Gpu): Promise<void>
       // a unit of a job replaced meanwhile is dropped: its samples belong to old data
       if (job === state.render) {
         const seconds = (performance.now() - t0) / 1000;
-        const outcome = job.accept(LOCAL, { info, job: unit.job, sums: tile.sums, seconds });
+        const outcome = job.accept(LOCAL, { info, job: unit.job, sums: tileFloats(tile), seconds });
         if (outcome.kind === "liars") state.convict(outcome.nodes);
         if (outcome.kind === "bad") {
           log.error("The local GPU's unit {job} was refused: {reason}", {

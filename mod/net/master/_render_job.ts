@@ -19,6 +19,8 @@ export interface JobSettings {
   unitTimeout: number;
   /** Fraction of the units merged from slaves that another node renders again to check (0: none). */
   verify: number;
+  /** Merge AOVs too: every result carries them after its radiance (see {@linkcode RenderJob.floatsOf}). */
+  aovs?: boolean;
 }
 
 /** What became of a node's answer to a unit. */
@@ -62,7 +64,10 @@ export class RenderJob {
     this.id = sectionsHash(this.sections);
     this.scheduler = new Scheduler(settings.width, settings.height, settings.spp, { firstJob });
     this.#verifier = new Verifier(settings.verify);
-    this.film = new Film(settings.width * settings.height, { perNode: this.#verifier.enabled });
+    this.film = new Film(settings.width * settings.height, {
+      perNode: this.#verifier.enabled,
+      aovs: settings.aovs === true,
+    });
     this.#settings = settings;
   }
 
@@ -97,15 +102,19 @@ export class RenderJob {
     return unit;
   }
 
-  /** Floats in a unit's result: rgb for every pixel of its rows. */
+  /**
+   * Floats in a unit's result: rgb for every pixel of its rows; with AOVs, then 6 more for every pixel
+   * (albedo rgb, normal xyz), as the renderer returns them.
+   */
   floatsOf(unit: { height: number }): number {
-    return unit.height * this.#settings.width * 3;
+    return unit.height * this.#settings.width * (this.#settings.aovs ? 9 : 3);
   }
 
   /**
-   * Takes node `owner`'s answer to unit `job` (sums the master measured to have taken `seconds`): a render
-   * answer is checked (finite, non-negative, the right size) and merged when it is the first for its unit,
-   * and perhaps queued to be checked; a check answer is judged.
+   * Takes node `owner`'s answer to unit `job` (sums the master measured to have taken `seconds`; with AOVs
+   * the radiance sums then the AOV sums, see floatsOf): a render answer is checked (finite, non-negative
+   * radiance, AOVs in range, the right size) and merged when it is the first for its unit, and perhaps
+   * queued to be checked; a check answer is judged.
    */
   accept(
     owner: string,
@@ -114,7 +123,7 @@ export class RenderJob {
     const info = answer.info;
     const unit = this.scheduler.peek(answer.job, owner);
     if (!unit || this.#convicted.has(owner)) return { kind: "ignored" };
-    const bad = badSums(answer.sums, this.floatsOf(unit), unit.count);
+    const bad = badSums(answer.sums, this.floatsOf(unit), unit.count, this.#settings.aovs === true);
     if (bad) {
       this.scheduler.release(owner, { jobs: [answer.job], avoid: true });
       return { kind: "bad", reason: bad };
@@ -127,7 +136,13 @@ export class RenderJob {
       if (verdict.kind === "liars") return verdict;
       return { kind: "checked", agreed: verdict.kind === "agreed" };
     }
-    this.film.add(owner, done.y * this.#settings.width * 3, answer.sums);
+    const pixels = done.height * this.#settings.width;
+    this.film.add(
+      owner,
+      done.y * this.#settings.width * 3,
+      answer.sums.subarray(0, pixels * 3),
+      this.#settings.aovs ? answer.sums.subarray(pixels * 3) : undefined,
+    );
     const pixelSamples = done.height * this.#settings.width * done.count;
     info.samples += pixelSamples;
     info.lastResultAt = performance.now();
@@ -163,13 +178,29 @@ export class RenderJob {
 const MAX_SAMPLE_RADIANCE = 1e30;
 
 /**
- * Why sums cannot be merged (the wrong count; a value not finite, negative, or more than `samples` samples
- * of a renderer can add up to), or undefined.
+ * Why sums cannot be merged (the wrong count; a radiance value not finite, negative, or more than `samples`
+ * samples of a renderer can add up to; with `aovs`, an albedo outside [0, samples] or a normal component
+ * outside [-samples, samples], give or take float rounding), or undefined.
  */
-function badSums(sums: Float32Array, count: number, samples: number): string | undefined {
+function badSums(sums: Float32Array, count: number, samples: number, aovs: boolean): string | undefined {
   if (sums.length !== count) return `${sums.length} values instead of ${count}`;
   const most = samples * MAX_SAMPLE_RADIANCE;
-  for (let i = 0; i < sums.length; i++) {
+  const radiance = aovs ? count / 3 : count;
+  if (aovs) {
+    // each sample adds an albedo in [0, 1] and a unit normal
+    const bound = samples * 1.01 + 1;
+    for (let i = radiance; i < count; i++) {
+      const v = sums[i]!;
+      if (!Number.isFinite(v)) return `an AOV value is not finite (${v})`;
+      const albedo = (i - radiance) % 6 < 3;
+      if (albedo ? !(v >= 0 && v <= bound) : !(Math.abs(v) <= bound)) {
+        return `an AOV ${
+          albedo ? "albedo" : "normal"
+        } value (${v}) is outside what ${samples} samples add up to`;
+      }
+    }
+  }
+  for (let i = 0; i < radiance; i++) {
     const v = sums[i]!;
     if (!(v >= 0)) return Number.isNaN(v) ? "a value is not finite (NaN)" : "a value is negative";
     if (v === Infinity) return "a value is not finite (Infinity)";

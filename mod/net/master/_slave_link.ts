@@ -120,6 +120,7 @@ export class SlaveLink {
       height: o.height,
       seed: o.seed,
       maxDepth: o.maxDepth,
+      ...(o.aovs ? { aovs: true } : {}),
       sections: this.#state.wire.of(job.id, job.sections).map((w) => w.info),
     }).catch(() => this.link.close());
   }

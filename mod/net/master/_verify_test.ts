@@ -58,3 +58,12 @@ Deno.test("taking a node's part out of the film leaves exactly the others', even
   assert.deepEqual([...film.sums], [1, 2, 3, 4.5, 5.5, 6.5]);
   assert.ok(!new Film(2, { perNode: false }).remove("a"), "without per-node parts nothing can be taken out");
 });
+
+Deno.test("taking a node's part out of a film with AOVs takes its AOVs out too", () => {
+  const film = new Film(1, { perNode: true, aovs: true });
+  film.add("a", 0, new Float32Array([1, 2, 3]), new Float32Array([0.5, 0.5, 0.5, 0, 1, 0]));
+  film.add("liar", 0, new Float32Array([1, 1, 1]), new Float32Array([1e30, 0, 0, -1, 0, 0]));
+  assert.ok(film.remove("liar"));
+  assert.deepEqual([...film.sums], [1, 2, 3]);
+  assert.deepEqual([...film.aovs!], [0.5, 0.5, 0.5, 0, 1, 0]);
+});

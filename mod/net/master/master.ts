@@ -42,6 +42,11 @@ const defaults = {
 export interface MasterResult {
   /** Per-pixel radiance sums, rgb. */
   sums: Float64Array;
+  /**
+   * With the `aovs` option: per-pixel AOV sums merged from every node exactly as `sums` (6 a pixel: albedo
+   * rgb, normal xyz; divide each row by `rowSamples`, e.g. with `aovMeans`).
+   */
+  aovs?: Float64Array;
   /** Samples per pixel in `sums`. */
   samples: number;
   /** Milliseconds from start to the last merged sample. */
@@ -239,6 +244,7 @@ export class Master {
           last = {
             // units given up on may still answer and be merged into the film: hand over what rowSamples counts
             sums: interrupted ? job.film.sums.slice() : job.film.sums,
+            ...(job.film.aovs ? { aovs: interrupted ? job.film.aovs.slice() : job.film.aovs } : {}),
             samples: state.options.spp,
             elapsedMs: performance.now() - (job.started ?? performance.now()),
             sceneHash: job.id,

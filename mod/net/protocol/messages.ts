@@ -78,6 +78,11 @@ export interface SceneOffer {
   seed: number;
   /** Path depth limit. */
   maxDepth: number;
+  /**
+   * True when the master merges AOVs: each result then carries the AOV sums (6 floats a pixel) after the
+   * radiance sums. Absent: false.
+   */
+  aovs?: boolean;
   /** Every section. */
   sections: SectionInfo[];
 }
@@ -130,7 +135,10 @@ export interface Result {
   seconds: number;
   /** Rays traced. */
   rays: number;
-  /** Float32 sums, compressed when `compressed` (see compressFloats). */
+  /**
+   * Float32 sums, compressed when `compressed` (see compressFloats): rgb a pixel, then (when the scene
+   * offer asked for AOVs) albedo rgb and normal xyz a pixel.
+   */
   data: Uint8Array;
   /** True when `data` is compressed. */
   compressed: boolean;
@@ -289,6 +297,14 @@ function optionalInt(m: Record<string, unknown>, key: string, what: string): { [
 
 const HASH = /^[0-9a-f]{64}$/;
 
+/** A scene offer's optional "aovs": a boolean, kept only when true. */
+function aovsField(m: Record<string, unknown>, what: string): { aovs?: true } {
+  if (m.aovs !== undefined && typeof m.aovs !== "boolean") {
+    throw new ProtocolError(`${what}: field "aovs" is not a boolean`);
+  }
+  return m.aovs === true ? { aovs: true } : {};
+}
+
 function gpuList(v: unknown, what: string): AdapterSummary[] {
   if (!Array.isArray(v) || v.length > 16) {
     throw new ProtocolError(`${what}: "gpus" is not a list of at most 16`);
@@ -354,6 +370,7 @@ export const CODECS: { [K in MessageType]: Codec<Bodies[K]> } = {
       height: int(m, "height", w, 16384),
       seed: int(m, "seed", w, 0xffffffff),
       maxDepth: int(m, "maxDepth", w, 1024),
+      ...aovsField(m, w),
       sections: m.sections.map((s: Record<string, unknown>) => {
         if (typeof s !== "object" || s === null) throw new ProtocolError(`${w}: a section is not an object`);
         const hash = str(s, "hash", w, 64);

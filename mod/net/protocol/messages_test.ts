@@ -40,3 +40,18 @@ Deno.test("a scene offer names each section's encoding and wire length; a lie th
   refused({ encoding: "zstd", wireLength: 2 ** 31 }, /scene: field "wireLength" is 2147483648/);
   refused({ encoding: "zstd", wireLength: 10, length: 2 ** 31 }, /scene: field "length" is 2147483648/);
 });
+
+Deno.test("a scene offer may ask for AOVs (a boolean, kept only when true); anything else there is refused", () => {
+  const section = { encoding: "raw", wireLength: 262_144 };
+  assert.equal(decode(offer(section)).aovs, undefined);
+  assert.equal(decode({ ...offer(section), aovs: false }).aovs, undefined);
+  assert.equal(decode({ ...offer(section), aovs: true }).aovs, true);
+  const encoded = CODECS.scene.encode({ ...decode(offer(section)), aovs: true }).parts[0]!;
+  assert.equal(CODECS.scene.decode(encoded, 0).aovs, true);
+  for (const aovs of ["yes", 1, null, {}]) {
+    assert.throws(
+      () => decode({ ...offer(section), aovs }),
+      (e: unknown) => e instanceof ProtocolError && /scene: field "aovs" is not a boolean/.test(e.message),
+    );
+  }
+});

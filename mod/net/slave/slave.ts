@@ -2,7 +2,7 @@ import { getLogger } from "@logtape/logtape";
 import { hostname } from "node:os";
 import type { Gpu } from "../../gpu/mod.ts";
 import { renderDataFromSections, renderDataHash, type SectionName } from "../../render_data/mod.ts";
-import { GpuRenderer } from "../../render/mod.ts";
+import { GpuRenderer, tileFloats } from "../../render/mod.ts";
 import { VERSION } from "../../version.ts";
 import { deadline } from "../async.ts";
 import { HEARTBEAT_TIMEOUT_SECONDS, JOIN_TIMEOUT_MS } from "../defaults.ts";
@@ -303,6 +303,7 @@ export class Slave {
         height: scene.height,
         seed: scene.seed,
         maxDepth: scene.maxDepth,
+        aovs: scene.aovs === true,
       });
     } catch (error: unknown) {
       throw new LocalFailure(error instanceof Error ? error.message : String(error), { cause: error });
@@ -356,7 +357,8 @@ export class Slave {
       job: unit.job,
       seconds,
       rays: tile.rays,
-      data: compressFloats(tile.sums),
+      // with AOVs: the radiance sums, then the AOV sums
+      data: compressFloats(tileFloats(tile)),
       compressed: true,
     });
     this.#pump();
