@@ -149,6 +149,47 @@ export async function checkWritableDir(file: string, flag?: string): Promise<voi
   }
 }
 
+/**
+ * Checks before any work that folder `dir` (given with `flag`) can take files: it is made (with its parents)
+ * when missing; a file there, a folder that cannot be made or is not writable is a usage error.
+ * @throws {UsageError} saying which and what to do
+ */
+export async function checkWritableFolder(dir: string, flag: string): Promise<void> {
+  const what = `Cannot write ${flag} "${dir}"`;
+  let existing: Deno.FileInfo | undefined;
+  try {
+    existing = await Deno.stat(dir);
+  } catch (error: unknown) {
+    if (!(error instanceof Deno.errors.NotFound)) {
+      // a file where a parent folder should be, a folder that may not be read: it cannot be made
+      throw new UsageError(
+        `${what}: cannot make the folder (${describe(error)}); give a folder that can be made`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  if (existing && !existing.isDirectory) throw new UsageError(`${what}: it is a file; give a folder`);
+  if (!existing) {
+    try {
+      await Deno.mkdir(dir, { recursive: true });
+    } catch (error: unknown) {
+      throw new UsageError(
+        `${what}: cannot make the folder (${describe(error)}); give a folder that can be made`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+  try {
+    await Deno.remove(await Deno.makeTempFile({ dir, prefix: ".octane-write-probe-" }));
+  } catch (error: unknown) {
+    throw new UsageError(`${what}: the folder is not writable (${describe(error)})`, { cause: error });
+  }
+}
+
 /** An I/O error in words: the OS's message without its error number, or Deno's refusal of a system path. */
 function describe(error: unknown): string {
   if (error instanceof Deno.errors.NotCapable) return "a system path octane does not write to";

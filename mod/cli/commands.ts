@@ -53,7 +53,15 @@ const OUTPUT_FLAGS: Flag[] = [
     name: "hdr",
     value: "FILE",
     default: "none",
-    description: "also write linear HDR radiance: .exr (32-bit float OpenEXR) or .pfm",
+    description: "also write linear HDR radiance: .exr (32-bit float OpenEXR, with the AOV channels " +
+      "albedo.R/G/B and normal.X/Y/Z) or .pfm (colour only)",
+  },
+  {
+    name: "aov",
+    value: "DIR",
+    default: "none",
+    description: "also write the first-hit AOVs into folder DIR (made if missing): albedo.exr and " +
+      "normal.exr (32-bit float), albedo.png and normal.png (previews)",
   },
   {
     name: "report",

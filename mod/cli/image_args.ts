@@ -1,5 +1,7 @@
 import { extname } from "node:path";
 import {
+  AOV_BYTES_PER_PIXEL,
+  type AovImages,
   checkImageSize,
   encodeExr,
   encodePfm,
@@ -8,9 +10,10 @@ import {
   ImageTooLargeError,
   MASTER_BYTES_PER_PIXEL,
   RENDER_BYTES_PER_PIXEL,
+  writeAovFiles,
 } from "../render/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
-import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
+import { checkWritableDir, checkWritableFolder, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
 /** Image settings shared by render and master: --spp, --width, --height, --seed, --max-depth. */
@@ -74,9 +77,10 @@ export function imageSize(
 export function fitImage(
   width: number,
   height: number,
-  options: { gpu: Gpu | undefined; role: "render" | "master" },
+  options: { gpu: Gpu | undefined; role: "render" | "master"; aovs?: boolean },
 ): void {
-  const bytesPerPixel = options.role === "master" ? MASTER_BYTES_PER_PIXEL : RENDER_BYTES_PER_PIXEL;
+  const bytesPerPixel = (options.role === "master" ? MASTER_BYTES_PER_PIXEL : RENDER_BYTES_PER_PIXEL) +
+    (options.aovs ? AOV_BYTES_PER_PIXEL : 0);
   try {
     checkImageSize(width, height, { gpu: options.gpu, bytesPerPixel });
   } catch (error: unknown) {
@@ -87,21 +91,27 @@ export function fitImage(
   }
 }
 
-/** The files a render writes: -o (PNG), --hdr (EXR or PFM), --report (JSON). */
+/** The files a render writes: -o (PNG), --hdr (EXR or PFM), --aov (a folder), --report (JSON). */
 export interface OutputFiles {
   /** The PNG. */
   output: string;
   /** The linear HDR image, if asked for. */
   hdr?: string;
+  /** The folder the AOV files go to, if asked for. */
+  aov?: string;
   /** The JSON report, if asked for. */
   report?: string;
 }
 
-/** Reads and checks -o, --hdr and --report before any work: extensions, and that their folders exist. */
+/**
+ * Reads and checks -o, --hdr, --aov and --report before any work: extensions, and that their folders exist
+ * (--aov's is made when missing).
+ */
 export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputFiles> {
   const output = typeof values.output === "string" ? values.output : "render.png";
   const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
   const report = typeof values.report === "string" ? values.report : undefined;
+  const aov = typeof values.aov === "string" ? values.aov : undefined;
   if (extname(output).toLowerCase() !== ".png") {
     throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .exr or .pfm`);
   }
@@ -111,21 +121,32 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   await checkWritableDir(output, "-o");
   if (hdr !== undefined) await checkWritableDir(hdr, "--hdr");
   if (report !== undefined) await checkWritableDir(report, "--report");
-  return { output, hdr, report };
+  if (aov !== undefined) await checkWritableFolder(aov, "--aov");
+  return { output, hdr, report, ...(aov !== undefined ? { aov } : {}) };
 }
 
-/** Writes the PNG, the HDR image (by extension) and the report that were asked for. */
+/** True when the outputs asked for need the AOVs: an EXR (it carries their channels) or --aov. */
+export function wantsAovs(files: OutputFiles): boolean {
+  return files.aov !== undefined || (files.hdr !== undefined && extname(files.hdr).toLowerCase() === ".exr");
+}
+
+/**
+ * Writes the PNG, the HDR image (by extension; an EXR with the AOV channels when `aovs` are given), the AOV
+ * files and the report that were asked for.
+ */
 export async function writeOutputs(
   files: OutputFiles,
   image: HdrImage,
   report: () => unknown,
+  aovs?: AovImages,
 ): Promise<void> {
   await Deno.writeFile(files.output, encodePng(image));
   if (files.hdr) {
     await Deno.writeFile(
       files.hdr,
-      extname(files.hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image),
+      extname(files.hdr).toLowerCase() === ".exr" ? encodeExr(image, aovs ? { aovs } : {}) : encodePfm(image),
     );
   }
+  if (files.aov && aovs) await writeAovFiles(files.aov, aovs);
   if (files.report) await Deno.writeTextFile(files.report, JSON.stringify(report(), null, 2) + "\n");
 }

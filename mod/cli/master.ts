@@ -12,7 +12,7 @@ import {
 } from "../net/discovery/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { cameraAspect } from "../render_data/mod.ts";
-import { meanImage } from "../render/mod.ts";
+import { aovMeans, meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import {
@@ -28,7 +28,7 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import { fitImage, imageSettings, imageSize, outputFiles, wantsAovs, writeOutputs } from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -72,6 +72,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
+  const aovs = wantsAovs(files);
   const farmKey = await readKey(values["key-file"]);
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   const autoPort = values["auto-port"] === true;
@@ -82,7 +83,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const { width, height } = imageSize(values, cameraAspect(data));
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
-  fitImage(width, height, { gpu, role: "master" });
+  fitImage(width, height, { gpu, role: "master", aovs });
   const master = listening(bind, port, () =>
     Master.start(data, {
       spp,
@@ -90,6 +91,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       height,
       seed,
       maxDepth,
+      aovs,
       port,
       bind,
       autoPort,
@@ -223,10 +225,11 @@ export async function masterCommand(args: string[]): Promise<number> {
       files,
       meanImage(result.sums, result.rowSamples, width, height),
       () => reportJson(result),
+      result.aovs ? aovMeans(result.aovs, result.rowSamples, width, height) : undefined,
     );
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
-    const written = [output, hdr, report].filter(Boolean).join(", ");
+    const written = [output, hdr, files.aov, report].filter(Boolean).join(", ");
     const sppDone = pixelSamples / (width * height);
     const rate = seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "";
     status.done(

@@ -1,13 +1,13 @@
 import { hostname } from "node:os";
 import { openGpu } from "../gpu/mod.ts";
 import { cameraAspect, renderDataHash } from "../render_data/mod.ts";
-import { meanImage, renderLocal } from "../render/mod.ts";
+import { aovMeans, meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import { fitImage, imageSettings, imageSize, outputFiles, wantsAovs, writeOutputs } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
@@ -19,12 +19,13 @@ export async function renderCommand(args: string[]): Promise<number> {
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
+  const aovs = wantsAovs(files);
 
   const sceneName = positionals[0] ?? "cornell";
   const { data, camera } = await loadPlaced(sceneName, values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
-  fitImage(width, height, { gpu, role: "render" });
+  fitImage(width, height, { gpu, role: "render", aovs });
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {
@@ -44,6 +45,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       height,
       seed,
       maxDepth,
+      aovs,
       timeLimit,
       signal: abort.signal,
       onProgress: quiet ? undefined : (p) => {
@@ -61,6 +63,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const image = meanImage(result.sums, result.samples, width, height);
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
+  const aovImages = result.aovs ? aovMeans(result.aovs, result.samples, width, height) : undefined;
   await writeOutputs(files, image, () => ({
     version: VERSION,
     scene: sceneName,
@@ -82,13 +85,13 @@ export async function renderCommand(args: string[]): Promise<number> {
       samples: pixelSamples,
       samplesPerPixel: result.samples,
     }],
-  }));
+  }), aovImages);
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
     `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${
       formatRate(pixelSamples / seconds)
     }samples/s, ${formatRate(result.rays / seconds)}rays/s -> ${
-      [output, hdr, report].filter(Boolean).join(", ")
+      [output, hdr, files.aov, report].filter(Boolean).join(", ")
     }`,
   );
   return 0;
