@@ -9,6 +9,7 @@ import { preamble } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { rawExchange } from "./_relay.ts";
 import { assertClose, octane, processes, withDir } from "./_process.ts";
+import { fakeSlave } from "./_fake_slave.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
 let nextPort = 15000 + Math.floor(Math.random() * 100) * 4;
@@ -165,5 +166,61 @@ Deno.test("master + 2 slaves merge AOVs as radiance: the EXR's every channel and
       const [a, b] = [await channelsOf(`${dir}/net-aov/${file}`), await channelsOf(`${dir}/ref-aov/${file}`)];
       for (const c of ["R", "G", "B"]) assertClose(a.get(c)!, b.get(c)!, 1e-5);
     }
+  });
+});
+
+Deno.test("a slave's AOVs are checked as its radiance is: a result without them, a NaN or an out-of-range normal is refused, and the image is exact", async () => {
+  await withDir(async (dir) => {
+    await localRender(dir, 16);
+    await processes(async (start) => {
+      const master = start([
+        "master",
+        "cornell-spheres",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(nextPort++),
+        "--auto-port",
+        "--spp",
+        "16",
+        ...SIZE,
+        "--wait-slaves",
+        "1",
+        "-o",
+        `${dir}/net.png`,
+        "--hdr",
+        `${dir}/net.exr`,
+        "--verbose",
+      ]);
+      const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
+      let n = 0;
+      // radiance of 0.5 everywhere, then AOVs: none at all, a NaN albedo, a normal past what samples add up to
+      const bad = await fakeSlave({
+        host: "127.0.0.1",
+        port,
+        answer: (u, w) => {
+          const pixels = u.height * w;
+          const kind = n++ % 3;
+          const values = new Float32Array(pixels * (kind === 0 ? 3 : 9)).fill(0.5);
+          if (kind === 1) values[pixels * 3 + 1] = NaN;
+          if (kind === 2) values[pixels * 3 + 4] = -2 * u.count - 5;
+          return [{ sums: values, seconds: 0.1 }];
+        },
+      });
+      assert.equal(await master.exit(180_000), 0, master.out);
+      bad.close();
+      assert.match(master.out, /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): result data/);
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): an AOV value is not finite/,
+      );
+      assert.match(
+        master.out,
+        /Refused a result of slave 127\.0\.0\.1:\d+ \(\d of 3\): an AOV normal value \(-?\d+\) is outside/,
+      );
+      assert.match(master.out, /Dropping slave 127\.0\.0\.1:\d+: 3 bad results/);
+    });
+    const [net, ref] = [await channelsOf(`${dir}/net.exr`), await channelsOf(`${dir}/ref.exr`)];
+    for (const name of AOV_CHANNELS) assertClose(net.get(name)!, ref.get(name)!, 1e-5);
   });
 });

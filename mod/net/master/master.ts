@@ -186,12 +186,20 @@ export class Master {
   }
 
   /**
-   * The merged image so far: the live sums (not a copy: read them at once) and the samples of each row.
+   * The merged image so far: the live sums (not a copy: read them at once), the AOV sums when the render
+   * merges them (the same way), and the samples of each row.
    */
-  snapshot(): { sums: Float64Array; rowSamples: Uint32Array; width: number; height: number } {
+  snapshot(): {
+    sums: Float64Array;
+    aovs?: Float64Array;
+    rowSamples: Uint32Array;
+    width: number;
+    height: number;
+  } {
     const { options, render } = this.#state;
     return {
       sums: render.film.sums,
+      ...(render.film.aovs ? { aovs: render.film.aovs } : {}),
       rowSamples: render.scheduler.rowSamples(),
       width: options.width,
       height: options.height,
