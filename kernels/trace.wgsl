@@ -100,7 +100,7 @@ override HAS_ALPHA_MASK: bool = true;
 // Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
 override HAS_VOLUME: bool = true;
 // Pipeline constant: also accumulate each sample's first-hit albedo and shading normal (AOVs for a denoiser;
-// see aov_surface). The accumulator then holds three vec4f a pixel: radiance, albedo, normal. Off, the kernel
+// see aov_surface_albedo). The accumulator then holds three vec4f a pixel: radiance, albedo, normal. Off, the kernel
 // is the radiance-only one, and with it on the radiance is the same: the AOVs draw no random numbers.
 override AOVS: bool = false;
 
@@ -321,8 +321,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
     } else {
       atomicAdd(&stats[2], 1u);
     }
-    // AOVs of degenerate geometry (a normal of a zero-area triangle) are dropped the same way
-    if (AOVS && all(aov_albedo == aov_albedo) && all(aov_normal == aov_normal)) {
+    // AOVs that are not finite (a normal of a zero-area triangle) are dropped the same way; componentwise
+    // comparisons, as max() of a NaN may drop the NaN
+    if (AOVS && all(abs(aov_albedo) < vec3f(2.0)) && all(abs(aov_normal) < vec3f(2.0))) {
       albedo_sum += aov_albedo;
       normal_sum += aov_normal;
     }

@@ -68,7 +68,8 @@ Deno.test("render --hdr .exr carries albedo and normal channels, --aov writes th
       assert.deepEqual(albedo.get(c), exr.get(`albedo.${c}`));
       assert.deepEqual(normal.get(c), exr.get(`normal.${"XYZ"[i]}`));
     }
-    // a PFM is colour only, and equal to the EXR's colour
+    // a PFM is colour only, and the EXR's colour (equal up to the summation order of renderLocal's batches,
+    // which follow timing; the GPU tests compare the radiance with and without AOVs bit for bit)
     const r = octane([
       "render",
       "cornell-spheres",
@@ -83,7 +84,7 @@ Deno.test("render --hdr .exr carries albedo and normal channels, --aov writes th
     ]);
     assert.equal(await r.exit(), 0, r.out);
     const pfm = decodePfm(await Deno.readFile(`${dir}/p.pfm`));
-    assert.deepEqual(pfm.rgb, decodeExr(await Deno.readFile(`${dir}/ref.exr`)).rgb);
+    assertClose(pfm.rgb, decodeExr(await Deno.readFile(`${dir}/ref.exr`)).rgb, 1e-6);
   });
 });
 
