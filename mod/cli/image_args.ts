@@ -125,9 +125,13 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   return { output, hdr, report, ...(aov !== undefined ? { aov } : {}) };
 }
 
-/** True when the outputs asked for need the AOVs: an EXR (it carries their channels) or --aov. */
-export function wantsAovs(files: OutputFiles): boolean {
-  return files.aov !== undefined || (files.hdr !== undefined && extname(files.hdr).toLowerCase() === ".exr");
+/**
+ * True when the render needs the AOVs: for an EXR (it carries their channels), --aov, or --denoise (the
+ * denoiser's albedo and normal guides) where the command has that flag.
+ */
+export function wantsAovs(files: OutputFiles, values: ParsedArgs["values"] = {}): boolean {
+  return files.aov !== undefined || values.denoise === true ||
+    (files.hdr !== undefined && extname(files.hdr).toLowerCase() === ".exr");
 }
 
 /**

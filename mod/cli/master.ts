@@ -72,7 +72,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
-  const aovs = wantsAovs(files);
+  const aovs = wantsAovs(files, values);
   const farmKey = await readKey(values["key-file"]);
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   const autoPort = values["auto-port"] === true;

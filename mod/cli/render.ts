@@ -19,7 +19,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
   const { output, hdr, report } = files;
-  const aovs = wantsAovs(files);
+  const aovs = wantsAovs(files, values);
 
   const sceneName = positionals[0] ?? "cornell";
   const { data, camera } = await loadPlaced(sceneName, values);
