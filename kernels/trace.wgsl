@@ -95,6 +95,9 @@ fn camera_ray(px: vec2f) -> array<vec3f, 2> {
   return array<vec3f, 2>(o, d);
 }
 
+override HAS_ENV_MAP: bool = true;
+override HAS_PUNCTUAL: bool = true;
+override HAS_TRI_LIGHTS: bool = true;
 // Pipeline constant: the scene has alpha-masked materials.
 override HAS_ALPHA_MASK: bool = true;
 // Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
@@ -187,7 +190,8 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
     }
 
     let nee_here = nee && bsdf_has_pdf(s);
-    if (nee_here && rand() < params.env_sampling.z) {
+    let pick_env = nee_here && rand() < params.env_sampling.z;
+    if (HAS_ENV_MAP && pick_env) {
       let wi = env_sample(rand(), rand(), rand(), rand());
       if (dot(wi, ng_f) > 0.0) {
         let e = bsdf_eval(s, wo, to_local(frame, wi));
@@ -196,9 +200,9 @@ fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
           l += beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
         }
       }
-    } else if (nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
+    } else if (HAS_PUNCTUAL && nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
       l += beta * punctual_light(s, frame, wo, x, ng_f, params.env_sampling.z, params.tri_share);
-    } else if (nee_here) {
+    } else if (HAS_TRI_LIGHTS && nee_here && !pick_env) {
       let index = pick_light(rand());
       let lt = tris[index];
       let su = sqrt(rand());

@@ -226,6 +226,9 @@ export class GpuRenderer {
           HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0,
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
           HAS_VOLUME: features.volume ? 1 : 0,
+          HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0 ? 1 : 0,
+          HAS_PUNCTUAL: data.punctual ? 1 : 0,
+          HAS_TRI_LIGHTS: data.stats.lights > 0 ? 1 : 0,
         },
       },
     });
