@@ -229,6 +229,10 @@ export class GpuRenderer {
           HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0 ? 1 : 0,
           HAS_PUNCTUAL: data.punctual ? 1 : 0,
           HAS_TRI_LIGHTS: data.stats.lights > 0 ? 1 : 0,
+          HAS_SPECULAR: features.specular ? 1 : 0,
+          HAS_METAL: features.metal ? 1 : 0,
+          HAS_GLOSSY: features.specular || features.metal ? 1 : 0,
+          HAS_TRANSMISSION: features.transmission ? 1 : 0,
         },
       },
     });
@@ -466,14 +470,20 @@ function hasAlphaMask(data: RenderData): boolean {
  * layered kernel), volume where some material absorbs inside its volume (HAS_VOLUME). Scenes without them
  * compile without their code, and render exactly as before the extensions were added.
  */
-function materialFeatures(data: RenderData): { layers: boolean; volume: boolean } {
-  let layers = false, volume = false;
+function materialFeatures(
+  data: RenderData,
+): { layers: boolean; volume: boolean; specular: boolean; metal: boolean; transmission: boolean } {
+  let layers = false, volume = false, specular = false, metal = false, transmission = false;
   for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    const b = data.materials.subarray(m * MATERIAL_FLOATS);
+    if (b[7]! > 0) metal = true;
+    if (b[10]! > 0) transmission = true;
+    if (b[11]! > 0) specular = true;
     const e = data.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET);
     if (e[0]! > 0 || e[4]! > 0 || e[5]! > 0 || e[6]! > 0) layers = true;
     if (e[8]! > 0 || e[9]! > 0 || e[10]! > 0) volume = true;
   }
-  return { layers, volume };
+  return { layers, volume, specular, metal, transmission };
 }
 
 /** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */
