@@ -11,6 +11,7 @@ import {
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
+import { traversalLayout, traversalTextures } from "./traversal.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -82,6 +83,8 @@ const SOFTWARE_YIELD_MS = 20;
 const PARAMS_BYTES = 176;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
+/** Bindings of the buffers, in order (the BVH is read through a texture: bindings 9 and 10). */
+const BUFFER_BINDINGS = [0, 2, 3, 4, 5, 6, 7, 8];
 
 /**
  * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds (or
@@ -106,6 +109,8 @@ export class GpuRenderer {
   #buffers: GPUBuffer[];
   #warnedLimit = false;
   #warnedCap = false;
+  /** The BVH and the triangles in the traversal layout (bindings 9 and 10). */
+  #textures: GPUTexture[];
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
     this.#gpu = gpu;
@@ -130,7 +135,6 @@ export class GpuRenderer {
       size: PARAMS_BYTES,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-    const nodes = storage("BVH nodes", data.nodes);
     const tris = storage("triangles", data.triangles);
     const materials = storage("materials", data.materials);
     const lights = storage("lights", lightsBuffer(data));
@@ -141,8 +145,9 @@ export class GpuRenderer {
       size: 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    this.#bindings = [this.#params, nodes, tris, materials, lights, this.#stats, attributes, texels];
+    this.#bindings = [this.#params, tris, materials, lights, this.#stats, attributes, texels];
     this.#buffers = [...this.#bindings];
+    this.#textures = traversalTextures(device, traversalLayout(data));
   }
 
   /**
@@ -169,8 +174,11 @@ export class GpuRenderer {
     this.#bindGroup = device.createBindGroup({
       label: "trace bind group",
       layout: this.#pipeline.getBindGroupLayout(0),
-      entries: this.#bindings.toSpliced(ACCUM_BINDING, 0, this.#accum)
-        .map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [
+        ...this.#bindings.toSpliced(ACCUM_BINDING - 1, 0, this.#accum)
+          .map((buffer, i): GPUBindGroupEntry => ({ binding: BUFFER_BINDINGS[i]!, resource: { buffer } })),
+        ...this.#textures.map((texture, i): GPUBindGroupEntry => ({ binding: 9 + i, resource: texture.createView() })),
+      ],
     });
     this.#capacity = pixels;
   }
@@ -420,6 +428,8 @@ export class GpuRenderer {
   destroy(): void {
     for (const b of this.#buffers) b.destroy();
     this.#buffers = [];
+    for (const t of this.#textures) t.destroy();
+    this.#textures = [];
   }
 }
 

@@ -1,0 +1,152 @@
+/**
+ * The BVH and triangles as the GPU traverses them: two rgba32uint textures.
+ *
+ * Why textures: on llvmpipe (Mesa's software Vulkan, what CI and CPU-only nodes render on) every read of a
+ * storage buffer at an address that differs between SIMD lanes becomes a scalar loop over the lanes, one
+ * loop per 32-bit word; a texel fetch reads 16 bytes for all lanes at once. Reading the scene through
+ * textures, in whole texels, made tracing cheaper there (figures in the README's performance section); GPUs
+ * have read BVHs through texture units for as long as they have traced rays.
+ *
+ * Node texture, 4 texels per interior node, row-major, {@linkcode TEXTURE_WIDTH} texels a row:
+ * - texels 0-3: the header: root box min xyz + the root's entry word, root box max xyz + the most nodes a
+ *   traversal may visit, then two unused texels;
+ * - interior node j at texels 4(j + 1) to 4(j + 1) + 3: its first child's box min xyz + entry word, that
+ *   box's max xyz + 0, then the same for its second child.
+ *
+ * An entry word is `index << 4 | count`: count 0 is an interior node (index j), count 1-15 a leaf of that
+ * many triangles from triangle `index`. The children's boxes live in their parent, so a traversal reads 4
+ * texels per interior node it visits and none for a leaf. {@linkcode EMPTY_ENTRY} marks a scene without
+ * triangles.
+ *
+ * Triangle texture: triangle i at texels 4i to 4i + 2 (v0, v1, v2 with their .w words as in the triangles
+ * section), the fourth texel unused, so that a triangle never straddles two rows.
+ * @module
+ */
+import { NODE_BYTES, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
+
+/** Texels per texture row (a power of two: the kernel splits addresses with a shift). */
+export const TEXTURE_WIDTH = 4096;
+/** Entry word of an empty scene. */
+export const EMPTY_ENTRY = 0xffffffff;
+/** Most triangles of one leaf entry (the entry word's 4 count bits). */
+const MAX_LEAF = 15;
+/** Largest index an entry word holds (28 bits). */
+const MAX_INDEX = 2 ** 28 - 1;
+
+/** The traversal layout of render data: node and triangle texels, 4 words each. */
+export interface TraversalLayout {
+  /** The node texture's texels (header first). */
+  nodes: Uint32Array<ArrayBuffer>;
+  /** The triangle texture's texels. */
+  triangles: Uint32Array<ArrayBuffer>;
+  /** Interior nodes. */
+  interior: number;
+}
+
+/**
+ * Converts the flattened BVH (NODE_BYTES per node, children of an interior node at `first` and `first + 1`)
+ * and the triangles into the traversal layout. A leaf of more than 15 triangles (render data from another
+ * builder) becomes a small tree of leaves of at most 15 with the leaf's box.
+ * @throws {RangeError} when an index does not fit an entry word's 28 bits
+ */
+export function traversalLayout(data: RenderData): TraversalLayout {
+  const f = new Float32Array(data.nodes);
+  const u = new Uint32Array(data.nodes);
+  const nodeCount = data.nodes.byteLength / NODE_BYTES;
+  const triCount = data.triangles.length / TRI_FLOATS;
+  if (triCount > MAX_INDEX) {
+    throw new RangeError(`Cannot trace ${triCount} triangles: the traversal layout indexes at most ${MAX_INDEX}`);
+  }
+  const boxOf = (i: number) => f.subarray(i * 8, i * 8 + 8);
+  // interior nodes in the order they are reached: their two children's boxes and entry words
+  const records: { boxes: Float32Array[]; words: number[] }[] = [];
+  let leaves = 0;
+  const leafEntry = (box: Float32Array, first: number, count: number): number => {
+    if (count <= MAX_LEAF) {
+      leaves++;
+      return (first << 4 | count) >>> 0;
+    }
+    // an oversized leaf: interior nodes over its halves, every box the leaf's own
+    const j = records.length;
+    records.push({ boxes: [box, box], words: [] });
+    const half = count >> 1;
+    records[j]!.words = [leafEntry(box, first, half), leafEntry(box, first + half, count - half)];
+    return j << 4;
+  };
+  const stack: [number, number][] = [];
+  const entryOf = (i: number): number => {
+    const count = u[i * 8 + 7]!;
+    if (count > 0) return leafEntry(boxOf(i), u[i * 8 + 3]!, count);
+    const j = records.length;
+    records.push({ boxes: [], words: [] });
+    stack.push([i, j]);
+    return j << 4;
+  };
+  const start = triCount > 0 && nodeCount > 0 ? entryOf(0) : EMPTY_ENTRY;
+  // depth first with an explicit stack: render data from a peer may be a deep chain
+  while (stack.length > 0) {
+    const [i, j] = stack.pop()!;
+    const first = u[i * 8 + 3]!;
+    records[j] = { boxes: [boxOf(first), boxOf(first + 1)], words: [entryOf(first), entryOf(first + 1)] };
+  }
+  if (records.length > MAX_INDEX) {
+    throw new RangeError(`Cannot trace a BVH of ${records.length} interior nodes: at most ${MAX_INDEX}`);
+  }
+  const nodes = new Uint32Array(roundRows(4 * (records.length + 1)) * 4);
+  const nf = new Float32Array(nodes.buffer);
+  if (nodeCount > 0) {
+    nf.set(boxOf(0).subarray(0, 3), 0);
+    nf.set(boxOf(0).subarray(4, 7), 4);
+  }
+  nodes[3] = start;
+  nodes[7] = records.length + leaves;
+  records.forEach(({ boxes, words }, j) => {
+    for (let c = 0; c < 2; c++) {
+      const at = 16 * (j + 1) + 8 * c;
+      nf.set(boxes[c]!.subarray(0, 3), at);
+      nodes[at + 3] = words[c]!;
+      nf.set(boxes[c]!.subarray(4, 7), at + 4);
+    }
+  });
+  const triangles = new Uint32Array(roundRows(triCount * 4) * 4);
+  const src = new Uint32Array(data.triangles.buffer, data.triangles.byteOffset, data.triangles.length);
+  for (let i = 0; i < triCount; i++) triangles.set(src.subarray(i * 12, i * 12 + 12), i * 16);
+  return { nodes, triangles, interior: records.length };
+}
+
+/** Texels rounded up to whole rows (at least one). */
+function roundRows(texels: number): number {
+  return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH)) * TEXTURE_WIDTH;
+}
+
+/** Rows a texture of `texels` texels needs. */
+export function textureRows(texels: number): number {
+  return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH));
+}
+
+/**
+ * Uploads the traversal layout as two textures (bindings 9 and 10 of the kernels that trace).
+ * @throws {RangeError} when a texture would be taller than the device allows
+ */
+export function traversalTextures(device: GPUDevice, layout: TraversalLayout): GPUTexture[] {
+  return [["BVH node texels", layout.nodes], ["triangle texels", layout.triangles]].map(([label, texels]) => {
+    const words = texels as Uint32Array<ArrayBuffer>;
+    const rows = words.length / 4 / TEXTURE_WIDTH;
+    if (rows > device.limits.maxTextureDimension2D) {
+      throw new RangeError(
+        `Cannot render scene: its ${label} need a ${TEXTURE_WIDTH}x${rows} texture and the GPU allows at most ${device.limits.maxTextureDimension2D} rows`,
+      );
+    }
+    const texture = device.createTexture({
+      label: label as string,
+      size: [TEXTURE_WIDTH, rows],
+      format: "rgba32uint",
+      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+    });
+    device.queue.writeTexture({ texture }, words, { bytesPerRow: TEXTURE_WIDTH * 16, rowsPerImage: rows }, [
+      TEXTURE_WIDTH,
+      rows,
+    ]);
+    return texture;
+  });
+}
