@@ -48,43 +48,50 @@ fn hit_triangle(o: vec3f, d: vec3f, v0: vec3f, v1: vec3f, v2: vec3f) -> vec3f {
 }
 
 // Closest hit within (0, tmax), or with any_hit the first one found. An entry word is index << 4 | count:
-// count 0 an interior node, else a leaf of `count` triangles from triangle `index`.
+// count 0 an interior node, else a leaf of `count` triangles from triangle `index`. Each step reads the four
+// texels of one interior node or one triangle and does the work of either: a SIMD group of invocations
+// (llvmpipe runs every branch for all of them) fetches once per step, whichever each invocation is at.
 fn trace_ray(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
   var hit = Hit(tmax, NO_HIT, 0.0, 0.0);
   let inv_d = safe_inverse(d);
-  let h0 = textureLoad(node_texels, vec2u(0u, 0u), 0);
-  let h1 = textureLoad(node_texels, vec2u(1u, 0u), 0);
+  let h0 = textureLoad(scene_texels, vec2u(0u, 0u), 0);
+  let h1 = textureLoad(scene_texels, vec2u(1u, 0u), 0);
   if (h0.w == 0xffffffffu || hit_box(o, inv_d, bitcast<vec3f>(h0.xyz), bitcast<vec3f>(h1.xyz), tmax) == INF) {
     return hit;
   }
+  let tri_base = textureLoad(scene_texels, vec2u(2u, 0u), 0).x;
   var stack: array<u32, 64>;
   var sp = 0u;
   var entry = h0.w;
-  let max_visits = h1.w;
-  var visits = 0u;
+  let max_steps = h1.w;
+  var steps = 0u;
   loop {
     loop_iterations++;
-    visits++;
-    if (visits > max_visits) {
+    steps++;
+    if (steps > max_steps) {
       capped_traversals++;
       break;
     }
     let count = entry & 15u;
     let first = entry >> 4u;
-    if (count > 0u) {
-      for (var i = first; i < first + count; i++) {
-        loop_iterations++;
-        let at = texel_at(i * 4u);
-        let v0 = textureLoad(tri_texels, at, 0);
-        let v1 = textureLoad(tri_texels, at + vec2u(1u, 0u), 0);
-        let v2 = textureLoad(tri_texels, at + vec2u(2u, 0u), 0);
-        let r = hit_triangle(o, d, bitcast<vec3f>(v0.xyz), bitcast<vec3f>(v1.xyz), bitcast<vec3f>(v2.xyz));
-        if (r.x < hit.t) {
-          hit = Hit(r.x, i, r.y, r.z);
-          if (any_hit) {
-            return hit;
-          }
+    let leaf = count > 0u;
+    let at = texel_at(select((first + 1u) * 4u, tri_base + first * 4u, leaf));
+    let t0 = textureLoad(scene_texels, at, 0);
+    let t1 = textureLoad(scene_texels, at + vec2u(1u, 0u), 0);
+    let t2 = textureLoad(scene_texels, at + vec2u(2u, 0u), 0);
+    let t3 = textureLoad(scene_texels, at + vec2u(3u, 0u), 0);
+    if (leaf) {
+      let r = hit_triangle(o, d, bitcast<vec3f>(t0.xyz), bitcast<vec3f>(t1.xyz), bitcast<vec3f>(t2.xyz));
+      if (r.x < hit.t) {
+        hit = Hit(r.x, first, r.y, r.z);
+        if (any_hit) {
+          return hit;
         }
+      }
+      if (count > 1u) {
+        // the leaf's next triangle
+        entry += 15u;
+        continue;
       }
       if (sp == 0u) {
         break;
@@ -93,21 +100,16 @@ fn trace_ray(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
       entry = stack[sp];
       continue;
     }
-    let at = texel_at((first + 1u) * 4u);
-    let a0 = textureLoad(node_texels, at, 0);
-    let a1 = textureLoad(node_texels, at + vec2u(1u, 0u), 0);
-    let b0 = textureLoad(node_texels, at + vec2u(2u, 0u), 0);
-    let b1 = textureLoad(node_texels, at + vec2u(3u, 0u), 0);
-    var ta = hit_box(o, inv_d, bitcast<vec3f>(a0.xyz), bitcast<vec3f>(a1.xyz), hit.t);
-    var tb = hit_box(o, inv_d, bitcast<vec3f>(b0.xyz), bitcast<vec3f>(b1.xyz), hit.t);
-    var near = a0.w;
-    var far = b0.w;
+    var ta = hit_box(o, inv_d, bitcast<vec3f>(t0.xyz), bitcast<vec3f>(t1.xyz), hit.t);
+    var tb = hit_box(o, inv_d, bitcast<vec3f>(t2.xyz), bitcast<vec3f>(t3.xyz), hit.t);
+    var near = t0.w;
+    var far = t2.w;
     if (tb < ta) {
       let t = ta;
       ta = tb;
       tb = t;
-      near = b0.w;
-      far = a0.w;
+      near = t2.w;
+      far = t0.w;
     }
     if (ta == INF) {
       if (sp == 0u) {

@@ -11,7 +11,7 @@ import {
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
-import { traversalLayout, traversalTextures } from "./traversal.ts";
+import { traversalLayout, traversalTexture } from "./traversal.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -83,7 +83,7 @@ const SOFTWARE_YIELD_MS = 20;
 const PARAMS_BYTES = 176;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
-/** Bindings of the buffers, in order (the BVH is read through a texture: bindings 9 and 10). */
+/** Bindings of the buffers, in order (the BVH is read through a texture: binding 9). */
 const BUFFER_BINDINGS = [0, 2, 3, 4, 5, 6, 7, 8];
 
 /**
@@ -109,7 +109,7 @@ export class GpuRenderer {
   #buffers: GPUBuffer[];
   #warnedLimit = false;
   #warnedCap = false;
-  /** The BVH and the triangles in the traversal layout (bindings 9 and 10). */
+  /** The BVH and the triangles in the traversal layout (binding 9). */
   #textures: GPUTexture[];
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
@@ -147,7 +147,7 @@ export class GpuRenderer {
     });
     this.#bindings = [this.#params, tris, materials, lights, this.#stats, attributes, texels];
     this.#buffers = [...this.#bindings];
-    this.#textures = traversalTextures(device, traversalLayout(data));
+    this.#textures = [traversalTexture(device, traversalLayout(data))];
   }
 
   /**

@@ -1,25 +1,26 @@
 /**
- * The BVH and triangles as the GPU traverses them: two rgba32uint textures.
+ * The BVH and the triangles as the GPU traverses them: one rgba32uint texture, {@linkcode TEXTURE_WIDTH}
+ * texels a row, 4 texels per record so that no record straddles two rows.
  *
- * Why textures: on llvmpipe (Mesa's software Vulkan, what CI and CPU-only nodes render on) every read of a
+ * Why a texture: on llvmpipe (Mesa's software Vulkan, what CI and CPU-only nodes render on) every read of a
  * storage buffer at an address that differs between SIMD lanes becomes a scalar loop over the lanes, one
- * loop per 32-bit word; a texel fetch reads 16 bytes for all lanes at once. Reading the scene through
- * textures, in whole texels, made tracing cheaper there (figures in the README's performance section); GPUs
- * have read BVHs through texture units for as long as they have traced rays.
+ * loop per 32-bit word; a texel fetch reads 16 bytes for all lanes at once. And why one texture: llvmpipe
+ * runs both sides of every branch for a whole SIMD group, so the traversal fetches the 4 texels of one
+ * record per step, an interior node for some lanes and a triangle for others, instead of a node's texels
+ * and a triangle's in every step. GPUs have read BVHs through their texture units for as long as they have
+ * traced rays.
  *
- * Node texture, 4 texels per interior node, row-major, {@linkcode TEXTURE_WIDTH} texels a row:
- * - texels 0-3: the header: root box min xyz + the root's entry word, root box max xyz + the most nodes a
- *   traversal may visit, then two unused texels;
- * - interior node j at texels 4(j + 1) to 4(j + 1) + 3: its first child's box min xyz + entry word, that
- *   box's max xyz + 0, then the same for its second child.
+ * - Record 0, the header: root box min xyz + the root's entry word; root box max xyz + the most steps a
+ *   traversal may take (interior nodes plus triangles); the first triangle's texel; unused.
+ * - Interior node j, record j + 1: its first child's box min xyz + entry word, that box's max xyz + 0, then
+ *   the same for its second child.
+ * - Triangle i, at texel `first triangle's texel + 4i`: v0, v1, v2 with their .w words as in the triangles
+ *   section, then an unused texel.
  *
  * An entry word is `index << 4 | count`: count 0 is an interior node (index j), count 1-15 a leaf of that
- * many triangles from triangle `index`. The children's boxes live in their parent, so a traversal reads 4
- * texels per interior node it visits and none for a leaf. {@linkcode EMPTY_ENTRY} marks a scene without
- * triangles.
- *
- * Triangle texture: triangle i at texels 4i to 4i + 2 (v0, v1, v2 with their .w words as in the triangles
- * section), the fourth texel unused, so that a triangle never straddles two rows.
+ * many triangles from triangle `index`. The children's boxes live in their parent, so a traversal reads
+ * one record per interior node and one per triangle it visits. {@linkcode EMPTY_ENTRY} marks a scene
+ * without triangles.
  * @module
  */
 import { NODE_BYTES, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
@@ -33,12 +34,10 @@ const MAX_LEAF = 15;
 /** Largest index an entry word holds (28 bits). */
 const MAX_INDEX = 2 ** 28 - 1;
 
-/** The traversal layout of render data: node and triangle texels, 4 words each. */
+/** The traversal layout of render data. */
 export interface TraversalLayout {
-  /** The node texture's texels (header first). */
-  nodes: Uint32Array<ArrayBuffer>;
-  /** The triangle texture's texels. */
-  triangles: Uint32Array<ArrayBuffer>;
+  /** The texels, 4 words each, whole rows. */
+  texels: Uint32Array<ArrayBuffer>;
   /** Interior nodes. */
   interior: number;
 }
@@ -55,7 +54,9 @@ export function traversalLayout(data: RenderData): TraversalLayout {
   const nodeCount = data.nodes.byteLength / NODE_BYTES;
   const triCount = data.triangles.length / TRI_FLOATS;
   if (triCount > MAX_INDEX) {
-    throw new RangeError(`Cannot trace ${triCount} triangles: the traversal layout indexes at most ${MAX_INDEX}`);
+    throw new RangeError(
+      `Cannot trace ${triCount} triangles: the traversal layout indexes at most ${MAX_INDEX}`,
+    );
   }
   const boxOf = (i: number) => f.subarray(i * 8, i * 8 + 8);
   // interior nodes in the order they are reached: their two children's boxes and entry words
@@ -92,26 +93,27 @@ export function traversalLayout(data: RenderData): TraversalLayout {
   if (records.length > MAX_INDEX) {
     throw new RangeError(`Cannot trace a BVH of ${records.length} interior nodes: at most ${MAX_INDEX}`);
   }
-  const nodes = new Uint32Array(roundRows(4 * (records.length + 1)) * 4);
-  const nf = new Float32Array(nodes.buffer);
+  const triBase = 4 * (records.length + 1);
+  const texels = new Uint32Array(roundRows(triBase + 4 * triCount) * 4);
+  const tf = new Float32Array(texels.buffer);
   if (nodeCount > 0) {
-    nf.set(boxOf(0).subarray(0, 3), 0);
-    nf.set(boxOf(0).subarray(4, 7), 4);
+    tf.set(boxOf(0).subarray(0, 3), 0);
+    tf.set(boxOf(0).subarray(4, 7), 4);
   }
-  nodes[3] = start;
-  nodes[7] = records.length + leaves;
+  texels[3] = start;
+  texels[7] = records.length + triCount;
+  texels[8] = triBase;
   records.forEach(({ boxes, words }, j) => {
     for (let c = 0; c < 2; c++) {
       const at = 16 * (j + 1) + 8 * c;
-      nf.set(boxes[c]!.subarray(0, 3), at);
-      nodes[at + 3] = words[c]!;
-      nf.set(boxes[c]!.subarray(4, 7), at + 4);
+      tf.set(boxes[c]!.subarray(0, 3), at);
+      texels[at + 3] = words[c]!;
+      tf.set(boxes[c]!.subarray(4, 7), at + 4);
     }
   });
-  const triangles = new Uint32Array(roundRows(triCount * 4) * 4);
   const src = new Uint32Array(data.triangles.buffer, data.triangles.byteOffset, data.triangles.length);
-  for (let i = 0; i < triCount; i++) triangles.set(src.subarray(i * 12, i * 12 + 12), i * 16);
-  return { nodes, triangles, interior: records.length };
+  for (let i = 0; i < triCount; i++) texels.set(src.subarray(i * 12, i * 12 + 12), (triBase + 4 * i) * 4);
+  return { texels, interior: records.length };
 }
 
 /** Texels rounded up to whole rows (at least one). */
@@ -119,34 +121,29 @@ function roundRows(texels: number): number {
   return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH)) * TEXTURE_WIDTH;
 }
 
-/** Rows a texture of `texels` texels needs. */
-export function textureRows(texels: number): number {
-  return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH));
-}
-
 /**
- * Uploads the traversal layout as two textures (bindings 9 and 10 of the kernels that trace).
- * @throws {RangeError} when a texture would be taller than the device allows
+ * Uploads the traversal layout as a texture (binding 9 of the kernels that trace).
+ * @throws {RangeError} when the texture would be taller than the device allows
  */
-export function traversalTextures(device: GPUDevice, layout: TraversalLayout): GPUTexture[] {
-  return [["BVH node texels", layout.nodes], ["triangle texels", layout.triangles]].map(([label, texels]) => {
-    const words = texels as Uint32Array<ArrayBuffer>;
-    const rows = words.length / 4 / TEXTURE_WIDTH;
-    if (rows > device.limits.maxTextureDimension2D) {
-      throw new RangeError(
-        `Cannot render scene: its ${label} need a ${TEXTURE_WIDTH}x${rows} texture and the GPU allows at most ${device.limits.maxTextureDimension2D} rows`,
-      );
-    }
-    const texture = device.createTexture({
-      label: label as string,
-      size: [TEXTURE_WIDTH, rows],
-      format: "rgba32uint",
-      usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
-    });
-    device.queue.writeTexture({ texture }, words, { bytesPerRow: TEXTURE_WIDTH * 16, rowsPerImage: rows }, [
-      TEXTURE_WIDTH,
-      rows,
-    ]);
-    return texture;
+export function traversalTexture(device: GPUDevice, layout: TraversalLayout): GPUTexture {
+  const rows = layout.texels.length / 4 / TEXTURE_WIDTH;
+  if (rows > device.limits.maxTextureDimension2D) {
+    throw new RangeError(
+      `Cannot render scene: its BVH and triangles need a ${TEXTURE_WIDTH}x${rows} texture and the GPU allows at most ${device.limits.maxTextureDimension2D} rows`,
+    );
+  }
+  const texture = device.createTexture({
+    label: "BVH and triangle texels",
+    size: [TEXTURE_WIDTH, rows],
+    format: "rgba32uint",
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
   });
+  device.queue.writeTexture({ texture }, layout.texels, {
+    bytesPerRow: TEXTURE_WIDTH * 16,
+    rowsPerImage: rows,
+  }, [
+    TEXTURE_WIDTH,
+    rows,
+  ]);
+  return texture;
 }
