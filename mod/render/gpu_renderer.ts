@@ -65,8 +65,9 @@ export interface TileResult {
 
 /**
  * llvmpipe (Mesa's software GPU, what CI renders on) silently ends every loop of a shader invocation after
- * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter each
- * dispatch runs one sample per pixel, and the renderer warns when an invocation came near the limit.
+ * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter the
+ * renderer sizes the samples of one dispatch by the iterations it measures (see #adaptSoftwareSamples), and
+ * warns when an invocation came near the limit.
  */
 export const SOFTWARE_LOOP_LIMIT = 65535;
 
@@ -80,7 +81,11 @@ const SAMPLES_PER_DISPATCH = 1 << 20;
  * networking (a master's uploads to joining slaves, heartbeats) for that second.
  */
 const SOFTWARE_YIELD_MS = 20;
-const PARAMS_BYTES = 176;
+/** Most samples per pixel of one dispatch on a software adapter. */
+const SOFTWARE_MAX_SAMPLES = 16;
+const PARAMS_BYTES = 192;
+/** Word of the render params that holds the first accumulator pixel of a dispatch's rows. */
+const ACCUM_BASE_WORD = 44;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
 /** Bindings of the buffers, in order (the BVH is read through a texture: binding 9). */
@@ -109,6 +114,8 @@ export class GpuRenderer {
   #buffers: GPUBuffer[];
   #warnedLimit = false;
   #warnedCap = false;
+  /** Samples per pixel of one dispatch on a software adapter (see #adaptSoftwareSamples). */
+  #softwareSamples = 1;
   /** The BVH and the triangles in the traversal layout (binding 9). */
   #textures: GPUTexture[];
 
@@ -177,7 +184,10 @@ export class GpuRenderer {
       entries: [
         ...this.#bindings.toSpliced(ACCUM_BINDING - 1, 0, this.#accum)
           .map((buffer, i): GPUBindGroupEntry => ({ binding: BUFFER_BINDINGS[i]!, resource: { buffer } })),
-        ...this.#textures.map((texture, i): GPUBindGroupEntry => ({ binding: 9 + i, resource: texture.createView() })),
+        ...this.#textures.map((texture, i): GPUBindGroupEntry => ({
+          binding: 9 + i,
+          resource: texture.createView(),
+        })),
       ],
     });
     this.#capacity = pixels;
@@ -234,7 +244,9 @@ export class GpuRenderer {
           HAS_ALPHA_MASK: hasAlphaMask(data) ? 1 : 0,
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
           HAS_VOLUME: features.volume ? 1 : 0,
-          HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0 ? 1 : 0,
+          HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0
+            ? 1
+            : 0,
           HAS_PUNCTUAL: data.punctual ? 1 : 0,
           HAS_TRI_LIGHTS: data.stats.lights > 0 ? 1 : 0,
           HAS_SPECULAR: features.specular ? 1 : 0,
@@ -383,25 +395,34 @@ export class GpuRenderer {
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
     const software = this.#gpu.summary.software;
-    const perDispatch = software ? 1 : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    const perDispatch = software
+      ? Math.min(this.#softwareSamples, range.count)
+      : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    // on a software adapter a dispatch of k samples covers about 1/k of the band's rows, so that it takes
+    // about as long as one sample of the whole band (the event loop turns between dispatches)
+    const rowsPerDispatch = software ? Math.max(1, Math.ceil(band.height / perDispatch)) : band.height;
     const u = new Uint32Array(params);
-    u.set([band.x, band.y, band.width, band.height], 2);
     let turned = performance.now();
     for (let done = 0; done < range.count; done += perDispatch) {
-      if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        turned = performance.now();
+      for (let row = 0; row < band.height; row += rowsPerDispatch) {
+        if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          turned = performance.now();
+        }
+        const rows = Math.min(rowsPerDispatch, band.height - row);
+        u.set([band.x, band.y + row, band.width, rows], 2);
+        u[6] = range.start + done;
+        u[7] = Math.min(perDispatch, range.count - done);
+        u[ACCUM_BASE_WORD] = row * band.width;
+        device.queue.writeBuffer(this.#params, 0, params);
+        const encoder = device.createCommandEncoder({ label: "trace samples" });
+        const pass = encoder.beginComputePass({ label: "trace pass" });
+        pass.setPipeline(this.#pipeline);
+        pass.setBindGroup(0, this.#bindGroup!);
+        pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(rows / 8));
+        pass.end();
+        device.queue.submit([encoder.finish()]);
       }
-      u[6] = range.start + done;
-      u[7] = Math.min(perDispatch, range.count - done);
-      device.queue.writeBuffer(this.#params, 0, params);
-      const encoder = device.createCommandEncoder({ label: "trace samples" });
-      const pass = encoder.beginComputePass({ label: "trace pass" });
-      pass.setPipeline(this.#pipeline);
-      pass.setBindGroup(0, this.#bindGroup!);
-      pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(band.height / 8));
-      pass.end();
-      device.queue.submit([encoder.finish()]);
     }
     const last = device.createCommandEncoder({ label: "read back" });
     last.copyBufferToBuffer(accum, 0, readback, 0, pixels * 16);
@@ -418,10 +439,27 @@ export class GpuRenderer {
         out[i * 3 + 1] = acc[i * 4 + 1]!;
         out[i * 3 + 2] = acc[i * 4 + 2]!;
       }
-      return new Uint32Array(mapped.slice(pixels * 16, pixels * 16 + 16));
+      const stats = new Uint32Array(mapped.slice(pixels * 16, pixels * 16 + 16));
+      if (software) this.#adaptSoftwareSamples(stats[1]!, Math.min(perDispatch, range.count));
+      return stats;
     } finally {
       readback.unmap();
     }
+  }
+
+  /**
+   * Sets the samples per pixel of a software adapter's dispatches from the most loop iterations an
+   * invocation ran in the last band with `samples` per dispatch: as many as keep that count, times the SIMD
+   * width, under half of llvmpipe's loop limit, from 1 to {@linkcode SOFTWARE_MAX_SAMPLES}. More samples per
+   * dispatch let the kernel's path regeneration keep a SIMD group's lanes busy. The count grows less than
+   * linearly with the samples (the longest paths do not line up), so the estimate errs on the safe side.
+   */
+  #adaptSoftwareSamples(loopIterations: number, samples: number): void {
+    const perSample = Math.max(1, loopIterations / samples) * simdLanes(this.#gpu.summary.name);
+    this.#softwareSamples = Math.max(
+      1,
+      Math.min(SOFTWARE_MAX_SAMPLES, Math.floor(SOFTWARE_LOOP_LIMIT / 2 / perSample)),
+    );
   }
 
   /** Frees the GPU buffers (the device stays open). */
