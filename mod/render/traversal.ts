@@ -31,6 +31,8 @@ export const TEXTURE_WIDTH = 4096;
 export const EMPTY_ENTRY = 0xffffffff;
 /** Most triangles of one leaf entry (the entry word's 4 count bits). */
 const MAX_LEAF = 15;
+const NOT_A_TREE =
+  "Cannot render scene: its BVH is not a tree over its triangles (render data from a broken or hostile source)";
 /** Largest index an entry word holds (28 bits). */
 const MAX_INDEX = 2 ** 28 - 1;
 
@@ -46,7 +48,8 @@ export interface TraversalLayout {
  * Converts the flattened BVH (NODE_BYTES per node, children of an interior node at `first` and `first + 1`)
  * and the triangles into the traversal layout. A leaf of more than 15 triangles (render data from another
  * builder) becomes a small tree of leaves of at most 15 with the leaf's box.
- * @throws {RangeError} when an index does not fit an entry word's 28 bits
+ * @throws {RangeError} when the BVH is not a tree over the triangles (a node reached twice, an index out of
+ * range), or an index does not fit an entry word's 28 bits
  */
 export function traversalLayout(data: RenderData): TraversalLayout {
   const f = new Float32Array(data.nodes);
@@ -75,9 +78,16 @@ export function traversalLayout(data: RenderData): TraversalLayout {
     return j << 4;
   };
   const stack: [number, number][] = [];
+  const seen = new Uint8Array(nodeCount);
   const entryOf = (i: number): number => {
-    const count = u[i * 8 + 7]!;
-    if (count > 0) return leafEntry(boxOf(i), u[i * 8 + 3]!, count);
+    // each node once: render data whose BVH is not a tree (shared subtrees) would expand without bound
+    if (i >= nodeCount || seen[i]) throw new RangeError(NOT_A_TREE);
+    seen[i] = 1;
+    const count = u[i * 8 + 7]!, first = u[i * 8 + 3]!;
+    if (count > 0) {
+      if (first + count > triCount) throw new RangeError(NOT_A_TREE);
+      return leafEntry(boxOf(i), first, count);
+    }
     const j = records.length;
     records.push({ boxes: [], words: [] });
     stack.push([i, j]);
