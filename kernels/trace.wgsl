@@ -294,8 +294,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let pixel = py * params.width + px;
   // Path regeneration: an invocation whose path ends starts its pixel's next sample at once, so the
   // invocations of a SIMD group (llvmpipe runs them in lockstep) stay busy until the last samples, instead
-  // of waiting each bounce for the longest path of the group.
-  var sum = vec3f(0.0);
+  // of waiting each bounce for the longest path of the group. Each sample is added to the accumulator as it
+  // ends, in sample order: the sums are the same bits however the samples are split into dispatches.
+  let index = params.accum_base + gid.y * params.region_w + gid.x;
   var started = 0u;
   var alive = false;
   loop {
@@ -312,14 +313,12 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       alive = false;
       // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
       if (all(path_l == path_l) && max3(abs(path_l)) < 1e30) {
-        sum += path_l;
+        accum[index] = accum[index] + vec4f(path_l, 0.0);
       } else {
         atomicAdd(&stats[2], 1u);
       }
     }
   }
-  let index = params.accum_base + gid.y * params.region_w + gid.x;
-  accum[index] = accum[index] + vec4f(sum, 0.0);
   atomicAdd(&stats[0], ray_count);
   atomicMax(&stats[1], loop_iterations);
   if (capped_traversals > 0u) {

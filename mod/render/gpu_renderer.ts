@@ -70,6 +70,13 @@ export interface TileResult {
  * warns when an invocation came near the limit.
  */
 export const SOFTWARE_LOOP_LIMIT = 65535;
+/**
+ * How many times its longest invocation's loop iterations a SIMD group counts, at most, as measured: the
+ * group runs a loop until its last lane leaves it, so its count exceeds any one lane's. On llvmpipe 22.3
+ * (8 lanes) a dispatch whose longest invocation ran 26,011 iterations rendered the same image as one sample
+ * per dispatch, and one whose longest ran 59,569 lost samples, so the factor is below 2.5.
+ */
+const SOFTWARE_GROUP_FACTOR = 2.5;
 
 /** Bounce at which Russian roulette starts. */
 const RR_DEPTH = 3;
@@ -82,7 +89,7 @@ const SAMPLES_PER_DISPATCH = 1 << 20;
  */
 const SOFTWARE_YIELD_MS = 20;
 /** Most samples per pixel of one dispatch on a software adapter. */
-const SOFTWARE_MAX_SAMPLES = 16;
+const SOFTWARE_MAX_SAMPLES = 32;
 const PARAMS_BYTES = 192;
 /** Word of the render params that holds the first accumulator pixel of a dispatch's rows. */
 const ACCUM_BASE_WORD = 44;
@@ -313,7 +320,7 @@ export class GpuRenderer {
     const [rays, loopIterations, droppedSamples, cappedTraversals] = stats;
     if (
       this.#gpu.summary.software &&
-      loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
+      loopIterations! * SOFTWARE_GROUP_FACTOR >= SOFTWARE_LOOP_LIMIT &&
       !this.#warnedLimit
     ) {
       this.#warnedLimit = true;
@@ -449,13 +456,14 @@ export class GpuRenderer {
 
   /**
    * Sets the samples per pixel of a software adapter's dispatches from the most loop iterations an
-   * invocation ran in the last band with `samples` per dispatch: as many as keep that count, times the SIMD
-   * width, under half of llvmpipe's loop limit, from 1 to {@linkcode SOFTWARE_MAX_SAMPLES}. More samples per
-   * dispatch let the kernel's path regeneration keep a SIMD group's lanes busy. The count grows less than
-   * linearly with the samples (the longest paths do not line up), so the estimate errs on the safe side.
+   * invocation ran in the last band with `samples` per dispatch: as many as keep that count, times
+   * {@linkcode SOFTWARE_GROUP_FACTOR}, under half of llvmpipe's loop limit, from 1 to
+   * {@linkcode SOFTWARE_MAX_SAMPLES}. More samples per dispatch let the kernel's path regeneration keep a SIMD
+   * group's lanes busy. The count grows less than linearly with the samples (the longest paths do not line
+   * up), so the estimate from fewer samples errs on the safe side.
    */
   #adaptSoftwareSamples(loopIterations: number, samples: number): void {
-    const perSample = Math.max(1, loopIterations / samples) * simdLanes(this.#gpu.summary.name);
+    const perSample = Math.max(1, loopIterations / samples) * SOFTWARE_GROUP_FACTOR;
     this.#softwareSamples = Math.max(
       1,
       Math.min(SOFTWARE_MAX_SAMPLES, Math.floor(SOFTWARE_LOOP_LIMIT / 2 / perSample)),
@@ -532,12 +540,6 @@ function materialFeatures(
     if (e[8]! > 0 || e[9]! > 0 || e[10]! > 0) volume = true;
   }
   return { layers, volume, specular, metal, transmission };
-}
-
-/** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */
-function simdLanes(name: string): number {
-  const bits = /(\d+) bits/.exec(name);
-  return bits ? Math.max(1, Number(bits[1]) / 32) : 16;
 }
 
 /** The lights buffer: the emissive triangles' entries, then the punctual lights' records (no header). */
