@@ -25,7 +25,8 @@ function pathTracer(layerCode: string[]): string {
 
 /**
  * The path tracer (entry point `main`) for scenes without clear-coated or sheen materials; bindings: 0
- * params, 1 nodes, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats, 7 attributes, 8 texels.
+ * params, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats, 7 attributes, 8 texels, 9 the BVH and
+ * the triangles in the traversal layout (mod/render/traversal.ts).
  */
 export const traceKernel: string = pathTracer([layersOff]);
 
@@ -35,5 +36,5 @@ export const traceKernel: string = pathTracer([layersOff]);
  */
 export const layeredTraceKernel: string = pathTracer([sheenTable, layers]);
 
-/** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 1 nodes, 2 triangles, 5 hits. */
+/** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 5 hits, 9 the traversal layout. */
 export const intersectKernel: string = [structs, geometry, bvh, intersect].join("\n");

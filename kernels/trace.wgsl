@@ -36,6 +36,11 @@ struct Params {
   env_color: vec4f,
   env_map: vec4u,
   env_sampling: vec4f,
+  // the accumulator index of the first pixel of the region (a dispatch may render some rows of a band)
+  accum_base: u32,
+  pad0: u32,
+  pad1: u32,
+  pad2: u32,
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
@@ -95,6 +100,9 @@ fn camera_ray(px: vec2f) -> array<vec3f, 2> {
   return array<vec3f, 2>(o, d);
 }
 
+override HAS_ENV_MAP: bool = true;
+override HAS_PUNCTUAL: bool = true;
+override HAS_TRI_LIGHTS: bool = true;
 // Pipeline constant: the scene has alpha-masked materials.
 override HAS_ALPHA_MASK: bool = true;
 // Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
@@ -106,9 +114,11 @@ override AOVS: bool = false;
 
 // The AOVs of the sample being traced: the albedo and world-space shading normal (facing the incoming ray)
 // of the first surface that is not a perfect mirror or smooth glass along the path; on a miss the
-// environment's radiance clamped to [0, 1] and a zero normal.
+// environment's radiance clamped to [0, 1] and a zero normal. aov_open: still to be taken (at each hit until
+// a surface that is not a perfect mirror or smooth glass).
 var<private> aov_albedo: vec3f;
 var<private> aov_normal: vec3f;
+var<private> aov_open: bool;
 
 // The albedo of surface s for the AOV (OIDN's guidance): the base colour, which glTF's model makes the
 // diffuse colour of a dielectric, the reflectance at normal incidence of a metal and the tint of glass; for
@@ -142,154 +152,176 @@ fn visible(o: vec3f, d: vec3f, dist: f32) -> bool {
   return false;
 }
 
-fn radiance(origin: vec3f, dir: vec3f) -> vec3f {
-  var o = origin;
-  var d = dir;
-  var l = vec3f(0.0);
-  var beta = vec3f(1.0);
-  var prev_pdf = 0.0;
-  var cut_outs = 0u;
+// The path being traced by this invocation: its next ray, radiance so far, throughput, the MIS pdf of the
+// last bounce, cut-outs passed, ray-cone width, the absorption of the volume it is in, and its depth.
+var<private> path_o: vec3f;
+var<private> path_d: vec3f;
+var<private> path_l: vec3f;
+var<private> path_beta: vec3f;
+var<private> path_prev_pdf: f32;
+var<private> path_cut_outs: u32;
+var<private> path_cone_width: f32;
+var<private> path_medium: vec3f;
+var<private> path_depth: u32;
+
+// Starts sample `sample_index` of the pixel at (px, py): seeds its random numbers, makes its camera ray.
+fn start_path(pixel: u32, px: u32, py: u32, sample_index: u32) {
+  rng_seed(pixel, sample_index, params.seed);
+  let ray = camera_ray(vec2f(f32(px) + rand(), f32(py) + rand()));
+  path_o = ray[0];
+  path_d = ray[1];
+  path_l = vec3f(0.0);
+  path_beta = vec3f(1.0);
+  path_prev_pdf = 0.0;
+  path_cut_outs = 0u;
+  path_cone_width = 0.0;
+  // absorption per unit length of the volume the path is in: set by refraction into a front face, cleared
+  // by refraction out of a back face (volumes do not nest)
+  path_medium = vec3f(0.0);
+  path_depth = 0u;
+  if (AOVS) {
+    aov_albedo = vec3f(0.0);
+    aov_normal = vec3f(0.0);
+    aov_open = true;
+  }
+}
+
+// One bounce of the path: traces its ray, adds what it sees and what the lights give, samples the next
+// ray. Returns true when the path has ended (path_l is then its radiance).
+fn bounce() -> bool {
   // ray cone (Ray Tracing Gems ch. 20): its width grows by the pixel's spread angle per unit of path
   // length; the spread is kept after the first hit (no widening by curvature or roughness)
   let cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
-  var cone_width = 0.0;
-  // absorption per unit length of the volume the path is in: set by refraction into a front face, cleared
-  // by refraction out of a back face (volumes do not nest)
-  var medium = vec3f(0.0);
   let nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
-  // the AOVs are still to be taken (at each hit until a surface that is not a perfect mirror or smooth glass)
-  var aov_open = AOVS;
-  for (var depth = 0u; depth < params.max_depth; depth++) {
-    loop_iterations++;
-    let hit = trace(o, d, INF, false);
-    if (HAS_VOLUME) {
-      // Beer–Lambert along the segment; a path that leaves an open volume without a surface is absorbed
-      beta *= exp(-medium * select(INF, hit.t, hit.tri != NO_HIT));
-    }
-    if (hit.tri == NO_HIT) {
-      if (AOVS && aov_open) {
-        aov_albedo = clamp(env_radiance(d), vec3f(0.0), vec3f(1.0));
-        aov_normal = vec3f(0.0);
-      }
-      var w = 1.0;
-      if (prev_pdf > 0.0 && env_has_map()) {
-        w = power_heuristic(prev_pdf, params.env_sampling.z * env_pdf(d));
-      }
-      l += beta * env_radiance(d) * w;
-      break;
-    }
-    let t = tris[hit.tri];
-    let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
-    let entering = dot(d, ng) < 0.0;
-    let x = o + d * hit.t;
-    cone_width += cone_spread * hit.t;
-    if (HAS_ALPHA_MASK && cut_outs < 32u && is_cut_out(hit.tri, hit.u, hit.v)) {
-      // a hole in an alpha-masked surface: carry on through it without a bounce
-      cut_outs++;
-      o = offset_point(x, select(ng, -ng, entering));
-      depth--;
-      continue;
-    }
-    let ng_f = select(-ng, ng, entering);
-    var s = surface_at(hit.tri, t, hit.u, hit.v, ng, cone_width / max(abs(dot(d, ng)), 1e-4));
-    if (!entering) {
-      s.ns = -s.ns;
-      s.coat_n = -s.coat_n;
-    }
-    if (entering && max3(s.emission) > 0.0) {
-      var w = 1.0;
-      if (prev_pdf > 0.0) {
-        w = power_heuristic(prev_pdf, light_pdf(t, d, hit.t));
-      }
-      l += beta * s.emission * w;
-    }
-    // a shading normal facing away from the viewer falls back to the geometric one
-    if (dot(s.ns, -d) <= 0.0) {
-      s.ns = ng_f;
-    }
+  let hit = trace(path_o, path_d, INF, false);
+  if (HAS_VOLUME) {
+    // Beer–Lambert along the segment; a path that leaves an open volume without a surface is absorbed
+    path_beta *= exp(-path_medium * select(INF, hit.t, hit.tri != NO_HIT));
+  }
+  if (hit.tri == NO_HIT) {
     if (AOVS && aov_open) {
-      // provisional: a later hit replaces them only if this one passes the path on through a perfect
-      // mirror or smooth glass (a path ending here keeps them)
-      aov_albedo = aov_surface_albedo(s, entering);
-      aov_normal = s.ns;
+      aov_albedo = clamp(env_radiance(path_d), vec3f(0.0), vec3f(1.0));
+      aov_normal = vec3f(0.0);
     }
-    let frame = basis(s.ns);
-    let wo = to_local(frame, -d);
-    if (HAS_LAYERS) {
-      s.coat_n = coat_to_local(frame, s.coat_n, wo);
+    var w = 1.0;
+    if (path_prev_pdf > 0.0 && env_has_map()) {
+      w = power_heuristic(path_prev_pdf, params.env_sampling.z * env_pdf(path_d));
     }
+    path_l += path_beta * env_radiance(path_d) * w;
+    return true;
+  }
+  let t = tris[hit.tri];
+  let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
+  let entering = dot(path_d, ng) < 0.0;
+  let x = path_o + path_d * hit.t;
+  path_cone_width += cone_spread * hit.t;
+  if (HAS_ALPHA_MASK && path_cut_outs < 32u && is_cut_out(hit.tri, hit.u, hit.v)) {
+    // a hole in an alpha-masked surface: carry on through it without a bounce
+    path_cut_outs++;
+    path_o = offset_point(x, select(ng, -ng, entering));
+    return false;
+  }
+  let ng_f = select(-ng, ng, entering);
+  var s = surface_at(hit.tri, t, hit.u, hit.v, ng, path_cone_width / max(abs(dot(path_d, ng)), 1e-4));
+  if (!entering) {
+    s.ns = -s.ns;
+    s.coat_n = -s.coat_n;
+  }
+  if (entering && max3(s.emission) > 0.0) {
+    var w = 1.0;
+    if (path_prev_pdf > 0.0) {
+      w = power_heuristic(path_prev_pdf, light_pdf(t, path_d, hit.t));
+    }
+    path_l += path_beta * s.emission * w;
+  }
+  // a shading normal facing away from the viewer falls back to the geometric one
+  if (dot(s.ns, -path_d) <= 0.0) {
+    s.ns = ng_f;
+  }
+  if (AOVS && aov_open) {
+    // provisional: a later hit replaces them only if this one passes the path on through a perfect
+    // mirror or smooth glass (a path ending here keeps them)
+    aov_albedo = aov_surface_albedo(s, entering);
+    aov_normal = s.ns;
+  }
+  let frame = basis(s.ns);
+  let wo = to_local(frame, -path_d);
+  if (HAS_LAYERS) {
+    s.coat_n = coat_to_local(frame, s.coat_n, wo);
+  }
 
-    let nee_here = nee && bsdf_has_pdf(s);
-    if (nee_here && rand() < params.env_sampling.z) {
-      let wi = env_sample(rand(), rand(), rand(), rand());
-      if (dot(wi, ng_f) > 0.0) {
-        let e = bsdf_eval(s, wo, to_local(frame, wi));
-        let lp = params.env_sampling.z * env_pdf(wi);
-        if (max3(e.value) > 0.0 && lp > 0.0 && visible(offset_point(x, ng_f), wi, INF)) {
-          l += beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
+  let nee_here = nee && bsdf_has_pdf(s);
+  let pick_env = nee_here && rand() < params.env_sampling.z;
+  if (HAS_ENV_MAP && pick_env) {
+    let wi = env_sample(rand(), rand(), rand(), rand());
+    if (dot(wi, ng_f) > 0.0) {
+      let e = bsdf_eval(s, wo, to_local(frame, wi));
+      let lp = params.env_sampling.z * env_pdf(wi);
+      if (max3(e.value) > 0.0 && lp > 0.0 && visible(offset_point(x, ng_f), wi, INF)) {
+        path_l += path_beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
+      }
+    }
+  } else if (HAS_PUNCTUAL && nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
+    path_l += path_beta * punctual_light(s, frame, wo, x, ng_f, params.env_sampling.z, params.tri_share);
+  } else if (HAS_TRI_LIGHTS && nee_here && !pick_env) {
+    let index = pick_light(rand());
+    let lt = tris[index];
+    let su = sqrt(rand());
+    let b1 = rand() * su;
+    let b2 = 1.0 - (1.0 - su) - b1;
+    let b0 = 1.0 - su;
+    let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + b2 * lt.v2.xyz;
+    let lc = cross(lt.v1.xyz - lt.v0.xyz, lt.v2.xyz - lt.v0.xyz);
+    let to_light = p - x;
+    let dist = length(to_light);
+    let wi = to_light / dist;
+    // reflection only, on the side the geometry faces: no light leaks through the surface
+    if (dot(wi, lc) < 0.0 && dist > 0.0 && dot(wi, ng_f) > 0.0) {
+      let e = bsdf_eval(s, wo, to_local(frame, wi));
+      if (max3(e.value) > 0.0) {
+        let xo = offset_point(x, ng_f);
+        let to_p = p - xo;
+        let shadow_dist = length(to_p);
+        if (visible(xo, to_p / shadow_dist, shadow_dist * (1.0 - 1e-4))) {
+          let lp = light_pdf(lt, wi, dist);
+          path_l += path_beta * e.value * emission_at(index, b1, b2) * (power_heuristic(lp, e.pdf) / lp);
         }
       }
-    } else if (nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
-      l += beta * punctual_light(s, frame, wo, x, ng_f, params.env_sampling.z, params.tri_share);
-    } else if (nee_here) {
-      let index = pick_light(rand());
-      let lt = tris[index];
-      let su = sqrt(rand());
-      let b1 = rand() * su;
-      let b2 = 1.0 - (1.0 - su) - b1;
-      let b0 = 1.0 - su;
-      let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + b2 * lt.v2.xyz;
-      let lc = cross(lt.v1.xyz - lt.v0.xyz, lt.v2.xyz - lt.v0.xyz);
-      let to_light = p - x;
-      let dist = length(to_light);
-      let wi = to_light / dist;
-      // reflection only, on the side the geometry faces: no light leaks through the surface
-      if (dot(wi, lc) < 0.0 && dist > 0.0 && dot(wi, ng_f) > 0.0) {
-        let e = bsdf_eval(s, wo, to_local(frame, wi));
-        if (max3(e.value) > 0.0) {
-          let xo = offset_point(x, ng_f);
-          let to_p = p - xo;
-          let shadow_dist = length(to_p);
-          if (visible(xo, to_p / shadow_dist, shadow_dist * (1.0 - 1e-4))) {
-            let lp = light_pdf(lt, wi, dist);
-            l += beta * e.value * emission_at(index, b1, b2) * (power_heuristic(lp, e.pdf) / lp);
-          }
-        }
-      }
-    }
-
-    let b = bsdf_sample(s, wo, entering);
-    if (!b.valid) {
-      break;
-    }
-    let wi = normalize(frame * b.wi);
-    // the sampled side must agree with the geometry, or the path would leak through the surface
-    let reflected = b.wi.z > 0.0;
-    if ((dot(wi, ng_f) > 0.0) != reflected) {
-      break;
-    }
-    beta *= b.weight;
-    if (AOVS) {
-      // a delta lobe (pdf 0: mirror reflection, refraction, a smooth coat's mirror) of a smooth surface
-      // passes the AOVs on to the next hit; any other lobe, or a rough surface, keeps them here
-      aov_open = aov_open && is_smooth(s) && b.pdf == 0.0;
-    }
-    if (HAS_VOLUME && !reflected) {
-      medium = select(vec3f(0.0), s.absorption, entering);
-    }
-    // the MIS weight of the next emission hit: none where this vertex did no light sampling
-    prev_pdf = select(0.0, b.pdf, nee_here);
-    o = offset_point(x, select(-ng_f, ng_f, reflected));
-    d = wi;
-    if (depth + 1u >= params.rr_depth) {
-      let q = clamp(max3(beta), 0.05, 0.95);
-      if (rand() >= q) {
-        break;
-      }
-      beta /= q;
     }
   }
-  return l;
+
+  let b = bsdf_sample(s, wo, entering);
+  if (!b.valid) {
+    return true;
+  }
+  let wi = normalize(frame * b.wi);
+  // the sampled side must agree with the geometry, or the path would leak through the surface
+  let reflected = b.wi.z > 0.0;
+  if ((dot(wi, ng_f) > 0.0) != reflected) {
+    return true;
+  }
+  path_beta *= b.weight;
+  if (AOVS) {
+    // a delta lobe (pdf 0: mirror reflection, refraction, a smooth coat's mirror) of a smooth surface
+    // passes the AOVs on to the next hit; any other lobe, or a rough surface, keeps them here
+    aov_open = aov_open && is_smooth(s) && b.pdf == 0.0;
+  }
+  if (HAS_VOLUME && !reflected) {
+    path_medium = select(vec3f(0.0), s.absorption, entering);
+  }
+  // the MIS weight of the next emission hit: none where this vertex did no light sampling
+  path_prev_pdf = select(0.0, b.pdf, nee_here);
+  path_o = offset_point(x, select(-ng_f, ng_f, reflected));
+  path_d = wi;
+  if (path_depth + 1u >= params.rr_depth) {
+    let q = clamp(max3(path_beta), 0.05, 0.95);
+    if (rand() >= q) {
+      return true;
+    }
+    path_beta /= q;
+  }
+  path_depth++;
+  return path_depth >= params.max_depth;
 }
 
 @compute @workgroup_size(8, 8)
@@ -303,38 +335,39 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   let px = params.region_x + gid.x;
   let py = params.region_y + gid.y;
   let pixel = py * params.width + px;
-  var sum = vec3f(0.0);
-  var albedo_sum = vec3f(0.0);
-  var normal_sum = vec3f(0.0);
-  for (var i = 0u; i < params.sample_count; i++) {
+  // Path regeneration: an invocation whose path ends starts its pixel's next sample at once, so the
+  // invocations of a SIMD group (llvmpipe runs them in lockstep) stay busy until the last samples, instead
+  // of waiting each bounce for the longest path of the group. Each sample is added to the accumulator as it
+  // ends, in sample order: the sums are the same bits however the samples are split into dispatches.
+  let index = params.accum_base + gid.y * params.region_w + gid.x;
+  var started = 0u;
+  var alive = false;
+  loop {
     loop_iterations++;
-    rng_seed(pixel, params.sample_start + i, params.seed);
-    let ray = camera_ray(vec2f(f32(px) + rand(), f32(py) + rand()));
-    if (AOVS) {
-      aov_albedo = vec3f(0.0);
-      aov_normal = vec3f(0.0);
+    if (!alive) {
+      if (started >= params.sample_count) {
+        break;
+      }
+      start_path(pixel, px, py, params.sample_start + started);
+      started++;
+      alive = true;
     }
-    let c = radiance(ray[0], ray[1]);
-    // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
-    if (all(c == c) && max3(abs(c)) < 1e30) {
-      sum += c;
-    } else {
-      atomicAdd(&stats[2], 1u);
+    if (params.max_depth == 0u || bounce()) {
+      alive = false;
+      // A NaN or infinite sample (degenerate geometry) is dropped rather than poisoning the pixel.
+      let at = select(index, 3u * index, AOVS);
+      if (all(path_l == path_l) && max3(abs(path_l)) < 1e30) {
+        accum[at] = accum[at] + vec4f(path_l, 0.0);
+      } else {
+        atomicAdd(&stats[2], 1u);
+      }
+      // AOVs that are not finite (a normal of a zero-area triangle) are dropped the same way; componentwise
+      // comparisons, as max() of a NaN may drop the NaN
+      if (AOVS && all(abs(aov_albedo) < vec3f(2.0)) && all(abs(aov_normal) < vec3f(2.0))) {
+        accum[at + 1u] = accum[at + 1u] + vec4f(aov_albedo, 0.0);
+        accum[at + 2u] = accum[at + 2u] + vec4f(aov_normal, 0.0);
+      }
     }
-    // AOVs that are not finite (a normal of a zero-area triangle) are dropped the same way; componentwise
-    // comparisons, as max() of a NaN may drop the NaN
-    if (AOVS && all(abs(aov_albedo) < vec3f(2.0)) && all(abs(aov_normal) < vec3f(2.0))) {
-      albedo_sum += aov_albedo;
-      normal_sum += aov_normal;
-    }
-  }
-  let index = gid.y * params.region_w + gid.x;
-  if (AOVS) {
-    accum[3u * index] = accum[3u * index] + vec4f(sum, 0.0);
-    accum[3u * index + 1u] = accum[3u * index + 1u] + vec4f(albedo_sum, 0.0);
-    accum[3u * index + 2u] = accum[3u * index + 2u] + vec4f(normal_sum, 0.0);
-  } else {
-    accum[index] = accum[index] + vec4f(sum, 0.0);
   }
   atomicAdd(&stats[0], ray_count);
   atomicMax(&stats[1], loop_iterations);

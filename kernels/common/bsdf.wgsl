@@ -19,6 +19,13 @@
 // Below this roughness metal and specular are perfect mirrors and glass is smooth.
 const SMOOTH_ROUGHNESS: f32 = 0.01;
 
+// Pipeline constants: some material has a specular layer (specular > 0), is metallic, has either (the GGX
+// lobes), transmits. Without them the lobes' code is compiled out: software GPUs run every branch.
+override HAS_SPECULAR: bool = true;
+override HAS_METAL: bool = true;
+override HAS_GLOSSY: bool = true;
+override HAS_TRANSMISSION: bool = true;
+
 struct BsdfSample {
   wi: vec3f,
   // f * cos / pdf
@@ -103,6 +110,9 @@ fn fresnel_dielectric(cos_i: f32, eta: f32) -> f32 {
 // Reflectance of the dielectric specular layer (Schlick, F0 from the ior tinted by the specular colour,
 // scaled by `specular`).
 fn specular_fresnel(s: Surface, c: f32) -> vec3f {
+  if (!HAS_SPECULAR) {
+    return vec3f(0.0);
+  }
   let r = (s.ior - 1.0) / (s.ior + 1.0);
   return min(vec3f(1.0), s.specular * schlick(min(vec3f(r * r) * s.specular_color, vec3f(1.0)), c));
 }
@@ -135,7 +145,7 @@ fn bsdf_eval(s: Surface, wo: vec3f, wi: vec3f) -> BsdfEval {
   let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
   var value = s.base * (opaque * (1.0 - max3(specular_fresnel(s, wo.z))) * wi.z * INV_PI);
   var pdf = l.diffuse * wi.z * INV_PI;
-  if (!is_smooth(s) && l.metal + l.spec > 0.0) {
+  if (HAS_GLOSSY && !is_smooth(s) && l.metal + l.spec > 0.0) {
     let a = ggx_alpha(s.roughness);
     let h = normalize(wo + wi);
     let d = ggx_d(h, a);
@@ -201,11 +211,11 @@ fn bsdf_sample(s: Surface, wo: vec3f, entering: bool) -> BsdfSample {
     u0 /= ly.base;
   }
   let l = lobes(s, wo);
-  if (!layer && u0 < l.trans) {
+  if (HAS_TRANSMISSION && !layer && u0 < l.trans) {
     return sample_transmission(s, wo, entering, u1, u2, u3);
   }
   let mirror = l.metal + l.spec;
-  if (!layer && u0 < l.trans + mirror && is_smooth(s)) {
+  if (HAS_GLOSSY && !layer && u0 < l.trans + mirror && is_smooth(s)) {
     // metal and specular mirrors reflect the same way: one sample for both
     let opaque = (1.0 - s.metallic) * (1.0 - s.transmission);
     let f = schlick(s.base, wo.z) * s.metallic + opaque * specular_fresnel(s, wo.z);
@@ -213,7 +223,7 @@ fn bsdf_sample(s: Surface, wo: vec3f, entering: bool) -> BsdfSample {
   }
   if (layer) {
     // wi is the layer's
-  } else if (u0 < l.trans + mirror) {
+  } else if (HAS_GLOSSY && u0 < l.trans + mirror) {
     wi = reflect(-wo, sample_vndf(wo, ggx_alpha(s.roughness), u1, u2));
   } else {
     wi = cosine_hemisphere(u1, u2);

@@ -1,4 +1,4 @@
-// Ray queries against the flattened BVH. Expects `nodes: array<Node>` and `tris: array<Tri>` bindings.
+// Ray queries against the BVH in the traversal layout (geometry.wgsl's node_texels and tri_texels).
 
 // Loop iterations this invocation has run, in every loop. llvmpipe (Mesa's software GPU) silently ends
 // all loops of an invocation after 65535 iterations in total, so the host checks this count.
@@ -24,16 +24,16 @@ fn hit_box(o: vec3f, inv_d: vec3f, bmin: vec3f, bmax: vec3f, tmax: f32) -> f32 {
 }
 
 // Möller-Trumbore; returns (t, u, v) with t = INF on a miss.
-fn hit_triangle(o: vec3f, d: vec3f, tri: Tri) -> vec3f {
-  let e1 = tri.v1.xyz - tri.v0.xyz;
-  let e2 = tri.v2.xyz - tri.v0.xyz;
+fn hit_triangle(o: vec3f, d: vec3f, v0: vec3f, v1: vec3f, v2: vec3f) -> vec3f {
+  let e1 = v1 - v0;
+  let e2 = v2 - v0;
   let p = cross(d, e2);
   let det = dot(e1, p);
   if (abs(det) < 1e-20) {
     return vec3f(INF, 0.0, 0.0);
   }
   let inv_det = 1.0 / det;
-  let s = o - tri.v0.xyz;
+  let s = o - v0;
   let u = dot(s, p) * inv_det;
   if (u < 0.0 || u > 1.0) {
     return vec3f(INF, 0.0, 0.0);
@@ -47,67 +47,79 @@ fn hit_triangle(o: vec3f, d: vec3f, tri: Tri) -> vec3f {
   return vec3f(select(INF, t, t > 0.0), u, v);
 }
 
-// Closest hit within (0, tmax), or with any_hit the first one found. `tests` counts node visits.
+// Closest hit within (0, tmax), or with any_hit the first one found. An entry word is index << 4 | count:
+// count 0 an interior node, else a leaf of `count` triangles from triangle `index`. Each step reads the four
+// texels of one interior node or one triangle and does the work of either: a SIMD group of invocations
+// (llvmpipe runs every branch for all of them) fetches once per step, whichever each invocation is at.
 fn trace_ray(o: vec3f, d: vec3f, tmax: f32, any_hit: bool) -> Hit {
   var hit = Hit(tmax, NO_HIT, 0.0, 0.0);
   let inv_d = safe_inverse(d);
-  let root = nodes[0];
-  if (hit_box(o, inv_d, root.bmin, root.bmax, tmax) == INF) {
+  let h0 = textureLoad(scene_texels, vec2u(0u, 0u), 0);
+  let h1 = textureLoad(scene_texels, vec2u(1u, 0u), 0);
+  if (h0.w == 0xffffffffu || hit_box(o, inv_d, bitcast<vec3f>(h0.xyz), bitcast<vec3f>(h1.xyz), tmax) == INF) {
     return hit;
   }
+  let tri_base = textureLoad(scene_texels, vec2u(2u, 0u), 0).x;
   var stack: array<u32, 64>;
   var sp = 0u;
-  var index = 0u;
-  let max_visits = arrayLength(&nodes);
-  var visits = 0u;
+  var entry = h0.w;
+  let max_steps = h1.w;
+  var steps = 0u;
   loop {
     loop_iterations++;
-    visits++;
-    if (visits > max_visits) {
+    steps++;
+    if (steps > max_steps) {
       capped_traversals++;
       break;
     }
-    let node = nodes[index];
-    if (node.count > 0u) {
-      for (var i = node.first; i < node.first + node.count; i++) {
-        loop_iterations++;
-        let r = hit_triangle(o, d, tris[i]);
-        if (r.x < hit.t) {
-          hit = Hit(r.x, i, r.y, r.z);
-          if (any_hit) {
-            return hit;
-          }
+    let count = entry & 15u;
+    let first = entry >> 4u;
+    let leaf = count > 0u;
+    let at = texel_at(select((first + 1u) * 4u, tri_base + first * 4u, leaf));
+    let t0 = textureLoad(scene_texels, at, 0);
+    let t1 = textureLoad(scene_texels, at + vec2u(1u, 0u), 0);
+    let t2 = textureLoad(scene_texels, at + vec2u(2u, 0u), 0);
+    let t3 = textureLoad(scene_texels, at + vec2u(3u, 0u), 0);
+    if (leaf) {
+      let r = hit_triangle(o, d, bitcast<vec3f>(t0.xyz), bitcast<vec3f>(t1.xyz), bitcast<vec3f>(t2.xyz));
+      if (r.x < hit.t) {
+        hit = Hit(r.x, first, r.y, r.z);
+        if (any_hit) {
+          return hit;
         }
+      }
+      if (count > 1u) {
+        // the leaf's next triangle
+        entry += 15u;
+        continue;
       }
       if (sp == 0u) {
         break;
       }
       sp--;
-      index = stack[sp];
+      entry = stack[sp];
       continue;
     }
-    let a = nodes[node.first];
-    let b = nodes[node.first + 1u];
-    var ta = hit_box(o, inv_d, a.bmin, a.bmax, hit.t);
-    var tb = hit_box(o, inv_d, b.bmin, b.bmax, hit.t);
-    var near = node.first;
-    var far = node.first + 1u;
+    var ta = hit_box(o, inv_d, bitcast<vec3f>(t0.xyz), bitcast<vec3f>(t1.xyz), hit.t);
+    var tb = hit_box(o, inv_d, bitcast<vec3f>(t2.xyz), bitcast<vec3f>(t3.xyz), hit.t);
+    var near = t0.w;
+    var far = t2.w;
     if (tb < ta) {
       let t = ta;
       ta = tb;
       tb = t;
-      near = node.first + 1u;
-      far = node.first;
+      near = t2.w;
+      far = t0.w;
     }
     if (ta == INF) {
       if (sp == 0u) {
         break;
       }
       sp--;
-      index = stack[sp];
+      entry = stack[sp];
       continue;
     }
-    index = near;
+    entry = near;
     if (tb != INF && sp < 64u) {
       stack[sp] = far;
       sp++;

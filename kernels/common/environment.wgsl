@@ -3,7 +3,7 @@
 // through a marginal CDF over rows and a conditional CDF per row. Expects `params` with the env_* fields.
 
 fn env_has_map() -> bool {
-  return params.env_sampling.y > 0.5;
+  return HAS_ENV_MAP && params.env_sampling.y > 0.5;
 }
 
 fn env_texel(x: u32, y: u32) -> vec3f {

@@ -1,4 +1,11 @@
-// Geometry bindings of every kernel that traces rays (group 0, bindings 1 and 2).
+// Geometry bindings of every kernel that traces rays (group 0): the triangles (binding 2, for shading), and
+// the BVH and triangles in the traversal layout of mod/render/traversal.ts (binding 9): software GPUs
+// read a texel of 16 bytes for a SIMD group at once, a storage word one lane at a time.
 
-@group(0) @binding(1) var<storage, read> nodes: array<Node>;
 @group(0) @binding(2) var<storage, read> tris: array<Tri>;
+@group(0) @binding(9) var scene_texels: texture_2d<u32>;
+
+// Texel k of a traversal texture (TEXTURE_WIDTH = 4096 texels a row).
+fn texel_at(k: u32) -> vec2u {
+  return vec2u(k & 4095u, k >> 12u);
+}

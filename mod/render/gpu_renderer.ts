@@ -11,6 +11,7 @@ import {
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { accumulatorPixelBytes, bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
+import { traversalLayout, traversalTexture } from "./traversal.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -77,10 +78,18 @@ export interface TileResult {
 
 /**
  * llvmpipe (Mesa's software GPU, what CI renders on) silently ends every loop of a shader invocation after
- * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter each
- * dispatch runs one sample per pixel, and the renderer warns when an invocation came near the limit.
+ * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter the
+ * renderer sizes the samples of one dispatch by the iterations it measures (see #adaptSoftwareSamples), and
+ * warns when an invocation came near the limit.
  */
 export const SOFTWARE_LOOP_LIMIT = 65535;
+/**
+ * How many times its longest invocation's loop iterations a SIMD group counts, at most, as measured: the
+ * group runs a loop until its last lane leaves it, so its count exceeds any one lane's. On llvmpipe 22.3
+ * (8 lanes) a dispatch whose longest invocation ran 26,011 iterations rendered the same image as one sample
+ * per dispatch, and one whose longest ran 59,569 lost samples, so the factor is below 2.5.
+ */
+const SOFTWARE_GROUP_FACTOR = 2.5;
 
 /** Bounce at which Russian roulette starts. */
 const RR_DEPTH = 3;
@@ -92,9 +101,15 @@ const SAMPLES_PER_DISPATCH = 1 << 20;
  * networking (a master's uploads to joining slaves, heartbeats) for that second.
  */
 const SOFTWARE_YIELD_MS = 20;
-const PARAMS_BYTES = 176;
+/** Most samples per pixel of one dispatch on a software adapter. */
+const SOFTWARE_MAX_SAMPLES = 32;
+const PARAMS_BYTES = 192;
+/** Word of the render params that holds the first accumulator pixel of a dispatch's rows. */
+const ACCUM_BASE_WORD = 44;
 /** Binding of the accumulator (see kernels/mod.ts). */
 const ACCUM_BINDING = 5;
+/** Bindings of the buffers, in order (the BVH is read through a texture: binding 9). */
+const BUFFER_BINDINGS = [0, 2, 3, 4, 5, 6, 7, 8];
 
 /**
  * Renders sample ranges of image regions on one GPU. A region larger than one storage binding holds (or
@@ -121,6 +136,10 @@ export class GpuRenderer {
   #warnedCap = false;
   /** Bytes a pixel of the accumulator: 16 (radiance), 48 with AOVs. */
   #pixelBytes: number;
+  /** Samples per pixel of one dispatch on a software adapter (see #adaptSoftwareSamples). */
+  #softwareSamples = 1;
+  /** The BVH and the triangles in the traversal layout (binding 9). */
+  #textures: GPUTexture[];
 
   private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
     this.#gpu = gpu;
@@ -146,7 +165,6 @@ export class GpuRenderer {
       size: PARAMS_BYTES,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
-    const nodes = storage("BVH nodes", data.nodes);
     const tris = storage("triangles", data.triangles);
     const materials = storage("materials", data.materials);
     const lights = storage("lights", lightsBuffer(data));
@@ -157,8 +175,9 @@ export class GpuRenderer {
       size: 16,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
     });
-    this.#bindings = [this.#params, nodes, tris, materials, lights, this.#stats, attributes, texels];
+    this.#bindings = [this.#params, tris, materials, lights, this.#stats, attributes, texels];
     this.#buffers = [...this.#bindings];
+    this.#textures = [traversalTexture(device, traversalLayout(data))];
   }
 
   /**
@@ -185,8 +204,14 @@ export class GpuRenderer {
     this.#bindGroup = device.createBindGroup({
       label: "trace bind group",
       layout: this.#pipeline.getBindGroupLayout(0),
-      entries: this.#bindings.toSpliced(ACCUM_BINDING, 0, this.#accum)
-        .map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [
+        ...this.#bindings.toSpliced(ACCUM_BINDING - 1, 0, this.#accum)
+          .map((buffer, i): GPUBindGroupEntry => ({ binding: BUFFER_BINDINGS[i]!, resource: { buffer } })),
+        ...this.#textures.map((texture, i): GPUBindGroupEntry => ({
+          binding: 9 + i,
+          resource: texture.createView(),
+        })),
+      ],
     });
     this.#capacity = pixels;
   }
@@ -244,6 +269,15 @@ export class GpuRenderer {
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
           HAS_VOLUME: features.volume ? 1 : 0,
           AOVS: settings.aovs ? 1 : 0,
+          HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0
+            ? 1
+            : 0,
+          HAS_PUNCTUAL: data.punctual ? 1 : 0,
+          HAS_TRI_LIGHTS: data.stats.lights > 0 ? 1 : 0,
+          HAS_SPECULAR: features.specular ? 1 : 0,
+          HAS_METAL: features.metal ? 1 : 0,
+          HAS_GLOSSY: features.specular || features.metal ? 1 : 0,
+          HAS_TRANSMISSION: features.transmission ? 1 : 0,
         },
       },
     });
@@ -307,7 +341,7 @@ export class GpuRenderer {
     const [rays, loopIterations, droppedSamples, cappedTraversals] = stats;
     if (
       this.#gpu.summary.software &&
-      loopIterations! * simdLanes(this.#gpu.summary.name) >= SOFTWARE_LOOP_LIMIT &&
+      loopIterations! * SOFTWARE_GROUP_FACTOR >= SOFTWARE_LOOP_LIMIT &&
       !this.#warnedLimit
     ) {
       this.#warnedLimit = true;
@@ -392,25 +426,34 @@ export class GpuRenderer {
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
     const software = this.#gpu.summary.software;
-    const perDispatch = software ? 1 : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    const perDispatch = software
+      ? Math.min(this.#softwareSamples, range.count)
+      : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
+    // on a software adapter a dispatch of k samples covers about 1/k of the band's rows, so that it takes
+    // about as long as one sample of the whole band (the event loop turns between dispatches)
+    const rowsPerDispatch = software ? Math.max(1, Math.ceil(band.height / perDispatch)) : band.height;
     const u = new Uint32Array(params);
-    u.set([band.x, band.y, band.width, band.height], 2);
     let turned = performance.now();
     for (let done = 0; done < range.count; done += perDispatch) {
-      if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        turned = performance.now();
+      for (let row = 0; row < band.height; row += rowsPerDispatch) {
+        if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          turned = performance.now();
+        }
+        const rows = Math.min(rowsPerDispatch, band.height - row);
+        u.set([band.x, band.y + row, band.width, rows], 2);
+        u[6] = range.start + done;
+        u[7] = Math.min(perDispatch, range.count - done);
+        u[ACCUM_BASE_WORD] = row * band.width;
+        device.queue.writeBuffer(this.#params, 0, params);
+        const encoder = device.createCommandEncoder({ label: "trace samples" });
+        const pass = encoder.beginComputePass({ label: "trace pass" });
+        pass.setPipeline(this.#pipeline);
+        pass.setBindGroup(0, this.#bindGroup!);
+        pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(rows / 8));
+        pass.end();
+        device.queue.submit([encoder.finish()]);
       }
-      u[6] = range.start + done;
-      u[7] = Math.min(perDispatch, range.count - done);
-      device.queue.writeBuffer(this.#params, 0, params);
-      const encoder = device.createCommandEncoder({ label: "trace samples" });
-      const pass = encoder.beginComputePass({ label: "trace pass" });
-      pass.setPipeline(this.#pipeline);
-      pass.setBindGroup(0, this.#bindGroup!);
-      pass.dispatchWorkgroups(Math.ceil(band.width / 8), Math.ceil(band.height / 8));
-      pass.end();
-      device.queue.submit([encoder.finish()]);
     }
     const last = device.createCommandEncoder({ label: "read back" });
     last.copyBufferToBuffer(accum, 0, readback, 0, bytes);
@@ -431,24 +474,44 @@ export class GpuRenderer {
             aovOut[i * 6 + 3 + c] = acc[i * 12 + 8 + c]!;
           }
         }
-        return new Uint32Array(mapped.slice(bytes, bytes + 16));
+      } else {
+        const acc = new Float32Array(mapped, 0, pixels * 4);
+        for (let i = 0; i < pixels; i++) {
+          out[i * 3] = acc[i * 4]!;
+          out[i * 3 + 1] = acc[i * 4 + 1]!;
+          out[i * 3 + 2] = acc[i * 4 + 2]!;
+        }
       }
-      const acc = new Float32Array(mapped, 0, pixels * 4);
-      for (let i = 0; i < pixels; i++) {
-        out[i * 3] = acc[i * 4]!;
-        out[i * 3 + 1] = acc[i * 4 + 1]!;
-        out[i * 3 + 2] = acc[i * 4 + 2]!;
-      }
-      return new Uint32Array(mapped.slice(bytes, bytes + 16));
+      const stats = new Uint32Array(mapped.slice(bytes, bytes + 16));
+      if (software) this.#adaptSoftwareSamples(stats[1]!, Math.min(perDispatch, range.count));
+      return stats;
     } finally {
       readback.unmap();
     }
+  }
+
+  /**
+   * Sets the samples per pixel of a software adapter's dispatches from the most loop iterations an
+   * invocation ran in the last band with `samples` per dispatch: as many as keep that count, times
+   * {@linkcode SOFTWARE_GROUP_FACTOR}, under half of llvmpipe's loop limit, from 1 to
+   * {@linkcode SOFTWARE_MAX_SAMPLES}. More samples per dispatch let the kernel's path regeneration keep a SIMD
+   * group's lanes busy. The count grows less than linearly with the samples (the longest paths do not line
+   * up), so the estimate from fewer samples errs on the safe side.
+   */
+  #adaptSoftwareSamples(loopIterations: number, samples: number): void {
+    const perSample = Math.max(1, loopIterations / samples) * SOFTWARE_GROUP_FACTOR;
+    this.#softwareSamples = Math.max(
+      1,
+      Math.min(SOFTWARE_MAX_SAMPLES, Math.floor(SOFTWARE_LOOP_LIMIT / 2 / perSample)),
+    );
   }
 
   /** Frees the GPU buffers (the device stays open). */
   destroy(): void {
     for (const b of this.#buffers) b.destroy();
     this.#buffers = [];
+    for (const t of this.#textures) t.destroy();
+    this.#textures = [];
   }
 }
 
@@ -499,20 +562,20 @@ function hasAlphaMask(data: RenderData): boolean {
  * layered kernel), volume where some material absorbs inside its volume (HAS_VOLUME). Scenes without them
  * compile without their code, and render exactly as before the extensions were added.
  */
-function materialFeatures(data: RenderData): { layers: boolean; volume: boolean } {
-  let layers = false, volume = false;
+function materialFeatures(
+  data: RenderData,
+): { layers: boolean; volume: boolean; specular: boolean; metal: boolean; transmission: boolean } {
+  let layers = false, volume = false, specular = false, metal = false, transmission = false;
   for (let m = 0; m < data.materials.length / MATERIAL_FLOATS; m++) {
+    const b = data.materials.subarray(m * MATERIAL_FLOATS);
+    if (b[7]! > 0) metal = true;
+    if (b[10]! > 0) transmission = true;
+    if (b[11]! > 0) specular = true;
     const e = data.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET);
     if (e[0]! > 0 || e[4]! > 0 || e[5]! > 0 || e[6]! > 0) layers = true;
     if (e[8]! > 0 || e[9]! > 0 || e[10]! > 0) volume = true;
   }
-  return { layers, volume };
-}
-
-/** SIMD width of a llvmpipe adapter from its description ("llvmpipe (LLVM 15.0.6, 256 bits)"): 32-bit lanes. */
-function simdLanes(name: string): number {
-  const bits = /(\d+) bits/.exec(name);
-  return bits ? Math.max(1, Number(bits[1]) / 32) : 16;
+  return { layers, volume, specular, metal, transmission };
 }
 
 /** The lights buffer: the emissive triangles' entries, then the punctual lights' records (no header). */

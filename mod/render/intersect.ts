@@ -1,6 +1,7 @@
 import { intersectKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
+import { traversalLayout, traversalTexture } from "./traversal.ts";
 
 /** The closest hit of one ray: distance and triangle index in render-data (BVH) order, or -1. */
 export interface RayHit {
@@ -33,8 +34,7 @@ export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Arr
     return b;
   };
   const rayBuffer = upload("rays", packed.buffer);
-  const nodes = upload("BVH nodes", data.nodes);
-  const tris = upload("triangles", data.triangles.buffer as ArrayBuffer);
+  const scene = traversalTexture(device, traversalLayout(data));
   const hits = device.createBuffer({
     label: "hits",
     size: n * 16,
@@ -54,10 +54,11 @@ export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Arr
   const bindGroup = device.createBindGroup({
     label: "intersect bind group",
     layout: pipeline.getBindGroupLayout(0),
-    entries: [[0, rayBuffer], [1, nodes], [2, tris], [5, hits]].map(([binding, buffer]) => ({
-      binding: binding as number,
-      resource: { buffer: buffer as GPUBuffer },
-    })),
+    entries: [
+      { binding: 0, resource: { buffer: rayBuffer } },
+      { binding: 5, resource: { buffer: hits } },
+      { binding: 9, resource: scene.createView() },
+    ],
   });
   const encoder = device.createCommandEncoder({ label: "intersect" });
   const pass = encoder.beginComputePass({ label: "intersect pass" });
@@ -84,6 +85,7 @@ export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Arr
     readback.unmap();
     return out;
   } finally {
-    for (const b of [rayBuffer, nodes, tris, hits, readback]) b.destroy();
+    for (const b of [rayBuffer, hits, readback]) b.destroy();
+    scene.destroy();
   }
 }

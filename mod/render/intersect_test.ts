@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
-import { compileScene, TRI_FLOATS } from "../render_data/mod.ts";
-import { material, mulberry32, randomTriangles, type Scene } from "../scene/mod.ts";
+import { compileScene, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
+import { loadScene, material, mulberry32, randomTriangles, type Scene } from "../scene/mod.ts";
 import { intersectRays } from "./intersect.ts";
 
 /** Brute-force closest hit over every triangle (double precision Möller-Trumbore). */
@@ -91,4 +91,97 @@ Deno.test("GPU BVH traversal finds the same closest hits as brute force", async 
   } finally {
     gpu.device.destroy();
   }
+});
+
+/**
+ * Rays from random points in and around the scene's bounds in random directions, and from its camera through
+ * random points of the image; their GPU hits (traversal layout) against brute force.
+ * @returns rays that hit something
+ */
+async function checkAgainstBruteForce(data: RenderData, count: number, seed: number): Promise<number> {
+  const tris = data.triangles, n = tris.length / TRI_FLOATS;
+  const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
+  for (let i = 0; i < n; i++) {
+    for (let v = 0; v < 3; v++) {
+      for (let c = 0; c < 3; c++) {
+        const x = tris[i * TRI_FLOATS + v * 4 + c]!;
+        lo[c] = Math.min(lo[c]!, x), hi[c] = Math.max(hi[c]!, x);
+      }
+    }
+  }
+  const rand = mulberry32(seed);
+  const rays = new Float32Array(count * 6);
+  const cam = data.camera;
+  for (let i = 0; i < count; i++) {
+    let o: number[], d: number[];
+    if (i % 2 === 0) {
+      o = [0, 1, 2].map((c) => lo[c]! + (hi[c]! - lo[c]!) * (rand() * 1.2 - 0.1));
+      const z = rand() * 2 - 1, phi = rand() * 2 * Math.PI, r = Math.sqrt(1 - z * z);
+      d = [r * Math.cos(phi), r * Math.sin(phi), z];
+    } else {
+      // camera: position, tan(fov/2), right, lens, up, focus, forward (render-data camera layout)
+      const sx = (rand() * 2 - 1) * cam[3]!, sy = (rand() * 2 - 1) * cam[3]!;
+      o = [cam[0]!, cam[1]!, cam[2]!];
+      d = [0, 1, 2].map((c) => cam[12 + c]! + sx * cam[4 + c]! + sy * cam[8 + c]!);
+      const len = Math.hypot(d[0]!, d[1]!, d[2]!);
+      d = d.map((x) => x / len);
+    }
+    rays.set([...o, ...d], i * 6);
+  }
+  const gpu = await openGpu();
+  try {
+    const hits = await intersectRays(gpu, data, rays);
+    let hitCount = 0, mismatches = 0;
+    for (let i = 0; i < count; i++) {
+      const ref = bruteForce(tris, n, [...rays.subarray(i * 6, i * 6 + 3)], [
+        ...rays.subarray(i * 6 + 3, i * 6 + 6),
+      ]);
+      const got = hits[i]!;
+      if (ref.triangle >= 0) hitCount++;
+      const same = got.triangle === ref.triangle ||
+        (got.triangle >= 0 && ref.triangle >= 0 && Math.abs(got.t - ref.t) <= 1e-4 * Math.max(1, ref.t));
+      if (!same) mismatches++;
+    }
+    assert.ok(mismatches <= count * 0.002, `${mismatches} of ${count} rays disagree`);
+    return hitCount;
+  } finally {
+    gpu.device.destroy();
+  }
+}
+
+Deno.test("the traversal layout finds brute force's closest hits on the shared scenes' rays", async () => {
+  for (const file of ["cornell-box/CornellBox-Original.obj", "water-bottle/WaterBottle.gltf"]) {
+    const data = compileScene(
+      await loadScene(new URL(`../../../shared/scenes/${file}`, import.meta.url).pathname),
+    );
+    const hits = await checkAgainstBruteForce(data, 1500, 7);
+    assert.ok(hits > 500, `${file}: ${hits} of 1500 rays hit`);
+  }
+});
+
+Deno.test("leaves of more than 15 triangles (render data from another builder) are traversed whole", async () => {
+  const n = 40;
+  const soup = randomTriangles(n, 5, 40);
+  const scene: Scene = {
+    materials: [material({})],
+    textures: [],
+    meshes: [{ positions: soup, indices: Uint32Array.from({ length: n * 3 }, (_, i) => i), material: 0 }],
+    camera: {
+      position: [2, 2, -8],
+      target: [2, 2, 2],
+      up: [0, 1, 0],
+      fovY: 45,
+      lensRadius: 0,
+      focusDistance: 1,
+    },
+    environment: { color: [0, 0, 0] },
+  };
+  const data = compileScene(scene);
+  // one leaf of all 40 triangles under the root's box
+  const nodes = new ArrayBuffer(32);
+  new Float32Array(nodes).set(new Float32Array(data.nodes, 0, 8));
+  new Uint32Array(nodes)[3] = 0;
+  new Uint32Array(nodes)[7] = n;
+  const hits = await checkAgainstBruteForce({ ...data, nodes, stats: { ...data.stats, nodes: 1 } }, 600, 9);
+  assert.ok(hits > 20, `${hits} of 600 rays hit`);
 });

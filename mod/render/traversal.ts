@@ -1,0 +1,159 @@
+/**
+ * The BVH and the triangles as the GPU traverses them: one rgba32uint texture, {@linkcode TEXTURE_WIDTH}
+ * texels a row, 4 texels per record so that no record straddles two rows.
+ *
+ * Why a texture: on llvmpipe (Mesa's software Vulkan, what CI and CPU-only nodes render on) every read of a
+ * storage buffer at an address that differs between SIMD lanes becomes a scalar loop over the lanes, one
+ * loop per 32-bit word; a texel fetch reads 16 bytes for all lanes at once. And why one texture: llvmpipe
+ * runs both sides of every branch for a whole SIMD group, so the traversal fetches the 4 texels of one
+ * record per step, an interior node for some lanes and a triangle for others, instead of a node's texels
+ * and a triangle's in every step. GPUs have read BVHs through their texture units for as long as they have
+ * traced rays.
+ *
+ * - Record 0, the header: root box min xyz + the root's entry word; root box max xyz + the most steps a
+ *   traversal may take (interior nodes plus triangles); the first triangle's texel; unused.
+ * - Interior node j, record j + 1: its first child's box min xyz + entry word, that box's max xyz + 0, then
+ *   the same for its second child.
+ * - Triangle i, at texel `first triangle's texel + 4i`: v0, v1, v2 with their .w words as in the triangles
+ *   section, then an unused texel.
+ *
+ * An entry word is `index << 4 | count`: count 0 is an interior node (index j), count 1-15 a leaf of that
+ * many triangles from triangle `index`. The children's boxes live in their parent, so a traversal reads
+ * one record per interior node and one per triangle it visits. {@linkcode EMPTY_ENTRY} marks a scene
+ * without triangles.
+ * @module
+ */
+import { NODE_BYTES, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
+
+/** Texels per texture row (a power of two: the kernel splits addresses with a shift). */
+export const TEXTURE_WIDTH = 4096;
+/** Entry word of an empty scene. */
+export const EMPTY_ENTRY = 0xffffffff;
+/** Most triangles of one leaf entry (the entry word's 4 count bits). */
+const MAX_LEAF = 15;
+const NOT_A_TREE =
+  "Cannot render scene: its BVH is not a tree over its triangles (render data from a broken or hostile source)";
+/** Largest index an entry word holds (28 bits). */
+const MAX_INDEX = 2 ** 28 - 1;
+
+/** The traversal layout of render data. */
+export interface TraversalLayout {
+  /** The texels, 4 words each, whole rows. */
+  texels: Uint32Array<ArrayBuffer>;
+  /** Interior nodes. */
+  interior: number;
+}
+
+/**
+ * Converts the flattened BVH (NODE_BYTES per node, children of an interior node at `first` and `first + 1`)
+ * and the triangles into the traversal layout. A leaf of more than 15 triangles (render data from another
+ * builder) becomes a small tree of leaves of at most 15 with the leaf's box.
+ * @throws {RangeError} when the BVH is not a tree over the triangles (a node reached twice, an index out of
+ * range), or an index does not fit an entry word's 28 bits
+ */
+export function traversalLayout(data: RenderData): TraversalLayout {
+  const f = new Float32Array(data.nodes);
+  const u = new Uint32Array(data.nodes);
+  const nodeCount = data.nodes.byteLength / NODE_BYTES;
+  const triCount = data.triangles.length / TRI_FLOATS;
+  if (triCount > MAX_INDEX) {
+    throw new RangeError(
+      `Cannot trace ${triCount} triangles: the traversal layout indexes at most ${MAX_INDEX}`,
+    );
+  }
+  const boxOf = (i: number) => f.subarray(i * 8, i * 8 + 8);
+  // interior nodes in the order they are reached: their two children's boxes and entry words
+  const records: { boxes: Float32Array[]; words: number[] }[] = [];
+  let leaves = 0;
+  const leafEntry = (box: Float32Array, first: number, count: number): number => {
+    if (count <= MAX_LEAF) {
+      leaves++;
+      return (first << 4 | count) >>> 0;
+    }
+    // an oversized leaf: interior nodes over its halves, every box the leaf's own
+    const j = records.length;
+    records.push({ boxes: [box, box], words: [] });
+    const half = count >> 1;
+    records[j]!.words = [leafEntry(box, first, half), leafEntry(box, first + half, count - half)];
+    return j << 4;
+  };
+  const stack: [number, number][] = [];
+  const seen = new Uint8Array(nodeCount);
+  const entryOf = (i: number): number => {
+    // each node once: render data whose BVH is not a tree (shared subtrees) would expand without bound
+    if (i >= nodeCount || seen[i]) throw new RangeError(NOT_A_TREE);
+    seen[i] = 1;
+    const count = u[i * 8 + 7]!, first = u[i * 8 + 3]!;
+    if (count > 0) {
+      if (first + count > triCount) throw new RangeError(NOT_A_TREE);
+      return leafEntry(boxOf(i), first, count);
+    }
+    const j = records.length;
+    records.push({ boxes: [], words: [] });
+    stack.push([i, j]);
+    return j << 4;
+  };
+  const start = triCount > 0 && nodeCount > 0 ? entryOf(0) : EMPTY_ENTRY;
+  // depth first with an explicit stack: render data from a peer may be a deep chain
+  while (stack.length > 0) {
+    const [i, j] = stack.pop()!;
+    const first = u[i * 8 + 3]!;
+    records[j] = { boxes: [boxOf(first), boxOf(first + 1)], words: [entryOf(first), entryOf(first + 1)] };
+  }
+  if (records.length > MAX_INDEX) {
+    throw new RangeError(`Cannot trace a BVH of ${records.length} interior nodes: at most ${MAX_INDEX}`);
+  }
+  const triBase = 4 * (records.length + 1);
+  const texels = new Uint32Array(roundRows(triBase + 4 * triCount) * 4);
+  const tf = new Float32Array(texels.buffer);
+  if (nodeCount > 0) {
+    tf.set(boxOf(0).subarray(0, 3), 0);
+    tf.set(boxOf(0).subarray(4, 7), 4);
+  }
+  texels[3] = start;
+  texels[7] = records.length + triCount;
+  texels[8] = triBase;
+  records.forEach(({ boxes, words }, j) => {
+    for (let c = 0; c < 2; c++) {
+      const at = 16 * (j + 1) + 8 * c;
+      tf.set(boxes[c]!.subarray(0, 3), at);
+      texels[at + 3] = words[c]!;
+      tf.set(boxes[c]!.subarray(4, 7), at + 4);
+    }
+  });
+  const src = new Uint32Array(data.triangles.buffer, data.triangles.byteOffset, data.triangles.length);
+  for (let i = 0; i < triCount; i++) texels.set(src.subarray(i * 12, i * 12 + 12), (triBase + 4 * i) * 4);
+  return { texels, interior: records.length };
+}
+
+/** Texels rounded up to whole rows (at least one). */
+function roundRows(texels: number): number {
+  return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH)) * TEXTURE_WIDTH;
+}
+
+/**
+ * Uploads the traversal layout as a texture (binding 9 of the kernels that trace).
+ * @throws {RangeError} when the texture would be taller than the device allows
+ */
+export function traversalTexture(device: GPUDevice, layout: TraversalLayout): GPUTexture {
+  const rows = layout.texels.length / 4 / TEXTURE_WIDTH;
+  if (rows > device.limits.maxTextureDimension2D) {
+    throw new RangeError(
+      `Cannot render scene: its BVH and triangles need a ${TEXTURE_WIDTH}x${rows} texture and the GPU allows at most ${device.limits.maxTextureDimension2D} rows`,
+    );
+  }
+  const texture = device.createTexture({
+    label: "BVH and triangle texels",
+    size: [TEXTURE_WIDTH, rows],
+    format: "rgba32uint",
+    usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
+  });
+  device.queue.writeTexture({ texture }, layout.texels, {
+    bytesPerRow: TEXTURE_WIDTH * 16,
+    rowsPerImage: rows,
+  }, [
+    TEXTURE_WIDTH,
+    rows,
+  ]);
+  return texture;
+}
