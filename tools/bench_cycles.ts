@@ -108,6 +108,8 @@ try {
       cyclesSeconds: cycles.seconds,
       cyclesRenderSeconds: cycles.renderSeconds,
       octaneSeconds: octane.seconds,
+      octaneRenderSeconds: octane.renderSeconds,
+      octaneRaysPerSecond: octane.raysPerSecond,
       speedRatio: cycles.seconds / octane.seconds,
       octaneSamplesPerSecond: pixels / octane.seconds,
       cyclesSamplesPerSecond: pixels / cycles.seconds,
@@ -118,7 +120,9 @@ try {
     console.log(
       `  ${b.name}: Cycles ${cycles.seconds.toFixed(1)} s (render ${
         cycles.renderSeconds?.toFixed(1) ?? "?"
-      } s), octane ${octane.seconds.toFixed(1)} s: octane at ${f.speedRatio.toFixed(2)}x Cycles' speed; ${
+      } s), octane ${octane.seconds.toFixed(1)} s (render ${octane.renderSeconds.toFixed(1)} s, ${
+        (octane.raysPerSecond / 1e6).toFixed(2)
+      } Mrays/s): octane at ${f.speedRatio.toFixed(2)}x Cycles' speed; ${
         (f.octaneSamplesPerSecond / 1e3).toFixed(0)
       } ksamples/s against ${(f.cyclesSamplesPerSecond / 1e3).toFixed(0)} k; 8x8 blocks differ by ${
         (diff * 100).toFixed(1)
@@ -196,7 +200,9 @@ async function renderCycles(
   return { seconds, ...(renderSeconds !== undefined ? { renderSeconds } : {}), image: exr.rgb };
 }
 
-async function renderOctane(b: Bench): Promise<{ seconds: number; image: Float32Array }> {
+async function renderOctane(
+  b: Bench,
+): Promise<{ seconds: number; renderSeconds: number; raysPerSecond: number; image: Float32Array }> {
   const cameraFile = `${work}/camera.json`;
   const c = b.camera;
   await Deno.writeTextFile(
@@ -223,6 +229,8 @@ async function renderOctane(b: Bench): Promise<{ seconds: number; image: Float32
       pfm,
       "-o",
       `${work}/octane.png`,
+      "--report",
+      `${work}/octane.json`,
       "--quiet",
     ],
     stdout: "piped",
@@ -230,7 +238,13 @@ async function renderOctane(b: Bench): Promise<{ seconds: number; image: Float32
   }).output();
   const seconds = (performance.now() - start) / 1000;
   if (!run.success) throw new Error(`octane failed on ${b.name}: ${new TextDecoder().decode(run.stderr)}`);
-  return { seconds, image: decodePfm(await Deno.readFile(pfm)).rgb };
+  const report = JSON.parse(await Deno.readTextFile(`${work}/octane.json`));
+  return {
+    seconds,
+    renderSeconds: report.wallSeconds,
+    raysPerSecond: report.raysPerSecond,
+    image: decodePfm(await Deno.readFile(pfm)).rgb,
+  };
 }
 
 /** The Blender script: import the glTF, set the camera and world, render with Cycles on the CPU. */

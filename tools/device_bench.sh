@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs on a lent GPU machine (the `device` tool; prepare with tools/device_prepare.sh and carry ".device"):
-# installs the carried loaders, unpacks Deno, prints the WebGPU adapter, runs the render benchmark
-# (tools/bench.ts) and the network benchmark (tools/net_bench.ts), and writes their figures to $OUT
-# (bench.json, bench.log). One call gives every figure; name the device with each.
+# installs the carried loaders, unpacks Deno, prints the WebGPU adapter, runs the render benchmarks
+# (tools/bench.ts, tools/bench_kernel.ts) and the network benchmark (tools/net_bench.ts), and writes their
+# figures to $OUT (bench.json, bench_kernel.json, bench.log). One call gives every figure; name the device with each.
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -27,4 +27,5 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader ||
 run() { /tmp/deno run --quiet --cached-only --no-prompt --allow-all --config deno.json "$@"; }
 run main.ts info
 run tools/bench.ts --spp "${SPP:-256}" --big-spp "${BIG_SPP:-64}" --json "$out/bench.json"
+run tools/bench_kernel.ts --spp "${KERNEL_SPP:-256}" --batch 64 --json "$out/bench_kernel.json"
 run tools/net_bench.ts

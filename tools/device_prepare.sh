@@ -16,7 +16,8 @@ if [ ! -s "$out/deno.xz" ]; then
 fi
 
 echo "device: caching the npm packages into .device/denodir"
-DENO_DIR="$out/denodir" "$deno" cache --quiet "$root/main.ts" "$root/tools/bench.ts" "$root/tools/net_bench.ts"
+DENO_DIR="$out/denodir" "$deno" cache --quiet "$root/main.ts" "$root/tools/bench.ts" "$root/tools/bench_kernel.ts" \
+  "$root/tools/net_bench.ts"
 rm -f "$out/denodir"/*cache_v2* # type-check caches: rebuilt there, not worth carrying
 
 if ! ls "$out"/gl/*.deb >/dev/null 2>&1; then
