@@ -1,4 +1,5 @@
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
+import { type Denoiser, DenoiseWeightsError, openDenoiser } from "../denoise/mod.ts";
 import {
   checkImageSize,
   encodeExr,
@@ -9,7 +10,7 @@ import {
   MASTER_BYTES_PER_PIXEL,
   RENDER_BYTES_PER_PIXEL,
 } from "../render/mod.ts";
-import type { Gpu } from "../gpu/mod.ts";
+import { type Gpu, openGpu } from "../gpu/mod.ts";
 import { checkWritableDir, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
@@ -95,6 +96,20 @@ export interface OutputFiles {
   hdr?: string;
   /** The JSON report, if asked for. */
   report?: string;
+  /** --denoise: the PNG and HDR files get the denoised image, the raw one goes to {@linkcode rawPath}s. */
+  denoise?: boolean;
+}
+
+/** Where the raw image goes beside a denoised one: `.raw` before the extension (`out.png` -> `out.raw.png`). */
+export function rawPath(file: string): string {
+  const ext = extname(file);
+  return `${file.slice(0, file.length - ext.length)}.raw${ext}`;
+}
+
+/** The image files a render writes, raw ones included: for the render's last line. */
+export function writtenFiles(files: OutputFiles): string[] {
+  const images = [files.output, files.hdr].filter((f): f is string => f !== undefined);
+  return [...images, ...(files.denoise ? images.map(rawPath) : []), ...(files.report ? [files.report] : [])];
 }
 
 /** Reads and checks -o, --hdr and --report before any work: extensions, and that their folders exist. */
@@ -111,21 +126,62 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   await checkWritableDir(output, "-o");
   if (hdr !== undefined) await checkWritableDir(hdr, "--hdr");
   if (report !== undefined) await checkWritableDir(report, "--report");
-  return { output, hdr, report };
+  return { output, hdr, report, ...(values.denoise === true ? { denoise: true } : {}) };
 }
 
-/** Writes the PNG, the HDR image (by extension) and the report that were asked for. */
+/**
+ * Writes the PNG, the HDR image (by extension) and the report that were asked for. With a denoiser, the
+ * image is denoised first: the denoised one goes to -o and --hdr, the raw one beside each
+ * ({@linkcode rawPath}), and the report gains `denoise` {ms, adapter, weights, weightsFile, raw}.
+ * @returns `denoised`: a few words on the denoise for the render's last line, when it ran
+ */
 export async function writeOutputs(
   files: OutputFiles,
   image: HdrImage,
-  report: () => unknown,
-): Promise<void> {
-  await Deno.writeFile(files.output, encodePng(image));
-  if (files.hdr) {
-    await Deno.writeFile(
-      files.hdr,
-      extname(files.hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image),
-    );
+  report: () => Record<string, unknown>,
+  denoiser?: Denoiser,
+): Promise<{ denoised?: string }> {
+  let extra: Record<string, unknown> = {};
+  if (denoiser) {
+    const done = await denoiser.denoise({ width: image.width, height: image.height, color: image.rgb });
+    await writeImages(files.output, files.hdr, { width: image.width, height: image.height, rgb: done.image });
+    await writeImages(rawPath(files.output), files.hdr && rawPath(files.hdr), image);
+    extra = {
+      denoise: {
+        ms: done.ms,
+        adapter: done.adapter,
+        weights: done.weights,
+        weightsFile: basename(denoiser.weightsPath),
+        raw: [rawPath(files.output), ...(files.hdr ? [rawPath(files.hdr)] : [])],
+      },
+    };
+  } else {
+    await writeImages(files.output, files.hdr, image);
   }
-  if (files.report) await Deno.writeTextFile(files.report, JSON.stringify(report(), null, 2) + "\n");
+  if (files.report) {
+    await Deno.writeTextFile(files.report, JSON.stringify({ ...report(), ...extra }, null, 2) + "\n");
+  }
+  const d = extra.denoise as { ms: number; adapter: string; weights: string } | undefined;
+  return d ? { denoised: `denoised in ${(d.ms / 1000).toFixed(2)} s on ${d.adapter} (${d.weights})` } : {};
+}
+
+async function writeImages(png: string, hdr: string | undefined, image: HdrImage): Promise<void> {
+  await Deno.writeFile(png, encodePng(image));
+  if (hdr) {
+    await Deno.writeFile(hdr, extname(hdr).toLowerCase() === ".exr" ? encodeExr(image) : encodePfm(image));
+  }
+}
+
+/**
+ * Opens the denoiser --denoise asks for, on `gpu`, before any rendering: missing or corrupt weights are a
+ * one-line usage error (exit 2) that says how to get them.
+ */
+export async function denoiserFor(files: OutputFiles, gpu: Gpu | undefined): Promise<Denoiser | undefined> {
+  if (!files.denoise) return undefined;
+  try {
+    return await openDenoiser(gpu ?? await openGpu(), { aux: false });
+  } catch (error: unknown) {
+    if (error instanceof DenoiseWeightsError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }

