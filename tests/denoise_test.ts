@@ -70,6 +70,30 @@ Deno.test("octane master --denoise with a slave on loopback denoises the merged 
   });
 });
 
+Deno.test("octane master --denoise stopped by Ctrl-C writes the denoised and the raw image of the samples done", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const master = start([
+        ...masterOn(nextPort++, 100000, SIZE),
+        "--auto-port",
+        "--no-ui",
+        "--no-local-render",
+        "--verbose",
+        ...outputs(dir),
+        "--denoise",
+      ]);
+      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
+      start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
+      master.kill("SIGINT");
+      assert.equal(await master.exit(), 0, master.out);
+      await checkDenoised(dir);
+      const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
+      assert.equal(report.interrupted, true);
+    });
+  });
+});
+
 for (
   const [what, prepare, pattern] of [
     [
@@ -105,3 +129,45 @@ for (
     });
   }
 }
+
+Deno.test("live view: ?denoise=1 serves the film denoised in the background, and the status says at what spp", async () => {
+  await withDir(async (dir) => {
+    await processes(async (start) => {
+      const uiPort = 15900 + Math.floor(Math.random() * 50) * 2;
+      const token = "denoise-test-token";
+      const master = start(
+        [
+          ...masterOn(nextPort++, 100000, SIZE),
+          "--auto-port",
+          "--ui",
+          `127.0.0.1:${uiPort}`,
+          ...outputs(dir),
+        ],
+        { OCTANE_UI_TOKEN: token },
+      );
+      await master.waitFor(/Live view: http:\/\/127\.0\.0\.1:\d+\//);
+      const base = `http://127.0.0.1:${uiPort}`;
+      const page = await (await fetch(`${base}/?token=${token}`)).text();
+      assert.match(page, /id="denoise" type="checkbox"/);
+      const raw = await fetch(`${base}/api/image.png?exposure=0&token=${token}`);
+      await raw.body?.cancel();
+      assert.equal(raw.headers.get("x-octane-denoised"), "0");
+      let denoised = false;
+      for (const until = Date.now() + 60_000; !denoised && Date.now() < until;) {
+        const r = await fetch(`${base}/api/image.png?exposure=0&denoise=1&token=${token}`);
+        const png = new Uint8Array(await r.arrayBuffer());
+        assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
+        denoised = r.headers.get("x-octane-denoised") === "1";
+        if (!denoised) await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+      assert.ok(denoised, `no denoised image within 60 s:\n${master.out}`);
+      const status = await (await fetch(`${base}/api/status?token=${token}`)).json();
+      assert.ok(["ready", "denoising"].includes(status.denoise.state), JSON.stringify(status.denoise));
+      assert.ok(status.denoise.spp > 0 && status.denoise.ms > 0, JSON.stringify(status.denoise));
+      master.kill("SIGINT");
+      assert.equal(await master.exit(), 0, master.out);
+      // without --denoise the outputs are the raw image alone
+      await assert.rejects(Deno.stat(`${dir}/out.raw.png`));
+    });
+  });
+});

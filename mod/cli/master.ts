@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
+import { type Denoiser, openDenoiser } from "../denoise/mod.ts";
 import { Master, type MasterResult, type NodeInfo } from "../net/master/mod.ts";
 import {
   DaemonPool,
@@ -169,7 +170,22 @@ export async function masterCommand(args: string[]): Promise<number> {
       );
     }
   };
-  const view = ui ? startLiveView(ui, { master, pool, scan: discovery, scene: sceneName, stop }) : undefined;
+  // the page's denoise toggle uses --denoise's denoiser, else one opened on its first use
+  let pageDenoiser: Promise<Denoiser> | undefined;
+  const openPageDenoiser = () =>
+    denoiser
+      ? Promise.resolve(denoiser)
+      : pageDenoiser ??= (async () => openDenoiser(gpu ?? await openGpu()))();
+  const view = ui
+    ? startLiveView(ui, {
+      master,
+      pool,
+      scan: discovery,
+      scene: sceneName,
+      stop,
+      openDenoiser: openPageDenoiser,
+    })
+    : undefined;
   const removeSignals = onStopSignals(stop);
   const unguard = keepServing("master");
   const reportJson = (result: MasterResult) => {
@@ -282,6 +298,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     await pool?.close();
     watcher?.close();
     denoiser?.close();
+    await pageDenoiser?.then((d) => d.close(), () => {});
     clearInterval(ticker);
     removeSignals();
     unguard();
