@@ -7,7 +7,7 @@ import { decodePfm } from "../mod/render/mod.ts";
 import { masterOn, octane, processes, withDir } from "./_process.ts";
 
 const SIZE = ["--width", "48", "--height", "32", "--seed", "5"];
-let nextPort = 15500 + Math.floor(Math.random() * 100) * 4;
+let nextPort = 15500 + Math.floor(Math.random() * 90) * 4; // masters: 15500-15890; live views: 15900-15997
 
 /** The files --denoise writes and the report's denoise fields, checked. */
 async function checkDenoised(dir: string): Promise<void> {
@@ -133,7 +133,7 @@ for (
 Deno.test("live view: ?denoise=1 serves the film denoised in the background, and the status says at what spp", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const uiPort = 15900 + Math.floor(Math.random() * 50) * 2;
+      const uiPort = 15900 + Math.floor(Math.random() * 49) * 2;
       const token = "denoise-test-token";
       const master = start(
         [

