@@ -102,5 +102,5 @@ for (const n of sppList) {
   );
 }
 figures.equalTime = { size, referenceSpp: refSpp, rows };
-denoiser.close();
+await denoiser.close();
 if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(figures, null, 2) + "\n");

@@ -297,7 +297,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     await view?.shutdown();
     await pool?.close();
     watcher?.close();
-    denoiser?.close();
+    await denoiser?.close();
     await pageDenoiser?.then((d) => d.close(), () => {});
     clearInterval(ticker);
     removeSignals();

@@ -91,7 +91,7 @@ export async function renderCommand(args: string[]): Promise<number> {
       samplesPerPixel: result.samples,
     }],
   }), denoiser);
-  denoiser?.close();
+  await denoiser?.close();
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
     `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${

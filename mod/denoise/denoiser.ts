@@ -134,8 +134,9 @@ export class Denoiser {
     return { image: out, ms: performance.now() - start, adapter: this.adapter, weights: this.weights };
   }
 
-  /** Frees the GPU buffers of the network. */
-  close(): void {
+  /** Frees the GPU buffers of the network, after the denoise in progress (if any). */
+  async close(): Promise<void> {
+    await this.#queue;
     this.#executor.dispose();
   }
 }
@@ -167,7 +168,7 @@ export async function denoise(gpu: Gpu, input: DenoiseInput): Promise<DenoiseRes
   try {
     return await denoiser.denoise(input);
   } finally {
-    denoiser.close();
+    await denoiser.close();
   }
 }
 

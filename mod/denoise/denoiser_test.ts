@@ -39,7 +39,7 @@ Deno.test("denoised 16-spp Cornell box: relMSE against a 512-spp render at most 
     const mean = (a: Float32Array) => a.reduce((s, v) => s + v, 0) / a.length;
     assert.ok(Math.abs(mean(result.image) / mean(reference) - 1) < 0.02);
   } finally {
-    denoiser.close();
+    await denoiser.close();
   }
 });
 
@@ -60,7 +60,7 @@ Deno.test("denoiser: an image wider than one tile is denoised in overlapping til
       assert.ok(Math.abs(image[i]! / color[i]! - 1) < 0.05, `pixel ${x}: ${image[i]} for ${color[i]}`);
     }
   } finally {
-    denoiser.close();
+    await denoiser.close();
   }
 });
 
@@ -74,7 +74,7 @@ Deno.test("denoiser: albedo and normal need the rt_hdr_alb_nrm weights, and size
     );
     await assert.rejects(denoiser.denoise({ width: 16, height: 8, color }), RangeError);
   } finally {
-    denoiser.close();
+    await denoiser.close();
   }
   const aux = await openDenoiser(gpu, { aux: true });
   try {
@@ -91,7 +91,7 @@ Deno.test("denoiser: albedo and normal need the rt_hdr_alb_nrm weights, and size
       }
     }
   } finally {
-    aux.close();
+    await aux.close();
   }
 });
 

@@ -6,7 +6,7 @@
  * ```ts
  * const denoiser = await openDenoiser(gpu, { aux: false });
  * const { image, ms } = await denoiser.denoise({ width, height, color });
- * denoiser.close();
+ * await denoiser.close();
  * ```
  * @module
  */
