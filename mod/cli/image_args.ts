@@ -129,21 +129,36 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   return { output, hdr, report, ...(values.denoise === true ? { denoise: true } : {}) };
 }
 
+/** The denoiser's guides: first-hit albedo and normal means (the AOVs), 3 floats a pixel each. */
+export interface DenoiseGuides {
+  /** Albedo, rgb in [0, 1]. */
+  albedo: Float32Array;
+  /** Shading normal, xyz in [-1, 1]. */
+  normal: Float32Array;
+}
+
 /**
  * Writes the PNG, the HDR image (by extension) and the report that were asked for. With a denoiser, the
- * image is denoised first: the denoised one goes to -o and --hdr, the raw one beside each
- * ({@linkcode rawPath}), and the report gains `denoise` {ms, adapter, weights, weightsFile, raw}.
+ * image is denoised first (with `guides` where the denoiser takes them: {@linkcode denoiserFor}'s `aux`): the
+ * denoised one goes to -o and --hdr, the raw one beside each ({@linkcode rawPath}), and the report gains
+ * `denoise` {ms, adapter, weights, weightsFile, raw}.
  * @returns `denoised`: a few words on the denoise for the render's last line, when it ran
  */
 export async function writeOutputs(
   files: OutputFiles,
   image: HdrImage,
   report: () => Record<string, unknown>,
+  guides?: DenoiseGuides,
   denoiser?: Denoiser,
 ): Promise<{ denoised?: string }> {
   let extra: Record<string, unknown> = {};
   if (denoiser) {
-    const done = await denoiser.denoise({ width: image.width, height: image.height, color: image.rgb });
+    const done = await denoiser.denoise({
+      width: image.width,
+      height: image.height,
+      color: image.rgb,
+      ...(denoiser.aux && guides ? { albedo: guides.albedo, normal: guides.normal } : {}),
+    });
     await writeImages(files.output, files.hdr, { width: image.width, height: image.height, rgb: done.image });
     await writeImages(rawPath(files.output), files.hdr && rawPath(files.hdr), image);
     extra = {
@@ -175,11 +190,17 @@ async function writeImages(png: string, hdr: string | undefined, image: HdrImage
 /**
  * Opens the denoiser --denoise asks for, on `gpu`, before any rendering: missing or corrupt weights are a
  * one-line usage error (exit 2) that says how to get them.
+ * @param options `aux`: the render will have albedo and normal AOVs for {@linkcode writeOutputs}' guides
+ * (weights `rt_hdr_alb_nrm`); else colour alone (`rt_hdr`)
  */
-export async function denoiserFor(files: OutputFiles, gpu: Gpu | undefined): Promise<Denoiser | undefined> {
+export async function denoiserFor(
+  files: OutputFiles,
+  gpu: Gpu | undefined,
+  options: { aux?: boolean } = {},
+): Promise<Denoiser | undefined> {
   if (!files.denoise) return undefined;
   try {
-    return await openDenoiser(gpu ?? await openGpu(), { aux: false });
+    return await openDenoiser(gpu ?? await openGpu(), { aux: options.aux === true });
   } catch (error: unknown) {
     if (error instanceof DenoiseWeightsError) throw new UsageError(error.message, { cause: error });
     throw error;

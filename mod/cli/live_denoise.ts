@@ -28,9 +28,16 @@ export interface PreviewDenoiseStatus {
  * {@linkcode INTERVAL_FACTOR} times the last denoise's time; a film that changed since is denoised when that
  * interval is over. The GPU work shares the master's device with its own rendering.
  */
+/** The film as the preview denoiser reads it: with the AOV sums where the render has them. */
+export type DenoiseFilm = Film & {
+  key: string;
+  /** AOV sums, 6 floats a pixel (albedo rgb, normal xyz), divided by each row's samples like `sums`. */
+  aovs?: ArrayLike<number>;
+};
+
 export class PreviewDenoiser {
   #open: () => Promise<Denoiser>;
-  #film: () => Film & { key: string };
+  #film: () => DenoiseFilm;
   #denoiser?: Promise<Denoiser>;
   #busy = false;
   #startedAt = -Infinity;
@@ -44,7 +51,7 @@ export class PreviewDenoiser {
    * @param open opens the denoiser (once, on the first request)
    * @param film the film so far, keyed `render/samples`
    */
-  constructor(open: () => Promise<Denoiser>, film: () => Film & { key: string }) {
+  constructor(open: () => Promise<Denoiser>, film: () => DenoiseFilm) {
     this.#open = open;
     this.#film = film;
   }
@@ -98,7 +105,7 @@ export class PreviewDenoiser {
     }).finally(() => (this.#busy = false));
   }
 
-  async #run(film: Film & { key: string }): Promise<void> {
+  async #run(film: DenoiseFilm): Promise<void> {
     this.#denoiser ??= this.#open();
     const denoiser = await this.#denoiser;
     const { width, height } = film;
@@ -106,7 +113,12 @@ export class PreviewDenoiser {
     for (let y = 0; y < height; y++) samples += film.rowSamples[y]!;
     if (samples === 0) return;
     const image = meanImage(film.sums, film.rowSamples, width, height);
-    const done = await denoiser.denoise({ width, height, color: image.rgb });
+    const done = await denoiser.denoise({
+      width,
+      height,
+      color: image.rgb,
+      ...(denoiser.aux ? guides(film) : {}),
+    });
     if (this.#closed) return;
     this.#lastMs = done.ms;
     this.#latest = {
@@ -122,4 +134,23 @@ export class PreviewDenoiser {
     };
     log.debug("Denoised the live image in {ms} ms", { ms: done.ms.toFixed(0) });
   }
+}
+
+/** Albedo and normal means of the film's AOV sums, for a denoiser that takes them. */
+function guides(film: DenoiseFilm): { albedo: Float32Array; normal: Float32Array } {
+  const { aovs, rowSamples, width, height } = film;
+  if (!aovs) throw new RangeError("Cannot denoise the live image: the render has no albedo and normal AOVs");
+  const albedo = new Float32Array(width * height * 3);
+  const normal = new Float32Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const n = rowSamples[y]!;
+    const inv = n > 0 ? 1 / n : 0;
+    for (let p = y * width; p < (y + 1) * width; p++) {
+      for (let c = 0; c < 3; c++) {
+        albedo[p * 3 + c] = aovs[p * 6 + c]! * inv;
+        normal[p * 3 + c] = aovs[p * 6 + 3 + c]! * inv;
+      }
+    }
+  }
+  return { albedo, normal };
 }

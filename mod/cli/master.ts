@@ -247,6 +247,7 @@ export async function masterCommand(args: string[]): Promise<number> {
       files,
       meanImage(result.sums, result.rowSamples, width, height),
       () => reportJson(result),
+      undefined,
       denoiser,
     );
     const seconds = result.elapsedMs / 1000;

@@ -69,28 +69,34 @@ export async function renderCommand(args: string[]): Promise<number> {
   const image = meanImage(result.sums, result.samples, width, height);
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
-  const { denoised } = await writeOutputs(files, image, () => ({
-    version: VERSION,
-    scene: sceneName,
-    sceneHash: renderDataHash(data),
-    width,
-    height,
-    seed,
-    sppTarget: spp,
-    samplesPerPixel: result.samples,
-    wallSeconds: seconds,
-    setupSeconds: result.setupMs / 1000,
-    samplesPerSecond: pixelSamples / seconds,
-    raysPerSecond: result.rays / seconds,
-    interrupted: abort.signal.aborted,
-    nodes: [{
-      role: "local",
-      host: hostname(),
-      gpus: [result.gpu],
-      samples: pixelSamples,
+  const { denoised } = await writeOutputs(
+    files,
+    image,
+    () => ({
+      version: VERSION,
+      scene: sceneName,
+      sceneHash: renderDataHash(data),
+      width,
+      height,
+      seed,
+      sppTarget: spp,
       samplesPerPixel: result.samples,
-    }],
-  }), denoiser);
+      wallSeconds: seconds,
+      setupSeconds: result.setupMs / 1000,
+      samplesPerSecond: pixelSamples / seconds,
+      raysPerSecond: result.rays / seconds,
+      interrupted: abort.signal.aborted,
+      nodes: [{
+        role: "local",
+        host: hostname(),
+        gpus: [result.gpu],
+        samples: pixelSamples,
+        samplesPerPixel: result.samples,
+      }],
+    }),
+    undefined,
+    denoiser,
+  );
   await denoiser?.close();
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
