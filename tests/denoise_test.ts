@@ -25,8 +25,9 @@ async function checkDenoised(dir: string): Promise<void> {
   const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
   assert.ok(report.denoise.ms > 0);
   assert.equal(typeof report.denoise.adapter, "string");
-  assert.equal(report.denoise.weights, "rt_hdr");
-  assert.equal(report.denoise.weightsFile, "rt_hdr.tza");
+  // colour alone, or with the albedo and normal AOVs where the render has them
+  assert.match(report.denoise.weights, /^rt_hdr(_alb_nrm)?$/);
+  assert.equal(report.denoise.weightsFile, `${report.denoise.weights}.tza`);
   assert.deepEqual(report.denoise.raw, [`${dir}/out.raw.png`, `${dir}/out.raw.pfm`]);
 }
 
@@ -38,7 +39,7 @@ Deno.test("octane render --denoise writes the denoised image, the raw one beside
   await withDir(async (dir) => {
     const r = octane(["render", "--spp", "8", ...SIZE, ...outputs(dir), "--denoise"]);
     assert.equal(await r.exit(), 0, r.out);
-    assert.match(r.out, /denoised in \d+\.\d\d s on .* \(rt_hdr\) -> .*out\.raw\.png/);
+    assert.match(r.out, /denoised in \d+\.\d\d s on .* \(rt_hdr(_alb_nrm)?\) -> .*out\.raw\.png/);
     await checkDenoised(dir);
   });
 });
@@ -103,8 +104,12 @@ for (
     ],
     [
       "corrupt",
-      (dir: string) => Deno.writeFile(`${dir}/rt_hdr.tza`, new Uint8Array(1000)),
-      /are corrupt \(1000 bytes, SHA-256 [0-9a-f]{12}…; expected 1830792 bytes/,
+      async (dir: string) => {
+        for (const name of ["rt_hdr", "rt_hdr_alb_nrm"]) {
+          await Deno.writeFile(`${dir}/${name}.tza`, new Uint8Array(1000));
+        }
+      },
+      /are corrupt \(1000 bytes, SHA-256 [0-9a-f]{12}…; expected 18(30792|41160) bytes/,
     ],
   ] as const
 ) {
@@ -121,7 +126,7 @@ for (
         assert.equal(await r.exit(), 2, r.out);
         const errors = r.out.split("\n").filter((l) => l.startsWith("octane:"));
         assert.equal(errors.length, 1, r.out);
-        assert.match(errors[0]!, /^octane: Cannot denoise: the OIDN weights ".*rt_hdr\.tza" /);
+        assert.match(errors[0]!, /^octane: Cannot denoise: the OIDN weights ".*rt_hdr(_alb_nrm)?\.tza" /);
         assert.match(errors[0]!, pattern);
         assert.doesNotMatch(r.out, /^\s+at /m);
         await assert.rejects(Deno.stat(`${dir}/out.png`));

@@ -110,7 +110,8 @@ export class Denoiser {
         tensor[p * channels + c] = puForward((Number.isFinite(v) && v > 0 ? v : 0) * scale) * NORM_SCALE;
         if (aux) {
           tensor[p * channels + 3 + c] = clampFinite(input.albedo![p * 3 + c]!, 0, 1);
-          tensor[p * channels + 6 + c] = clampFinite(input.normal![p * 3 + c]!, -1, 1);
+          // as OIDN's input process: the normal clamped to [-1, 1], then mapped to [0, 1]
+          tensor[p * channels + 6 + c] = clampFinite(input.normal![p * 3 + c]!, -1, 1) * 0.5 + 0.5;
         }
       }
     }
