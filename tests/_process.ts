@@ -5,7 +5,8 @@
  * source port of any outgoing connection could already hold the port a test wants to listen on:
  * daemon_test 10000-10799 (daemons) and 28100-29699 (masters), hostile_test 22000-23599, net_test
  * 24100-26099, user_test 26100-28099, fuzz_test 29700-30199, security_test 31000-32599, the live view
- * browser test 12000-13599, camera_flags_test 14000-14099, aov_test 15000-15499.
+ * browser test 12000-13599, camera_flags_test 14000-14099, aov_test 15000-15499, denoise_test 15500-15997 and
+ * mod/denoise/weights_test 15999.
  */
 
 import { fromHex } from "../mod/bytes.ts";

@@ -69,6 +69,11 @@ const OUTPUT_FLAGS: Flag[] = [
     default: "none",
     description: "write a JSON report: version, scene hash, timings, samples of every node",
   },
+  {
+    name: "denoise",
+    description: "denoise the image with OIDN's U-Net on this machine's GPU; -o and --hdr get the denoised " +
+      "image and the raw one goes beside each with .raw before the extension (out.raw.png)",
+  },
 ];
 
 const SCENE_FLAGS: Flag[] = [

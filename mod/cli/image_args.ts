@@ -1,4 +1,5 @@
-import { extname } from "node:path";
+import { basename, extname } from "node:path";
+import { type Denoiser, DenoiseWeightsError, openDenoiser } from "../denoise/mod.ts";
 import {
   AOV_BYTES_PER_PIXEL,
   type AovImages,
@@ -12,7 +13,7 @@ import {
   RENDER_BYTES_PER_PIXEL,
   writeAovFiles,
 } from "../render/mod.ts";
-import type { Gpu } from "../gpu/mod.ts";
+import { type Gpu, openGpu } from "../gpu/mod.ts";
 import { checkWritableDir, checkWritableFolder, intFlag, type ParsedArgs, UsageError } from "./args.ts";
 import { IMAGE_DEFAULTS } from "./commands.ts";
 
@@ -101,6 +102,20 @@ export interface OutputFiles {
   aov?: string;
   /** The JSON report, if asked for. */
   report?: string;
+  /** --denoise: the PNG and HDR files get the denoised image, the raw one goes to {@linkcode rawPath}s. */
+  denoise?: boolean;
+}
+
+/** Where the raw image goes beside a denoised one: `.raw` before the extension (`out.png` -> `out.raw.png`). */
+export function rawPath(file: string): string {
+  const ext = extname(file);
+  return `${file.slice(0, file.length - ext.length)}.raw${ext}`;
+}
+
+/** The image files a render writes, raw ones included: for the render's last line. */
+export function writtenFiles(files: OutputFiles): string[] {
+  const images = [files.output, files.hdr].filter((f): f is string => f !== undefined);
+  return [...images, ...(files.denoise ? images.map(rawPath) : []), ...(files.report ? [files.report] : [])];
 }
 
 /**
@@ -122,7 +137,13 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
   if (hdr !== undefined) await checkWritableDir(hdr, "--hdr");
   if (report !== undefined) await checkWritableDir(report, "--report");
   if (aov !== undefined) await checkWritableFolder(aov, "--aov");
-  return { output, hdr, report, ...(aov !== undefined ? { aov } : {}) };
+  return {
+    output,
+    hdr,
+    report,
+    ...(aov !== undefined ? { aov } : {}),
+    ...(values.denoise === true ? { denoise: true } : {}),
+  };
 }
 
 /**
@@ -134,23 +155,94 @@ export function wantsAovs(files: OutputFiles, values: ParsedArgs["values"] = {})
     (files.hdr !== undefined && extname(files.hdr).toLowerCase() === ".exr");
 }
 
+/** The denoiser's guides: first-hit albedo and normal means (the AOVs), 3 floats a pixel each. */
+export interface DenoiseGuides {
+  /** Albedo, rgb in [0, 1]. */
+  albedo: Float32Array;
+  /** Shading normal, xyz in [-1, 1]. */
+  normal: Float32Array;
+}
+
 /**
- * Writes the PNG, the HDR image (by extension; an EXR with the AOV channels when `aovs` are given), the AOV
- * files and the report that were asked for.
+ * Writes the PNG, the HDR image (by extension) and the report that were asked for. With a denoiser, the
+ * image is denoised first (with `guides` where the denoiser takes them: {@linkcode denoiserFor}'s `aux`): the
+ * denoised one goes to -o and --hdr, the raw one beside each ({@linkcode rawPath}), and the report gains
+ * `denoise` {ms, adapter, weights, weightsFile, raw}.
+ * @returns `denoised`: a few words on the denoise for the render's last line, when it ran
  */
 export async function writeOutputs(
   files: OutputFiles,
   image: HdrImage,
-  report: () => unknown,
+  report: () => Record<string, unknown>,
+  guides?: AovImages,
+  denoiser?: Denoiser,
+): Promise<{ denoised?: string }> {
+  let extra: Record<string, unknown> = {};
+  if (denoiser) {
+    const done = await denoiser.denoise({
+      width: image.width,
+      height: image.height,
+      color: image.rgb,
+      ...(denoiser.aux && guides ? { albedo: guides.albedo, normal: guides.normal } : {}),
+    });
+    await writeImages(
+      files.output,
+      files.hdr,
+      { width: image.width, height: image.height, rgb: done.image },
+      guides,
+    );
+    await writeImages(rawPath(files.output), files.hdr && rawPath(files.hdr), image, guides);
+    extra = {
+      denoise: {
+        ms: done.ms,
+        adapter: done.adapter,
+        weights: done.weights,
+        weightsFile: basename(denoiser.weightsPath),
+        raw: [rawPath(files.output), ...(files.hdr ? [rawPath(files.hdr)] : [])],
+      },
+    };
+  } else {
+    await writeImages(files.output, files.hdr, image, guides);
+  }
+  if (files.aov && guides) await writeAovFiles(files.aov, guides);
+  if (files.report) {
+    await Deno.writeTextFile(files.report, JSON.stringify({ ...report(), ...extra }, null, 2) + "\n");
+  }
+  const d = extra.denoise as { ms: number; adapter: string; weights: string } | undefined;
+  return d ? { denoised: `denoised in ${(d.ms / 1000).toFixed(2)} s on ${d.adapter} (${d.weights})` } : {};
+}
+
+async function writeImages(
+  png: string,
+  hdr: string | undefined,
+  image: HdrImage,
   aovs?: AovImages,
 ): Promise<void> {
-  await Deno.writeFile(files.output, encodePng(image));
-  if (files.hdr) {
+  await Deno.writeFile(png, encodePng(image));
+  if (hdr) {
     await Deno.writeFile(
-      files.hdr,
-      extname(files.hdr).toLowerCase() === ".exr" ? encodeExr(image, aovs ? { aovs } : {}) : encodePfm(image),
+      hdr,
+      extname(hdr).toLowerCase() === ".exr" ? encodeExr(image, aovs ? { aovs } : {}) : encodePfm(image),
     );
   }
-  if (files.aov && aovs) await writeAovFiles(files.aov, aovs);
-  if (files.report) await Deno.writeTextFile(files.report, JSON.stringify(report(), null, 2) + "\n");
+}
+
+/**
+ * Opens the denoiser --denoise asks for, on `gpu`, before any rendering: missing or corrupt weights are a
+ * one-line usage error (exit 2) that says how to get them.
+ * @param options `aux`: the render will have albedo and normal AOVs for {@linkcode writeOutputs}' guides
+ * (weights `rt_hdr_alb_nrm`); else colour alone (`rt_hdr`)
+ */
+export async function denoiserFor(
+  files: OutputFiles,
+  gpu: Gpu | undefined,
+  options: { aux?: boolean } = {},
+): Promise<Denoiser | undefined> {
+  if (!files.denoise) return undefined;
+  try {
+    return await openDenoiser(gpu ?? await openGpu(), { aux: options.aux === true });
+  } catch (error: unknown) {
+    if (error instanceof DenoiseWeightsError) throw new UsageError(error.message, { cause: error });
+    throw error;
+  }
 }

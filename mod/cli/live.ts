@@ -14,6 +14,8 @@ import {
 import { VERSION } from "../version.ts";
 import { UsageError } from "./args.ts";
 import { addressNotHere } from "./net_args.ts";
+import type { Denoiser } from "../denoise/mod.ts";
+import { PreviewDenoiser } from "./live_denoise.ts";
 
 const log = getLogger(["octane", "live"]);
 
@@ -50,6 +52,8 @@ export interface LiveContext {
   scene: string;
   /** Stops the render as Ctrl-C does (prints, then `master.stop()`). */
   stop(): void;
+  /** Opens the denoiser for the page's denoise toggle (on the master's GPU), on its first use. */
+  openDenoiser?: () => Promise<Denoiser>;
 }
 
 /**
@@ -61,8 +65,13 @@ export function startLiveView(
   context: LiveContext,
 ): LiveView {
   let view: LiveView;
+  const film = () => {
+    const s = context.master.snapshot();
+    return { ...s, key: `${renderKey(context.master)}/${context.master.progress.samplesDone}` };
+  };
+  const preview = context.openDenoiser ? new PreviewDenoiser(context.openDenoiser, film) : undefined;
   try {
-    view = serveLiveView(liveSource(context), {
+    view = serveLiveView(liveSource(context, film, preview), {
       ...where,
       token: Deno.env.get("OCTANE_UI_TOKEN") || newToken(),
       log: recentLog,
@@ -86,11 +95,22 @@ export function startLiveView(
     );
   }
   console.error(`Live view: ${view.url}`);
-  return view;
+  if (!preview) return view;
+  return {
+    ...view,
+    shutdown() {
+      preview.close();
+      return view.shutdown();
+    },
+  };
 }
 
 /** The live view's source over a master. */
-function liveSource(c: LiveContext): LiveSource {
+function liveSource(
+  c: LiveContext,
+  film: () => ReturnType<LiveSource["film"]>,
+  preview: PreviewDenoiser | undefined,
+): LiveSource {
   const { master, pool } = c;
   let camera: { data: object; json: CameraJson } | undefined;
   const current = (): CameraJson => {
@@ -99,11 +119,8 @@ function liveSource(c: LiveContext): LiveSource {
     return camera.json;
   };
   return {
-    status: () => status(c, current()),
-    film: () => {
-      const s = master.snapshot();
-      return { ...s, key: `${renderKey(master)}/${master.progress.samplesDone}` };
-    },
+    status: () => ({ ...status(c, current()), denoise: preview?.status() ?? null }),
+    film,
     camera: current,
     setCamera(json) {
       const next = withCamera(master.data, json);
@@ -116,6 +133,7 @@ function liveSource(c: LiveContext): LiveSource {
     pause: (on) => (master.paused = on),
     restart: (spp) => master.restart(spp === undefined ? {} : { spp }),
     ...(pool ? { enableDaemon: (address: string, on: boolean) => pool.setEnabled(address, on) } : {}),
+    ...(preview ? { denoised: () => preview.denoised() } : {}),
   };
 }
 

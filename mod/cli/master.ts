@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { openGpu } from "../gpu/mod.ts";
+import { type Denoiser, openDenoiser } from "../denoise/mod.ts";
 import { Master, type MasterResult, type NodeInfo } from "../net/master/mod.ts";
 import {
   DaemonPool,
@@ -28,7 +29,16 @@ import {
 import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, wantsAovs, writeOutputs } from "./image_args.ts";
+import {
+  denoiserFor,
+  fitImage,
+  imageSettings,
+  imageSize,
+  outputFiles,
+  wantsAovs,
+  writeOutputs,
+  writtenFiles,
+} from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -71,7 +81,6 @@ export async function masterCommand(args: string[]): Promise<number> {
   const ui = uiSettings(values);
   const keepOpen = values["keep-open"] === true;
   const files = await outputFiles(values);
-  const { output, hdr, report } = files;
   const aovs = wantsAovs(files, values);
   const farmKey = await readKey(values["key-file"]);
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
@@ -84,6 +93,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const localRender = values["no-local-render"] !== true;
   const gpu = localRender ? await openGpu() : undefined;
   fitImage(width, height, { gpu, role: "master", aovs });
+  const denoiser = await denoiserFor(files, gpu, { aux: aovs });
   const master = listening(bind, port, () =>
     Master.start(data, {
       spp,
@@ -163,7 +173,22 @@ export async function masterCommand(args: string[]): Promise<number> {
       );
     }
   };
-  const view = ui ? startLiveView(ui, { master, pool, scan: discovery, scene: sceneName, stop }) : undefined;
+  // the page's denoise toggle uses --denoise's denoiser, else one opened on its first use
+  let pageDenoiser: Promise<Denoiser> | undefined;
+  const openPageDenoiser = () =>
+    denoiser
+      ? Promise.resolve(denoiser)
+      : pageDenoiser ??= (async () => openDenoiser(gpu ?? await openGpu()))();
+  const view = ui
+    ? startLiveView(ui, {
+      master,
+      pool,
+      scan: discovery,
+      scene: sceneName,
+      stop,
+      openDenoiser: openPageDenoiser,
+    })
+    : undefined;
   const removeSignals = onStopSignals(stop);
   const unguard = keepServing("master");
   const reportJson = (result: MasterResult) => {
@@ -221,17 +246,19 @@ export async function masterCommand(args: string[]): Promise<number> {
       return status.done("Stopped before any sample was merged: no image written");
     }
     renders++;
-    await writeOutputs(
+    const { denoised } = await writeOutputs(
       files,
       meanImage(result.sums, result.rowSamples, width, height),
       () => reportJson(result),
       result.aovs ? aovMeans(result.aovs, result.rowSamples, width, height) : undefined,
+      denoiser,
     );
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
-    const written = [output, hdr, files.aov, report].filter(Boolean).join(", ");
+    const written = [...writtenFiles(files), ...(files.aov ? [files.aov] : [])].join(", ");
     const sppDone = pixelSamples / (width * height);
-    const rate = seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "";
+    const rate = (seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "") +
+      (denoised ? `, ${denoised}` : "");
     status.done(
       `Rendered ${
         result.interrupted
@@ -274,6 +301,8 @@ export async function masterCommand(args: string[]): Promise<number> {
     await view?.shutdown();
     await pool?.close();
     watcher?.close();
+    await denoiser?.close();
+    await pageDenoiser?.then((d) => d.close(), () => {});
     clearInterval(ticker);
     removeSignals();
     unguard();

@@ -7,7 +7,16 @@ import { VERSION } from "../version.ts";
 import { numberFlag, parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { fitImage, imageSettings, imageSize, outputFiles, wantsAovs, writeOutputs } from "./image_args.ts";
+import {
+  denoiserFor,
+  fitImage,
+  imageSettings,
+  imageSize,
+  outputFiles,
+  wantsAovs,
+  writeOutputs,
+  writtenFiles,
+} from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
@@ -18,7 +27,6 @@ export async function renderCommand(args: string[]): Promise<number> {
   const { spp, seed, maxDepth } = imageSettings(values);
   const timeLimit = numberFlag(values["time-limit"], "time-limit");
   const files = await outputFiles(values);
-  const { output, hdr, report } = files;
   const aovs = wantsAovs(files, values);
 
   const sceneName = positionals[0] ?? "cornell";
@@ -26,6 +34,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const { width, height } = imageSize(values, cameraAspect(data));
   const gpu = await openGpu();
   fitImage(width, height, { gpu, role: "render", aovs });
+  const denoiser = await denoiserFor(files, gpu, { aux: aovs });
   const status = new StatusLine();
   const quiet = values.quiet === true;
   if (!quiet) {
@@ -64,34 +73,41 @@ export async function renderCommand(args: string[]): Promise<number> {
   const seconds = result.elapsedMs / 1000;
   const pixelSamples = result.samples * width * height;
   const aovImages = result.aovs ? aovMeans(result.aovs, result.samples, width, height) : undefined;
-  await writeOutputs(files, image, () => ({
-    version: VERSION,
-    scene: sceneName,
-    sceneHash: renderDataHash(data),
-    width,
-    height,
-    seed,
-    sppTarget: spp,
-    samplesPerPixel: result.samples,
-    wallSeconds: seconds,
-    setupSeconds: result.setupMs / 1000,
-    samplesPerSecond: pixelSamples / seconds,
-    raysPerSecond: result.rays / seconds,
-    interrupted: abort.signal.aborted,
-    nodes: [{
-      role: "local",
-      host: hostname(),
-      gpus: [result.gpu],
-      samples: pixelSamples,
+  const { denoised } = await writeOutputs(
+    files,
+    image,
+    () => ({
+      version: VERSION,
+      scene: sceneName,
+      sceneHash: renderDataHash(data),
+      width,
+      height,
+      seed,
+      sppTarget: spp,
       samplesPerPixel: result.samples,
-    }],
-  }), aovImages);
+      wallSeconds: seconds,
+      setupSeconds: result.setupMs / 1000,
+      samplesPerSecond: pixelSamples / seconds,
+      raysPerSecond: result.rays / seconds,
+      interrupted: abort.signal.aborted,
+      nodes: [{
+        role: "local",
+        host: hostname(),
+        gpus: [result.gpu],
+        samples: pixelSamples,
+        samplesPerPixel: result.samples,
+      }],
+    }),
+    aovImages,
+    denoiser,
+  );
+  await denoiser?.close();
   const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
   status.done(
     `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${
       formatRate(pixelSamples / seconds)
-    }samples/s, ${formatRate(result.rays / seconds)}rays/s -> ${
-      [output, hdr, files.aov, report].filter(Boolean).join(", ")
+    }samples/s, ${formatRate(result.rays / seconds)}rays/s${denoised ? `, ${denoised}` : ""} -> ${
+      [...writtenFiles(files), ...(files.aov ? [files.aov] : [])].join(", ")
     }`,
   );
   return 0;

@@ -41,6 +41,11 @@ export interface LiveSource {
   restart(spp?: number): boolean;
   /** Enables or disables a daemon by address; false when there is no such daemon. */
   enableDaemon?(address: string, on: boolean): boolean;
+  /**
+   * The latest denoised image of the render in progress, if one is ready (asking says a page wants one: the
+   * source denoises the film now and then, in the background); absent where there is no denoiser.
+   */
+  denoised?(): (Film & { key: string }) | undefined;
 }
 
 /** Options of {@linkcode serveLiveView}. */
@@ -88,7 +93,8 @@ export function newToken(): string {
 export function serveLiveView(source: LiveSource, options: LiveViewOptions): LiveView {
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>();
   const images = new ImageCache(source);
-  const handler = (request: Request) => handle(request, { source, options, images, streams });
+  const denoisedImages = new DenoisedImageCache();
+  const handler = (request: Request) => handle(request, { source, options, images, denoisedImages, streams });
   let server: Deno.HttpServer<Deno.NetAddr> | undefined;
   const last = options.firstFree ? Math.min(65535, options.port + 100) : options.port;
   for (let port = options.port; port <= last; port++) {
@@ -134,6 +140,7 @@ interface Context {
   source: LiveSource;
   options: LiveViewOptions;
   images: ImageCache;
+  denoisedImages: DenoisedImageCache;
   streams: Set<ReadableStreamDefaultController<Uint8Array>>;
 }
 
@@ -200,8 +207,15 @@ function get(url: URL, c: Context): Response {
       if (!Number.isFinite(exposure) || Math.abs(exposure) > 20) {
         throw new Refusal(400, `Invalid exposure "${text}": a number of stops from -20 to 20`);
       }
-      return new Response(c.images.png(exposure).slice(), {
-        headers: { "content-type": "image/png", "cache-control": "no-store" },
+      // ?denoise=1: the latest denoised image where one is ready, else the raw one (the header says which)
+      const denoised = url.searchParams.get("denoise") === "1" ? c.source.denoised?.() : undefined;
+      const png = denoised ? c.denoisedImages.png(exposure, denoised) : c.images.png(exposure);
+      return new Response(png.slice(), {
+        headers: {
+          "content-type": "image/png",
+          "cache-control": "no-store",
+          "x-octane-denoised": denoised ? "1" : "0",
+        },
       });
     }
     case "/api/events":
@@ -355,6 +369,21 @@ class ImageCache {
       this.#exposure = exposure;
       this.#at = now;
       this.#render = render;
+    }
+    return this.#png;
+  }
+}
+
+/** The denoised image as PNG, encoded once for each denoised film and exposure. */
+class DenoisedImageCache {
+  #png?: Uint8Array;
+  #key = "";
+
+  png(exposure: number, film: Film & { key: string }): Uint8Array {
+    const key = `${film.key}@${exposure}`;
+    if (!this.#png || key !== this.#key) {
+      this.#png = previewPng(film, exposure);
+      this.#key = key;
     }
     return this.#png;
   }

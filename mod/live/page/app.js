@@ -63,6 +63,7 @@ function onStatus(s) {
   if (!dragging && !pendingCamera) showCamera(s.camera);
   nodesTable(s.nodes);
   daemonsTable(s.daemons);
+  denoiseInfo(s.denoise);
   refreshImage(s);
   if (s.state === "stopped") {
     masterStopped = true;
@@ -161,8 +162,10 @@ let loading = false;
  * (camera, exposure, a restart); one load at a time.
  */
 function refreshImage(s) {
-  const view = `${s.spp.target}/${$("exposure").value}/${cameraKey(s.camera)}`;
-  const key = `${s.spp.done}/${view}`;
+  const denoise = $("denoise").checked;
+  const view = `${s.spp.target}/${$("exposure").value}/${cameraKey(s.camera)}/${denoise}`;
+  // denoised: a new image when samples arrived (asking is what makes the master denoise) or a denoise is done
+  const key = `${s.spp.done}/${view}/${denoise ? s.denoise?.spp : ""}`;
   if (loading || key === shownKey) return;
   const shownSpp = Number(shownKey.split("/")[0]);
   // a new view, a restart, or a black image shown: load now
@@ -174,14 +177,34 @@ function refreshImage(s) {
     $("image").src = next.src;
     $("image").dataset.spp = String(s.spp.done); // what it shows, for a person's inspector and the tests
     $("image").dataset.camera = cameraKey(s.camera);
+    $("image").dataset.denoised = String(denoise && s.denoise?.state !== "unavailable");
     shownKey = key;
     shownView = view;
     loadedAt = performance.now();
     loading = false;
   };
   next.onerror = () => (loading = false);
-  next.src = withToken(`/api/image.png?exposure=${$("exposure").value}&t=${Date.now()}`);
+  next.src = withToken(
+    `/api/image.png?exposure=${$("exposure").value}${denoise ? "&denoise=1" : ""}&t=${Date.now()}`,
+  );
 }
+
+/** What the denoise toggle shows: the denoised image's spp and time, or why there is none. */
+function denoiseInfo(d) {
+  const out = $("denoise-info");
+  $("denoise").disabled = !d;
+  if (!d || !$("denoise").checked) return (out.textContent = "");
+  out.textContent = d.state === "unavailable"
+    ? "unavailable"
+    : d.spp === null
+    ? "denoising…"
+    : `${d.spp.toFixed(1)} spp, ${(d.ms / 1000).toFixed(1)} s`;
+  out.title = d.message ?? "";
+}
+
+$("denoise").addEventListener("change", () => {
+  if (last) denoiseInfo(last.denoise), refreshImage(last);
+});
 
 $("exposure").addEventListener("input", () => {
   $("exposure-value").textContent = `${$("exposure").value} EV`;
