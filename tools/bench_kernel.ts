@@ -10,6 +10,7 @@
  * --scene cornell|apartment (both), --json FILE.
  * @module
  */
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { openGpu } from "../mod/gpu/mod.ts";
 import { compileScene, type RenderData } from "../mod/render_data/mod.ts";
@@ -33,14 +34,10 @@ if (![spp, size, batch].every((n) => Number.isInteger(n) && n > 0)) {
   Deno.exit(2);
 }
 
-/** CPU seconds this process has used (Linux; NaN elsewhere). */
+/** CPU seconds this process has used, user and system. */
 function cpuSeconds(): number {
-  try {
-    const fields = Deno.readTextFileSync("/proc/self/stat").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100;
-  } catch {
-    return NaN;
-  }
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
 const gpu = await openGpu();
