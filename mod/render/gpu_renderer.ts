@@ -431,7 +431,8 @@ export class GpuRenderer {
       : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
     // on a software adapter a dispatch of k samples covers about 1/k of the band's rows, so that it takes
     // about as long as one sample of the whole band (the event loop turns between dispatches)
-    const rowsPerDispatch = software ? Math.max(1, Math.ceil(band.height / perDispatch)) : band.height;
+    // (whole workgroups of 8 rows: a share that ended mid-workgroup would leave its lanes idle)
+    const rowsPerDispatch = software ? Math.ceil(band.height / perDispatch / 8) * 8 : band.height;
     const u = new Uint32Array(params);
     let turned = performance.now();
     for (let done = 0; done < range.count; done += perDispatch) {

@@ -53,7 +53,7 @@ export interface LocalRenderResult {
   gpuBufferBytes: number;
 }
 
-const defaults = { width: 512, height: 512, seed: 1, maxDepth: 16, batchSeconds: 0.5 } satisfies Partial<
+const defaults = { width: 512, height: 512, seed: 1, maxDepth: 16, batchSeconds: 1 } satisfies Partial<
   LocalRenderOptions
 >;
 
