@@ -110,32 +110,36 @@ Deno.test("a bad --aov folder (a file, or one that cannot be made) is one line a
   });
 });
 
+/** A master on loopback rendering cornell-spheres with `spp` for `slaves` slaves, -o and --hdr (EXR) in dir. */
+function aovMaster(dir: string, spp: number, slaves: number, extra: string[]): string[] {
+  return [
+    "master",
+    "cornell-spheres",
+    "--bind",
+    "127.0.0.1",
+    "--port",
+    String(nextPort++),
+    "--auto-port",
+    "--spp",
+    String(spp),
+    ...SIZE,
+    "--wait-slaves",
+    String(slaves),
+    "-o",
+    `${dir}/net.png`,
+    "--hdr",
+    `${dir}/net.exr`,
+    ...extra,
+  ];
+}
+
 Deno.test("master + 2 slaves merge AOVs as radiance: the EXR's every channel and the --aov files equal a local render's", async () => {
   await withDir(async (dir) => {
     await localRender(dir, 24);
     await processes(async (start) => {
-      const master = start([
-        "master",
-        "cornell-spheres",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(nextPort++),
-        "--auto-port",
-        "--spp",
-        "24",
-        ...SIZE,
-        "--wait-slaves",
-        "2",
-        "-o",
-        `${dir}/net.png`,
-        "--hdr",
-        `${dir}/net.exr`,
-        "--aov",
-        `${dir}/net-aov`,
-        "--report",
-        `${dir}/report.json`,
-      ]);
+      const master = start(
+        aovMaster(dir, 24, 2, ["--aov", `${dir}/net-aov`, "--report", `${dir}/report.json`]),
+      );
       const port = (await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]!;
       // a peer of the previous protocol (before AOVs) is refused with the one line that names both
       const old = preamble("render", { keyed: false, release: "0.0.9" }).bytes;
@@ -174,25 +178,7 @@ Deno.test("a slave's AOVs are checked as its radiance is: a result without them,
   await withDir(async (dir) => {
     await localRender(dir, 16);
     await processes(async (start) => {
-      const master = start([
-        "master",
-        "cornell-spheres",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(nextPort++),
-        "--auto-port",
-        "--spp",
-        "16",
-        ...SIZE,
-        "--wait-slaves",
-        "1",
-        "-o",
-        `${dir}/net.png`,
-        "--hdr",
-        `${dir}/net.exr`,
-        "--verbose",
-      ]);
+      const master = start(aovMaster(dir, 16, 1, ["--verbose"]));
       const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
       let n = 0;
       // radiance of 0.5 everywhere, then AOVs: none at all, a NaN albedo, a normal past what samples add up to

@@ -40,10 +40,10 @@ function bruteForce(
   return best;
 }
 
-Deno.test("GPU BVH traversal finds the same closest hits as brute force", async () => {
-  const n = 3000;
-  const soup = randomTriangles(n, 11, 20);
-  const scene: Scene = {
+/** A scene of one mesh of the triangles of `soup` (9 floats each), seen from in front of the 100-unit cube. */
+function soupScene(soup: Float32Array): Scene {
+  const n = soup.length / 9;
+  return {
     materials: [material({})],
     textures: [],
     meshes: [{ positions: soup, indices: Uint32Array.from({ length: n * 3 }, (_, i) => i), material: 0 }],
@@ -57,7 +57,11 @@ Deno.test("GPU BVH traversal finds the same closest hits as brute force", async 
     },
     environment: { color: [0, 0, 0] },
   };
-  const data = compileScene(scene);
+}
+
+Deno.test("GPU BVH traversal finds the same closest hits as brute force", async () => {
+  const n = 3000;
+  const data = compileScene(soupScene(randomTriangles(n, 11, 20)));
   const rand = mulberry32(3);
   const count = 4000;
   const rays = new Float32Array(count * 6);
@@ -161,22 +165,7 @@ Deno.test("the traversal layout finds brute force's closest hits on the shared s
 
 Deno.test("leaves of more than 15 triangles (render data from another builder) are traversed whole", async () => {
   const n = 40;
-  const soup = randomTriangles(n, 5, 40);
-  const scene: Scene = {
-    materials: [material({})],
-    textures: [],
-    meshes: [{ positions: soup, indices: Uint32Array.from({ length: n * 3 }, (_, i) => i), material: 0 }],
-    camera: {
-      position: [2, 2, -8],
-      target: [2, 2, 2],
-      up: [0, 1, 0],
-      fovY: 45,
-      lensRadius: 0,
-      focusDistance: 1,
-    },
-    environment: { color: [0, 0, 0] },
-  };
-  const data = compileScene(scene);
+  const data = compileScene(soupScene(randomTriangles(n, 5, 40)));
   // one leaf of all 40 triangles under the root's box
   const nodes = new ArrayBuffer(32);
   new Float32Array(nodes).set(new Float32Array(data.nodes, 0, 8));
