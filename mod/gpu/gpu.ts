@@ -96,7 +96,8 @@ function summarize(adapter: GPUAdapter): AdapterSummary {
 }
 
 /**
- * Opens the best WebGPU adapter (high performance preferred) with its largest storage-buffer limits.
+ * Opens the best WebGPU adapter (high performance preferred) with its largest storage-buffer and 2D texture
+ * limits.
  * @throws {GpuUnavailableError} when there is no adapter or no device
  */
 export async function openGpu(): Promise<Gpu> {
@@ -114,6 +115,8 @@ export async function openGpu(): Promise<Gpu> {
       requiredLimits: {
         maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
         maxBufferSize: adapter.limits.maxBufferSize,
+        // the BVH and triangles are one texture 4096 texels wide (mod/render/traversal.ts): its rows
+        maxTextureDimension2D: adapter.limits.maxTextureDimension2D,
       },
     });
   } catch (error: unknown) {

@@ -290,9 +290,10 @@ export class GpuRenderer {
     return renderer;
   }
 
-  /** Bytes of GPU buffers this renderer holds. */
+  /** Bytes of GPU buffers and textures this renderer holds (the traversal texture: 16 bytes a texel). */
   get bufferBytes(): number {
-    return this.#buffers.reduce((sum, b) => sum + b.size, 0);
+    return this.#buffers.reduce((sum, b) => sum + b.size, 0) +
+      this.#textures.reduce((sum, t) => sum + t.width * t.height * 16, 0);
   }
 
   /** The adapter this renderer runs on. */
