@@ -5,7 +5,10 @@
 @group(0) @binding(2) var<storage, read> tris: array<Tri>;
 @group(0) @binding(9) var scene_texels: texture_2d<u32>;
 
-// Texel k of a traversal texture (TEXTURE_WIDTH = 4096 texels a row).
+// Pipeline constant: log2 of the traversal texture's texels a row (mod/render/traversal.ts textureShift).
+override TEXEL_ROW_SHIFT: u32 = 12u;
+
+// Texel k of the traversal texture.
 fn texel_at(k: u32) -> vec2u {
-  return vec2u(k & 4095u, k >> 12u);
+  return vec2u(k & ((1u << TEXEL_ROW_SHIFT) - 1u), k >> TEXEL_ROW_SHIFT);
 }

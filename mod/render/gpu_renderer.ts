@@ -11,7 +11,7 @@ import {
 } from "../render_data/mod.ts";
 import { getLogger } from "@logtape/logtape";
 import { accumulatorPixelBytes, bandBytes, bandRows, maxImageWidth, rowBands } from "./limits.ts";
-import { traversalLayout, traversalTexture } from "./traversal.ts";
+import { textureShift, type TraversalLayout, traversalLayout, traversalTexture } from "./traversal.ts";
 
 const log = getLogger(["octane", "render"]);
 
@@ -141,7 +141,13 @@ export class GpuRenderer {
   /** The BVH and the triangles in the traversal layout (binding 9). */
   #textures: GPUTexture[];
 
-  private constructor(gpu: Gpu, data: RenderData, settings: RenderSettings, pipeline: GPUComputePipeline) {
+  private constructor(
+    gpu: Gpu,
+    data: RenderData,
+    settings: RenderSettings,
+    pipeline: GPUComputePipeline,
+    traversal: { layout: TraversalLayout; shift: number },
+  ) {
     this.#gpu = gpu;
     this.#settings = settings;
     this.#data = data;
@@ -177,7 +183,7 @@ export class GpuRenderer {
     });
     this.#bindings = [this.#params, tris, materials, lights, this.#stats, attributes, texels];
     this.#buffers = [...this.#bindings];
-    this.#textures = [traversalTexture(device, traversalLayout(data))];
+    this.#textures = [traversalTexture(device, traversal.layout, traversal.shift)];
   }
 
   /**
@@ -244,6 +250,8 @@ export class GpuRenderer {
       }
     }
     const device = gpu.device;
+    const layout = traversalLayout(data);
+    const shift = textureShift(layout.texels.length / 4, device.limits.maxTextureDimension2D);
     device.pushErrorScope("validation");
     const features = materialFeatures(data);
     const module = device.createShaderModule({
@@ -278,10 +286,11 @@ export class GpuRenderer {
           HAS_METAL: features.metal ? 1 : 0,
           HAS_GLOSSY: features.specular || features.metal ? 1 : 0,
           HAS_TRANSMISSION: features.transmission ? 1 : 0,
+          TEXEL_ROW_SHIFT: shift,
         },
       },
     });
-    const renderer = new GpuRenderer(gpu, data, settings, pipeline);
+    const renderer = new GpuRenderer(gpu, data, settings, pipeline, { layout, shift });
     const error = await device.popErrorScope();
     if (error) {
       renderer.destroy();

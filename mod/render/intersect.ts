@@ -1,7 +1,7 @@
 import { intersectKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
-import { traversalLayout, traversalTexture } from "./traversal.ts";
+import { textureShift, traversalLayout, traversalTexture } from "./traversal.ts";
 
 /** The closest hit of one ray: distance and triangle index in render-data (BVH) order, or -1. */
 export interface RayHit {
@@ -14,8 +14,14 @@ export interface RayHit {
 /**
  * Finds the closest hit of every ray on the GPU through the BVH (for tests and traversal benchmarks).
  * @param rays 6 floats per ray: origin xyz, unit direction xyz
+ * @param options rowShift: log2 of the traversal texture's row width (tests; by default as the renderer picks it)
  */
-export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Array): Promise<RayHit[]> {
+export async function intersectRays(
+  gpu: Gpu,
+  data: RenderData,
+  rays: Float32Array,
+  options: { rowShift?: number } = {},
+): Promise<RayHit[]> {
   const device = gpu.device;
   const n = rays.length / 6;
   const packed = new Float32Array(n * 8);
@@ -34,7 +40,10 @@ export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Arr
     return b;
   };
   const rayBuffer = upload("rays", packed.buffer);
-  const scene = traversalTexture(device, traversalLayout(data));
+  const layout = traversalLayout(data);
+  const shift = options.rowShift ??
+    textureShift(layout.texels.length / 4, device.limits.maxTextureDimension2D);
+  const scene = traversalTexture(device, layout, shift);
   const hits = device.createBuffer({
     label: "hits",
     size: n * 16,
@@ -49,7 +58,7 @@ export async function intersectRays(gpu: Gpu, data: RenderData, rays: Float32Arr
   const pipeline = await device.createComputePipelineAsync({
     label: "intersect pipeline",
     layout: "auto",
-    compute: { module, entryPoint: "main" },
+    compute: { module, entryPoint: "main", constants: { TEXEL_ROW_SHIFT: shift } },
   });
   const bindGroup = device.createBindGroup({
     label: "intersect bind group",

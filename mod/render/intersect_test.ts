@@ -3,6 +3,7 @@ import { openGpu } from "../gpu/mod.ts";
 import { compileScene, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
 import { loadScene, material, mulberry32, randomTriangles, type Scene } from "../scene/mod.ts";
 import { intersectRays } from "./intersect.ts";
+import { textureShift } from "./traversal.ts";
 
 /** Brute-force closest hit over every triangle (double precision Möller-Trumbore). */
 function bruteForce(
@@ -102,7 +103,12 @@ Deno.test("GPU BVH traversal finds the same closest hits as brute force", async 
  * random points of the image; their GPU hits (traversal layout) against brute force.
  * @returns rays that hit something
  */
-async function checkAgainstBruteForce(data: RenderData, count: number, seed: number): Promise<number> {
+async function checkAgainstBruteForce(
+  data: RenderData,
+  count: number,
+  seed: number,
+  rowShift?: number,
+): Promise<number> {
   const tris = data.triangles, n = tris.length / TRI_FLOATS;
   const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < n; i++) {
@@ -134,7 +140,7 @@ async function checkAgainstBruteForce(data: RenderData, count: number, seed: num
   }
   const gpu = await openGpu();
   try {
-    const hits = await intersectRays(gpu, data, rays);
+    const hits = await intersectRays(gpu, data, rays, rowShift === undefined ? {} : { rowShift });
     let hitCount = 0, mismatches = 0;
     for (let i = 0; i < count; i++) {
       const ref = bruteForce(tris, n, [...rays.subarray(i * 6, i * 6 + 3)], [
@@ -173,4 +179,18 @@ Deno.test("leaves of more than 15 triangles (render data from another builder) a
   new Uint32Array(nodes)[7] = n;
   const hits = await checkAgainstBruteForce({ ...data, nodes, stats: { ...data.stats, nodes: 1 } }, 600, 9);
   assert.ok(hits > 20, `${hits} of 600 rays hit`);
+});
+
+Deno.test("a scene too tall for 4096-texel rows takes wider ones: addresses split by the row shift", async () => {
+  assert.equal(textureShift(4096 * 8192, 8192), 12);
+  assert.equal(textureShift(4096 * 8192 + 1, 8192), 13);
+  assert.equal(textureShift(16384 * 16384, 16384), 14);
+  assert.throws(() => textureShift(16384 * 16384 + 1, 16384), /largest texture holds 268435456/);
+  // the kernel reads the same hits through rows of 8192 and 16384 texels
+  const data = compileScene(
+    await loadScene(
+      new URL("../../../shared/scenes/water-bottle/WaterBottle.gltf", import.meta.url).pathname,
+    ),
+  );
+  for (const shift of [13, 14]) assert.ok(await checkAgainstBruteForce(data, 400, 11, shift) > 100);
 });

@@ -1,6 +1,7 @@
 /**
- * The BVH and the triangles as the GPU traverses them: one rgba32uint texture, {@linkcode TEXTURE_WIDTH}
- * texels a row, 4 texels per record so that no record straddles two rows.
+ * The BVH and the triangles as the GPU traverses them: one rgba32uint texture whose rows are a power of two
+ * texels wide (4096, or wider where a large scene would otherwise be taller than the GPU allows: see
+ * {@linkcode textureShift}), 4 texels per record so that no record straddles two rows.
  *
  * Why a texture: on llvmpipe (Mesa's software Vulkan, what CI and CPU-only nodes render on) every read of a
  * storage buffer at an address that differs between SIMD lanes becomes a scalar loop over the lanes, one
@@ -25,8 +26,8 @@
  */
 import { NODE_BYTES, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
 
-/** Texels per texture row (a power of two: the kernel splits addresses with a shift). */
-export const TEXTURE_WIDTH = 4096;
+/** log2 of the texels per texture row of a scene that fits (the kernel splits addresses with a shift). */
+const MIN_SHIFT = 12;
 /** Entry word of an empty scene. */
 export const EMPTY_ENTRY = 0xffffffff;
 /** Most triangles of one leaf entry (the entry word's 4 count bits). */
@@ -38,7 +39,7 @@ const MAX_INDEX = 2 ** 28 - 1;
 
 /** The traversal layout of render data. */
 export interface TraversalLayout {
-  /** The texels, 4 words each, whole rows. */
+  /** The texels, 4 words each (the texture pads them to whole rows). */
   texels: Uint32Array<ArrayBuffer>;
   /** Interior nodes. */
   interior: number;
@@ -104,7 +105,7 @@ export function traversalLayout(data: RenderData): TraversalLayout {
     throw new RangeError(`Cannot trace a BVH of ${records.length} interior nodes: at most ${MAX_INDEX}`);
   }
   const triBase = 4 * (records.length + 1);
-  const texels = new Uint32Array(roundRows(triBase + 4 * triCount) * 4);
+  const texels = new Uint32Array((triBase + 4 * triCount) * 4);
   const tf = new Float32Array(texels.buffer);
   if (nodeCount > 0) {
     tf.set(boxOf(0).subarray(0, 3), 0);
@@ -126,33 +127,39 @@ export function traversalLayout(data: RenderData): TraversalLayout {
   return { texels, interior: records.length };
 }
 
-/** Texels rounded up to whole rows (at least one). */
-function roundRows(texels: number): number {
-  return Math.max(1, Math.ceil(texels / TEXTURE_WIDTH)) * TEXTURE_WIDTH;
+/**
+ * log2 of the row width a traversal texture of `texels` texels takes on a device whose 2D textures are at most
+ * `maxDimension` texels a side: 12 (4096 texels), or more for a scene that would be taller than that.
+ * @throws {RangeError} when even square rows of `maxDimension` texels would not hold it
+ */
+export function textureShift(texels: number, maxDimension: number): number {
+  for (let shift = MIN_SHIFT; 2 ** shift <= maxDimension; shift++) {
+    if (Math.ceil(texels / 2 ** shift) <= maxDimension) return shift;
+  }
+  throw new RangeError(
+    `Cannot render scene: its BVH and triangles need ${texels} texels of 16 bytes and the GPU's largest texture holds ${
+      maxDimension * maxDimension
+    }`,
+  );
 }
 
 /**
- * Uploads the traversal layout as a texture (binding 9 of the kernels that trace).
- * @throws {RangeError} when the texture would be taller than the device allows
+ * Uploads the traversal layout as a texture (binding 9 of the kernels that trace) with rows of
+ * 2^`shift` texels (see {@linkcode textureShift}; the kernels' TEXEL_ROW_SHIFT).
  */
-export function traversalTexture(device: GPUDevice, layout: TraversalLayout): GPUTexture {
-  const rows = layout.texels.length / 4 / TEXTURE_WIDTH;
-  if (rows > device.limits.maxTextureDimension2D) {
-    throw new RangeError(
-      `Cannot render scene: its BVH and triangles need a ${TEXTURE_WIDTH}x${rows} texture and the GPU allows at most ${device.limits.maxTextureDimension2D} rows`,
-    );
-  }
+export function traversalTexture(device: GPUDevice, layout: TraversalLayout, shift: number): GPUTexture {
+  const width = 2 ** shift;
+  const rows = Math.max(1, Math.ceil(layout.texels.length / 4 / width));
+  const texels = new Uint32Array(rows * width * 4);
+  texels.set(layout.texels);
   const texture = device.createTexture({
     label: "BVH and triangle texels",
-    size: [TEXTURE_WIDTH, rows],
+    size: [width, rows],
     format: "rgba32uint",
     usage: GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.COPY_DST,
   });
-  device.queue.writeTexture({ texture }, layout.texels, {
-    bytesPerRow: TEXTURE_WIDTH * 16,
-    rowsPerImage: rows,
-  }, [
-    TEXTURE_WIDTH,
+  device.queue.writeTexture({ texture }, texels, { bytesPerRow: width * 16, rowsPerImage: rows }, [
+    width,
     rows,
   ]);
   return texture;
