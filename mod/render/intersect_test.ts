@@ -41,6 +41,34 @@ function bruteForce(
   return best;
 }
 
+/**
+ * The GPU's hits of `rays` (6 floats each) against brute force over every triangle of `data`: how many rays
+ * hit, and how many disagree on the triangle (a tie within float precision between two triangles at the same
+ * distance is not a traversal bug). Where they agree the distances must too.
+ */
+function compareHits(
+  data: RenderData,
+  rays: Float32Array,
+  hits: { t: number; triangle: number }[],
+): { hitCount: number; mismatches: number } {
+  const n = data.triangles.length / TRI_FLOATS;
+  let hitCount = 0, mismatches = 0;
+  for (let i = 0; i < hits.length; i++) {
+    const ref = bruteForce(data.triangles, n, [...rays.subarray(i * 6, i * 6 + 3)], [
+      ...rays.subarray(i * 6 + 3, i * 6 + 6),
+    ]);
+    const got = hits[i]!;
+    if (ref.triangle >= 0) hitCount++;
+    const same = got.triangle === ref.triangle ||
+      (got.triangle >= 0 && ref.triangle >= 0 && Math.abs(got.t - ref.t) <= 1e-4 * Math.max(1, ref.t));
+    if (!same) mismatches++;
+    else if (ref.triangle >= 0) {
+      assert.ok(Math.abs(got.t - ref.t) <= 1e-3 * Math.max(1, ref.t), `ray ${i}: t ${got.t} vs ${ref.t}`);
+    }
+  }
+  return { hitCount, mismatches };
+}
+
 /** A scene of one mesh of the triangles of `soup` (9 floats each), seen from in front of the 100-unit cube. */
 function soupScene(soup: Float32Array): Scene {
   const n = soup.length / 9;
@@ -74,22 +102,7 @@ Deno.test("GPU BVH traversal finds the same closest hits as brute force", async 
   }
   const gpu = await openGpu();
   try {
-    const hits = await intersectRays(gpu, data, rays);
-    let hitCount = 0, mismatches = 0;
-    for (let i = 0; i < count; i++) {
-      const ref = bruteForce(data.triangles, n, [...rays.subarray(i * 6, i * 6 + 3)], [
-        ...rays.subarray(i * 6 + 3, i * 6 + 6),
-      ]);
-      const got = hits[i]!;
-      if (ref.triangle >= 0) hitCount++;
-      const same = got.triangle === ref.triangle ||
-        // a tie within float precision between two triangles at the same distance is not a traversal bug
-        (got.triangle >= 0 && ref.triangle >= 0 && Math.abs(got.t - ref.t) <= 1e-4 * Math.max(1, ref.t));
-      if (!same) mismatches++;
-      else if (ref.triangle >= 0) {
-        assert.ok(Math.abs(got.t - ref.t) <= 1e-3 * Math.max(1, ref.t), `ray ${i}: t ${got.t} vs ${ref.t}`);
-      }
-    }
+    const { hitCount, mismatches } = compareHits(data, rays, await intersectRays(gpu, data, rays));
     assert.ok(hitCount > count / 4, `enough rays hit (${hitCount})`);
     // f32 on the GPU against f64 here: a grazing ray may disagree at a shared edge, nothing more
     assert.ok(mismatches <= count * 0.001, `${mismatches} of ${count} rays disagree`);
@@ -141,17 +154,7 @@ async function checkAgainstBruteForce(
   const gpu = await openGpu();
   try {
     const hits = await intersectRays(gpu, data, rays, rowShift === undefined ? {} : { rowShift });
-    let hitCount = 0, mismatches = 0;
-    for (let i = 0; i < count; i++) {
-      const ref = bruteForce(tris, n, [...rays.subarray(i * 6, i * 6 + 3)], [
-        ...rays.subarray(i * 6 + 3, i * 6 + 6),
-      ]);
-      const got = hits[i]!;
-      if (ref.triangle >= 0) hitCount++;
-      const same = got.triangle === ref.triangle ||
-        (got.triangle >= 0 && ref.triangle >= 0 && Math.abs(got.t - ref.t) <= 1e-4 * Math.max(1, ref.t));
-      if (!same) mismatches++;
-    }
+    const { hitCount, mismatches } = compareHits(data, rays, hits);
     assert.ok(mismatches <= count * 0.002, `${mismatches} of ${count} rays disagree`);
     return hitCount;
   } finally {
