@@ -164,6 +164,12 @@ var<private> path_cone_width: f32;
 var<private> path_medium: vec3f;
 var<private> path_depth: u32;
 
+// Per image, set once by main: the ray cone's spread angle per unit of path length (Ray Tracing Gems ch. 20:
+// the pixel's; kept after the first hit, no widening by curvature or roughness), and whether paths sample
+// lights (next-event estimation).
+var<private> cone_spread: f32;
+var<private> nee: bool;
+
 // Starts sample `sample_index` of the pixel at (px, py): seeds its random numbers, makes its camera ray.
 fn start_path(pixel: u32, px: u32, py: u32, sample_index: u32) {
   rng_seed(pixel, sample_index, params.seed);
@@ -189,10 +195,6 @@ fn start_path(pixel: u32, px: u32, py: u32, sample_index: u32) {
 // One bounce of the path: traces its ray, adds what it sees and what the lights give, samples the next
 // ray. Returns true when the path has ended (path_l is then its radiance).
 fn bounce() -> bool {
-  // ray cone (Ray Tracing Gems ch. 20): its width grows by the pixel's spread angle per unit of path
-  // length; the spread is kept after the first hit (no widening by curvature or roughness)
-  let cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
-  let nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
   let hit = trace(path_o, path_d, INF, false);
   if (HAS_VOLUME) {
     // Beer–Lambert along the segment; a path that leaves an open volume without a surface is absorbed
@@ -340,6 +342,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   // of waiting each bounce for the longest path of the group. Each sample is added to the accumulator as it
   // ends, in sample order: the sums are the same bits however the samples are split into dispatches.
   let index = params.accum_base + gid.y * params.region_w + gid.x;
+  cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
+  nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
   var started = 0u;
   var alive = false;
   loop {
