@@ -139,7 +139,7 @@ export class GpuRenderer {
   /** Samples per pixel of one dispatch on a software adapter (see #adaptSoftwareSamples). */
   #softwareSamples = 1;
   /** The BVH and the triangles in the traversal layout (binding 9). */
-  #textures: GPUTexture[];
+  #traversal?: GPUTexture;
 
   private constructor(
     gpu: Gpu,
@@ -183,7 +183,7 @@ export class GpuRenderer {
     });
     this.#bindings = [this.#params, tris, materials, lights, this.#stats, attributes, texels];
     this.#buffers = [...this.#bindings];
-    this.#textures = [traversalTexture(device, traversal.layout, traversal.shift)];
+    this.#traversal = traversalTexture(device, traversal.layout, traversal.shift).texture;
   }
 
   /**
@@ -213,10 +213,7 @@ export class GpuRenderer {
       entries: [
         ...this.#bindings.toSpliced(ACCUM_BINDING - 1, 0, this.#accum)
           .map((buffer, i): GPUBindGroupEntry => ({ binding: BUFFER_BINDINGS[i]!, resource: { buffer } })),
-        ...this.#textures.map((texture, i): GPUBindGroupEntry => ({
-          binding: 9 + i,
-          resource: texture.createView(),
-        })),
+        { binding: 9, resource: this.#traversal!.createView() },
       ],
     });
     this.#capacity = pixels;
@@ -277,9 +274,7 @@ export class GpuRenderer {
           HAS_UV1: readsUvSet1(data) ? 1 : 0,
           HAS_VOLUME: features.volume ? 1 : 0,
           AOVS: settings.aovs ? 1 : 0,
-          HAS_ENV_MAP: new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0
-            ? 1
-            : 0,
+          HAS_ENV_MAP: hasEnvironmentMap(data) ? 1 : 0,
           HAS_PUNCTUAL: data.punctual ? 1 : 0,
           HAS_TRI_LIGHTS: data.stats.lights > 0 ? 1 : 0,
           HAS_SPECULAR: features.specular ? 1 : 0,
@@ -301,8 +296,8 @@ export class GpuRenderer {
 
   /** Bytes of GPU buffers and textures this renderer holds (the traversal texture: 16 bytes a texel). */
   get bufferBytes(): number {
-    return this.#buffers.reduce((sum, b) => sum + b.size, 0) +
-      this.#textures.reduce((sum, t) => sum + t.width * t.height * 16, 0);
+    const t = this.#traversal;
+    return this.#buffers.reduce((sum, b) => sum + b.size, 0) + (t ? t.width * t.height * 16 : 0);
   }
 
   /** The adapter this renderer runs on. */
@@ -389,7 +384,7 @@ export class GpuRenderer {
     // environment: colour + intensity, map layout, sampling (total weight, has map, NEE pick probability)
     const env = this.#data.environment;
     const envBits = new Uint32Array(env.buffer, env.byteOffset, env.length);
-    const hasMap = envBits[9] !== 0;
+    const hasMap = hasEnvironmentMap(this.#data);
     f.set(env.subarray(0, 4), 32);
     u.set(envBits.subarray(4, 8), 36);
     f.set([env[8]!, hasMap ? 1 : 0, hasMap ? (this.#data.stats.lights > 0 ? 0.5 : 1) : 0, 0], 40);
@@ -404,9 +399,7 @@ export class GpuRenderer {
       u.set([count, this.#data.lights.byteLength / 8], 12);
       f[14] = pEnv < 1 ? Math.min(1, pTri / (1 - pEnv)) : 0;
       // the loader refuses an environment share without a map; a second guard, as the GPU would search it
-      const envMap =
-        new Uint32Array(this.#data.environment.buffer, this.#data.environment.byteOffset, 16)[9] !== 0;
-      f[42] = envMap ? pEnv : 0;
+      f[42] = hasMap ? pEnv : 0;
     } else {
       f[14] = 1;
     }
@@ -521,8 +514,8 @@ export class GpuRenderer {
   destroy(): void {
     for (const b of this.#buffers) b.destroy();
     this.#buffers = [];
-    for (const t of this.#textures) t.destroy();
-    this.#textures = [];
+    this.#traversal?.destroy();
+    this.#traversal = undefined;
   }
 }
 
@@ -558,6 +551,11 @@ function readsUvSet1(data: RenderData): boolean {
     }
   }
   return false;
+}
+
+/** True when the environment has a map (word 9 of its block, "has map", is not 0). */
+function hasEnvironmentMap(data: RenderData): boolean {
+  return new Uint32Array(data.environment.buffer, data.environment.byteOffset, 16)[9] !== 0;
 }
 
 /** True when some material is alpha-masked (its cutoff is not negative). */

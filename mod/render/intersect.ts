@@ -1,7 +1,7 @@
 import { intersectKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
-import { textureShift, traversalLayout, traversalTexture } from "./traversal.ts";
+import { traversalLayout, traversalTexture } from "./traversal.ts";
 
 /** The closest hit of one ray: distance and triangle index in render-data (BVH) order, or -1. */
 export interface RayHit {
@@ -40,10 +40,7 @@ export async function intersectRays(
     return b;
   };
   const rayBuffer = upload("rays", packed.buffer);
-  const layout = traversalLayout(data);
-  const shift = options.rowShift ??
-    textureShift(layout.texels.length / 4, device.limits.maxTextureDimension2D);
-  const scene = traversalTexture(device, layout, shift);
+  const { texture: scene, shift } = traversalTexture(device, traversalLayout(data), options.rowShift);
   const hits = device.createBuffer({
     label: "hits",
     size: n * 16,

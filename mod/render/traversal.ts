@@ -144,10 +144,16 @@ export function textureShift(texels: number, maxDimension: number): number {
 }
 
 /**
- * Uploads the traversal layout as a texture (binding 9 of the kernels that trace) with rows of
- * 2^`shift` texels (see {@linkcode textureShift}; the kernels' TEXEL_ROW_SHIFT).
+ * Uploads the traversal layout as a texture (binding 9 of the kernels that trace) with rows of 2^`shift`
+ * texels: by default the narrowest that fits the device ({@linkcode textureShift}). The kernels take the
+ * shift as their TEXEL_ROW_SHIFT.
+ * @throws {RangeError} when the device's largest texture cannot hold the layout
  */
-export function traversalTexture(device: GPUDevice, layout: TraversalLayout, shift: number): GPUTexture {
+export function traversalTexture(
+  device: GPUDevice,
+  layout: TraversalLayout,
+  shift: number = textureShift(layout.texels.length / 4, device.limits.maxTextureDimension2D),
+): { texture: GPUTexture; shift: number } {
   const width = 2 ** shift;
   const rows = Math.max(1, Math.ceil(layout.texels.length / 4 / width));
   const texels = new Uint32Array(rows * width * 4);
@@ -162,5 +168,5 @@ export function traversalTexture(device: GPUDevice, layout: TraversalLayout, shi
     width,
     rows,
   ]);
-  return texture;
+  return { texture, shift };
 }
