@@ -52,9 +52,7 @@ const scenes: [string, () => Promise<RenderData>][] = [
     const scene = await loadScene(
       new URL("../../shared/scenes/dream-apartment/dream-apartment.gltf", import.meta.url).pathname,
     );
-    // the automatic camera (inside, for an interior), as `render` uses it
-    const view = compileScene(scene).view;
-    if (view) scene.camera = view;
+    // compiling places the automatic camera (inside, for an interior), as `render` does
     return compileScene(scene);
   }],
 ];
