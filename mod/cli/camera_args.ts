@@ -9,9 +9,10 @@ import {
   withCamera,
 } from "../render_data/mod.ts";
 import { loadScene } from "../scene/mod.ts";
-import { type ParsedArgs, UsageError } from "./args.ts";
-import type { Flag } from "./flags.ts";
-import { asUsage, sceneOptions } from "./scene_args.ts";
+import { UsageError } from "./args.ts";
+import type { Flag, FlagValues } from "./flags.ts";
+import type { RENDER } from "./commands.ts";
+import { asUsage, type SceneFlagValues, sceneOptions } from "./scene_args.ts";
 
 /**
  * The camera placement flags of render, compile and master. --look-from/--look-at (with --up) replace the
@@ -19,15 +20,15 @@ import { asUsage, sceneOptions } from "./scene_args.ts";
  * --focus-distance replace only their part of whichever camera is chosen, --camera NAME and --camera-file
  * included.
  */
-export const CAMERA_FLAGS: Flag[] = [
+export const CAMERA_FLAGS = [
   {
     name: "look-from",
     value: "X,Y,Z",
-    default: "the scene's camera",
+    defaultText: "the scene's camera",
     description: "place the camera here, looking at --look-at (both or neither; not with --camera or " +
       "--camera-file)",
   },
-  { name: "look-at", value: "X,Y,Z", default: "none", description: "the point the camera looks at" },
+  { name: "look-at", value: "X,Y,Z", defaultText: "none", description: "the point the camera looks at" },
   {
     name: "up",
     value: "X,Y,Z",
@@ -37,23 +38,29 @@ export const CAMERA_FLAGS: Flag[] = [
   {
     name: "fov",
     value: "DEGREES",
-    default: "the camera's",
+    defaultText: "the camera's",
     description: "vertical field of view, above 0 and below 180; alone it changes only the field of view " +
       "of the camera otherwise chosen",
   },
   {
     name: "aperture",
     value: "R",
-    default: "0 (pinhole)",
+    defaultText: "0 (pinhole)",
     description: "lens radius in scene units, for depth of field (0: everything sharp)",
   },
   {
     name: "focus-distance",
     value: "D",
-    default: "to the look-at point (the camera file's target), else to the scene's centre",
+    defaultText: "to the look-at point (the camera file's target), else to the scene's centre",
     description: "distance to the plane in focus, with --aperture",
   },
-];
+] as const satisfies readonly Flag[];
+
+/** The flags that place the camera, as parsed. */
+export type CameraFlagValues = Pick<
+  FlagValues<typeof RENDER>,
+  "camera" | "camera-file" | "look-from" | "look-at" | "up" | "fov" | "aperture" | "focus-distance"
+>;
 
 type V3 = [number, number, number];
 
@@ -69,8 +76,8 @@ export interface CameraFlags {
   focusDistance?: number;
 }
 
-function vec3Flag(value: string | boolean | undefined, name: string): V3 | undefined {
-  if (typeof value !== "string") return undefined;
+function vec3Flag(value: string | undefined, name: string): V3 | undefined {
+  if (value === undefined) return undefined;
   const parts = value.split(",");
   const numbers = parts.map((p) => p.trim() === "" ? NaN : Number(p));
   if (parts.length !== 3 || !numbers.every(Number.isFinite)) {
@@ -80,12 +87,12 @@ function vec3Flag(value: string | boolean | undefined, name: string): V3 | undef
 }
 
 function numberFlag(
-  value: string | boolean | undefined,
+  value: string | undefined,
   name: string,
   ok: (x: number) => boolean,
   rule: string,
 ): number | undefined {
-  if (typeof value !== "string") return undefined;
+  if (value === undefined) return undefined;
   const x = value.trim() === "" ? NaN : Number(value);
   if (!Number.isFinite(x) || !ok(x)) throw new UsageError(`Invalid --${name} "${value}": must be ${rule}`);
   return x;
@@ -95,10 +102,10 @@ function numberFlag(
  * Checks the camera flags (before any scene is loaded): numbers, pairs and conflicts.
  * @throws {UsageError} one line naming the flag
  */
-export function cameraFlags(values: ParsedArgs["values"]): CameraFlags {
+export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): CameraFlags {
   const from = vec3Flag(values["look-from"], "look-from");
   const at = vec3Flag(values["look-at"], "look-at");
-  const up = vec3Flag(values.up, "up");
+  const up = vec3Flag(values.up, "up")!;
   const fov = numberFlag(values.fov, "fov", (x) => x > 0 && x < 180, "degrees above 0 and below 180");
   const aperture = numberFlag(values.aperture, "aperture", (x) => x >= 0, "a lens radius of 0 or more");
   const focusDistance = numberFlag(
@@ -112,18 +119,18 @@ export function cameraFlags(values: ParsedArgs["values"]): CameraFlags {
       from ? "--look-from needs --look-at X,Y,Z: the point to look at" : "--look-at needs --look-from X,Y,Z",
     );
   }
-  if (up && !from) throw new UsageError("--up goes with --look-from and --look-at");
+  if (given.up && !from) throw new UsageError("--up goes with --look-from and --look-at");
   if (focusDistance !== undefined && aperture === undefined) {
     throw new UsageError("--focus-distance needs --aperture R: a pinhole (aperture 0) is sharp everywhere");
   }
   const flags: CameraFlags = {};
   if (from && at) {
-    for (const other of ["camera", "camera-file"]) {
-      if (typeof values[other] === "string") {
+    for (const other of ["camera", "camera-file"] as const) {
+      if (values[other] !== undefined) {
         throw new UsageError(`Pass --look-from/--look-at or --${other}, not both: either places the camera`);
       }
     }
-    const pose = { position: from, target: at, up: up ?? [0, 1, 0] as V3 };
+    const pose = { position: from, target: at, up };
     try {
       parseCamera({ ...pose, fov: fov ?? 40 });
     } catch (error: unknown) {
@@ -219,9 +226,13 @@ function centreDepth(data: RenderData): number | undefined {
  * camera by --camera NAME, --camera-file and the camera flags.
  * @throws {UsageError} for a missing scene, an unknown camera name, a bad camera file or camera flag
  */
-export async function loadPlaced(sceneName: string, values: ParsedArgs["values"]): Promise<PlacedScene> {
+export async function loadPlaced(
+  sceneName: string,
+  values: CameraFlagValues & SceneFlagValues,
+  given: ReadonlySet<string>,
+): Promise<PlacedScene> {
   const options = sceneOptions(values);
-  const flags = cameraFlags(values);
+  const flags = cameraFlags(values, { up: given.has("up") });
   let data: RenderData, base: CameraJson;
   if (sceneName.toLowerCase().endsWith(".ocrd")) {
     data = await asUsage(loadRenderData(sceneName, options));
@@ -242,9 +253,9 @@ export async function loadPlaced(sceneName: string, values: ParsedArgs["values"]
 }
 
 /** The camera of --camera-file FILE (JSON: position, target, up, fov), if given. */
-async function cameraFile(values: ParsedArgs["values"]): Promise<CameraJson | undefined> {
+async function cameraFile(values: CameraFlagValues): Promise<CameraJson | undefined> {
   const file = values["camera-file"];
-  if (typeof file !== "string") return undefined;
+  if (file === undefined) return undefined;
   let text: string;
   try {
     text = await Deno.readTextFile(file);

@@ -6,8 +6,9 @@ import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, COMPILE);
-  if (values.help) return printHelp(COMPILE);
+  const parsed = parseFlags(args, COMPILE);
+  if (parsed.help) return printHelp(COMPILE);
+  const { values, positionals, given } = parsed;
   const scene = positionals[0];
   if (!scene) throw new UsageError(`Missing SCENE: run "octane compile --help"`);
   if (scene.toLowerCase().endsWith(".ocrd")) {
@@ -15,13 +16,13 @@ export async function compileCommand(args: string[]): Promise<number> {
       `Cannot compile "${scene}": it is compiled render data already; render it as it is, or compile its scene file`,
     );
   }
-  const output = typeof values.output === "string" ? values.output : undefined;
+  const output = values.output;
   if (!output) throw new UsageError(`Missing -o FILE.ocrd: run "octane compile --help"`);
   if (!output.toLowerCase().endsWith(".ocrd")) {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
   await checkWritableDir(output, "-o");
-  const { data, camera } = await loadPlaced(scene, values);
+  const { data, camera } = await loadPlaced(scene, values, given);
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(

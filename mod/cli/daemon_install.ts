@@ -16,7 +16,7 @@ import {
 } from "../install/mod.ts";
 import { DAEMON_PORT } from "../net/defaults.ts";
 import { defaultKeyPath, type FarmKey, generateKey, writeKeyFile } from "../net/key.ts";
-import { intFlag, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { DAEMON_INSTALL, DAEMON_STATUS, DAEMON_UNINSTALL } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { readKey } from "./net_args.ts";
@@ -28,15 +28,14 @@ const PORT_TRIES = 3;
 
 /** `octane daemon install`: writes the start-up entry and, where the system can, starts the daemon now. */
 export async function installCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_INSTALL);
-  if (values.help) return printHelp(DAEMON_INSTALL);
+  const parsed = parseFlags(args, DAEMON_INSTALL);
+  if (parsed.help) return printHelp(DAEMON_INSTALL);
+  const { values } = parsed;
   const context = contextOf(values.startup);
   // a re-install keeps the port it had; an entry of another kind is replaced, or both would start a daemon
   const previous = await previousEntries(context);
   const installedPort = previous.find((p) => p.port !== undefined)?.port ?? DAEMON_PORT;
-  const port = values.port === undefined
-    ? await askPort(installedPort)
-    : intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
+  const port = values.port ?? await askPort(installedPort);
   // a re-install without --key-file (or OCTANE_KEY_FILE) keeps the key file the installed entry names
   const installedKey = Deno.env.get("OCTANE_KEY_FILE") ? undefined : previous.find((p) => p.keyFile)?.keyFile;
   const { key, flag } = await installKey(values["key-file"] ?? installedKey);
@@ -46,7 +45,7 @@ export async function installCommand(args: string[]): Promise<number> {
     ...(flag ? { keyFile: flag } : {}),
   });
   await writeStartupEntry(entry);
-  const start = values["no-start"] !== true;
+  const start = !values["no-start"];
   let started = false;
   if (entry.kind === "systemd" && start) {
     // systemd refusing the unit is a failed install: say so, and exit 1
@@ -107,10 +106,11 @@ export async function installCommand(args: string[]): Promise<number> {
 
 /** `octane daemon uninstall`: stops the installed daemon (unless --no-stop) and removes its entry. */
 export async function uninstallCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_UNINSTALL);
-  if (values.help) return printHelp(DAEMON_UNINSTALL);
+  const parsed = parseFlags(args, DAEMON_UNINSTALL);
+  if (parsed.help) return printHelp(DAEMON_UNINSTALL);
+  const { values } = parsed;
   const context = await installedContext(values.startup);
-  const stop = values["no-stop"] !== true;
+  const stop = !values["no-stop"];
   const installed = await installedStartup(context);
   let failure: string | undefined;
   if (stop && context.kind === "systemd" && installed) {
@@ -134,12 +134,13 @@ export async function uninstallCommand(args: string[]): Promise<number> {
 
 /** `octane daemon status`: installed or not, and what a daemon on the port reports; exit 3 when none answers. */
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_STATUS);
-  if (values.help) return printHelp(DAEMON_STATUS);
-  const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
+  const parsed = parseFlags(args, DAEMON_STATUS);
+  if (parsed.help) return printHelp(DAEMON_STATUS);
+  const { values } = parsed;
+  const address = values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
   const context = await installedContext(values.startup);
   const installed = await installedStartup(context);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: installed?.port ?? DAEMON_PORT });
+  const port = values.port ?? installed?.port ?? DAEMON_PORT;
   console.log(
     installed
       ? `Installed: ${KIND_NAMES[context.kind]} ${installed.path}, port ${installed.port ?? "unknown"}`
@@ -190,7 +191,7 @@ async function askPort(fallback: number): Promise<number> {
  * without any, offers to create the default one. Returns the file to name in the start-up entry (none when
  * the daemon finds it by itself, or there is no key).
  */
-async function installKey(file: string | boolean | undefined): Promise<{ key?: FarmKey; flag?: string }> {
+async function installKey(file: string | undefined): Promise<{ key?: FarmKey; flag?: string }> {
   const found = await readKey(file);
   const fallback = defaultKeyPath();
   if (found) {
@@ -211,9 +212,9 @@ async function installKey(file: string | boolean | undefined): Promise<{ key?: F
 }
 
 /** The start-up context for --startup KIND, else this machine's. */
-function contextOf(flag: ParsedArgs["values"][string]): StartupContext {
+function contextOf(flag: string | undefined): StartupContext {
   let kind: StartupKind | undefined;
-  if (typeof flag === "string") {
+  if (flag !== undefined) {
     if (!isStartupKind(flag)) {
       throw new UsageError(`Invalid --startup "${flag}": expected ${Object.keys(KIND_NAMES).join(", ")}`);
     }
@@ -251,9 +252,9 @@ async function previousEntries(
 }
 
 /** The context of --startup KIND; without it, this machine's, or a sibling kind that is installed. */
-async function installedContext(flag: ParsedArgs["values"][string]): Promise<StartupContext> {
+async function installedContext(flag: string | undefined): Promise<StartupContext> {
   const context = contextOf(flag);
-  if (typeof flag === "string") return context;
+  if (flag !== undefined) return context;
   return (await previousEntries(context))[0]?.context ?? context;
 }
 

@@ -1,6 +1,7 @@
 import { onStopSignals } from "./signals.ts";
-import { intFlag, parseFlags, UsageError } from "./args.ts";
-import { DEMO } from "./commands.ts";
+import { parseFlags, UsageError } from "./args.ts";
+import { DEMO, DEMO_DAEMON_PORT } from "./commands.ts";
+import { DAEMON_PORT } from "../net/defaults.ts";
 import { printHelp } from "./flags.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
@@ -8,8 +9,6 @@ import { generateKey, writeKeyFile } from "../net/key.ts";
 import { Lan, lanUnavailable } from "../lan/mod.ts";
 
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
-/** Most daemons `--lan N` starts: each is a host with a daemon and then a slave on this machine's cores. */
-const MAX_LAN_DAEMONS = 32;
 
 interface DemoDaemon {
   address: string;
@@ -20,19 +19,13 @@ interface DemoDaemon {
 
 /** `octane demo`: two daemons and a master on loopback render the Cornell box together. */
 export async function demoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DEMO);
-  if (values.help) return printHelp(DEMO);
-  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 20, fallback: 64 });
-  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 256 });
-  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 256 });
-  const output = typeof values.output === "string" ? values.output : "demo.png";
-  const report = typeof values.report === "string" ? values.report : "demo-report.json";
-  const port = values["daemon-port"] === undefined
-    ? freePort(48100)
-    : intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48100 });
-  const verbose = values.verbose === true;
-  if (values.lan !== undefined) {
-    const hosts = intFlag(values.lan, "lan", { min: 1, max: MAX_LAN_DAEMONS, fallback: 2 });
+  const parsed = parseFlags(args, DEMO);
+  if (parsed.help) return printHelp(DEMO);
+  const { values } = parsed;
+  const { spp, width, height, output, report, verbose } = values;
+  const port = values["daemon-port"] ?? freePort(DEMO_DAEMON_PORT);
+  const hosts = values.lan;
+  if (hosts !== undefined) {
     const why = lanUnavailable();
     if (!why) {
       return lanDemo(hosts, {
@@ -42,7 +35,7 @@ export async function demoCommand(args: string[]): Promise<number> {
         output,
         report,
         verbose,
-        port: values["daemon-port"] === undefined ? 48000 : port,
+        port: values["daemon-port"] ?? DAEMON_PORT,
       });
     }
     console.error(`Demo: ${why}; running on loopback instead`);
@@ -99,7 +92,7 @@ export async function demoCommand(args: string[]): Promise<number> {
       output,
       "--report",
       report,
-      ...(values.ui === true ? ["--keep-open"] : []),
+      ...(values.ui ? ["--keep-open"] : []),
     ]);
     if (code !== 0) return code;
     console.error(`Demo: wrote ${output} and ${report}; stopping the daemons`);

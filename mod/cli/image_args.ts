@@ -14,61 +14,15 @@ import {
   writeAovFiles,
 } from "../render/mod.ts";
 import { type Gpu, openGpu } from "../gpu/mod.ts";
-import { checkWritableDir, checkWritableFolder, intFlag, type ParsedArgs, UsageError } from "./args.ts";
-import { IMAGE_DEFAULTS } from "./commands.ts";
+import { checkWritableDir, checkWritableFolder, UsageError } from "./args.ts";
+import type { RENDER } from "./commands.ts";
+import type { FlagValues } from "./flags.ts";
 
-/** Image settings shared by render and master: --spp, --width, --height, --seed, --max-depth. */
-export interface ImageSettings {
-  /** Samples per pixel. */
-  spp: number;
-  /** Width in pixels. */
-  width: number;
-  /** Height in pixels. */
-  height: number;
-  /** Random seed. */
-  seed: number;
-  /** Longest path. */
-  maxDepth: number;
-}
-
-/** Reads the image settings, with their defaults and ranges. */
-export function imageSettings(values: ParsedArgs["values"]): ImageSettings {
-  return {
-    spp: intFlag(values.spp, "spp", { min: 1, max: 1 << 24, fallback: IMAGE_DEFAULTS.spp }),
-    width: intFlag(values.width, "width", { min: 1, max: 16384, fallback: DEFAULT_SIDE }),
-    height: intFlag(values.height, "height", { min: 1, max: 16384, fallback: DEFAULT_SIDE }),
-    seed: intFlag(values.seed, "seed", { min: 0, max: 0xffffffff, fallback: IMAGE_DEFAULTS.seed }),
-    maxDepth: intFlag(values["max-depth"], "max-depth", {
-      min: 1,
-      max: 1024,
-      fallback: IMAGE_DEFAULTS.maxDepth,
-    }),
-  };
-}
-
-/** The longer side of the image when neither --width nor --height is given. */
-const DEFAULT_SIDE = IMAGE_DEFAULTS.width;
-
-/**
- * The image size: --width and --height as given; where the scene's camera has an aspect ratio (glTF
- * cameras may) and a side is missing, that side follows the ratio: the other side when one is given,
- * else the longer side is 512. Without a ratio, a missing side is 512.
- */
-export function imageSize(
-  values: ParsedArgs["values"],
-  aspect?: number,
-): { width: number; height: number } {
-  const { width, height } = imageSettings(values);
-  if (aspect === undefined || (values.width !== undefined && values.height !== undefined)) {
-    return { width, height };
-  }
-  const side = (n: number) => Math.min(16384, Math.max(1, Math.round(n)));
-  if (values.width !== undefined) return { width, height: side(width / aspect) };
-  if (values.height !== undefined) return { width: side(height * aspect), height };
-  return aspect >= 1
-    ? { width: DEFAULT_SIDE, height: side(DEFAULT_SIDE / aspect) }
-    : { width: side(DEFAULT_SIDE * aspect), height: DEFAULT_SIDE };
-}
+/** The output flags as parsed (render and master). */
+export type OutputFlagValues = Pick<
+  FlagValues<typeof RENDER>,
+  "output" | "hdr" | "aov" | "report" | "denoise"
+>;
 
 /**
  * Checks --width and --height against this machine (its GPU's bindings, its memory) before any work.
@@ -122,11 +76,8 @@ export function writtenFiles(files: OutputFiles): string[] {
  * Reads and checks -o, --hdr, --aov and --report before any work: extensions, and that their folders exist
  * (--aov's is made when missing).
  */
-export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputFiles> {
-  const output = typeof values.output === "string" ? values.output : "render.png";
-  const hdr = typeof values.hdr === "string" ? values.hdr : undefined;
-  const report = typeof values.report === "string" ? values.report : undefined;
-  const aov = typeof values.aov === "string" ? values.aov : undefined;
+export async function outputFiles(values: OutputFlagValues): Promise<OutputFiles> {
+  const { output, hdr, report, aov } = values;
   if (extname(output).toLowerCase() !== ".png") {
     throw new UsageError(`Cannot write "${output}": -o takes a .png file; use --hdr for .exr or .pfm`);
   }
@@ -142,7 +93,7 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
     hdr,
     report,
     ...(aov !== undefined ? { aov } : {}),
-    ...(values.denoise === true ? { denoise: true } : {}),
+    ...(values.denoise ? { denoise: true } : {}),
   };
 }
 
@@ -150,8 +101,8 @@ export async function outputFiles(values: ParsedArgs["values"]): Promise<OutputF
  * True when the render needs the AOVs: for an EXR (it carries their channels), --aov, or --denoise (the
  * denoiser's albedo and normal guides) where the command has that flag.
  */
-export function wantsAovs(files: OutputFiles, values: ParsedArgs["values"] = {}): boolean {
-  return files.aov !== undefined || values.denoise === true ||
+export function wantsAovs(files: OutputFiles): boolean {
+  return files.aov !== undefined || files.denoise === true ||
     (files.hdr !== undefined && extname(files.hdr).toLowerCase() === ".exr");
 }
 

@@ -24,14 +24,14 @@ const IDLE_SECONDS = 5;
 
 /** Where the live view listens: `--ui [ADDR:]PORT`, off with `--no-ui`, else 127.0.0.1 from port 8420. */
 export function uiSettings(
-  values: Record<string, string | boolean | undefined>,
+  values: { readonly ui?: string | undefined; readonly "no-ui"?: boolean },
 ): { hostname: string; port: number; firstFree: boolean } | undefined {
   if (values["no-ui"] === true) {
     if (values.ui !== undefined) throw new UsageError("Pass --ui [ADDR:]PORT or --no-ui, not both");
     return undefined;
   }
   const text = values.ui;
-  if (typeof text !== "string") return { hostname: "127.0.0.1", port: LIVE_VIEW_PORT, firstFree: true };
+  if (text === undefined) return { hostname: "127.0.0.1", port: LIVE_VIEW_PORT, firstFree: true };
   const m = text.match(/^(?:\[([0-9a-fA-F:.]+)\]:|([^:[\]]+):)?(\d{1,5})$/);
   const port = Number(m?.[3]);
   if (!m || !(port >= 1 && port <= 65535)) {

@@ -16,29 +16,12 @@ import { cameraAspect } from "../render_data/mod.ts";
 import { aovMeans, meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import {
-  DAEMON_PORT,
-  HEARTBEAT_TIMEOUT_SECONDS,
-  MASTER_PORT,
-  PROBE_TIMEOUT_MS,
-  SCAN_CONCURRENCY,
-  SCAN_INTERVAL_SECONDS,
-  UNIT_TIMEOUT_SECONDS,
-  VERIFY_FRACTION,
-} from "../net/defaults.ts";
-import { fractionFlag, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { PROBE_TIMEOUT_MS, SCAN_CONCURRENCY } from "../net/defaults.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
-import { printHelp } from "./flags.ts";
-import {
-  denoiserFor,
-  fitImage,
-  imageSettings,
-  imageSize,
-  outputFiles,
-  wantsAovs,
-  writeOutputs,
-  writtenFiles,
-} from "./image_args.ts";
+import { type FlagName, type FlagValues, printHelp } from "./flags.ts";
+import { imageSize } from "../session/mod.ts";
+import { denoiserFor, fitImage, outputFiles, wantsAovs, writeOutputs, writtenFiles } from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
@@ -66,31 +49,31 @@ const FIRST_LISTING_MS = 5000;
 
 /** `octane master`: a network render. */
 export async function masterCommand(args: string[]): Promise<number> {
-  const { values, positionals, lists } = parseFlags(args, MASTER);
-  if (values.help) return printHelp(MASTER);
-  const { spp, seed, maxDepth } = imageSettings(values);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
-  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
-    HEARTBEAT_TIMEOUT_SECONDS;
-  const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
-  const waitTimeout = numberFlag(values["wait-timeout"], "wait-timeout");
-  const verify = fractionFlag(values.verify, "verify") ?? VERIFY_FRACTION;
-  const unitTimeout = numberFlag(values["unit-timeout"], "unit-timeout") ?? UNIT_TIMEOUT_SECONDS;
-  const timeLimit = numberFlag(values["time-limit"], "time-limit");
-  const discovery = discoveryOptions(values, lists.subnet ?? []);
+  const parsed = parseFlags(args, MASTER);
+  if (parsed.help) return printHelp(MASTER);
+  const { values, positionals, given } = parsed;
+  const { spp, seed, "max-depth": maxDepth, port, "heartbeat-timeout": heartbeatTimeout } = values;
+  const { "wait-slaves": waitSlaves, "wait-timeout": waitTimeout, verify, "unit-timeout": unitTimeout } =
+    values;
+  const timeLimit = values["time-limit"];
+  const discovery = discoveryOptions(values, given);
   const ui = uiSettings(values);
-  const keepOpen = values["keep-open"] === true;
+  const keepOpen = values["keep-open"];
   const files = await outputFiles(values);
-  const aovs = wantsAovs(files, values);
+  const aovs = wantsAovs(files);
   const farmKey = await readKey(values["key-file"]);
-  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
-  const autoPort = values["auto-port"] === true;
+  const bind = values.bind;
+  const autoPort = values["auto-port"];
   // a wrong --bind or a taken --port fails now, not after the scene is loaded and the GPU opened
   listening(bind, port, () => Deno.listen({ hostname: bind, port: autoPort ? 0 : port }).close());
   const sceneName = positionals[0] ?? "cornell";
-  const { data, camera } = await loadPlaced(sceneName, values);
-  const { width, height } = imageSize(values, cameraAspect(data));
-  const localRender = values["no-local-render"] !== true;
+  const { data, camera } = await loadPlaced(sceneName, values, given);
+  const { width, height } = imageSize(
+    values,
+    { width: given.has("width"), height: given.has("height") },
+    cameraAspect(data),
+  );
+  const localRender = !values["no-local-render"];
   const gpu = localRender ? await openGpu() : undefined;
   fitImage(width, height, { gpu, role: "master", aovs });
   const denoiser = await denoiserFor(files, gpu, { aux: aovs });
@@ -128,7 +111,7 @@ export async function masterCommand(args: string[]): Promise<number> {
     console.error(`Slaves join with: ${hint}`);
   }
   const status = new StatusLine();
-  const quiet = values.quiet === true;
+  const quiet = values.quiet;
   const pool = discovery
     ? new DaemonPool({
       ...discovery,
@@ -278,7 +261,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const reload = async () => {
     try {
-      const { data: next } = await loadPlaced(sceneName, values);
+      const { data: next } = await loadPlaced(sceneName, values, given);
       if (!master.update(next)) log.info("Scene file changed but its render data did not");
     } catch (error: unknown) {
       const message = error instanceof Error ? error.message : String(error);
@@ -290,7 +273,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const watcher = values.watch ? watchScene(sceneName, reload) : undefined;
   try {
-    await master.run({ onRender: writeRender, keepGoing: values.watch === true || keepOpen });
+    await master.run({ onRender: writeRender, keepGoing: values.watch || keepOpen });
     removeSignals(); // the image is written: a Ctrl-C from here ends the wait for the daemon list as usual
     // a render over before the first scan finished still lists the daemons it was asked to look for
     pool?.stopEnabling();
@@ -351,25 +334,20 @@ function lanAddresses(): string[] {
 
 /** The scan settings, when network rendering through daemons is on. */
 function discoveryOptions(
-  values: Record<string, string | boolean | undefined>,
-  subnetFlags: string[],
+  values: FlagValues<typeof MASTER>,
+  given: ReadonlySet<FlagName<typeof MASTER>>,
 ): { subnets: Subnet[]; daemonPort: number; interval: number; enable: EnableRule } | undefined {
-  const on = values.net === true || subnetFlags.length > 0 || values.enable !== undefined;
-  const daemonPort = intFlag(values["daemon-port"], "daemon-port", {
-    min: 1,
-    max: 65535,
-    fallback: DAEMON_PORT,
-  });
-  const interval = numberFlag(values["scan-interval"], "scan-interval") ?? SCAN_INTERVAL_SECONDS;
+  const on = values.net || values.subnet.length > 0 || given.has("enable");
+  const { "daemon-port": daemonPort, "scan-interval": interval } = values;
   if (!on) {
-    for (const flag of ["daemon-port", "scan-interval"]) {
-      if (values[flag] !== undefined) {
+    for (const flag of ["daemon-port", "scan-interval"] as const) {
+      if (given.has(flag)) {
         throw new UsageError(`--${flag} needs scanning: add --net, --subnet CIDR or --enable`);
       }
     }
     return undefined;
   }
-  const subnets = subnetFlags.map((text) => {
+  const subnets = values.subnet.map((text) => {
     try {
       return parseSubnet(text);
     } catch (error: unknown) {
@@ -382,7 +360,7 @@ function discoveryOptions(
       throw new UsageError("No network interface with an IPv4 address to scan: pass --subnet CIDR");
     }
   }
-  const e = typeof values.enable === "string" ? values.enable.trim() : "all";
+  const e = values.enable.trim();
   const names = e.split(",").map((x) => x.trim()).filter(Boolean);
   if (names.length === 0) throw new UsageError(`Invalid --enable "${e}": expected all, none or HOST,...`);
   const enable: EnableRule = e === "all" || e === "none" ? e : names;

@@ -5,9 +5,9 @@ import { UsageError } from "./args.ts";
  * The farm key from --key-file, else OCTANE_KEY_FILE, else the default key file when it exists; undefined
  * when there is none. A file that is not a usable key is a usage error that says how to make one.
  */
-export async function readKey(file: string | boolean | undefined): Promise<FarmKey | undefined> {
+export async function readKey(file: string | undefined): Promise<FarmKey | undefined> {
   try {
-    return await findKey(typeof file === "string" ? file : undefined);
+    return await findKey(file);
   } catch (error: unknown) {
     if (error instanceof KeyFileError) throw new UsageError(error.message, { cause: error });
     throw error;

@@ -4,39 +4,36 @@ import { cameraAspect, renderDataHash } from "../render_data/mod.ts";
 import { aovMeans, meanImage, renderLocal } from "../render/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
 import { VERSION } from "../version.ts";
-import { numberFlag, parseFlags } from "./args.ts";
+import { parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import {
-  denoiserFor,
-  fitImage,
-  imageSettings,
-  imageSize,
-  outputFiles,
-  wantsAovs,
-  writeOutputs,
-  writtenFiles,
-} from "./image_args.ts";
+import { imageSize } from "../session/mod.ts";
+import { denoiserFor, fitImage, outputFiles, wantsAovs, writeOutputs, writtenFiles } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
 import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, RENDER);
-  if (values.help) return printHelp(RENDER);
-  const { spp, seed, maxDepth } = imageSettings(values);
-  const timeLimit = numberFlag(values["time-limit"], "time-limit");
+  const parsed = parseFlags(args, RENDER);
+  if (parsed.help) return printHelp(RENDER);
+  const { values, positionals, given } = parsed;
+  const { spp, seed, "max-depth": maxDepth } = values;
+  const timeLimit = values["time-limit"];
   const files = await outputFiles(values);
-  const aovs = wantsAovs(files, values);
+  const aovs = wantsAovs(files);
 
   const sceneName = positionals[0] ?? "cornell";
-  const { data, camera } = await loadPlaced(sceneName, values);
-  const { width, height } = imageSize(values, cameraAspect(data));
+  const { data, camera } = await loadPlaced(sceneName, values, given);
+  const { width, height } = imageSize(
+    values,
+    { width: given.has("width"), height: given.has("height") },
+    cameraAspect(data),
+  );
   const gpu = await openGpu();
   fitImage(width, height, { gpu, role: "render", aovs });
   const denoiser = await denoiserFor(files, gpu, { aux: aovs });
   const status = new StatusLine();
-  const quiet = values.quiet === true;
+  const quiet = values.quiet;
   if (!quiet) {
     status.done(
       `Rendering ${sceneName} (${data.stats.triangles} triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${

@@ -9,11 +9,10 @@ import { delay } from "../net/async.ts";
 import { formatRate, StatusLine } from "../status/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
 import { onStopSignals } from "./signals.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { SLAVE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { hostPort, readKey } from "./net_args.ts";
-import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
 
 const log = getLogger(["octane", "slave"]);
@@ -28,31 +27,19 @@ const PROGRESS_MS = 5000;
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, SLAVE);
-  if (values.help) return printHelp(SLAVE);
+  const parsed = parseFlags(args, SLAVE);
+  if (parsed.help) return printHelp(SLAVE);
+  const { values } = parsed;
   if (values.probe) return await probe();
   let target: { host: string; port: number };
-  if (typeof values.master === "string") target = hostPort(values.master, "--master");
-  else if (typeof values["net-master-address"] === "string") {
-    target = {
-      host: values["net-master-address"],
-      port: intFlag(values["net-master-port"], "net-master-port", {
-        min: 1,
-        max: 65535,
-        fallback: MASTER_PORT,
-      }),
-    };
+  if (values.master !== undefined) target = hostPort(values.master, "--master");
+  else if (values["net-master-address"] !== undefined) {
+    target = { host: values["net-master-address"], port: values["net-master-port"] };
   } else throw new UsageError(`Missing --master HOST:PORT: run "octane slave --help"`);
-  const heartbeatTimeout = intFlag(values["heartbeat-timeout"], "heartbeat-timeout", {
-    min: 1,
-    max: 3600,
-    fallback: HEARTBEAT_TIMEOUT_SECONDS,
-  });
-  const wait = typeof values.wait === "string" && Number(values.wait) === 0
-    ? 0
-    : numberFlag(values.wait, "wait");
-  const keepRunning = values["keep-running"] === true;
-  if (typeof values.daemon === "string" && (values.wait !== undefined || keepRunning)) {
+  const heartbeatTimeout = values["heartbeat-timeout"];
+  const wait = values.wait;
+  const keepRunning = values["keep-running"];
+  if (values.daemon !== undefined && (values.wait !== undefined || keepRunning)) {
     throw new UsageError("--wait and --keep-running are for slaves started by hand, not by a daemon");
   }
   const farmKey = await readKey(values["key-file"]);
@@ -61,7 +48,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
   const opening = openGpu();
   let watch: WatchLink | undefined;
   try {
-    watch = typeof values.daemon === "string" ? await watchDaemon(values.daemon, abort, farmKey) : undefined;
+    watch = values.daemon !== undefined ? await watchDaemon(values.daemon, abort, farmKey) : undefined;
   } catch (error: unknown) {
     await opening.then((g) => g.device.destroy(), () => {});
     throw error;

@@ -1,0 +1,7 @@
+/**
+ * The session layer between the command line and the engine: a render or a master session opens the GPU and
+ * the denoiser, owns the stop policy, writes the outputs and builds the one report; the CLI parses flags
+ * into its typed options and prints what it reports.
+ * @module
+ */
+export { IMAGE_DEFAULTS, IMAGE_LIMITS, type ImageSettings, imageSize } from "./image.ts";
