@@ -1,18 +1,10 @@
-import {
-  CameraError,
-  type CameraJson,
-  cameraOf,
-  compileScene,
-  loadRenderData,
-  parseCamera,
-  type RenderData,
-  withCamera,
-} from "../render_data/mod.ts";
-import { loadScene } from "../scene/mod.ts";
+import { CameraError, parseCamera } from "../render_data/mod.ts";
+import type { Camera, Vec3 } from "../scene/mod.ts";
+import type { CameraOverrides, SceneRequest } from "../session/mod.ts";
 import { UsageError } from "./args.ts";
 import type { Flag, FlagValues } from "./flags.ts";
 import type { RENDER } from "./commands.ts";
-import { asUsage, type SceneFlagValues, sceneOptions } from "./scene_args.ts";
+import { type SceneFlagValues, sceneOptions } from "./scene_args.ts";
 
 /**
  * The camera placement flags of render, compile and master. --look-from/--look-at (with --up) replace the
@@ -62,28 +54,14 @@ export type CameraFlagValues = Pick<
   "camera" | "camera-file" | "look-from" | "look-at" | "up" | "fov" | "aperture" | "focus-distance"
 >;
 
-type V3 = [number, number, number];
-
-/** What the camera flags ask for, checked. */
-export interface CameraFlags {
-  /** --look-from, --look-at and --up, when --look-from and --look-at are given. */
-  pose?: { position: V3; target: V3; up: V3 };
-  /** --fov in degrees. */
-  fov?: number;
-  /** --aperture: lens radius. */
-  aperture?: number;
-  /** --focus-distance. */
-  focusDistance?: number;
-}
-
-function vec3Flag(value: string | undefined, name: string): V3 | undefined {
+function vec3Flag(value: string | undefined, name: string): Vec3 | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(",");
   const numbers = parts.map((p) => p.trim() === "" ? NaN : Number(p));
   if (parts.length !== 3 || !numbers.every(Number.isFinite)) {
     throw new UsageError(`Invalid --${name} "${value}": must be three numbers X,Y,Z, like 0,1.6,4`);
   }
-  return numbers as V3;
+  return numbers as Vec3;
 }
 
 function numberFlag(
@@ -102,7 +80,7 @@ function numberFlag(
  * Checks the camera flags (before any scene is loaded): numbers, pairs and conflicts.
  * @throws {UsageError} one line naming the flag
  */
-export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): CameraFlags {
+export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): CameraOverrides {
   const from = vec3Flag(values["look-from"], "look-from");
   const at = vec3Flag(values["look-at"], "look-at");
   const up = vec3Flag(values.up, "up")!;
@@ -123,7 +101,7 @@ export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): C
   if (focusDistance !== undefined && aperture === undefined) {
     throw new UsageError("--focus-distance needs --aperture R: a pinhole (aperture 0) is sharp everywhere");
   }
-  const flags: CameraFlags = {};
+  const flags: CameraOverrides = {};
   if (from && at) {
     for (const other of ["camera", "camera-file"] as const) {
       if (values[other] !== undefined) {
@@ -141,47 +119,10 @@ export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): C
     }
     flags.pose = pose;
   }
-  if (fov !== undefined) flags.fov = fov;
+  if (fov !== undefined) flags.fovY = fov;
   if (aperture !== undefined) flags.aperture = aperture;
   if (focusDistance !== undefined) flags.focusDistance = focusDistance;
   return flags;
-}
-
-/** Whether any camera flag was given. */
-function any(flags: CameraFlags): boolean {
-  return Object.keys(flags).length > 0;
-}
-
-/** The distance from the camera to its target. */
-function targetDistance(c: CameraJson): number {
-  return Math.hypot(...c.target.map((t, i) => t - c.position[i]!));
-}
-
-/**
- * The camera the flags make of `base` (the camera otherwise chosen). `depth` gives the default focus
- * distance where `base` has no meaningful target (the scene's own camera).
- */
-export function applyCameraFlags(base: CameraJson, flags: CameraFlags, depth?: number): CameraJson {
-  const camera: CameraJson = flags.pose
-    ? { ...flags.pose, fov: base.fov }
-    : { position: base.position, target: base.target, up: base.up, fov: base.fov };
-  if (!flags.pose && (base.lensRadius ?? 0) > 0) {
-    camera.lensRadius = base.lensRadius!;
-    camera.focusDistance = base.focusDistance || targetDistance(base);
-  }
-  if (flags.fov !== undefined) camera.fov = flags.fov;
-  if (flags.aperture !== undefined) {
-    if (flags.aperture > 0) {
-      camera.lensRadius = flags.aperture;
-      camera.focusDistance = flags.focusDistance ??
-        (flags.pose ? undefined : camera.focusDistance) ??
-        (flags.pose || depth === undefined ? targetDistance(camera) : depth);
-    } else {
-      delete camera.lensRadius;
-      delete camera.focusDistance;
-    }
-  }
-  return camera;
 }
 
 /** A number as the flags print it: the shortest text that reads back as the same double. */
@@ -193,68 +134,35 @@ function num(x: number): string {
  * The camera as flags that place it again: `--look-from … --look-at … --up … --fov …`, and `--aperture …
  * --focus-distance …` for a thin lens.
  */
-export function cameraAsFlags(camera: CameraJson): string {
+export function cameraAsFlags(camera: Camera): string {
   const v = (a: readonly number[]) => a.map(num).join(",");
-  const lens = (camera.lensRadius ?? 0) > 0
-    ? ` --aperture ${num(camera.lensRadius!)} --focus-distance ${num(camera.focusDistance!)}`
+  const lens = camera.lensRadius > 0
+    ? ` --aperture ${num(camera.lensRadius)} --focus-distance ${num(camera.focusDistance)}`
     : "";
   return `--look-from ${v(camera.position)} --look-at ${v(camera.target)} --up ${v(camera.up)} --fov ${
-    num(camera.fov)
+    num(camera.fovY)
   }${lens}`;
 }
 
-/** Render data and the camera it is seen through. */
-export interface PlacedScene {
-  /** The render data, its camera section set by the flags. */
-  data: RenderData;
-  /**
-   * The camera as a scene file or the flags gave it, in full precision (so that its flags reproduce the
-   * same image); for a compiled .ocrd without camera flags, read back from its single-precision block.
-   */
-  camera: CameraJson;
-}
-
-/** The depth of the bounds' centre along the camera's view (the default focus of the scene's camera). */
-function centreDepth(data: RenderData): number | undefined {
-  const c = cameraOf(data);
-  const d = targetDistance(c);
-  return d > 0 ? d : undefined;
-}
-
 /**
- * Loads SCENE as render, compile and master do (a built-in name, a scene file or a .ocrd) and places its
- * camera by --camera NAME, --camera-file and the camera flags.
- * @throws {UsageError} for a missing scene, an unknown camera name, a bad camera file or camera flag
+ * What SCENE and the scene and camera flags of render, compile and master ask for: the scene, its loading
+ * options, --camera-file's camera (read and checked now) and the camera flags, for the session's
+ * `openScene`.
+ * @throws {UsageError} for a bad camera flag, a conflict, or a camera file that cannot be read or used
  */
-export async function loadPlaced(
-  sceneName: string,
+export async function sceneRequest(
+  name: string,
   values: CameraFlagValues & SceneFlagValues,
   given: ReadonlySet<string>,
-): Promise<PlacedScene> {
-  const options = sceneOptions(values);
-  const flags = cameraFlags(values, { up: given.has("up") });
-  let data: RenderData, base: CameraJson;
-  if (sceneName.toLowerCase().endsWith(".ocrd")) {
-    data = await asUsage(loadRenderData(sceneName, options));
-    base = cameraOf(data);
-  } else {
-    const scene = await asUsage(loadScene(sceneName, options));
-    data = compileScene(scene);
-    // compiling may place the automatic camera anew; the camera it used, where it says, is the one seen
-    const c = data.view ?? scene.camera;
-    base = { position: c.position, target: c.target, up: c.up, fov: c.fovY };
-    if (c.lensRadius > 0) Object.assign(base, { lensRadius: c.lensRadius, focusDistance: c.focusDistance });
-  }
-  const file = await cameraFile(values);
-  if (file) base = file;
-  if (!file && !any(flags)) return { data, camera: base };
-  const camera = applyCameraFlags(base, flags, file ? undefined : centreDepth(data));
-  return { data: withCamera(data, camera), camera };
+): Promise<SceneRequest> {
+  const load = sceneOptions(values);
+  const overrides = cameraFlags(values, { up: given.has("up") });
+  const camera = await cameraFile(values["camera-file"]);
+  return { name, load, overrides, ...(camera ? { camera } : {}) };
 }
 
 /** The camera of --camera-file FILE (JSON: position, target, up, fov), if given. */
-async function cameraFile(values: CameraFlagValues): Promise<CameraJson | undefined> {
-  const file = values["camera-file"];
+async function cameraFile(file: string | undefined): Promise<Camera | undefined> {
   if (file === undefined) return undefined;
   let text: string;
   try {

@@ -2,7 +2,9 @@ import { encodeRenderData, renderDataHash } from "../render_data/mod.ts";
 import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
 import { COMPILE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
+import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
+import { asUsage } from "./scene_args.ts";
+import { openScene } from "../session/mod.ts";
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
@@ -22,7 +24,7 @@ export async function compileCommand(args: string[]): Promise<number> {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
   await checkWritableDir(output, "-o");
-  const { data, camera } = await loadPlaced(scene, values, given);
+  const { data, camera } = await asUsage(openScene(await sceneRequest(scene, values, given)));
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(

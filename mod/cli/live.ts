@@ -2,7 +2,8 @@ import { getLogger } from "@logtape/logtape";
 import type { Master } from "../net/master/mod.ts";
 import type { DaemonPool, Subnet } from "../net/discovery/mod.ts";
 import { describeFacts } from "../net/daemon/mod.ts";
-import { type CameraJson, cameraOf, sceneBounds, withCamera } from "../render_data/mod.ts";
+import { cameraJson, cameraOf, sceneBounds, withCamera } from "../render_data/mod.ts";
+import type { Camera } from "../scene/mod.ts";
 import {
   LIVE_VIEW_PORT,
   type LiveSource,
@@ -112,19 +113,19 @@ function liveSource(
   preview: PreviewDenoiser | undefined,
 ): LiveSource {
   const { master, pool } = c;
-  let camera: { data: object; json: CameraJson } | undefined;
-  const current = (): CameraJson => {
+  let camera: { data: object; camera: Camera } | undefined;
+  const current = (): Camera => {
     const data = master.data;
-    if (camera?.data !== data) camera = { data, json: cameraOf(data) };
-    return camera.json;
+    if (camera?.data !== data) camera = { data, camera: cameraOf(data) };
+    return camera.camera;
   };
   return {
     status: () => ({ ...status(c, current()), denoise: preview?.status() ?? null }),
     film,
     camera: current,
-    setCamera(json) {
-      const next = withCamera(master.data, json);
-      if (master.update(next)) camera = { data: next, json };
+    setCamera(moved) {
+      const next = withCamera(master.data, moved);
+      if (master.update(next)) camera = { data: next, camera: moved };
     },
     // a second stop from the page must not be the second Ctrl-C that quits without writing
     stop() {
@@ -147,7 +148,7 @@ function renderKey(master: Master): number {
   return key;
 }
 
-function status(c: LiveContext, camera: CameraJson): Record<string, unknown> {
+function status(c: LiveContext, camera: Camera): Record<string, unknown> {
   const { master, pool, scan } = c;
   const p = master.progress;
   const { width, height } = master.snapshot();
@@ -175,7 +176,7 @@ function status(c: LiveContext, camera: CameraJson): Record<string, unknown> {
     samplesPerSecond: rate,
     etaSeconds: rate > 0 && !done ? (p.samplesTotal - p.samplesDone) / rate : null,
     elapsedSeconds: p.elapsedMs / 1000,
-    camera,
+    camera: cameraJson(camera),
     bounds: sceneBounds(master.data) ?? null,
     nodes: p.nodes.map((n) => ({
       id: n.id,

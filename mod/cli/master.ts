@@ -20,13 +20,14 @@ import { PROBE_TIMEOUT_MS, SCAN_CONCURRENCY } from "../net/defaults.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { type FlagName, type FlagValues, printHelp } from "./flags.ts";
-import { imageSize } from "../session/mod.ts";
+import { imageSize, openScene } from "../session/mod.ts";
 import { denoiserFor, fitImage, outputFiles, wantsAovs, writeOutputs, writtenFiles } from "./image_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
 import { onStopSignals } from "./signals.ts";
 import { deadline } from "../net/async.ts";
-import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
+import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
+import { asUsage } from "./scene_args.ts";
 import { startLiveView, uiSettings } from "./live.ts";
 
 const log = getLogger(["octane", "master"]);
@@ -67,7 +68,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   // a wrong --bind or a taken --port fails now, not after the scene is loaded and the GPU opened
   listening(bind, port, () => Deno.listen({ hostname: bind, port: autoPort ? 0 : port }).close());
   const sceneName = positionals[0] ?? "cornell";
-  const { data, camera } = await loadPlaced(sceneName, values, given);
+  const { data, camera } = await asUsage(openScene(await sceneRequest(sceneName, values, given)));
   const { width, height } = imageSize(
     values,
     { width: given.has("width"), height: given.has("height") },
@@ -261,7 +262,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   };
   const reload = async () => {
     try {
-      const { data: next } = await loadPlaced(sceneName, values, given);
+      const { data: next } = await asUsage(openScene(await sceneRequest(sceneName, values, given)));
       if (!master.update(next)) log.info("Scene file changed but its render data did not");
     } catch (error: unknown) {
       const message = error instanceof Error ? error.message : String(error);

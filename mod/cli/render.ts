@@ -7,10 +7,11 @@ import { VERSION } from "../version.ts";
 import { parseFlags } from "./args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { imageSize } from "../session/mod.ts";
+import { imageSize, openScene } from "../session/mod.ts";
 import { denoiserFor, fitImage, outputFiles, wantsAovs, writeOutputs, writtenFiles } from "./image_args.ts";
 import { onStopSignals } from "./signals.ts";
-import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
+import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
+import { asUsage } from "./scene_args.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
@@ -23,7 +24,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const aovs = wantsAovs(files);
 
   const sceneName = positionals[0] ?? "cornell";
-  const { data, camera } = await loadPlaced(sceneName, values, given);
+  const { data, camera } = await asUsage(openScene(await sceneRequest(sceneName, values, given)));
   const { width, height } = imageSize(
     values,
     { width: given.has("width"), height: given.has("height") },

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { timingSafeEqual } from "node:crypto";
-import { type CameraJson, parseCamera } from "../render_data/mod.ts";
+import { cameraJson, parseCamera } from "../render_data/mod.ts";
+import type { Camera } from "../scene/mod.ts";
 import { type Film, previewPng } from "./_preview.ts";
 import type { LogRing } from "./log_ring.ts";
 import { deadline } from "../net/async.ts";
@@ -29,10 +30,10 @@ export interface LiveSource {
   status(): Record<string, unknown>;
   /** The film so far, and a key that changes when it does (render id and samples merged). */
   film(): Film & { key: string };
-  /** The camera of the render in progress. */
-  camera(): CameraJson;
-  /** Moves the camera (a checked one); the render restarts. */
-  setCamera(camera: CameraJson): void;
+  /** The camera of the render in progress (the API sends it in its JSON form, `CameraJson`). */
+  camera(): Camera;
+  /** Moves the camera (a checked one, read from the API's JSON form); the render restarts. */
+  setCamera(camera: Camera): void;
   /** Stops the render and writes the outputs, as Ctrl-C does. */
   stop(): void;
   /** Pauses or resumes handing out work. */
@@ -190,7 +191,7 @@ function get(url: URL, c: Context): Response {
     case "/api/status":
       return json(c.source.status());
     case "/api/camera":
-      return new Response(JSON.stringify(c.source.camera(), null, 2) + "\n", {
+      return new Response(JSON.stringify(cameraJson(c.source.camera()), null, 2) + "\n", {
         headers: {
           "content-type": "application/json; charset=utf-8",
           "cache-control": "no-store",

@@ -2,7 +2,6 @@ import { getLogger } from "@logtape/logtape";
 import type { Camera, Environment, Material, PunctualLight, Scene, TextureRef } from "../scene/types.ts";
 import { rgbeWord } from "../scene/hdr.ts";
 import { buildBvh } from "./bvh.ts";
-import { placeCamera } from "./interior.ts";
 import {
   ATTR_FLOATS,
   CAMERA_FLOATS,
@@ -72,11 +71,6 @@ export interface RenderData {
   punctual?: Float32Array;
   /** Figures about the compile. */
   stats: CompileStats;
-  /**
-   * The camera the camera block was made from, in full precision (not part of the `.ocrd`: render data
-   * read from a file has none, and its camera is read back from the block).
-   */
-  view?: Camera;
 }
 
 /** Options of {@linkcode compileScene}. */
@@ -203,13 +197,13 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
   });
 
   const stats = { triangles: count, nodes: bvh.nodeCount, lights: emissive.length, bvhMs };
-  const view = scene.camera.automatic === "outside" ? placeCamera(scene.camera, soup, bvh) : scene.camera;
   log.debug("Compiled {triangles} triangles into {nodes} BVH nodes in {ms} ms", {
     ...stats,
     ms: bvhMs.toFixed(1),
   });
   return {
-    camera: cameraBlock(view),
+    // an automatic camera is placed after compiling, by `placeCamera` (interior.ts)
+    camera: cameraBlock(scene.camera),
     nodes: bvh.nodes,
     triangles,
     attributes,
@@ -219,7 +213,6 @@ export function compileScene(scene: Scene, options: CompileOptions = {}): Render
     environment,
     ...(punctual ? { punctual } : {}),
     stats,
-    view,
   };
 }
 

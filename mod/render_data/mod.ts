@@ -43,10 +43,11 @@ export {
 export {
   CameraError,
   type CameraJson,
+  cameraJson,
   cameraOf,
   parseCamera,
   sceneBounds,
-  sceneCamera,
   withCamera,
 } from "./camera.ts";
+export { placeCamera } from "./interior.ts";
 export { loadRenderData } from "./load.ts";

@@ -5,3 +5,5 @@
  * @module
  */
 export { IMAGE_DEFAULTS, IMAGE_LIMITS, type ImageSettings, imageSize } from "./image.ts";
+export { applyCameraOverrides, type CameraOverrides, overridesAny, targetDistance } from "./camera.ts";
+export { type OpenedScene, openScene, type SceneRequest } from "./scene.ts";
