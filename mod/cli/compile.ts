@@ -3,7 +3,7 @@ import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
 import { COMPILE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
-import { asUsage } from "./scene_args.ts";
+import { asUsage } from "./usage.ts";
 import { openScene } from "../session/mod.ts";
 
 /** `octane compile`: writes compiled render data. */

@@ -1,6 +1,6 @@
 import { Daemon, describeFacts, probeSlave } from "../net/daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
-import { onStopSignals } from "./signals.ts";
+import { onStopSignals } from "../session/mod.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { DAEMON } from "./commands.ts";
 import { installCommand, statusCommand, uninstallCommand } from "./daemon_install.ts";

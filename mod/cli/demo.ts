@@ -1,4 +1,4 @@
-import { onStopSignals } from "./signals.ts";
+import { onStopSignals } from "../session/mod.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { DEMO, DEMO_DAEMON_PORT } from "./commands.ts";
 import { DAEMON_PORT } from "../net/defaults.ts";

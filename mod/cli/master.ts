@@ -15,19 +15,29 @@ import { getLogger } from "@logtape/logtape";
 import { cameraAspect } from "../render_data/mod.ts";
 import { aovMeans, meanImage } from "../render/mod.ts";
 import { formatDuration, formatRate, nodeRates, plural, sharesTable, StatusLine } from "../status/mod.ts";
-import { VERSION } from "../version.ts";
 import { PROBE_TIMEOUT_MS, SCAN_CONCURRENCY } from "../net/defaults.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { MASTER } from "./commands.ts";
 import { type FlagName, type FlagValues, printHelp } from "./flags.ts";
-import { imageSize, openScene } from "../session/mod.ts";
-import { denoiserFor, fitImage, outputFiles, wantsAovs, writeOutputs, writtenFiles } from "./image_args.ts";
+import {
+  buildReport,
+  denoiseWords,
+  imageSize,
+  onStopSignals,
+  openDevices,
+  openScene,
+  wantsAovs,
+  writeImages,
+  writeReportFile,
+  writtenFiles,
+} from "../session/mod.ts";
+import { outputFiles } from "./output_args.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
-import { onStopSignals } from "./signals.ts";
+
 import { deadline } from "../net/async.ts";
 import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
-import { asUsage } from "./scene_args.ts";
+import { asUsage } from "./usage.ts";
 import { startLiveView, uiSettings } from "./live.ts";
 
 const log = getLogger(["octane", "master"]);
@@ -69,15 +79,19 @@ export async function masterCommand(args: string[]): Promise<number> {
   listening(bind, port, () => Deno.listen({ hostname: bind, port: autoPort ? 0 : port }).close());
   const sceneName = positionals[0] ?? "cornell";
   const { data, camera } = await asUsage(openScene(await sceneRequest(sceneName, values, given)));
-  const { width, height } = imageSize(
-    values,
-    { width: given.has("width"), height: given.has("height") },
-    cameraAspect(data),
-  );
+  const { width, height } = imageSize({
+    width: given.has("width") ? values.width : undefined,
+    height: given.has("height") ? values.height : undefined,
+  }, cameraAspect(data));
   const localRender = !values["no-local-render"];
-  const gpu = localRender ? await openGpu() : undefined;
-  fitImage(width, height, { gpu, role: "master", aovs });
-  const denoiser = await denoiserFor(files, gpu, { aux: aovs });
+  const { gpu, denoiser } = await asUsage(openDevices({
+    render: localRender,
+    width,
+    height,
+    role: "master",
+    aovs,
+    denoise: files.denoise === true,
+  }));
   const master = listening(bind, port, () =>
     Master.start(data, {
       spp,
@@ -175,46 +189,6 @@ export async function masterCommand(args: string[]): Promise<number> {
     : undefined;
   const removeSignals = onStopSignals(stop);
   const unguard = keepServing("master");
-  const reportJson = (result: MasterResult) => {
-    const seconds = result.elapsedMs / 1000;
-    const received = result.nodes.reduce((n, x) => n + x.bytesReceived, 0);
-    const remoteSamples = result.nodes.filter((n) => n.id !== "local").reduce((n, x) => n + x.samples, 0);
-    const pixelSamples = result.nodes.reduce((n, x) => n + x.samples, 0);
-    return {
-      version: VERSION,
-      scene: sceneName,
-      sceneHash: result.sceneHash,
-      width,
-      height,
-      seed,
-      sppTarget: result.samples,
-      // the mean over the image when interrupted (rows may differ: see rowSamples min and max)
-      samplesPerPixel: pixelSamples / (width * height),
-      rowSamples: { min: Math.min(...result.rowSamples), max: Math.max(...result.rowSamples) },
-      interrupted: result.interrupted,
-      wallSeconds: seconds,
-      samplesPerSecond: seconds > 0 ? pixelSamples / seconds : 0,
-      bytesPerRemoteSample: remoteSamples > 0 ? received / remoteSamples : 0,
-      verification: result.verification,
-      master: { host: hostname(), port: master.port },
-      nodes: result.nodes.map((n) => ({
-        role: n.id === "local" ? "local" : "slave",
-        address: n.id === "local" ? undefined : n.id,
-        daemon: daemonOf(n),
-        host: n.host,
-        gpus: n.gpus,
-        samples: n.samples,
-        samplesPerPixel: n.samples / (width * height),
-        bytesSent: n.bytesSent,
-        bytesReceived: n.bytesReceived,
-        resultBytes: n.resultBytes,
-        resultBytesUncompressed: n.resultRawBytes,
-        renderDataBytes: n.renderDataBytes,
-        renderDataWireBytes: n.renderDataWireBytes,
-        firstSampleMs: n.firstSampleMs,
-      })),
-    };
-  };
   /** The daemon that started a slave (it reported the slave's pid), if any. */
   const daemonOf = (n: NodeInfo) =>
     n.pid === undefined
@@ -230,16 +204,35 @@ export async function masterCommand(args: string[]): Promise<number> {
       return status.done("Stopped before any sample was merged: no image written");
     }
     renders++;
-    const { denoised } = await writeOutputs(
-      files,
-      meanImage(result.sums, result.rowSamples, width, height),
-      () => reportJson(result),
-      result.aovs ? aovMeans(result.aovs, result.rowSamples, width, height) : undefined,
+    const denoise = await writeImages(files, meanImage(result.sums, result.rowSamples, width, height), {
+      aovs: result.aovs ? aovMeans(result.aovs, result.rowSamples, width, height) : undefined,
       denoiser,
+    });
+    await writeReportFile(
+      files,
+      buildReport({
+        scene: sceneName,
+        sceneHash: result.sceneHash,
+        width,
+        height,
+        seed,
+        sppTarget: result.samples,
+        elapsedMs: result.elapsedMs,
+        interrupted: result.interrupted,
+        nodes: result.nodes,
+        network: {
+          rowSamples: result.rowSamples,
+          verification: result.verification,
+          master: { host: hostname(), port: master.port },
+          daemonOf,
+        },
+        ...(denoise ? { denoise } : {}),
+      }),
     );
+    const denoised = denoise && denoiseWords(denoise);
     const seconds = result.elapsedMs / 1000;
     const nodes = result.nodes.filter((n) => n.samples > 0).length;
-    const written = [...writtenFiles(files), ...(files.aov ? [files.aov] : [])].join(", ");
+    const written = writtenFiles(files).join(", ");
     const sppDone = pixelSamples / (width * height);
     const rate = (seconds > 0 ? `: ${formatRate(pixelSamples / seconds)}samples/s` : "") +
       (denoised ? `, ${denoised}` : "");

@@ -1,4 +1,4 @@
-import { CameraNotFoundError, type LoadOptions, SceneNotFoundError } from "../scene/mod.ts";
+import type { LoadOptions } from "../scene/mod.ts";
 import { UsageError } from "./args.ts";
 import type { RENDER } from "./commands.ts";
 import type { FlagValues } from "./flags.ts";
@@ -19,16 +19,4 @@ export function sceneOptions(values: SceneFlagValues): LoadOptions {
     throw new UsageError(`Cannot use environment "${env}": --env takes a Radiance .hdr file`);
   }
   return { camera: values.camera, env, envIntensity: values["env-intensity"] };
-}
-
-/** Awaits a scene load, turning a missing scene or environment file and an unknown camera into usage errors. */
-export async function asUsage<T>(load: Promise<T>): Promise<T> {
-  try {
-    return await load;
-  } catch (error: unknown) {
-    if (error instanceof SceneNotFoundError || error instanceof CameraNotFoundError) {
-      throw new UsageError(error.message, { cause: error });
-    }
-    throw error;
-  }
 }

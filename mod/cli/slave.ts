@@ -8,7 +8,7 @@ import type { AdapterSummary, Gpu } from "../gpu/mod.ts";
 import { delay } from "../net/async.ts";
 import { formatRate, StatusLine } from "../status/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
-import { onStopSignals } from "./signals.ts";
+import { onStopSignals } from "../session/mod.ts";
 import { parseFlags, UsageError } from "./args.ts";
 import { SLAVE } from "./commands.ts";
 import { printHelp } from "./flags.ts";

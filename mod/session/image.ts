@@ -30,23 +30,23 @@ export const IMAGE_LIMITS = {
 } as const;
 
 /**
- * The image size: `width` and `height` as given; where the scene's camera has an aspect ratio (glTF cameras
- * may) and a side was not given, that side follows the ratio: the other side when one is given, else the
- * longer side is the default side ({@linkcode IMAGE_DEFAULTS}' width). Without a ratio, the sizes are kept.
- * @param size the width and height (defaults where not given)
- * @param given which of them were given
+ * The image size: the width and height asked for; where the scene's camera has an aspect ratio (glTF cameras
+ * may) and a side was not asked for, that side follows the ratio: the other side when one is given, else the
+ * longer side is the default side ({@linkcode IMAGE_DEFAULTS}' width). A side neither asked for nor set by a
+ * ratio is the default.
  */
 export function imageSize(
-  size: { width: number; height: number },
-  given: { width: boolean; height: boolean },
+  asked: { width?: number | undefined; height?: number | undefined },
   aspect?: number,
 ): { width: number; height: number } {
-  const { width, height } = size;
-  if (aspect === undefined || (given.width && given.height)) return { width, height };
+  const width = asked.width ?? IMAGE_DEFAULTS.width, height = asked.height ?? IMAGE_DEFAULTS.height;
+  if (aspect === undefined || (asked.width !== undefined && asked.height !== undefined)) {
+    return { width, height };
+  }
   const { min, max } = IMAGE_LIMITS.side;
   const side = (n: number) => Math.min(max, Math.max(min, Math.round(n)));
-  if (given.width) return { width, height: side(width / aspect) };
-  if (given.height) return { width: side(height * aspect), height };
+  if (asked.width !== undefined) return { width, height: side(width / aspect) };
+  if (asked.height !== undefined) return { width: side(height * aspect), height };
   const longer = IMAGE_DEFAULTS.width;
   return aspect >= 1
     ? { width: longer, height: side(longer / aspect) }

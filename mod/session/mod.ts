@@ -7,3 +7,30 @@
 export { IMAGE_DEFAULTS, IMAGE_LIMITS, type ImageSettings, imageSize } from "./image.ts";
 export { applyCameraOverrides, type CameraOverrides, overridesAny, targetDistance } from "./camera.ts";
 export { type OpenedScene, openScene, type SceneRequest } from "./scene.ts";
+export { type DeviceRequest, type Devices, openDevices } from "./devices.ts";
+export {
+  denoiseWords,
+  type OutputDenoiser,
+  type OutputFiles,
+  rawPath,
+  wantsAovs,
+  writeImages,
+  writeReportFile,
+  writtenFiles,
+} from "./outputs.ts";
+export {
+  buildReport,
+  type DenoiseReport,
+  type NodeReport,
+  type RenderReport,
+  type ReportFacts,
+  writeReport,
+} from "./report.ts";
+export {
+  type RenderEvents,
+  type RenderOutcome,
+  type RenderSessionOptions,
+  type RenderStart,
+  runRender,
+} from "./render_session.ts";
+export { onStopSignals, STOP_SIGNALS, StopPolicy, type StopPolicyOptions, type StopSource } from "./stop.ts";
