@@ -34,3 +34,14 @@ export {
   runRender,
 } from "./render_session.ts";
 export { onStopSignals, STOP_SIGNALS, StopPolicy, type StopPolicyOptions, type StopSource } from "./stop.ts";
+export { daemonOf, type DiscoverySettings, startPool } from "./discovery.ts";
+export { type DenoiseFilm, PreviewDenoiser, type PreviewDenoiseStatus } from "./live_denoise.ts";
+export { type LiveContext, liveFilm, liveSource, liveStatus } from "./live_source.ts";
+export { MasterSession } from "./master_session.ts";
+export {
+  type MasterEvents,
+  type MasterRender,
+  type MasterSessionOptions,
+  type MasterStatus,
+} from "./master_options.ts";
+export { SceneWatchError, watchScene } from "./watch.ts";
