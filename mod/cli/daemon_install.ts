@@ -8,6 +8,7 @@ import {
   removeStartupEntry,
   type StartupContext,
   startupContext,
+  type StartupEntry,
   startupEntry,
   type StartupKind,
   startupPath,
@@ -45,10 +46,21 @@ export async function installCommand(args: string[]): Promise<number> {
     ...(flag ? { keyFile: flag } : {}),
   });
   await writeStartupEntry(entry);
-  const start = !values["no-start"];
-  let started = false;
-  if (entry.kind === "systemd" && start) {
-    // systemd refusing the unit is a failed install: say so, and exit 1
+  const started = !values["no-start"] && await startNow(entry);
+  for (const p of previous.filter((p) => p.context.kind !== context.kind)) {
+    const removed = await removeStartupEntry(p.context);
+    console.log(`Removed the previous ${KIND_NAMES[p.context.kind]}: ${removed.join(", ")}`);
+  }
+  printInstalled(entry, { port, key, started, context });
+  return 0;
+}
+
+/**
+ * Starts the installed daemon where the system can (systemd, launchd); false where it cannot (XDG, Windows).
+ * @throws {Error} when the system refuses the entry: a failed install, exit 1
+ */
+async function startNow(entry: StartupEntry): Promise<boolean> {
+  if (entry.kind === "systemd") {
     for (const step of [["daemon-reload"], ["restart", "octane-daemon.service"]]) {
       const failure = await runTool("systemctl", ["--user", ...step]);
       if (failure) {
@@ -57,39 +69,42 @@ export async function installCommand(args: string[]): Promise<number> {
         );
       }
     }
-    started = true;
-  } else if (entry.kind === "launchd" && start) {
+    return true;
+  }
+  if (entry.kind === "launchd") {
     const failure = await runTool("launchctl", ["load", "-w", entry.path]);
     if (failure) throw new Error(`Wrote ${entry.path}, but ${failure}: pass --no-start to only write it`);
-    started = true;
+    return true;
   }
-  for (const p of previous.filter((p) => p.context.kind !== context.kind)) {
-    const removed = await removeStartupEntry(p.context);
-    console.log(`Removed the previous ${KIND_NAMES[p.context.kind]}: ${removed.join(", ")}`);
-  }
+  return false;
+}
+
+/** What was installed, what it runs, how the key reaches the master, and how and when it starts. */
+function printInstalled(
+  entry: StartupEntry,
+  o: { port: number; key: FarmKey | undefined; started: boolean; context: StartupContext },
+): void {
   const command = entry.args.map(shellQuote).join(" ");
-  console.log(`Installed the octane daemon on port ${port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
+  console.log(`Installed the octane daemon on port ${o.port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
   console.log(`It runs: ${command}`);
-  if (key) {
+  if (o.key) {
     // the master, and every other node, need the same key: one command puts it in the master's default place
     console.log(
       `Copy the key to the master (MASTER = its host; a key there is kept): ssh MASTER 'mkdir -p ~/.config/octane && umask 077 && set -C && cat > ~/.config/octane/key' < ${
-        shellQuote(key.path)
+        shellQuote(o.key.path)
       }`,
     );
   }
-  const user = context.env("USER") || context.env("LOGNAME") || "$USER";
+  const user = o.context.env("USER") || o.context.env("LOGNAME") || "$USER";
   if (entry.kind === "systemd") {
     console.log(
-      started
+      o.started
         ? "Started it now (systemctl --user restart octane-daemon)"
         : "It starts at your next login; to start it now: systemctl --user start octane-daemon",
     );
-    console.log(
-      `To start it at boot, before anyone logs in, run once: loginctl enable-linger ${user}`,
-    );
+    console.log(`To start it at boot, before anyone logs in, run once: loginctl enable-linger ${user}`);
   } else if (entry.kind === "launchd") {
-    console.log(started ? "Started it now (launchctl load)" : "It starts at your next login");
+    console.log(o.started ? "Started it now (launchctl load)" : "It starts at your next login");
   } else {
     console.log(`It starts at your next login; to start it now run: ${command}`);
   }
@@ -101,7 +116,6 @@ export async function installCommand(args: string[]): Promise<number> {
         : `Warning: an XDG autostart entry runs only when someone logs in to a desktop, and this machine runs no systemd: on a headless node, start "${command}" from the system's own start-up instead`,
     );
   }
-  return 0;
 }
 
 /** `octane daemon uninstall`: stops the installed daemon (unless --no-stop) and removes its entry. */

@@ -2,12 +2,19 @@ import { hostname } from "node:os";
 import type { AdapterSummary } from "../gpu/mod.ts";
 import { newNode } from "../net/master/mod.ts";
 import { cameraAspect, renderDataHash } from "../render_data/mod.ts";
-import { aovMeans, meanImage, renderLocal, type RenderProgress } from "../render/mod.ts";
+import type { Denoiser } from "../denoise/mod.ts";
+import {
+  aovMeans,
+  type LocalRenderResult,
+  meanImage,
+  renderLocal,
+  type RenderProgress,
+} from "../render/mod.ts";
 import type { Camera } from "../scene/mod.ts";
 import { openDevices } from "./devices.ts";
 import { imageSize } from "./image.ts";
 import { type OutputFiles, wantsAovs, writeImages, writeReportFile, writtenFiles } from "./outputs.ts";
-import { buildReport, type RenderReport } from "./report.ts";
+import { buildReport, type DenoiseReport, type RenderReport } from "./report.ts";
 import { openScene, type SceneRequest } from "./scene.ts";
 import { StopPolicy } from "./stop.ts";
 
@@ -117,11 +124,7 @@ export async function runRender(
   } finally {
     stop.close();
   }
-  const image = meanImage(result.sums, result.samples, width, height);
-  const aovImages = result.aovs ? aovMeans(result.aovs, result.samples, width, height) : undefined;
-  const denoise = await writeImages(files, image, { aovs: aovImages, denoiser });
-  await denoiser?.close();
-  const node = { ...newNode("local", hostname(), [result.gpu]), samples: result.samples * width * height };
+  const denoise = await writeRenderImages(files, result, { width, height, denoiser });
   const report = buildReport({
     scene: options.scene.name,
     sceneHash: renderDataHash(data),
@@ -131,11 +134,27 @@ export async function runRender(
     sppTarget: spp,
     elapsedMs: result.elapsedMs,
     interrupted: stop.stopping,
-    nodes: [node],
+    nodes: [{ ...newNode("local", hostname(), [result.gpu]), samples: result.samples * width * height }],
     local: { setupMs: result.setupMs, rays: result.rays },
     ...(denoise ? { denoise } : {}),
   });
   await writeReportFile(files, report);
   const stopped = stop.stopping ? "interrupted" : result.samples < spp ? "time limit" : undefined;
   return { report, ...(stopped ? { stopped } : {}), written: writtenFiles(files) };
+}
+
+/** The render's mean image and AOVs, written (denoised first with a denoiser, which is closed after). */
+async function writeRenderImages(
+  files: OutputFiles,
+  result: LocalRenderResult,
+  o: { width: number; height: number; denoiser?: Denoiser | undefined },
+): Promise<DenoiseReport | undefined> {
+  const { width, height, denoiser } = o;
+  const image = meanImage(result.sums, result.samples, width, height);
+  const aovs = result.aovs ? aovMeans(result.aovs, result.samples, width, height) : undefined;
+  try {
+    return await writeImages(files, image, { aovs, denoiser });
+  } finally {
+    await denoiser?.close();
+  }
 }
