@@ -1,4 +1,4 @@
-import { CameraError, parseCamera } from "../render_data/mod.ts";
+import { CameraError, checkPose, parseCamera } from "../render_data/mod.ts";
 import type { Camera, Vec3 } from "../scene/mod.ts";
 import type { CameraOverrides, SceneRequest } from "../session/mod.ts";
 import { UsageError } from "./args.ts";
@@ -110,7 +110,7 @@ export function cameraFlags(values: CameraFlagValues, given: { up: boolean }): C
     }
     const pose = { position: from, target: at, up };
     try {
-      parseCamera({ ...pose, fov: fov ?? 40 });
+      checkPose(pose);
     } catch (error: unknown) {
       if (!(error instanceof CameraError)) throw error;
       const why = error.message.replace(/"position"/g, "--look-from").replace(/"target"/g, "--look-at")

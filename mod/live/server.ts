@@ -24,7 +24,7 @@ const MAX_QUEUED_EVENTS = 40;
 /** Largest POST body read, bytes. */
 const MAX_BODY = 16 * 1024;
 
-/** What the live view shows and controls; the CLI builds it over a master (and its daemon pool). */
+/** What the live view shows and controls; a master session builds it (`MasterSession.liveSource`). */
 export interface LiveSource {
   /** The JSON of `GET /api/status`. */
   status(): Record<string, unknown>;

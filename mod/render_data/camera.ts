@@ -40,6 +40,27 @@ function vec3(value: unknown, name: string): [number, number, number] {
 }
 
 /**
+ * Checks that a camera's pose can be seen through: a target away from the position, an up that is not zero
+ * and not along the view.
+ * @throws {CameraError} naming the field ("position", "target", "up") that is wrong
+ */
+export function checkPose(pose: Pick<Camera, "position" | "target" | "up">): void {
+  const { position, target, up } = pose;
+  const d = target.map((t, i) => t - position[i]!);
+  const length = Math.hypot(...d);
+  if (!(length > 0)) throw new CameraError(`"target" must differ from "position"`);
+  if (!(Math.hypot(...up) > 0)) throw new CameraError(`"up" must not be zero`);
+  const cross = Math.hypot(
+    d[1]! * up[2] - d[2]! * up[1],
+    d[2]! * up[0] - d[0]! * up[2],
+    d[0]! * up[1] - d[1]! * up[0],
+  );
+  if (!(cross > 1e-6 * length * Math.hypot(...up))) {
+    throw new CameraError(`"up" must not be parallel to the view direction`);
+  }
+}
+
+/**
  * Reads a parsed JSON value ({@linkcode CameraJson}) as a camera, checked; a lens without a focus distance
  * focuses on the target.
  * @throws {CameraError} naming the field that is wrong
@@ -56,18 +77,7 @@ export function parseCamera(value: unknown): Camera {
   if (typeof fov !== "number" || !(fov > 0 && fov < 180)) {
     throw new CameraError(`"fov" must be a number of degrees above 0 and below 180`);
   }
-  const d = target.map((t, i) => t - position[i]!);
-  const length = Math.hypot(...d);
-  if (!(length > 0)) throw new CameraError(`"target" must differ from "position"`);
-  if (!(Math.hypot(...up) > 0)) throw new CameraError(`"up" must not be zero`);
-  const cross = Math.hypot(
-    d[1]! * up[2] - d[2]! * up[1],
-    d[2]! * up[0] - d[0]! * up[2],
-    d[0]! * up[1] - d[1]! * up[0],
-  );
-  if (!(cross > 1e-6 * length * Math.hypot(...up))) {
-    throw new CameraError(`"up" must not be parallel to the view direction`);
-  }
+  checkPose({ position, target, up });
   const lens: { lensRadius?: number; focusDistance?: number } = {};
   for (const key of ["lensRadius", "focusDistance"] as const) {
     const x = v[key];
@@ -79,7 +89,8 @@ export function parseCamera(value: unknown): Camera {
   }
   const lensRadius = lens.lensRadius ?? 0;
   // a lens without a focus distance focuses on the target
-  const focusDistance = lens.focusDistance ?? (lensRadius > 0 ? length : 0);
+  const distance = Math.hypot(...target.map((t, i) => t - position[i]!));
+  const focusDistance = lens.focusDistance ?? (lensRadius > 0 ? distance : 0);
   return { position, target, up, fovY: fov, lensRadius, focusDistance };
 }
 

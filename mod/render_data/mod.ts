@@ -45,6 +45,7 @@ export {
   type CameraJson,
   cameraJson,
   cameraOf,
+  checkPose,
   parseCamera,
   sceneBounds,
   withCamera,
