@@ -122,7 +122,7 @@ export async function slaveCommand(args: string[]): Promise<number> {
   }
 }
 
-/** "llvmpipe (LLVM 15.0.6, 256 bits) (software, Vulkan)". */
+/** "llvmpipe (LLVM 15.0.6, 256 bits) (software)". */
 function describeGpu(g: AdapterSummary): string {
   return `${g.name}${g.software ? " (software)" : ""}`;
 }
