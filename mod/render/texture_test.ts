@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
-import {
-  compileScene,
-  decodeRenderData,
-  encodeRenderData,
-  MATERIAL_BASE_FLOATS,
-  type RenderData,
-  TRI_FLOATS,
-} from "../render_data/mod.ts";
+import { compileScene, decodeRenderData, encodeRenderData, type RenderData } from "../render_data/mod.ts";
 import { material, type Mesh, type Scene } from "../scene/mod.ts";
 import type { Texture } from "../scene/types.ts";
 import { GpuRenderer } from "./gpu_renderer.ts";
+import { MATERIAL, TEX_REF, TRI } from "../gpu_layout/mod.ts";
 
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());
@@ -124,8 +118,7 @@ Deno.test(".ocrd round trip keeps every mip level and renders the same", async (
     (7 + 4096 + 1024 + 256 + 64 + 16 + 4 + 1) * 4,
     "a 7-word header, 7 levels",
   );
-  const levels = new Uint32Array(data.materials.buffer)[MATERIAL_BASE_FLOATS + 3];
-  assert.equal(levels, 7);
+  assert.equal(MATERIAL.read(data.materials, 0).tex[0]!.levels, 7);
   const back = decodeRenderData(encodeRenderData(data));
   assert.deepEqual(back.texels, data.texels);
   assert.deepEqual(back.materials, data.materials);
@@ -133,7 +126,7 @@ Deno.test(".ocrd round trip keeps every mip level and renders the same", async (
   assert.deepEqual(await render(back, 32, 24, 2), await render(data, 32, 24, 2));
   // a texture reference claiming more levels than its size has is refused
   const bad = compileScene(horizonScene());
-  new Uint32Array(bad.materials.buffer)[MATERIAL_BASE_FLOATS + 3] = 8;
+  TEX_REF.writeAt(bad.materials, MATERIAL.field("tex").offset, { levels: 8 });
   assert.throws(() => decodeRenderData(encodeRenderData(bad)), /8 mip levels, more than its size has/);
   // a header that points a level elsewhere is refused
   const moved = compileScene(horizonScene());
@@ -196,7 +189,7 @@ Deno.test("texCoord 1: a texture that names set 1 reads the mesh's second set; s
   const back = decodeRenderData(encodeRenderData(two));
   assert.deepEqual(back.attributes, two.attributes);
   // a triangle naming a record past the attributes is refused
-  new Uint32Array(two.triangles.buffer)[TRI_FLOATS + 11] = 3;
+  TRI.write(two.triangles, 1, { uv1_record: 3 });
   assert.throws(
     () => decodeRenderData(encodeRenderData(two)),
     /texture coordinate record 3 past the attributes/,

@@ -1,5 +1,7 @@
 import type { Camera } from "../scene/types.ts";
-import { cameraBlock, type RenderData } from "./compile.ts";
+import { CAMERA, NODE } from "../gpu_layout/mod.ts";
+import { cameraAspect, cameraBlock } from "./camera_block.ts";
+import type { RenderData } from "./types.ts";
 
 /**
  * A camera as a JSON file holds it (`--camera-file`, the live view's "Save camera"): where it is, what it
@@ -80,9 +82,9 @@ export function parseCamera(value: unknown): CameraJson {
 
 /** The render data's bounds (the BVH root's box), or undefined for an empty scene. */
 export function sceneBounds(data: RenderData): { min: number[]; max: number[] } | undefined {
-  if (data.nodes.byteLength < 32) return undefined;
-  const f = new Float32Array(data.nodes, 0, 8);
-  const min = [f[0]!, f[1]!, f[2]!], max = [f[4]!, f[5]!, f[6]!];
+  if (data.nodes.byteLength < NODE.size) return undefined;
+  const root = NODE.read(data.nodes, 0);
+  const min = [...root.bmin], max = [...root.bmax];
   return min.every((x, i) => x <= max[i]!) ? { min, max } : undefined;
 }
 
@@ -91,20 +93,20 @@ export function sceneBounds(data: RenderData): { min: number[]; max: number[] } 
  * focus distance, or else level with the scene's centre (an orbit then turns about the scene).
  */
 export function cameraOf(data: RenderData): CameraJson {
-  const b = data.camera;
-  const position: [number, number, number] = [b[0]!, b[1]!, b[2]!];
-  const up: [number, number, number] = [b[8]!, b[9]!, b[10]!];
-  const forward = [b[12]!, b[13]!, b[14]!];
+  const b = CAMERA.read(data.camera, 0);
+  const position = [...b.position] as [number, number, number];
+  const up = [...b.up] as [number, number, number];
+  const forward = b.forward;
   const bounds = sceneBounds(data);
-  let distance = b[11]! > 0 && b[7]! > 0 ? b[11]! : 0;
+  let distance = b.focus_distance > 0 && b.lens_radius > 0 ? b.focus_distance : 0;
   if (!(distance > 0) && bounds) {
     const centre = bounds.min.map((m, i) => (m + bounds.max[i]!) / 2);
     distance = centre.reduce((s, c, i) => s + (c - position[i]!) * forward[i]!, 0);
   }
   if (!(distance > 0)) distance = 1;
   const target = position.map((p, i) => p + forward[i]! * distance) as [number, number, number];
-  const fov = 360 / Math.PI * Math.atan(b[3]!);
-  return { position, target, up, fov, lensRadius: b[7]!, focusDistance: b[11]! };
+  const fov = 360 / Math.PI * Math.atan(b.tan_half_fov);
+  return { position, target, up, fov, lensRadius: b.lens_radius, focusDistance: b.focus_distance };
 }
 
 /** The scene camera of a camera JSON (aspect ratio as the render data's camera had it). */
@@ -126,7 +128,6 @@ export function sceneCamera(camera: CameraJson, aspectRatio?: number): Camera {
 
 /** The render data seen through another camera: only its camera section differs. */
 export function withCamera(data: RenderData, camera: CameraJson): RenderData {
-  const aspect = data.camera[15]!;
-  const view = sceneCamera(camera, aspect > 0 ? aspect : undefined);
+  const view = sceneCamera(camera, cameraAspect(data));
   return { ...data, camera: cameraBlock(view), view };
 }

@@ -1,3 +1,4 @@
+import { ENVIRONMENT } from "../gpu_layout/mod.ts";
 import {
   CameraNotFoundError,
   type LoadOptions,
@@ -5,8 +6,10 @@ import {
   readProblem,
   SceneNotFoundError,
 } from "../scene/mod.ts";
-import { compileScene, type RenderData } from "./compile.ts";
-import { decodeRenderData, RenderDataError } from "./ocrd.ts";
+import { compileScene } from "./compile.ts";
+import type { RenderData } from "./types.ts";
+import { decodeRenderData } from "./ocrd.ts";
+import { RenderDataError } from "./sections.ts";
 
 /**
  * Render data from a built-in scene name, a scene file (compiled here) or a compiled `.ocrd` file (read
@@ -35,7 +38,9 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
         `Cannot use camera "${options.camera}" with "${nameOrPath}": its camera is compiled in; recompile with --camera`,
       );
     }
-    if (options.envIntensity !== undefined) data.environment[3] = options.envIntensity;
+    if (options.envIntensity !== undefined) {
+      ENVIRONMENT.write(data.environment, 0, { intensity: options.envIntensity });
+    }
     return data;
   }
   return compileScene(await loadScene(nameOrPath, options));

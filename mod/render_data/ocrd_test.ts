@@ -2,22 +2,17 @@ import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
 import { GpuRenderer } from "../render/mod.ts";
 import { cornellBox, cornellSpheres, material } from "../scene/mod.ts";
-import { compileScene, type RenderData } from "./compile.ts";
+import { MATERIAL, NODE, PUNCTUAL, PUNCTUAL_HEADER, TEXTURE_SLOTS, TRI } from "../gpu_layout/mod.ts";
 import {
-  MATERIAL_BASE_FLOATS,
-  MATERIAL_EXT_OFFSET,
-  MATERIAL_FLOATS,
-  TEXREF_FLOATS,
-  TEXTURE_SLOTS,
-} from "./layout.ts";
-import {
+  compileScene,
   decodeRenderData,
   encodeRenderData,
   OCRD_VERSION,
+  type RenderData,
   RenderDataError,
   renderDataHash,
   renderDataSections,
-} from "./ocrd.ts";
+} from "./mod.ts";
 
 const data = compileScene(cornellSpheres());
 const file = encodeRenderData(data);
@@ -140,27 +135,24 @@ Deno.test(".ocrd with valid hashes but out-of-range indices is rejected (no GPU 
     f(d);
     rejects(encodeRenderData(d), pattern);
   };
-  tamper((d) => (new Uint32Array(d.nodes)[3] = 0), /BVH node 0 has children 0 and 1 out of order/);
+  tamper((d) => NODE.write(d.nodes, 0, { first: 0 }), /BVH node 0 has children 0 and 1 out of order/);
   tamper((d) => {
-    const u = new Uint32Array(d.nodes);
-    const leaf = Array.from({ length: u.length / 8 }, (_, n) => n).find((n) => u[n * 8 + 7]! > 0)!;
-    u[leaf * 8 + 3] = 1_000_000;
+    const nodes = Array.from({ length: NODE.count(d.nodes) }, (_, n) => n);
+    const leaf = nodes.find((n) => NODE.get(d.nodes, n, "count") > 0)!;
+    NODE.write(d.nodes, leaf, { first: 1_000_000 });
   }, /BVH leaf \d+ names triangles past/);
-  tamper((d) => (new Uint32Array(d.triangles.buffer)[3] = 99), /triangle 0 names material 99/);
+  tamper((d) => TRI.write(d.triangles, 0, { material: 99 }), /triangle 0 names material 99/);
   tamper((d) => new DataView(d.lights).setUint32(0, 5000, true), /light 0 names a triangle past/);
 });
 
 /** Render data whose BVH is `shape` ([first, count] per node), every box the scene's, leaves on triangle 0. */
 function craftedBvh(shape: [first: number, count: number][]): RenderData {
   const base = compileScene(cornellBox());
-  const root = new Float32Array(base.nodes, 0, 8);
-  const nodes = new ArrayBuffer(shape.length * 32);
-  const f = new Float32Array(nodes), u = new Uint32Array(nodes);
-  shape.forEach(([first, count], n) => {
-    f.set(root, n * 8);
-    u[n * 8 + 3] = first;
-    u[n * 8 + 7] = count;
-  });
+  const root = NODE.read(base.nodes, 0);
+  const nodes = NODE.alloc(shape.length);
+  shape.forEach(([first, count], n) =>
+    NODE.write(nodes, n, { bmin: root.bmin, bmax: root.bmax, first, count })
+  );
   return { ...base, nodes, stats: { ...base.stats, nodes: shape.length } };
 }
 
@@ -212,24 +204,39 @@ Deno.test(".ocrd keeps punctual lights in their own section; scenes without them
   assert.deepEqual(back.punctual, lit.punctual);
   assert.equal(renderDataHash(back), renderDataHash(lit));
   // the pick probabilities of environment, triangles and punctual lights make one distribution
-  const p = lit.punctual!;
+  const h = PUNCTUAL_HEADER.read(lit.punctual!, 0);
   assert.ok(
-    Math.abs(p[1]! + p[2]! + p[3]! - 1) < 1e-6 && p[2]! > 0 && p[3]! > 0,
-    `shares ${p.subarray(1, 4)}`,
+    Math.abs(h.env_share + h.triangle_share + h.punctual_share - 1) < 1e-6 && h.triangle_share > 0 &&
+      h.punctual_share > 0,
+    `shares ${JSON.stringify(h)}`,
   );
   const tamper = (f: (block: Float32Array) => void, pattern: RegExp) => {
     const punctual = lit.punctual!.slice();
     f(punctual);
     rejects(encodeRenderData({ ...lit, punctual }), pattern);
   };
-  tamper((b) => (new Uint32Array(b.buffer)[0] = 3), /says 3 lights and holds 2/);
-  tamper((b) => (b[16 + 3] = 7), /punctual light 0 has unknown kind 7/);
-  tamper((b) => (b[32 + 9] = NaN), /punctual light 1 has a value that is not finite/);
-  tamper((b) => (b[16 + 8] = -1), /punctual light 0 has a negative intensity/);
-  tamper((b) => (b[2] = 2), /pick probabilities are not in \[0, 1\]/);
-  tamper((b) => (b[3]! /= 2), /pick probabilities do not add up to 1/);
+  const header = (b: Float32Array) => PUNCTUAL_HEADER.read(b, 0);
+  const light = (k: number) => PUNCTUAL_HEADER.size + k * PUNCTUAL.size;
+  tamper((b) => PUNCTUAL_HEADER.write(b, 0, { count: 3 }), /says 3 lights and holds 2/);
+  tamper((b) => PUNCTUAL.writeAt(b, light(0), { kind: 7 }), /punctual light 0 has unknown kind 7/);
+  tamper(
+    (b) => PUNCTUAL.writeAt(b, light(1), { intensity: [1, NaN, 1] }),
+    /punctual light 1 has a value that is not finite/,
+  );
+  tamper(
+    (b) => PUNCTUAL.writeAt(b, light(0), { intensity: [-1, 1, 1] }),
+    /punctual light 0 has a negative intensity/,
+  );
+  tamper((b) => PUNCTUAL_HEADER.write(b, 0, { triangle_share: 2 }), /pick probabilities are not in \[0, 1\]/);
+  tamper(
+    (b) => PUNCTUAL_HEADER.write(b, 0, { punctual_share: header(b).punctual_share / 2 }),
+    /pick probabilities do not add up to 1/,
+  );
   // the environment's share given to a scene without an environment map: the GPU would search a map
-  tamper((b) => ([b[1], b[2]] = [b[2]!, 0]), /picks an environment map the scene lacks/);
+  tamper(
+    (b) => PUNCTUAL_HEADER.write(b, 0, { env_share: header(b).triangle_share, triangle_share: 0 }),
+    /picks an environment map the scene lacks/,
+  );
 });
 
 Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, specular colour and their texture slots", () => {
@@ -251,15 +258,21 @@ Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, s
   const compiled = compileScene(scene);
   const back = decodeRenderData(encodeRenderData(compiled));
   assert.deepEqual(back.materials, compiled.materials);
-  const m = scene.materials.length - 1;
-  const ext = [
-    ...back.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET, (m + 1) * MATERIAL_FLOATS),
-  ];
-  const want = [0.75, 0.25, 0.5, 0.625, 0.5, 0.25, 1, 0, Math.log(2) / 2, 0, 0, 0, 1, 0.5, 0.25, 0];
-  want.forEach((w, i) => assert.ok(Math.abs(ext[i]! - w) < 1e-6, `word ${i}: ${ext[i]} vs ${w}`));
-  const bits = new Uint32Array(back.materials.buffer, back.materials.byteOffset, back.materials.length);
+  const got = MATERIAL.read(back.materials, scene.materials.length - 1);
+  const want = {
+    clearcoat: [0.75],
+    clearcoat_roughness: [0.25],
+    clearcoat_normal_scale: [0.5],
+    sheen_roughness: [0.625],
+    sheen_color: [0.5, 0.25, 1],
+    absorption: [Math.log(2) / 2, 0, 0],
+    specular_color: [1, 0.5, 0.25],
+  };
+  for (const [name, values] of Object.entries(want)) {
+    const have = [got[name as keyof typeof want]].flat();
+    values.forEach((w, i) => assert.ok(Math.abs(have[i]! - w) < 1e-6, `${name}[${i}]: ${have[i]} vs ${w}`));
+  }
   for (const slot of ["sheenColor", "specularColor"] as const) {
-    const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.indexOf(slot) * TEXREF_FLOATS;
-    assert.equal(bits[at + 3], 1, `${slot} texture present`);
+    assert.equal(got.tex[TEXTURE_SLOTS.indexOf(slot)]!.levels, 1, `${slot} texture present`);
   }
 });

@@ -1,0 +1,83 @@
+/**
+ * The GPU data contract: every record the kernels read and the render data holds, every binding and every
+ * pipeline constant, declared once. The WGSL declarations are generated from it; the TypeScript side writes
+ * and reads records by field name and builds bind-group layouts from it.
+ * @module
+ */
+export {
+  array,
+  atomicU32,
+  checkUniform,
+  f32,
+  field,
+  type FieldLayout,
+  type Fields,
+  type FieldSpec,
+  type FieldType,
+  GpuRecord,
+  i32,
+  record,
+  type Target,
+  u32,
+  type ValueOf,
+  type Values,
+  vec2f,
+  vec2u,
+  vec3f,
+  vec3u,
+  vec4f,
+  vec4u,
+  wgslStruct,
+  type WriteValueOf,
+  type WriteValues,
+} from "./record.ts";
+export {
+  ACCUM_PIXEL,
+  ATTR,
+  CAMERA,
+  ENVIRONMENT,
+  HIT,
+  KERNEL_RECORDS,
+  LIGHT_ENTRY,
+  lodBias,
+  MATERIAL,
+  NODE,
+  PARAM_FLAGS,
+  PARAMS,
+  PUNCTUAL,
+  PUNCTUAL_HEADER,
+  PUNCTUAL_KIND,
+  RAY,
+  STATS,
+  TEX_REF,
+  TEXTURE_SLOTS,
+  TRAVERSAL_HEADER,
+  TRAVERSAL_NODE,
+  TRI,
+  UV1,
+} from "./records.ts";
+export {
+  bindGroup,
+  bindGroupLayout,
+  type Binding,
+  type BindingKind,
+  type BindingName,
+  BINDINGS,
+  type BindingsOf,
+  bindingsOf,
+  type KernelName,
+  type Resources,
+  SHEEN_TABLE_SIZE,
+} from "./bindings.ts";
+export {
+  type ConstantName,
+  type ConstantValues,
+  FEATURE_NAMES,
+  featureConstants,
+  INTERSECT_WORKGROUP,
+  PIPELINE_CONSTANTS,
+  pipelineConstants,
+  type SceneFeatures,
+  TRACE_WORKGROUP,
+} from "./constants.ts";
+export { kernelDeclarations, NO_HIT } from "./wgsl.ts";
