@@ -1,10 +1,15 @@
 import assert from "node:assert/strict";
-import { openGpu } from "../gpu/mod.ts";
-import { compileScene, decodeRenderData, encodeRenderData, type RenderData } from "../render_data/mod.ts";
-import { material, type Mesh, type Scene } from "../scene/mod.ts";
-import type { Texture } from "../scene/types.ts";
-import { GpuRenderer } from "./gpu_renderer.ts";
-import { MATERIAL, TEX_REF, TRI } from "../gpu_layout/mod.ts";
+import { openGpu } from "../../mod/gpu/mod.ts";
+import {
+  compileScene,
+  decodeRenderData,
+  encodeRenderData,
+  type RenderData,
+} from "../../mod/render_data/mod.ts";
+import { material, type Mesh, type Scene } from "../../mod/scene/mod.ts";
+import type { Texture } from "../../mod/scene/types.ts";
+import { GpuRenderer } from "../../mod/render/gpu_renderer.ts";
+import { MATERIAL, TEX_REF, TRI } from "../../mod/gpu_layout/mod.ts";
 
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());
