@@ -138,17 +138,22 @@ fn vertex_uvs(index: u32, set1: bool) -> array<vec2f, 3> {
   return array<vec2f, 3>(vec2f(a.u0, a.v0), a.uv_vertex1, a.uv_vertex2);
 }
 
-// True where an alpha-masked material has a hole at this hit.
+// True where an alpha-masked material has a hole at this hit, or where a ray passes an alpha-blended one
+// (with probability 1 - alpha: alpha is coverage).
 fn is_cut_out(index: u32, b1: f32, b2: f32) -> bool {
   let mi = tris[index].material;
   let cutoff = materials[mi].alpha_cutoff;
-  if (cutoff < 0.0) {
+  let blend = materials[mi].alpha_blend > 0.0;
+  if (cutoff < 0.0 && !blend) {
     return false;
   }
   var alpha = materials[mi].alpha;
   if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE_COLOR].levels != 0u) {
     // the finest level: a cut-out is point sampled, its edges are anti-aliased by the pixel's samples
     alpha *= sample_texture(materials[mi].tex[SLOT_BASE_COLOR], tex_coords(index, b1, b2, 0.0), true).a;
+  }
+  if (blend) {
+    return rand() >= alpha;
   }
   return alpha < cutoff;
 }

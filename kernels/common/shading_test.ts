@@ -200,3 +200,32 @@ Deno.test("texCoord 1: a texture that names set 1 reads the mesh's second set; s
     /texture coordinate record 3 past the attributes/,
   );
 });
+
+Deno.test("alpha blend is coverage: a black sheet of alpha 0.25 before a white sky lets 75% of it through; a mask at 0.5 lets all", async () => {
+  const sheet = (alphaMode: "blend" | "mask"): Scene => ({
+    meshes: [{
+      positions: new Float32Array([-10, -10, 0, 10, -10, 0, 10, 10, 0, -10, 10, 0]),
+      indices: new Uint32Array([0, 1, 2, 0, 2, 3]),
+      material: 0,
+    }],
+    materials: [material({ color: [0, 0, 0], alpha: 0.25, alphaMode })],
+    textures: [],
+    camera: {
+      position: [0, 0, -2],
+      target: [0, 0, 0],
+      up: [0, 1, 0],
+      fovY: 40,
+      lensRadius: 0,
+      focusDistance: 2,
+    },
+    environment: { color: [1, 1, 1] },
+  });
+  const mean = async (scene: Scene) => {
+    const sums = await render(compileScene(scene), 32, 32, 64);
+    return sums.reduce((s, v) => s + v, 0) / sums.length;
+  };
+  const blended = await mean(sheet("blend"));
+  assert.ok(Math.abs(blended - 0.75) < 0.0075, `mean ${blended}, want 0.75 (1%)`);
+  assert.equal(await mean(sheet("mask")), 1);
+  assert.ok(compileScene(sheet("blend")).features.alphaMask, "the blend turns the alpha code on");
+});

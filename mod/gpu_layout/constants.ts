@@ -15,7 +15,7 @@ import { wgslComment } from "./record.ts";
 export interface SceneFeatures {
   /** Some material uses a texture. */
   textures: boolean;
-  /** Some material is alpha-masked. */
+  /** Some material is alpha-masked or alpha-blended (its surfaces are partly not there). */
   alphaMask: boolean;
   /** Some texture reads texture coordinate set 1. */
   uv1: boolean;
@@ -67,7 +67,12 @@ export interface PipelineConstant {
 /** Every pipeline constant by its WGSL name. */
 export const PIPELINE_CONSTANTS = {
   HAS_TEXTURES: { type: "bool", default: true, kernels: ["trace"], doc: "Some material uses a texture." },
-  HAS_ALPHA_MASK: { type: "bool", default: true, kernels: ["trace"], doc: "Some material is alpha-masked." },
+  HAS_ALPHA_MASK: {
+    type: "bool",
+    default: true,
+    kernels: ["trace"],
+    doc: "Some material is alpha-masked or alpha-blended.",
+  },
   HAS_UV1: {
     type: "bool",
     default: true,

@@ -8,8 +8,8 @@ import assert from "node:assert/strict";
 import { KERNEL_CHUNKS } from "../../kernels/mod.ts";
 import { openGpu } from "../gpu/mod.ts";
 import {
-  type FieldType,
   type Fields,
+  type FieldType,
   GpuRecord,
   type PlainType,
   wgslStruct,
@@ -167,7 +167,9 @@ Deno.test("the kernel chunks declare no struct, binding, override or constant of
 Deno.test("every binding of a kernel is declared in its generated prologue, and only those", () => {
   for (const kernel of ["trace", "intersect"] as const) {
     const text = kernelDeclarations(kernel);
-    const declared = [...text.matchAll(/@binding\((\d+)\) var(?:<[^>]*>)? (\w+)/g)].map((m) => [Number(m[1]), m[2]]);
+    const declared = [...text.matchAll(/@binding\((\d+)\) var(?:<[^>]*>)? (\w+)/g)].map((
+      m,
+    ) => [Number(m[1]), m[2]]);
     assert.deepEqual(declared, bindingsOf(kernel).map(([name, b]) => [b.binding, name]));
   }
   const numbers = Object.values(BINDINGS).map((b) => b.binding);

@@ -1,16 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  array,
-  checkUniform,
-  f32,
-  field,
-  record,
-  u32,
-  vec2f,
-  vec3f,
-  vec4f,
-  wgslStruct,
-} from "./record.ts";
+import { array, checkUniform, f32, field, record, u32, vec2f, vec3f, vec4f, wgslStruct } from "./record.ts";
 import { CAMERA, ENVIRONMENT, MATERIAL, PARAMS, PUNCTUAL, TEX_REF, TRI } from "./records.ts";
 
 Deno.test("records lay out by WGSL's rules: vec3 aligned to 16 with a scalar in its fourth word, structs to their widest member", () => {
@@ -50,7 +39,11 @@ Deno.test("the contract's records have the sizes the render data format and the 
 
 Deno.test("records write and read by field name: scalars, vectors, nested records and arrays, little-endian", () => {
   const bytes = MATERIAL.alloc(2);
-  MATERIAL.write(bytes, 1, { base_color: [0.5, 0.25, 1], alpha: 0.75, tex: [{}, { levels: 3, tex_coord: 1 }] });
+  MATERIAL.write(bytes, 1, {
+    base_color: [0.5, 0.25, 1],
+    alpha: 0.75,
+    tex: [{}, { levels: 3, tex_coord: 1 }],
+  });
   const m = MATERIAL.read(bytes, 1);
   assert.deepEqual(m.base_color, [0.5, 0.25, 1]);
   assert.equal(m.alpha, 0.75);

@@ -156,7 +156,11 @@ export const MATERIAL = record(
       "Negative: opaque; else the alpha below which a surface is not there (glTF MASK).",
     ),
     normal_scale: field(f32, "Scale of the normal map's x and y."),
-    reserved0: field(vec2f, "Zero."),
+    alpha_blend: field(
+      f32,
+      "1 where alpha is coverage (glTF BLEND): a ray passes the surface with probability 1 - alpha; 0 otherwise.",
+    ),
+    reserved0: field(f32, "Zero."),
     reserved1: field(vec4f, "Zero."),
     reserved2: field(vec4f, "Zero."),
     tex: field(array(TEX_REF, TEXTURE_SLOTS.length), "Texture references, by TEXTURE_SLOTS."),

@@ -66,6 +66,7 @@ export function packMaterials(scene: Scene, mipmaps: boolean): PackedMaterials {
       transmission: clamp01(m.transmission),
       specular: Math.max(0, m.specular),
       alpha_cutoff: m.alphaMode === "mask" ? m.alphaCutoff : -1,
+      alpha_blend: m.alphaMode === "blend" ? 1 : 0,
       normal_scale: m.normalScale,
       ...extensionFields(m),
     });

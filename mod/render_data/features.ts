@@ -29,7 +29,7 @@ export function sceneFeatures(
     if (floats[at + m.metallic]! > 0) f.metal = true;
     if (floats[at + m.transmission]! > 0) f.transmission = true;
     if (floats[at + m.specular]! > 0) f.specular = true;
-    if (floats[at + m.alpha_cutoff]! >= 0) f.alphaMask = true;
+    if (floats[at + m.alpha_cutoff]! >= 0 || floats[at + m.alpha_blend]! > 0) f.alphaMask = true;
     if (
       floats[at + m.clearcoat]! > 0 || floats[at + m.sheen_color]! > 0 ||
       floats[at + m.sheen_color + 1]! > 0 ||
