@@ -37,6 +37,21 @@ export interface SceneFeatures {
   triangleLights: boolean;
 }
 
+/** A scene that uses none of the features. */
+export const NO_FEATURES: Readonly<SceneFeatures> = {
+  textures: false,
+  alphaMask: false,
+  uv1: false,
+  layers: false,
+  volume: false,
+  specular: false,
+  metal: false,
+  transmission: false,
+  envMap: false,
+  punctual: false,
+  triangleLights: false,
+};
+
 /** The feature names, in the order the settings record them. */
 export const FEATURE_NAMES = [
   "textures",

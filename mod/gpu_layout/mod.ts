@@ -75,6 +75,7 @@ export {
   FEATURE_NAMES,
   featureConstants,
   INTERSECT_WORKGROUP,
+  NO_FEATURES,
   PIPELINE_CONSTANTS,
   pipelineConstants,
   type SceneFeatures,

@@ -1,5 +1,12 @@
 import assert from "node:assert/strict";
-import { LIGHT_ENTRY, MATERIAL, PUNCTUAL_HEADER, TEXTURE_SLOTS, TRI } from "../gpu_layout/mod.ts";
+import {
+  LIGHT_ENTRY,
+  MATERIAL,
+  NO_FEATURES,
+  PUNCTUAL_HEADER,
+  TEXTURE_SLOTS,
+  TRI,
+} from "../gpu_layout/mod.ts";
 import { cornellBox, cornellSpheres, material } from "../scene/mod.ts";
 import {
   compileScene,
@@ -69,19 +76,7 @@ Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, s
 });
 
 Deno.test("compileScene records what the scene uses: each feature on exactly where a material, light or map needs it", () => {
-  const off = {
-    textures: false,
-    alphaMask: false,
-    uv1: false,
-    layers: false,
-    volume: false,
-    specular: false,
-    metal: false,
-    transmission: false,
-    envMap: false,
-    punctual: false,
-    triangleLights: false,
-  };
+  const off = NO_FEATURES;
   assert.deepEqual(compileScene(cornellBox()).features, { ...off, triangleLights: true });
   // glass (transmission, specular) and two conductors (metal, specular)
   assert.deepEqual(data.features, {

@@ -1,4 +1,11 @@
-import { ENVIRONMENT, MATERIAL, type SceneFeatures, TEX_REF, TEXTURE_SLOTS } from "../gpu_layout/mod.ts";
+import {
+  ENVIRONMENT,
+  MATERIAL,
+  NO_FEATURES,
+  type SceneFeatures,
+  TEX_REF,
+  TEXTURE_SLOTS,
+} from "../gpu_layout/mod.ts";
 import type { RenderData } from "./types.ts";
 
 /**
@@ -10,14 +17,7 @@ export function sceneFeatures(
   data: Pick<RenderData, "materials" | "environment" | "punctual" | "stats">,
 ): SceneFeatures {
   const f: SceneFeatures = {
-    textures: false,
-    alphaMask: false,
-    uv1: false,
-    layers: false,
-    volume: false,
-    specular: false,
-    metal: false,
-    transmission: false,
+    ...NO_FEATURES,
     envMap: hasEnvironmentMap(data.environment),
     punctual: data.punctual !== undefined,
     triangleLights: data.stats.lights > 0,
