@@ -74,9 +74,10 @@ export function encodeRenderData(data: RenderData): Uint8Array {
 }
 
 /**
- * Parses and checks an `.ocrd` file: magic, version, table bounds, every section's SHA-256, the content
- * hash, section sizes, and that every index (BVH children and leaves, materials, lights) is in range, so
- * that no file can make the GPU read out of bounds or loop forever.
+ * Parses and checks an `.ocrd` file: magic, version, table bounds, every section's SHA-256 and the content
+ * hash here; then section sizes and everything `validate.ts` checks (BVH children and leaves, materials,
+ * lights, texture chains and their mip headers, set-1 records, the environment map, the punctual section)
+ * and the recorded features, so that no file can make the GPU read out of bounds or loop forever.
  * @throws {RenderDataError} naming the first problem found
  */
 export function decodeRenderData(file: Uint8Array, name = "render data"): RenderData {
