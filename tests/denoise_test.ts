@@ -1,6 +1,7 @@
 /**
  * --denoise on render and master (with a slave on loopback): the denoised and the raw files, the report's
- * fields, and the one-line errors for missing or corrupt weights. Masters listen on 15500-15999.
+ * fields, and the one-line errors for missing or corrupt weights. Masters listen on 15500-15890, their live
+ * views on 15900-15997 (15999 is mod/denoise/weights_test's).
  */
 import assert from "node:assert/strict";
 import { decodePfm } from "../mod/render/mod.ts";

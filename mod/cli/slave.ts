@@ -144,7 +144,7 @@ async function renderFor(
   }
 }
 
-/** "llvmpipe (LLVM 15.0.6, 256 bits) (software, Vulkan)". */
+/** "llvmpipe (LLVM 15.0.6, 256 bits) (software)". */
 function describeGpu(g: AdapterSummary): string {
   return `${g.name}${g.software ? " (software)" : ""}`;
 }

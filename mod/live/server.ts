@@ -222,11 +222,11 @@ function get(url: URL, c: Context): Response {
     case "/api/events":
       return events(c);
     default:
-      throw new Refusal(404, `Nothing at ${url.pathname}: see the README's live view API`);
+      throw new Refusal(404, `Nothing at ${url.pathname}: see docs/live_view.md`);
   }
 }
 
-/** Server-sent events: the status now, then every second, until the page or the master goes. */
+/** Server-sent events: the status now, then four times a second, until the page or the master goes. */
 function events(c: Context): Response {
   let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
   const body = new ReadableStream<Uint8Array>({
@@ -306,7 +306,7 @@ async function post(path: string, request: Request, source: LiveSource): Promise
     case "/api/daemons": {
       const address = field("address"), enabled = field("enabled");
       if (typeof address !== "string" || typeof enabled !== "boolean") {
-        throw new Refusal(400, `Expected {"address": "HOST:PORT", "enabled": true or false}`);
+        throw new Refusal(400, `Expected {"address": "ADDRESS", "enabled": true or false}`);
       }
       if (!source.enableDaemon) {
         throw new Refusal(409, "This master does not scan for daemons: start it with --net");
@@ -315,7 +315,7 @@ async function post(path: string, request: Request, source: LiveSource): Promise
       break;
     }
     default:
-      throw new Refusal(404, `Nothing to POST at ${path}: see the README's live view API`);
+      throw new Refusal(404, `Nothing to POST at ${path}: see docs/live_view.md`);
   }
   return json(source.status());
 }

@@ -1,5 +1,7 @@
 import type { Camera, Vec3 } from "../scene/types.ts";
-import { cameraBlock, type RenderData } from "./compile.ts";
+import { CAMERA, NODE } from "../gpu_layout/mod.ts";
+import { cameraAspect, cameraBlock } from "./camera_block.ts";
+import type { RenderData } from "./types.ts";
 
 /**
  * A camera as JSON carries it, the wire and file form of {@linkcode Camera}: `--camera-file`, the live view's
@@ -108,9 +110,9 @@ export function cameraJson(camera: Camera): Required<CameraJson> {
 
 /** The render data's bounds (the BVH root's box), or undefined for an empty scene. */
 export function sceneBounds(data: RenderData): { min: number[]; max: number[] } | undefined {
-  if (data.nodes.byteLength < 32) return undefined;
-  const f = new Float32Array(data.nodes, 0, 8);
-  const min = [f[0]!, f[1]!, f[2]!], max = [f[4]!, f[5]!, f[6]!];
+  if (data.nodes.byteLength < NODE.size) return undefined;
+  const root = NODE.read(data.nodes, 0);
+  const min = [...root.bmin], max = [...root.bmax];
   return min.every((x, i) => x <= max[i]!) ? { min, max } : undefined;
 }
 
@@ -120,28 +122,28 @@ export function sceneBounds(data: RenderData): { min: number[]; max: number[] } 
  * turns about the scene).
  */
 export function cameraOf(data: RenderData): Camera {
-  const b = data.camera;
-  const position: Vec3 = [b[0]!, b[1]!, b[2]!];
-  const up: Vec3 = [b[8]!, b[9]!, b[10]!];
-  const forward = [b[12]!, b[13]!, b[14]!];
+  const b = CAMERA.read(data.camera, 0);
+  const position: Vec3 = [b.position[0]!, b.position[1]!, b.position[2]!];
+  const up: Vec3 = [b.up[0]!, b.up[1]!, b.up[2]!];
+  const forward = b.forward;
   const bounds = sceneBounds(data);
-  let distance = b[11]! > 0 && b[7]! > 0 ? b[11]! : 0;
+  let distance = b.focus_distance > 0 && b.lens_radius > 0 ? b.focus_distance : 0;
   if (!(distance > 0) && bounds) {
     const centre = bounds.min.map((m, i) => (m + bounds.max[i]!) / 2);
     distance = centre.reduce((s, c, i) => s + (c - position[i]!) * forward[i]!, 0);
   }
   if (!(distance > 0)) distance = 1;
   const target = position.map((p, i) => p + forward[i]! * distance) as Vec3;
-  const fovY = 360 / Math.PI * Math.atan(b[3]!);
-  const aspect = b[15]!;
+  const fovY = 360 / Math.PI * Math.atan(b.tan_half_fov);
+  const aspect = cameraAspect(data);
   return {
     position,
     target,
     up,
     fovY,
-    lensRadius: b[7]!,
-    focusDistance: b[11]!,
-    ...(aspect > 0 ? { aspectRatio: aspect } : {}),
+    lensRadius: b.lens_radius,
+    focusDistance: b.focus_distance,
+    ...(aspect !== undefined ? { aspectRatio: aspect } : {}),
   };
 }
 
@@ -150,6 +152,5 @@ export function cameraOf(data: RenderData): Camera {
  * render data's (the image size follows it), whatever `camera` says.
  */
 export function withCamera(data: RenderData, camera: Camera): RenderData {
-  const aspect = data.camera[15]!;
-  return { ...data, camera: cameraBlock({ ...camera, aspectRatio: aspect > 0 ? aspect : undefined }) };
+  return { ...data, camera: cameraBlock({ ...camera, aspectRatio: cameraAspect(data) }) };
 }

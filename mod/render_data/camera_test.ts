@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { cornellBox } from "../scene/mod.ts";
 import { CameraError, cameraJson, cameraOf, parseCamera, sceneBounds, withCamera } from "./camera.ts";
 import { compileScene } from "./compile.ts";
-import { renderDataSections } from "./ocrd.ts";
+import { renderDataSections } from "./mod.ts";
 
 const data = compileScene(cornellBox());
 

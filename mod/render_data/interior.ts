@@ -1,10 +1,9 @@
 import { getLogger } from "@logtape/logtape";
 import { roundTo } from "../scene/frame.ts";
 import type { Camera, Vec3 } from "../scene/types.ts";
-import { NODE_BYTES } from "./bvh.ts";
-import type { RenderData } from "./compile.ts";
-import { TRI_FLOATS } from "./layout.ts";
+import { NODE, TRI } from "../gpu_layout/mod.ts";
 import { RayCaster } from "./ray_cast.ts";
+import type { RenderData } from "./types.ts";
 
 const log = getLogger(["octane", "render-data"]);
 
@@ -206,9 +205,9 @@ function openness(
 export function placeCamera(camera: Camera, data: RenderData): Camera {
   if (camera.automatic !== "outside") return camera;
   const count = data.stats.triangles;
-  if (data.nodes.byteLength < 32 || count === 0) return camera;
-  const root = new Float32Array(data.nodes, 0, 8);
-  const bounds = { min: [root[0]!, root[1]!, root[2]!], max: [root[4]!, root[5]!, root[6]!] };
+  if (data.nodes.byteLength < NODE.size || count === 0) return camera;
+  const root = NODE.read(data.nodes, 0);
+  const bounds = { min: [...root.bmin], max: [...root.bmax] };
   const started = performance.now();
   const found = interiorCamera(rayCaster(data, count), bounds);
   const ms = (performance.now() - started).toFixed(0);
@@ -224,17 +223,18 @@ export function placeCamera(camera: Camera, data: RenderData): Camera {
 }
 
 /**
- * A ray caster over render data: its BVH nodes, and its triangles (in BVH order, TRI_FLOATS each) as the
- * 9-float soup the caster reads, in an order that is the identity.
+ * A ray caster over render data: its BVH nodes, and its triangles (TRI records, in BVH order) as the 9-float
+ * soup the caster reads, in an order that is the identity.
  */
 function rayCaster(data: RenderData, count: number): RayCaster {
   const soup = new Float32Array(count * 9);
+  const vertices = [TRI.word.v0, TRI.word.v1, TRI.word.v2];
   for (let i = 0; i < count; i++) {
-    for (let k = 0; k < 3; k++) {
-      const from = i * TRI_FLOATS + k * 4;
+    vertices.forEach((word, k) => {
+      const from = i * TRI.words + word;
       soup.set(data.triangles.subarray(from, from + 3), i * 9 + k * 3);
-    }
+    });
   }
   const order = new Uint32Array(count).map((_, i) => i);
-  return new RayCaster(soup, { nodes: data.nodes, nodeCount: data.nodes.byteLength / NODE_BYTES, order });
+  return new RayCaster(soup, { nodes: data.nodes, nodeCount: NODE.count(data.nodes), order });
 }

@@ -4,7 +4,8 @@ import { roundTo } from "../scene/frame.ts";
 import { type Camera, material, type Mesh, type Scene, type Vec3 } from "../scene/types.ts";
 import { buildBvh } from "./bvh.ts";
 import { cameraOf, withCamera } from "./camera.ts";
-import { cameraBlock, compileScene } from "./compile.ts";
+import { cameraBlock } from "./camera_block.ts";
+import { compileScene } from "./compile.ts";
 import { EYE_SHARE, INTERIOR_FOV, placeCamera } from "./interior.ts";
 import { RayCaster } from "./ray_cast.ts";
 

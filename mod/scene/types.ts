@@ -53,8 +53,11 @@ export interface Material {
   specular: number;
   /** Emitted radiance from the front face (emissive factor times strength). */
   emission: Rgb;
-  /** "opaque", or "mask": surfaces whose alpha is below alphaCutoff are not there. */
-  alphaMode: "opaque" | "mask";
+  /**
+   * "opaque"; "mask": surfaces whose alpha is below alphaCutoff are not there; "blend": alpha is coverage, the
+   * surface lets 1 - alpha of the light through (as Cycles renders a glTF BLEND material).
+   */
+  alphaMode: "opaque" | "mask" | "blend";
   /** Alpha cutoff of "mask". */
   alphaCutoff: number;
   /** Multiplies baseColor and alpha (sRGB). */

@@ -7,7 +7,7 @@ const log = getLogger(["octane", "live"]);
 
 /** Least milliseconds between the starts of two preview denoises. */
 const MIN_INTERVAL_MS = 3000;
-/** The interval is also at least this many times the last denoise's time, so denoising takes at most 1/4. */
+/** The interval is also at least this many times the last denoise's time, so denoising takes at most a third. */
 const INTERVAL_FACTOR = 3;
 
 /** What the live view's status says about the preview's denoising. */

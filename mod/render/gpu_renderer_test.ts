@@ -5,7 +5,7 @@ import { cornellBox, type EnvMap, furnace, material, uvSphere } from "../scene/m
 import { GpuRenderer, SOFTWARE_LOOP_LIMIT } from "./gpu_renderer.ts";
 import { meanImage } from "./image.ts";
 import { renderLocal } from "./local.ts";
-import { close, misAndBsdfMeans } from "./_testing.ts";
+import { close, misAndBsdfMeans } from "./testing.ts";
 
 const gpu = await openGpu();
 
