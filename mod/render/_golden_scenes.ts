@@ -15,7 +15,8 @@ import {
 } from "../scene/mod.ts";
 import { createHash } from "node:crypto";
 import type { Gpu } from "../gpu/mod.ts";
-import { GpuRenderer, type RenderSettings, type TileResult } from "./gpu_renderer.ts";
+import { GpuRenderer } from "./gpu_renderer.ts";
+import type { RenderSettings, TileResult } from "./types.ts";
 
 /** One scene of the set: how to make its render data, and what to render of it. */
 export interface GoldenScene {

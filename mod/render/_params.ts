@@ -2,7 +2,7 @@
 // region and samples.
 import { CAMERA, ENVIRONMENT, PARAM_FLAGS, PARAMS, PUNCTUAL_HEADER } from "../gpu_layout/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
-import type { RenderSettings } from "./gpu_renderer.ts";
+import type { RenderSettings } from "./types.ts";
 
 /** Bounce at which Russian roulette starts. */
 const RR_DEPTH = 3;

@@ -16,95 +16,10 @@ import { accumulatorPixelBytes, bandBytes, bandRows, maxImageWidth, rowBands } f
 import { textureShift, traversalLayout, traversalTexture } from "./traversal.ts";
 import { imageParams, setDispatch } from "./_params.ts";
 import { tracePipeline } from "./_trace_pipeline.ts";
+import { DispatchPlan, SOFTWARE_LOOP_LIMIT } from "./_dispatch_plan.ts";
+import type { Region, RenderSettings, SampleRange, TileResult } from "./types.ts";
 
 const log = getLogger(["octane", "render"]);
-
-/** Image-wide render settings that are not part of the scene. */
-export interface RenderSettings {
-  /** Image width in pixels. */
-  width: number;
-  /** Image height in pixels. */
-  height: number;
-  /** Seed of every random number, together with pixel and sample index. */
-  seed: number;
-  /** Longest path, in bounces. */
-  maxDepth: number;
-  /** "mis" (default): next-event estimation and BSDF sampling by MIS; "bsdf": BSDF sampling alone. */
-  strategy?: "mis" | "bsdf";
-  /**
-   * Also accumulate each sample's first-hit albedo and shading normal (AOVs for a denoiser; see
-   * {@linkcode TileResult.aovs}). The radiance is the same either way.
-   */
-  aovs?: boolean;
-}
-
-/** A rectangle of the image, in pixels. */
-export interface Region {
-  /** Left column. */
-  x: number;
-  /** Top row. */
-  y: number;
-  /** Width. */
-  width: number;
-  /** Height. */
-  height: number;
-}
-
-/** A range of sample indices: [start, start + count). */
-export interface SampleRange {
-  /** First sample index. */
-  start: number;
-  /** Number of samples per pixel. */
-  count: number;
-}
-
-/** What one render call returns. */
-export interface TileResult {
-  /** Per-pixel radiance sums over the range, 3 floats (rgb) per pixel of the region, row-major. */
-  sums: Float32Array;
-  /**
-   * With {@linkcode RenderSettings.aovs}: per-pixel sums of the AOVs over the range, 6 floats per pixel of
-   * the region (albedo rgb, then the world-space shading normal xyz), row-major. Each sample adds the albedo
-   * and normal of the first surface along its path that is not a perfect mirror or smooth glass (roughness
-   * below 0.01 and a mirror or refraction sampled there); a path that leaves the scene first adds the
-   * environment's radiance clamped to [0, 1] and a zero normal.
-   */
-  aovs?: Float32Array;
-  /** Rays traced (camera, bounce and shadow rays). */
-  rays: number;
-  /** Most loop iterations any one invocation ran in one dispatch (see {@linkcode SOFTWARE_LOOP_LIMIT}). */
-  loopIterations: number;
-  /** Samples dropped because they were not finite (degenerate geometry); 0 in a healthy scene. */
-  droppedSamples: number;
-  /** BVH traversals cut short at the node count: 0 unless the render data is not a tree. */
-  cappedTraversals: number;
-}
-
-/**
- * llvmpipe (Mesa's software GPU, what CI renders on) silently ends every loop of a shader invocation after
- * this many loop iterations in total, counted over a SIMD group of invocations. On such an adapter the
- * renderer sizes the samples of one dispatch by the iterations it measures (see #adaptSoftwareSamples), and
- * warns when an invocation came near the limit.
- */
-export const SOFTWARE_LOOP_LIMIT = 65535;
-/**
- * How many times its longest invocation's loop iterations a SIMD group counts, at most, as measured: the
- * group runs a loop until its last lane leaves it, so its count exceeds any one lane's. On llvmpipe 22.3
- * (8 lanes) a dispatch whose longest invocation ran 26,011 iterations rendered the same image as one sample
- * per dispatch, and one whose longest ran 59,569 lost samples, so the factor is below 2.5.
- */
-const SOFTWARE_GROUP_FACTOR = 2.5;
-
-/** Path samples per dispatch: small enough that no dispatch runs for seconds on a slow GPU. */
-const SAMPLES_PER_DISPATCH = 1 << 20;
-/**
- * Milliseconds of dispatches a software adapter may run before the renderer lets the event loop turn: there
- * `queue.submit` runs the dispatch on this thread, so a unit of a second would otherwise stall the process's
- * networking (a master's uploads to joining slaves, heartbeats) for that second.
- */
-const SOFTWARE_YIELD_MS = 20;
-/** Most samples per pixel of one dispatch on a software adapter. */
-const SOFTWARE_MAX_SAMPLES = 32;
 
 /** The buffers bound to the path tracer whatever the band: every binding of "trace" but the accumulator. */
 type SceneBindings = Omit<Resources<"trace">, "accum">;
@@ -135,8 +50,8 @@ export class GpuRenderer {
   #warnedCap = false;
   /** Bytes a pixel of the accumulator: 16 (radiance), 48 with AOVs. */
   #pixelBytes: number;
-  /** Samples per pixel of one dispatch on a software adapter (see #adaptSoftwareSamples). */
-  #softwareSamples = 1;
+  /** How a band's samples are split into dispatches. */
+  #plan: DispatchPlan;
   /** The BVH and the triangles in the traversal layout. */
   #traversal?: GPUTexture;
 
@@ -153,6 +68,7 @@ export class GpuRenderer {
     this.#pipeline = pipeline.pipeline;
     this.#layout = pipeline.layout;
     this.#pixelBytes = accumulatorPixelBytes(settings.aovs === true);
+    this.#plan = new DispatchPlan(gpu.summary.software);
     const device = gpu.device;
     const upload = (label: string, bytes: ArrayBuffer | ArrayBufferView, usage: number, least = 16) => {
       const src = bytes instanceof ArrayBuffer
@@ -317,11 +233,7 @@ export class GpuRenderer {
     }
     const { rays, loop_iterations: loopIterations, dropped_samples: droppedSamples } = stats;
     const cappedTraversals = stats.capped_traversals;
-    if (
-      this.#gpu.summary.software &&
-      loopIterations * SOFTWARE_GROUP_FACTOR >= SOFTWARE_LOOP_LIMIT &&
-      !this.#warnedLimit
-    ) {
+    if (this.#plan.nearLimit(loopIterations) && !this.#warnedLimit) {
       this.#warnedLimit = true;
       log.warn(
         "Paths may be cut short: an invocation ran {n} loop iterations and the software GPU stops loops after {limit} per SIMD group; lower --max-depth or use a hardware GPU",
@@ -367,31 +279,18 @@ export class GpuRenderer {
     first.clearBuffer(accum, 0, bytes);
     first.clearBuffer(this.#stats);
     device.queue.submit([first.finish()]);
-    const software = this.#gpu.summary.software;
-    const perDispatch = software
-      ? Math.min(this.#softwareSamples, range.count)
-      : Math.max(1, Math.floor(SAMPLES_PER_DISPATCH / pixels));
-    // on a software adapter a dispatch of k samples covers about 1/k of the band's rows, so that it takes
-    // about as long as one sample of the whole band (the event loop turns between dispatches)
-    // (whole workgroups of 8 rows: a share that ended mid-workgroup would leave its lanes idle)
-    const rowsPerDispatch = software
-      ? Math.ceil(band.height / perDispatch / TRACE_WORKGROUP) * TRACE_WORKGROUP
-      : band.height;
-    let turned = performance.now();
-    for (let done = 0; done < range.count; done += perDispatch) {
-      for (let row = 0; row < band.height; row += rowsPerDispatch) {
-        if (software && performance.now() - turned >= SOFTWARE_YIELD_MS) {
-          await new Promise((resolve) => setTimeout(resolve, 0));
-          turned = performance.now();
-        }
-        const rows = Math.min(rowsPerDispatch, band.height - row);
+    const plan = this.#plan.for(band.width, band.height, range.count);
+    for (let done = 0; done < range.count; done += plan.samples) {
+      for (let row = 0; row < band.height; row += plan.rows) {
+        await this.#plan.yieldNow();
+        const rows = Math.min(plan.rows, band.height - row);
         setDispatch(params, {
           x: band.x,
           y: band.y + row,
           width: band.width,
           height: rows,
           sampleStart: range.start + done,
-          sampleCount: Math.min(perDispatch, range.count - done),
+          sampleCount: Math.min(plan.samples, range.count - done),
           accumBase: row * band.width,
         });
         device.queue.writeBuffer(this.#params, 0, params);
@@ -415,27 +314,11 @@ export class GpuRenderer {
       const mapped = readback.getMappedRange(0, bytes + STATS.size);
       readAccumulator(new Float32Array(mapped, 0, bytes / 4), out, aovOut);
       const stats = STATS.readAt(mapped, bytes);
-      if (software) this.#adaptSoftwareSamples(stats.loop_iterations, Math.min(perDispatch, range.count));
+      this.#plan.adapt(stats.loop_iterations, plan.samples);
       return stats;
     } finally {
       readback.unmap();
     }
-  }
-
-  /**
-   * Sets the samples per pixel of a software adapter's dispatches from the most loop iterations an
-   * invocation ran in the last band with `samples` per dispatch: as many as keep that count, times
-   * {@linkcode SOFTWARE_GROUP_FACTOR}, under half of llvmpipe's loop limit, from 1 to
-   * {@linkcode SOFTWARE_MAX_SAMPLES}. More samples per dispatch let the kernel's path regeneration keep a SIMD
-   * group's lanes busy. The count grows less than linearly with the samples (the longest paths do not line
-   * up), so the estimate from fewer samples errs on the safe side.
-   */
-  #adaptSoftwareSamples(loopIterations: number, samples: number): void {
-    const perSample = Math.max(1, loopIterations / samples) * SOFTWARE_GROUP_FACTOR;
-    this.#softwareSamples = Math.max(
-      1,
-      Math.min(SOFTWARE_MAX_SAMPLES, Math.floor(SOFTWARE_LOOP_LIMIT / 2 / perSample)),
-    );
   }
 
   /** Frees the GPU buffers (the device stays open). */

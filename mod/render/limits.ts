@@ -1,5 +1,5 @@
 import type { Gpu } from "../gpu/mod.ts";
-import type { Region } from "./gpu_renderer.ts";
+import type { Region } from "./types.ts";
 
 // What fits: the bands an image is rendered in on one GPU, and the largest image a machine can hold.
 
