@@ -14,11 +14,13 @@ function bruteForce(
   d: number[],
 ): { t: number; triangle: number } {
   let best = { t: Infinity, triangle: -1 };
+  // by word offsets: a record read per triangle and ray would cost this test a minute
+  const [V0, V1, V2] = [TRI.word.v0, TRI.word.v1, TRI.word.v2];
   for (let i = 0; i < count; i++) {
-    const tri = TRI.read(tris, i);
-    const v0 = tri.v0;
-    const e1 = tri.v1.map((x, k) => x - v0[k]!);
-    const e2 = tri.v2.map((x, k) => x - v0[k]!);
+    const b = i * TRI.words;
+    const v0 = [tris[b + V0]!, tris[b + V0 + 1]!, tris[b + V0 + 2]!];
+    const e1 = [tris[b + V1]! - v0[0]!, tris[b + V1 + 1]! - v0[1]!, tris[b + V1 + 2]! - v0[2]!];
+    const e2 = [tris[b + V2]! - v0[0]!, tris[b + V2 + 1]! - v0[1]!, tris[b + V2 + 2]! - v0[2]!];
     const p = [
       d[1]! * e2[2]! - d[2]! * e2[1]!,
       d[2]! * e2[0]! - d[0]! * e2[2]!,
