@@ -107,9 +107,9 @@ for (
       /Invalid --enable ",": expected all, none/,
     ],
     [
-      "daemon with port 0",
-      ["daemon", "--port", "0"],
-      /Invalid --port "0": must be an integer from 1 to 65535/,
+      "daemon with a port past 65535",
+      ["daemon", "--port", "65536"],
+      /Invalid --port "65536": must be an integer from 0 to 65535/,
     ],
     ["daemon with an unknown flag", ["daemon", "--prot", "1"], /Unknown option "--prot" for "octane daemon"/],
     ["a flag without its value", ["master", "--port"], /Option "--port" needs a value \(--port N\)/],

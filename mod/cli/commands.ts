@@ -197,7 +197,12 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
     {
       title: "Network",
       flags: [
-        { name: "port", value: "N", default: `${MASTER_PORT}`, description: "port slaves join on" },
+        {
+          name: "port",
+          value: "N",
+          default: `${MASTER_PORT}`,
+          description: "port slaves join on (0: any free port, printed on the listening line)",
+        },
         {
           name: "auto-port",
           description: "take the next free port when --port is busy (several masters on one computer)",
@@ -296,7 +301,7 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
           value: "[ADDR:]PORT",
           default: "127.0.0.1, the first free port from 8420",
           description: "serve the live view web page here: the image as it converges, nodes, daemons, " +
-            "camera, controls, log; its URL (with an access token) is printed on stderr",
+            "camera, controls, log; its URL (with an access token) is printed on stderr; port 0 takes any free one",
         },
         { name: "no-ui", description: "serve no live view" },
         {
@@ -399,7 +404,12 @@ version, OS/arch and GPUs it reports.`,
   groups: [{
     title: "Options",
     flags: [
-      { name: "port", value: "N", default: `${DAEMON_PORT}`, description: "port masters probe" },
+      {
+        name: "port",
+        value: "N",
+        default: `${DAEMON_PORT}`,
+        description: "port masters probe (0: any free port, printed on the listening line)",
+      },
       { name: "bind", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
       {
         name: "heartbeat-timeout",

@@ -25,7 +25,7 @@ async function run(args: string[]): Promise<number> {
   if (values.help) return printHelp(DAEMON);
   await setupLogging({ debug: values.debug === true, verbose: values.verbose === true });
   keepServing("daemon");
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
+  const port = intFlag(values.port, "port", { min: 0, max: 65535, fallback: DAEMON_PORT });
   const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
     HEARTBEAT_TIMEOUT_SECONDS;

@@ -22,7 +22,10 @@ const log = getLogger(["octane", "live"]);
 /** Seconds without a result after which a connected node counts as idle. */
 const IDLE_SECONDS = 5;
 
-/** Where the live view listens: `--ui [ADDR:]PORT`, off with `--no-ui`, else 127.0.0.1 from port 8420. */
+/**
+ * Where the live view listens: `--ui [ADDR:]PORT` (port 0: any free one), off with `--no-ui`, else 127.0.0.1
+ * from port 8420.
+ */
 export function uiSettings(
   values: Record<string, string | boolean | undefined>,
 ): { hostname: string; port: number; firstFree: boolean } | undefined {
@@ -34,7 +37,7 @@ export function uiSettings(
   if (typeof text !== "string") return { hostname: "127.0.0.1", port: LIVE_VIEW_PORT, firstFree: true };
   const m = text.match(/^(?:\[([0-9a-fA-F:.]+)\]:|([^:[\]]+):)?(\d{1,5})$/);
   const port = Number(m?.[3]);
-  if (!m || !(port >= 1 && port <= 65535)) {
+  if (!m || !(port >= 0 && port <= 65535)) {
     throw new UsageError(`Invalid --ui "${text}": expected PORT or ADDR:PORT, e.g. 8420 or 0.0.0.0:8420`);
   }
   return { hostname: m[1] ?? m[2] ?? "127.0.0.1", port, firstFree: false };

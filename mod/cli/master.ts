@@ -69,7 +69,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const { values, positionals, lists } = parseFlags(args, MASTER);
   if (values.help) return printHelp(MASTER);
   const { spp, seed, maxDepth } = imageSettings(values);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: MASTER_PORT });
+  const port = intFlag(values.port, "port", { min: 0, max: 65535, fallback: MASTER_PORT });
   const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
     HEARTBEAT_TIMEOUT_SECONDS;
   const waitSlaves = intFlag(values["wait-slaves"], "wait-slaves", { min: 0, max: 1024, fallback: 0 });
