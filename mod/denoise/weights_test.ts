@@ -48,7 +48,7 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
   const saved = { xdg: Deno.env.get("XDG_CACHE_HOME"), env: Deno.env.get(WEIGHTS_ENV) };
   // a registry that answers 404, then one that sends a tarball of another package
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 15999, onListen() {} },
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
     (request) =>
       new URL(request.url).pathname === "/missing.tgz"
         ? new Response("no", { status: 404 })
@@ -65,7 +65,10 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
         /integrity sha512-\S+ is not the pinned one/,
       ]] as const
     ) {
-      const error = await loadWeights("rt_hdr", { ...place, tarball: `http://127.0.0.1:15999${path}` })
+      const error = await loadWeights("rt_hdr", {
+        ...place,
+        tarball: `http://127.0.0.1:${server.addr.port}${path}`,
+      })
         .then(() => undefined, (e: unknown) => e);
       assert.ok(error instanceof DenoiseWeightsError, String(error));
       assert.doesNotMatch(error.message, /\n/);

@@ -11,7 +11,7 @@ import {
   referenceRender,
   type Running,
   withDir,
-} from "../_process.ts";
+} from "../_harness.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "9"];
