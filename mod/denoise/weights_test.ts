@@ -45,7 +45,6 @@ Deno.test("weights: missing or corrupt files are one line that says how to get t
 
 Deno.test("weights: the compiled binary's place is the user's cache, and a failed fetch there is one line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "octane-cache-" });
-  const saved = { xdg: Deno.env.get("XDG_CACHE_HOME"), env: Deno.env.get(WEIGHTS_ENV) };
   // a registry that answers 404, then one that sends a tarball of another package
   const server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -55,9 +54,10 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
         : new Response(new Blob([new Uint8Array(1024)]).stream().pipeThrough(new CompressionStream("gzip"))),
   );
   try {
-    Deno.env.set("XDG_CACHE_HOME", dir);
-    Deno.env.delete(WEIGHTS_ENV);
-    const place = weightsPlace({ standalone: true });
+    // an environment with XDG_CACHE_HOME and without the weights variable (not the process's: tests running
+    // beside this one share that)
+    const env = (name: string) => name === "XDG_CACHE_HOME" ? dir : undefined;
+    const place = weightsPlace({ standalone: true, env });
     assert.deepEqual(place, { dir: join(dir, "octane", "oidn"), kind: "cache" });
     for (
       const [path, why] of [["/missing.tgz", /\(HTTP 404\)/], [
@@ -81,9 +81,6 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
     }
     await assert.rejects(Deno.stat(join(dir, "octane", "oidn", "rt_hdr.tza")));
   } finally {
-    if (saved.xdg === undefined) Deno.env.delete("XDG_CACHE_HOME");
-    else Deno.env.set("XDG_CACHE_HOME", saved.xdg);
-    if (saved.env !== undefined) Deno.env.set(WEIGHTS_ENV, saved.env);
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }
