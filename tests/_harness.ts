@@ -369,8 +369,16 @@ export function assertClose(a: Float32Array, b: Float32Array, relative: number):
   }
 }
 
-/** Renders the built-in scene locally with `spp` and the `size` flags; resolves with its radiance. */
-export async function referenceRender(dir: string, spp: number, size: string[]): Promise<Float32Array> {
+/**
+ * Renders the built-in scene locally with `spp` and the `size` flags (and extra environment `env`); resolves
+ * with its radiance.
+ */
+export async function referenceRender(
+  dir: string,
+  spp: number,
+  size: string[],
+  env: Record<string, string> = {},
+): Promise<Float32Array> {
   const r = octane([
     "render",
     "--quiet",
@@ -381,7 +389,7 @@ export async function referenceRender(dir: string, spp: number, size: string[]):
     `${dir}/ref.png`,
     "--hdr",
     `${dir}/ref.pfm`,
-  ]);
+  ], env);
   const code = await r.exit();
   if (code !== 0) throw new Error(`the reference render failed (exit ${code}):\n${r.out}`);
   return readPfm(`${dir}/ref.pfm`);
