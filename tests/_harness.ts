@@ -411,6 +411,20 @@ export async function running(pid: number): Promise<boolean> {
   return stat !== undefined && !/^\d+ \(.*\) Z/.test(stat);
 }
 
+/** Those of `pids` that run (not gone, not zombies), read with one process for all of them. */
+export async function runningOf(pids: readonly number[]): Promise<number[]> {
+  if (pids.length === 0) return [];
+  const out = await new Deno.Command("cat", {
+    args: pids.map((p) => `/proc/${p}/stat`),
+    stdout: "piped",
+    stderr: "null",
+  }).output();
+  return new TextDecoder().decode(out.stdout).split("\n").flatMap((line) => {
+    const m = /^(\d+) \(.*\) (\S)/.exec(line);
+    return m && m[2] !== "Z" ? [Number(m[1])] : [];
+  });
+}
+
 /** Resolves with true once process `pid` is gone (or a zombie), false if it still runs after `ms`. */
 export function gone(pid: number, ms: number): Promise<boolean> {
   return until(`process ${pid} to end`, ms, async () => (await running(pid)) ? undefined : true).catch(() =>

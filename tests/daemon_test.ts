@@ -23,7 +23,7 @@ import {
   re,
   readPfm,
   type Running,
-  running,
+  runningOf,
   type Start,
   startDaemon,
   startDaemons,
@@ -441,8 +441,7 @@ Deno.test("a start/stop flood: one slave at a time, starts at most once a second
       let sampling = true;
       const sampler = (async () => {
         while (sampling) {
-          const alive = await Promise.all(started().map(running));
-          most = Math.max(most, alive.filter(Boolean).length);
+          most = Math.max(most, (await runningOf(started())).length);
           samples++;
           await new Promise((r) => setTimeout(r, 10));
         }
