@@ -1,40 +1,61 @@
 /**
- * WGSL kernels, assembled from `.wgsl` files imported as text (so `deno compile` embeds them).
+ * WGSL kernels, assembled from `.wgsl` files imported as text (so `deno compile` embeds them), after the
+ * declarations generated from the GPU data contract (mod/gpu_layout/: pipeline constants, record structs,
+ * bindings). The chunks use those names and declare none of them.
  * @module
  */
-import structs from "./common/structs.wgsl" with { type: "text" };
+import { kernelDeclarations } from "../mod/gpu_layout/mod.ts";
+import constants from "./common/constants.wgsl" with { type: "text" };
 import rng from "./common/rng.wgsl" with { type: "text" };
 import sampling from "./common/sampling.wgsl" with { type: "text" };
-import geometry from "./common/geometry.wgsl" with { type: "text" };
 import shading from "./common/shading.wgsl" with { type: "text" };
 import bvh from "./common/bvh.wgsl" with { type: "text" };
 import bsdf from "./common/bsdf.wgsl" with { type: "text" };
-import sheenTable from "./common/sheen_table.wgsl" with { type: "text" };
 import layers from "./common/layers.wgsl" with { type: "text" };
-import layersOff from "./common/layers_off.wgsl" with { type: "text" };
 import environment from "./common/environment.wgsl" with { type: "text" };
 import punctual from "./common/punctual.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
-/** The path tracer's source with `layerCode` (the clear coat and sheen layers, or their stubs) in its place. */
-function pathTracer(layerCode: string[]): string {
-  return [structs, rng, sampling, geometry, shading, bvh, bsdf, ...layerCode, environment, punctual, trace]
-    .join("\n");
-}
-
 /**
- * The path tracer (entry point `main`) for scenes without clear-coated or sheen materials; bindings: 0
- * params, 2 triangles, 3 materials, 4 lights, 5 accumulator, 6 stats, 7 attributes, 8 texels, 9 the BVH and
- * the triangles in the traversal layout (mod/render/traversal.ts).
+ * The path tracer (entry point `main`): bindings and pipeline constants as mod/gpu_layout declares them for
+ * kernel "trace"; the scene's features are pipeline constants.
  */
-export const traceKernel: string = pathTracer([layersOff]);
+export const traceKernel: string = [
+  kernelDeclarations("trace"),
+  constants,
+  rng,
+  sampling,
+  shading,
+  bvh,
+  bsdf,
+  layers,
+  environment,
+  punctual,
+  trace,
+].join("\n");
 
-/**
- * The path tracer with the clear coat and sheen layers (slower to compile on software GPUs), bindings as
- * {@linkcode traceKernel}'s.
- */
-export const layeredTraceKernel: string = pathTracer([sheenTable, layers]);
+/** Closest-hit queries for a batch of rays (entry point `main`); bindings of kernel "intersect". */
+export const intersectKernel: string = [kernelDeclarations("intersect"), constants, bvh, intersect].join(
+  "\n",
+);
 
-/** Closest-hit queries for a batch of rays (entry point `main`); bindings: 0 rays, 5 hits, 9 the traversal layout. */
-export const intersectKernel: string = [structs, geometry, bvh, intersect].join("\n");
+/** The kernels by name. */
+export const KERNELS = { trace: traceKernel, intersect: intersectKernel } as const;
+
+/** The chunks each kernel is assembled from after its declarations, by file name (for tests). */
+export const KERNEL_CHUNKS: Readonly<Record<keyof typeof KERNELS, Readonly<Record<string, string>>>> = {
+  trace: {
+    "common/constants.wgsl": constants,
+    "common/rng.wgsl": rng,
+    "common/sampling.wgsl": sampling,
+    "common/shading.wgsl": shading,
+    "common/bvh.wgsl": bvh,
+    "common/bsdf.wgsl": bsdf,
+    "common/layers.wgsl": layers,
+    "common/environment.wgsl": environment,
+    "common/punctual.wgsl": punctual,
+    "trace.wgsl": trace,
+  },
+  intersect: { "common/constants.wgsl": constants, "common/bvh.wgsl": bvh, "intersect.wgsl": intersect },
+};

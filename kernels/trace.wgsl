@@ -1,53 +1,7 @@
 // The path tracer: one invocation per pixel of the region, `sample_count` samples each, added to the
-// region's accumulator. Next-event estimation to emissive triangles is combined with BSDF sampling by
-// multiple importance sampling (power heuristic); punctual lights (points, spots, directional: no area, so
+// region's accumulator. Next-event estimation to emissive triangles and to the environment map is combined
+// with BSDF sampling by multiple importance sampling (power heuristic); punctual lights (points, spots, directional: no area, so
 // no ray hits them) by next-event estimation alone. Russian roulette ends long paths.
-
-struct Params {
-  width: u32,
-  height: u32,
-  region_x: u32,
-  region_y: u32,
-  region_w: u32,
-  region_h: u32,
-  sample_start: u32,
-  sample_count: u32,
-  seed: u32,
-  max_depth: u32,
-  rr_depth: u32,
-  light_count: u32,
-  // punctual lights: count, first record in `lights` (8-byte entries), and the share of the picks that are
-  // not the environment's that go to emissive triangles (1 without punctual lights)
-  punct_count: u32,
-  punct_first: u32,
-  tri_share: f32,
-  // bit 0: BSDF sampling only (no next-event estimation), for testing the MIS estimator against it
-  flags: u32,
-  cam_pos: vec3f,
-  tan_half_fov: f32,
-  cam_right: vec3f,
-  lens_radius: f32,
-  cam_up: vec3f,
-  focus_distance: f32,
-  cam_forward: vec3f,
-  aspect: f32,
-  // colour + intensity; map width, height, texel offset, CDF offset; total weight, has map, NEE pick
-  // probability of the environment, 0
-  env_color: vec4f,
-  env_map: vec4u,
-  env_sampling: vec4f,
-  // the accumulator index of the first pixel of the region (a dispatch may render some rows of a band)
-  accum_base: u32,
-  pad0: u32,
-  pad1: u32,
-  pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(5) var<storage, read_write> accum: array<vec4f>;
-// stats: [0] rays traced, [1] most loop iterations of one invocation, [2] non-finite samples dropped,
-// [3] BVH traversals cut short at the node count (render data that is not a tree)
-@group(0) @binding(6) var<storage, read_write> stats: array<atomic<u32>>;
 
 var<private> ray_count: u32;
 
@@ -79,38 +33,27 @@ fn pick_light(u: f32) -> u32 {
 // Solid-angle pdf of next-event estimation picking point `p` on light triangle `t` from `dist` away (the
 // environment takes its share of the picks first).
 fn light_pdf(t: Tri, dir: vec3f, dist: f32) -> f32 {
-  let c = cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz);
+  let c = cross(t.v1 - t.v0, t.v2 - t.v0);
   let area2 = length(c);
   let cos_l = abs(dot(dir, c)) / area2;
-  let pick = (1.0 - params.env_sampling.z) * params.tri_share * t.v1.w;
+  let pick = (1.0 - params.env.nee_share) * params.tri_share * t.light_prob;
   return pick * dist * dist / (max(cos_l, 1e-8) * 0.5 * area2);
 }
 
 fn camera_ray(px: vec2f) -> array<vec3f, 2> {
-  let sx = (2.0 * px.x / f32(params.width) - 1.0) * params.tan_half_fov * params.aspect;
-  let sy = (1.0 - 2.0 * px.y / f32(params.height)) * params.tan_half_fov;
-  var d = normalize(params.cam_forward + sx * params.cam_right + sy * params.cam_up);
-  var o = params.cam_pos;
-  let lens = concentric_disk(rand(), rand()) * params.lens_radius;
-  if (params.lens_radius > 0.0) {
-    let focus = o + d * (params.focus_distance / dot(d, params.cam_forward));
-    o = o + lens.x * params.cam_right + lens.y * params.cam_up;
+  let cam = params.camera;
+  let sx = (2.0 * px.x / f32(params.width) - 1.0) * cam.tan_half_fov * cam.aspect;
+  let sy = (1.0 - 2.0 * px.y / f32(params.height)) * cam.tan_half_fov;
+  var d = normalize(cam.forward + sx * cam.right + sy * cam.up);
+  var o = cam.position;
+  let lens = concentric_disk(rand(), rand()) * cam.lens_radius;
+  if (cam.lens_radius > 0.0) {
+    let focus = o + d * (cam.focus_distance / dot(d, cam.forward));
+    o = o + lens.x * cam.right + lens.y * cam.up;
     d = normalize(focus - o);
   }
   return array<vec3f, 2>(o, d);
 }
-
-override HAS_ENV_MAP: bool = true;
-override HAS_PUNCTUAL: bool = true;
-override HAS_TRI_LIGHTS: bool = true;
-// Pipeline constant: the scene has alpha-masked materials.
-override HAS_ALPHA_MASK: bool = true;
-// Pipeline constant: some transmissive material absorbs inside its volume (KHR_materials_volume).
-override HAS_VOLUME: bool = true;
-// Pipeline constant: also accumulate each sample's first-hit albedo and shading normal (AOVs for a denoiser;
-// see aov_surface_albedo). The accumulator then holds three vec4f a pixel: radiance, albedo, normal. Off, the kernel
-// is the radiance-only one, and with it on the radiance is the same: the AOVs draw no random numbers.
-override AOVS: bool = false;
 
 // The AOVs of the sample being traced: the albedo and world-space shading normal (facing the incoming ray)
 // of the first surface that is not a perfect mirror or smooth glass along the path; on a miss the
@@ -207,13 +150,13 @@ fn bounce() -> bool {
     }
     var w = 1.0;
     if (path_prev_pdf > 0.0 && env_has_map()) {
-      w = power_heuristic(path_prev_pdf, params.env_sampling.z * env_pdf(path_d));
+      w = power_heuristic(path_prev_pdf, params.env.nee_share * env_pdf(path_d));
     }
     path_l += path_beta * env_radiance(path_d) * w;
     return true;
   }
   let t = tris[hit.tri];
-  let ng = normalize(cross(t.v1.xyz - t.v0.xyz, t.v2.xyz - t.v0.xyz));
+  let ng = normalize(cross(t.v1 - t.v0, t.v2 - t.v0));
   let entering = dot(path_d, ng) < 0.0;
   let x = path_o + path_d * hit.t;
   path_cone_width += cone_spread * hit.t;
@@ -253,18 +196,28 @@ fn bounce() -> bool {
   }
 
   let nee_here = nee && bsdf_has_pdf(s);
-  let pick_env = nee_here && rand() < params.env_sampling.z;
+  let pick_env = nee_here && rand() < params.env.nee_share;
   if (HAS_ENV_MAP && pick_env) {
     let wi = env_sample(rand(), rand(), rand(), rand());
     if (dot(wi, ng_f) > 0.0) {
       let e = bsdf_eval(s, wo, to_local(frame, wi));
-      let lp = params.env_sampling.z * env_pdf(wi);
+      let lp = params.env.nee_share * env_pdf(wi);
       if (max3(e.value) > 0.0 && lp > 0.0 && visible(offset_point(x, ng_f), wi, INF)) {
         path_l += path_beta * e.value * env_radiance(wi) * (power_heuristic(lp, e.pdf) / lp);
       }
     }
   } else if (HAS_PUNCTUAL && nee_here && params.punct_count > 0u && !(params.light_count > 0u && rand() < params.tri_share)) {
-    path_l += path_beta * punctual_light(s, frame, wo, x, ng_f, params.env_sampling.z, params.tri_share);
+    path_l += path_beta * punctual_light(
+      s,
+      frame,
+      wo,
+      x,
+      ng_f,
+      params.punct_count,
+      params.env.nee_share,
+      params.tri_share,
+      params.light_count > 0u,
+    );
   } else if (HAS_TRI_LIGHTS && nee_here && !pick_env) {
     let index = pick_light(rand());
     let lt = tris[index];
@@ -272,8 +225,8 @@ fn bounce() -> bool {
     let b1 = rand() * su;
     let b2 = 1.0 - (1.0 - su) - b1;
     let b0 = 1.0 - su;
-    let p = b0 * lt.v0.xyz + b1 * lt.v1.xyz + b2 * lt.v2.xyz;
-    let lc = cross(lt.v1.xyz - lt.v0.xyz, lt.v2.xyz - lt.v0.xyz);
+    let p = b0 * lt.v0 + b1 * lt.v1 + b2 * lt.v2;
+    let lc = cross(lt.v1 - lt.v0, lt.v2 - lt.v0);
     let to_light = p - x;
     let dist = length(to_light);
     let wi = to_light / dist;
@@ -326,7 +279,7 @@ fn bounce() -> bool {
   return path_depth >= params.max_depth;
 }
 
-@compute @workgroup_size(8, 8)
+@compute @workgroup_size(TRACE_WORKGROUP, TRACE_WORKGROUP)
 fn main(@builtin(global_invocation_id) gid: vec3u) {
   if (gid.x >= params.region_w || gid.y >= params.region_h) {
     return;
@@ -342,8 +295,8 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
   // of waiting each bounce for the longest path of the group. Each sample is added to the accumulator as it
   // ends, in sample order: the sums are the same bits however the samples are split into dispatches.
   let index = params.accum_base + gid.y * params.region_w + gid.x;
-  cone_spread = atan(2.0 * params.tan_half_fov / f32(params.height));
-  nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & 1u) == 0u;
+  cone_spread = atan(2.0 * params.camera.tan_half_fov / f32(params.height));
+  nee = (params.light_count > 0u || env_has_map() || params.punct_count > 0u) && (params.flags & FLAG_BSDF_ONLY) == 0u;
   var started = 0u;
   var alive = false;
   loop {
@@ -363,7 +316,7 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       if (all(path_l == path_l) && max3(abs(path_l)) < 1e30) {
         accum[at] = accum[at] + vec4f(path_l, 0.0);
       } else {
-        atomicAdd(&stats[2], 1u);
+        atomicAdd(&stats.dropped_samples, 1u);
       }
       // AOVs that are not finite (a normal of a zero-area triangle) are dropped the same way; componentwise
       // comparisons, as max() of a NaN may drop the NaN
@@ -373,9 +326,9 @@ fn main(@builtin(global_invocation_id) gid: vec3u) {
       }
     }
   }
-  atomicAdd(&stats[0], ray_count);
-  atomicMax(&stats[1], loop_iterations);
+  atomicAdd(&stats.rays, ray_count);
+  atomicMax(&stats.loop_iterations, loop_iterations);
   if (capped_traversals > 0u) {
-    atomicAdd(&stats[3], capped_traversals);
+    atomicAdd(&stats.capped_traversals, capped_traversals);
   }
 }

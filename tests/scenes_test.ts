@@ -4,24 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { openGpu } from "../mod/gpu/mod.ts";
-import { compileScene, decodeRenderData, encodeRenderData } from "../mod/render_data/mod.ts";
+import { decodeRenderData, encodeRenderData, loadRenderData } from "../mod/render_data/mod.ts";
 import { GpuRenderer } from "../mod/render/mod.ts";
-import { loadScene } from "../mod/scene/mod.ts";
+import {
+  bitsOf,
+  compareBits,
+  readGoldenRecord,
+  SHARED_SCENE_RENDER,
+  SHARED_SCENES as shared,
+  sharedScenes,
+} from "../mod/render/_golden_scenes.ts";
 
-const shared = new URL("../../shared/scenes/", import.meta.url).pathname;
-const scenes: string[] = [];
-try {
-  for (const dir of Deno.readDirSync(shared)) {
-    if (!dir.isDirectory) continue;
-    for (const f of Deno.readDirSync(`${shared}${dir.name}`)) {
-      if (/\.(gltf|glb|obj)$/i.test(f.name)) scenes.push(`${dir.name}/${f.name}`);
-    }
-  }
-} catch (error: unknown) {
-  if (!(error instanceof Deno.errors.NotFound)) throw error;
-}
+const scenes = sharedScenes();
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());
+const record = await readGoldenRecord();
 
 Deno.test("the shared scenes are all found", () => {
   assert.ok(
@@ -30,18 +27,23 @@ Deno.test("the shared scenes are all found", () => {
   );
 });
 
-for (const name of scenes.sort()) {
-  Deno.test(`shared scene ${name}: loads, compiles, renders non-black, and its .ocrd renders the same`, async () => {
-    const data = compileScene(await loadScene(`${shared}${name}`));
+for (const name of scenes) {
+  Deno.test(`shared scene ${name}: loads, compiles, renders non-black and the recorded bits, and its .ocrd renders the same`, async () => {
+    // compiled, and its automatic camera placed as render and master do (compiling alone does not place it)
+    const data = await loadRenderData(`${shared}${name}`);
     assert.ok(data.stats.triangles > 0);
-    const settings = { width: 32, height: 24, seed: 1, maxDepth: 6 };
+    const { settings, spp } = SHARED_SCENE_RENDER;
     const images: Float32Array[] = [];
     for (const d of [data, decodeRenderData(encodeRenderData(data))]) {
       const r = await GpuRenderer.create(gpu, d, settings);
       try {
-        const tile = await r.render({ start: 0, count: 2 });
+        const tile = await r.render({ start: 0, count: spp });
         assert.equal(tile.droppedSamples, 0, "no non-finite samples");
         images.push(tile.sums);
+        if (d === data) {
+          const problem = compareBits(record, gpu.summary.name, bitsOf(name, tile, spp));
+          assert.equal(problem, undefined, problem);
+        }
       } finally {
         r.destroy();
       }

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { Document, NodeIO } from "@gltf-transform/core";
 import { KHRMaterialsEmissiveStrength, KHRMaterialsSpecular } from "@gltf-transform/extensions";
 import { decodeExr, decodePfm, encodePng } from "../mod/render/mod.ts";
-import { compileScene } from "../mod/render_data/mod.ts";
+import { compileScene, placeCamera } from "../mod/render_data/mod.ts";
 import { cornellBox, loadScene } from "../mod/scene/mod.ts";
 import type { Camera, Scene } from "../mod/scene/types.ts";
 
@@ -79,7 +79,7 @@ try {
     benches.push({
       name: "dream apartment",
       file,
-      camera: compileScene(scene).view ?? scene.camera, // the automatic camera, inside an interior
+      camera: placeCamera(scene.camera, compileScene(scene)), // the automatic camera, inside an interior
       background: scene.environment.color,
       lambertian: false,
     });

@@ -15,7 +15,8 @@ import { parseArgs } from "node:util";
 import { openGpu } from "../mod/gpu/mod.ts";
 import { compileScene, type RenderData } from "../mod/render_data/mod.ts";
 import { GpuRenderer } from "../mod/render/gpu_renderer.ts";
-import { cornellBox, loadScene } from "../mod/scene/mod.ts";
+import { cornellBox } from "../mod/scene/mod.ts";
+import { openScene } from "../mod/session/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -49,11 +50,10 @@ console.log(`${size}x${size}, ${spp} spp in units of ${batch}, max depth 16`);
 const scenes: [string, () => Promise<RenderData>][] = [
   ["Cornell box", () => Promise.resolve(compileScene(cornellBox()))],
   ["dream apartment", async () => {
-    const scene = await loadScene(
-      new URL("../../shared/scenes/dream-apartment/dream-apartment.gltf", import.meta.url).pathname,
-    );
-    // compiling places the automatic camera (inside, for an interior), as `render` does
-    return compileScene(scene);
+    // compiled, and the automatic camera placed (inside, for an interior), as `render` does
+    const name =
+      new URL("../../shared/scenes/dream-apartment/dream-apartment.gltf", import.meta.url).pathname;
+    return (await openScene({ name })).data;
   }],
 ];
 const figures: Record<string, unknown>[] = [];

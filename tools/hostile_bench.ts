@@ -1,7 +1,7 @@
 /**
  * Figures for hostile and broken peers (run by `deno task bench`), on loopback:
  * - the cost of spot checks: wall time of a master and a slave (each pinned to a core, one llvmpipe thread)
- *   rendering with --verify 0 and with --verify 0.02, alternated, the best of each;
+ *   rendering with --verify 0, 0.02 and 0.25, alternated, the best of each;
  * - a master's memory with 100 idle connections (they send nothing; the handshake gate holds a few).
  * The fuzzer's frames/s come from `deno task fuzz`. Prints figures; asserts nothing. Options: --runs N,
  * --json FILE.

@@ -1,17 +1,17 @@
 import assert from "node:assert/strict";
-import { SHEEN_TABLE_SIZE, sheenAlbedo, sheenTableWgsl } from "./sheen_table.ts";
+import { SHEEN_MIN_ROUGHNESS as KERNEL_MIN, SHEEN_TABLE } from "../mod/gpu_layout/sheen_table.ts";
+import { SHEEN_MIN_ROUGHNESS, SHEEN_TABLE_SIZE, sheenAlbedo, sheenTableModule } from "./sheen_table.ts";
 
 Deno.test("the committed sheen albedo table is the generator's output, and its numbers are the integrals", async () => {
-  const wgsl = await Deno.readTextFile(new URL("../kernels/common/sheen_table.wgsl", import.meta.url));
-  const body = /array<f32, \d+>\(([^)]*)\)/.exec(wgsl)?.[1] ?? "";
-  const values = body.split(",").map((v) => v.trim()).filter(Boolean).map(Number);
-  assert.equal(values.length, SHEEN_TABLE_SIZE * SHEEN_TABLE_SIZE);
-  assert.equal(wgsl, sheenTableWgsl(new Float32Array(values)));
+  const module = await Deno.readTextFile(new URL("../mod/gpu_layout/sheen_table.ts", import.meta.url));
+  assert.equal(SHEEN_TABLE.length, SHEEN_TABLE_SIZE * SHEEN_TABLE_SIZE);
+  assert.equal(module, sheenTableModule(SHEEN_TABLE));
+  assert.equal(KERNEL_MIN, SHEEN_MIN_ROUGHNESS);
   // a few entries recomputed: row i at sqrt(mu) = i / 31, column j at roughness j / 31
   for (const [i, j] of [[31, 31], [31, 5], [16, 16], [8, 24], [3, 10]] as const) {
     const x = i / (SHEEN_TABLE_SIZE - 1);
     const want = sheenAlbedo(x * x, j / (SHEEN_TABLE_SIZE - 1));
-    const got = values[i * SHEEN_TABLE_SIZE + j]!;
+    const got = SHEEN_TABLE[i * SHEEN_TABLE_SIZE + j]!;
     assert.ok(Math.abs(got - want) <= 1e-4 * Math.max(1, want), `E[${i}][${j}] = ${got}, integral ${want}`);
   }
   // head-on a rough sheen reflects little, at grazing angles much more

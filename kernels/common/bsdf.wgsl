@@ -9,22 +9,17 @@
 //
 // Layers (glTF's KHR_materials_sheen and KHR_materials_clearcoat, in the spec's order): a sheen lobe
 // (Charlie distribution) over the base, which it dims by 1 - max(sheenColor) * E(wo), E the sheen's
-// directional albedo (sheen_table.wgsl); over both a clear coat, a GGX dielectric of IOR 1.5 with its own
+// directional albedo (the sheen_table binding); over both a clear coat, a GGX dielectric of IOR 1.5 with its own
 // roughness and normal, which reflects clearcoat * F(n_coat . wo) and passes the rest. Those weights depend
 // on wo only, so they are also the layers' sampling probabilities: everything stays one-sample MIS.
 
-// The layers live in layers.wgsl, or layers_off.wgsl (HAS_LAYERS false, stubs) for scenes without them:
-// software GPUs compile the unused code otherwise, which took seconds.
+// The layers live in layers.wgsl; HAS_LAYERS (a pipeline constant) compiles them out of scenes without them.
 
 // Below this roughness metal and specular are perfect mirrors and glass is smooth.
 const SMOOTH_ROUGHNESS: f32 = 0.01;
 
-// Pipeline constants: some material has a specular layer (specular > 0), is metallic, has either (the GGX
-// lobes), transmits. Without them the lobes' code is compiled out: software GPUs run every branch.
-override HAS_SPECULAR: bool = true;
-override HAS_METAL: bool = true;
-override HAS_GLOSSY: bool = true;
-override HAS_TRANSMISSION: bool = true;
+// HAS_SPECULAR, HAS_METAL, HAS_GLOSSY and HAS_TRANSMISSION (pipeline constants) compile out the lobes no
+// material of the scene has: software GPUs run every branch.
 
 struct BsdfSample {
   wi: vec3f,

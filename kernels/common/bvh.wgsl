@@ -1,11 +1,11 @@
-// Ray queries against the BVH in the traversal layout (geometry.wgsl's node_texels and tri_texels).
+// Ray queries against the BVH and the triangles in the traversal layout of mod/render/traversal.ts, read
+// from the scene_texels texture: software GPUs read a texel of 16 bytes for a SIMD group at once, a storage
+// word one lane at a time.
 
-// Loop iterations this invocation has run, in every loop. llvmpipe (Mesa's software GPU) silently ends
-// all loops of an invocation after 65535 iterations in total, so the host checks this count.
-var<private> loop_iterations: u32;
-// Traversals cut short: a tree's traversal visits each node at most once, so one that visits more nodes than
-// there are is walking a BVH that is not a tree (the loader refuses those; this is the second guard).
-var<private> capped_traversals: u32;
+// Texel k of the traversal texture.
+fn texel_at(k: u32) -> vec2u {
+  return vec2u(k & ((1u << TEXEL_ROW_SHIFT) - 1u), k >> TEXEL_ROW_SHIFT);
+}
 
 fn safe_inverse(d: vec3f) -> vec3f {
   let s = select(vec3f(1.0), vec3f(-1.0), d < vec3f(0.0));

@@ -1,7 +1,5 @@
 // The layers of the principled BSDF (bsdf.wgsl): glTF's KHR_materials_sheen and KHR_materials_clearcoat.
-// Assembled only for scenes with such materials; layers_off.wgsl stands in for the others.
-
-const HAS_LAYERS: bool = true;
+// Compiled out (HAS_LAYERS false) of scenes without such materials.
 
 const COAT_IOR: f32 = 1.5;
 
@@ -41,6 +39,11 @@ fn layers(s: Surface, wo: vec3f) -> Layers {
   return Layers(coat, (1.0 - coat) * es, (1.0 - coat) * (1.0 - es), (1.0 - coat) / max(e, 1.0));
 }
 
+// Entry k of the sheen table (row-major, packed 4 to a vec4f).
+fn sheen_e(k: u32) -> f32 {
+  return sheen_table[k / 4u][k % 4u];
+}
+
 // Bilinear lookup of the sheen's directional albedo, over sqrt(cos) and roughness.
 fn sheen_albedo(mu: f32, roughness: f32) -> f32 {
   let n = f32(SHEEN_TABLE_SIZE - 1u);
@@ -51,8 +54,8 @@ fn sheen_albedo(mu: f32, roughness: f32) -> f32 {
   let fx = x - f32(i);
   let fy = y - f32(j);
   let k = i * SHEEN_TABLE_SIZE + j;
-  let top = mix(SHEEN_E[k], SHEEN_E[k + 1u], fy);
-  let bottom = mix(SHEEN_E[k + SHEEN_TABLE_SIZE], SHEEN_E[k + SHEEN_TABLE_SIZE + 1u], fy);
+  let top = mix(sheen_e(k), sheen_e(k + 1u), fy);
+  let bottom = mix(sheen_e(k + SHEEN_TABLE_SIZE), sheen_e(k + SHEEN_TABLE_SIZE + 1u), fy);
   return mix(top, bottom, fx);
 }
 

@@ -1,34 +1,5 @@
-// Shading bindings of the path tracer and the evaluation of a surface point: interpolated attributes,
-// textures (trilinear between mip levels chosen by ray cones, repeat, sRGB decoded for colour, texture
-// coordinate sets 0 and 1) and normal mapping.
-
-@group(0) @binding(3) var<storage, read> materials: array<Material>;
-@group(0) @binding(4) var<storage, read> lights: array<LightEntry>;
-@group(0) @binding(7) var<storage, read> attrs: array<Attr>;
-@group(0) @binding(8) var<storage, read> texels: array<u32>;
-
-// Pipeline constants: scenes without textures compile without the texture code (much faster on
-// software GPUs, where every branch's code is in the one vectorised function).
-override HAS_TEXTURES: bool = true;
-// Some texture reads texture coordinate set 1.
-override HAS_UV1: bool = true;
-
-const SLOT_BASE: u32 = 0u;
-const SLOT_MR: u32 = 1u;
-const SLOT_NORMAL: u32 = 2u;
-const SLOT_EMISSIVE: u32 = 3u;
-const SLOT_CLEARCOAT: u32 = 4u;
-const SLOT_CLEARCOAT_ROUGHNESS: u32 = 5u;
-const SLOT_CLEARCOAT_NORMAL: u32 = 6u;
-const SLOT_SHEEN_COLOR: u32 = 7u;
-const SLOT_SHEEN_ROUGHNESS: u32 = 8u;
-const SLOT_TRANSMISSION: u32 = 9u;
-const SLOT_SPECULAR: u32 = 10u;
-const SLOT_SPECULAR_COLOR: u32 = 11u;
-
-fn tri_material(t: Tri) -> u32 {
-  return bitcast<u32>(t.v0.w);
-}
+// The evaluation of a surface point: interpolated attributes, textures (trilinear between mip levels chosen
+// by ray cones, repeat, sRGB decoded for colour, texture coordinate sets 0 and 1) and normal mapping.
 
 fn srgb_to_linear(c: vec3f) -> vec3f {
   return select(pow((c + 0.055) / 1.055, vec3f(2.4)), c / 12.92, c <= vec3f(0.04045));
@@ -73,22 +44,22 @@ struct TexCoords {
 // Trilinear lookup: the texture's coordinate set and UV transform, then the two mip levels nearest the
 // ray cone's level of detail, lod + ½·log2(texels · |det UV transform|), each bilinear.
 fn sample_texture(r: TexRef, tc: TexCoords, srgb: bool) -> vec4f {
-  let set1 = r.row0.w > 0.5;
+  let set1 = r.tex_coord > 0.5;
   let uv = select(tc.uv0, tc.uv1, set1);
-  let st = vec2f(dot(r.row0.xyz, vec3f(uv, 1.0)), dot(r.row1.xyz, vec3f(uv, 1.0)));
+  let st = vec2f(dot(r.row0, vec3f(uv, 1.0)), dot(r.row1, vec3f(uv, 1.0)));
   let det = abs(r.row0.x * r.row1.y - r.row0.y * r.row1.x);
   let texel_area = f32(r.width) * f32(r.height) * max(det, 1e-30);
-  let lod = clamp(select(tc.lod0, tc.lod1, set1) + 0.5 * log2(texel_area), 0.0, f32(r.valid - 1u));
+  let lod = clamp(select(tc.lod0, tc.lod1, set1) + 0.5 * log2(texel_area), 0.0, f32(r.levels - 1u));
   // bounded by the chain however the floats came (a NaN lod from crafted render data must not index
   // past the chain's header)
-  let level = min(u32(floor(lod)), r.valid - 1u);
+  let level = min(u32(floor(lod)), r.levels - 1u);
   let frac = lod - f32(level);
   // the chain's header holds each level's first texel; each level is half the one above (rounded down,
   // at least 1)
   let w = max(r.width >> level, 1u);
   let h = max(r.height >> level, 1u);
   let near = sample_level(r.offset + texels[r.offset + level], w, h, st, srgb);
-  if (!(frac > 0.0) || level + 1u >= r.valid) {
+  if (!(frac > 0.0) || level + 1u >= r.levels) {
     return near;
   }
   let far = sample_level(r.offset + texels[r.offset + level + 1u], max(w >> 1u, 1u), max(h >> 1u, 1u), st, srgb);
@@ -124,7 +95,7 @@ struct Surface {
 // Texture coordinates at barycentrics (b1, b2) of triangle `i`.
 fn hit_uv(a: Attr, b1: f32, b2: f32) -> vec2f {
   let b0 = 1.0 - b1 - b2;
-  return b0 * vec2f(a.n0_u0.w, a.n1_v0.w) + b1 * a.uv12.xy + b2 * a.uv12.zw;
+  return b0 * vec2f(a.u0, a.v0) + b1 * a.uv_vertex1 + b2 * a.uv_vertex2;
 }
 
 // Both texture coordinate sets of triangle `index` at barycentrics (b1, b2) and their level of detail for
@@ -133,8 +104,8 @@ fn hit_uv(a: Attr, b1: f32, b2: f32) -> vec2f {
 fn tex_coords(index: u32, b1: f32, b2: f32, footprint: f32) -> TexCoords {
   let a = attrs[index];
   let cone = select(-1e30, log2(footprint), footprint > 0.0);
-  var tc = TexCoords(hit_uv(a, b1, b2), hit_uv(a, b1, b2), a.n2.w + cone, a.n2.w + cone);
-  let record = bitcast<u32>(tris[index].v2.w);
+  var tc = TexCoords(hit_uv(a, b1, b2), hit_uv(a, b1, b2), a.lod_bias + cone, a.lod_bias + cone);
+  let record = tris[index].uv1_record;
   if (HAS_UV1 && record != 0u) {
     let r = uv1_record(record);
     tc.uv1 = (1.0 - b1 - b2) * r[0].xy + b1 * r[0].zw + b2 * r[1].xy;
@@ -148,32 +119,41 @@ fn tex_coords(index: u32, b1: f32, b2: f32, footprint: f32) -> TexCoords {
 fn uv1_record(record: u32) -> array<vec4f, 2> {
   let r = attrs[arrayLength(&tris) + (record - 1u) / 2u];
   let odd = (record - 1u) % 2u == 1u;
-  return array<vec4f, 2>(select(r.n0_u0, r.n2, odd), select(r.n1_v0, r.uv12, odd));
+  // the Attr's first half (words 0-7) or its second (words 8-15)
+  return array<vec4f, 2>(
+    select(vec4f(r.n0, r.u0), vec4f(r.n2, r.lod_bias), odd),
+    select(vec4f(r.n1, r.v0), vec4f(r.uv_vertex1, r.uv_vertex2), odd),
+  );
 }
 
 // The vertices' texture coordinates of triangle `index` in set 0, or in set 1 where `set1` and its mesh
 // has one.
 fn vertex_uvs(index: u32, set1: bool) -> array<vec2f, 3> {
   let a = attrs[index];
-  let record = bitcast<u32>(tris[index].v2.w);
+  let record = tris[index].uv1_record;
   if (HAS_UV1 && set1 && record != 0u) {
     let r = uv1_record(record);
     return array<vec2f, 3>(r[0].xy, r[0].zw, r[1].xy);
   }
-  return array<vec2f, 3>(vec2f(a.n0_u0.w, a.n1_v0.w), a.uv12.xy, a.uv12.zw);
+  return array<vec2f, 3>(vec2f(a.u0, a.v0), a.uv_vertex1, a.uv_vertex2);
 }
 
-// True where an alpha-masked material has a hole at this hit.
+// True where an alpha-masked material has a hole at this hit, or where a ray passes an alpha-blended one
+// (with probability 1 - alpha: alpha is coverage).
 fn is_cut_out(index: u32, b1: f32, b2: f32) -> bool {
-  let mi = tri_material(tris[index]);
+  let mi = tris[index].material;
   let cutoff = materials[mi].alpha_cutoff;
-  if (cutoff < 0.0) {
+  let blend = materials[mi].alpha_blend > 0.0;
+  if (cutoff < 0.0 && !blend) {
     return false;
   }
-  var alpha = materials[mi].base_color.a;
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE].valid != 0u) {
+  var alpha = materials[mi].alpha;
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE_COLOR].levels != 0u) {
     // the finest level: a cut-out is point sampled, its edges are anti-aliased by the pixel's samples
-    alpha *= sample_texture(materials[mi].tex[SLOT_BASE], tex_coords(index, b1, b2, 0.0), true).a;
+    alpha *= sample_texture(materials[mi].tex[SLOT_BASE_COLOR], tex_coords(index, b1, b2, 0.0), true).a;
+  }
+  if (blend) {
+    return rand() >= alpha;
   }
   return alpha < cutoff;
 }
@@ -186,9 +166,9 @@ fn emission_at(index: u32, b1: f32, b2: f32) -> vec3f {
 
 // Emitted radiance of triangle `index` with its texture read at `uv`'s level of detail.
 fn emission_lod(index: u32, uv: TexCoords) -> vec3f {
-  let mi = tri_material(tris[index]);
+  let mi = tris[index].material;
   var e = materials[mi].emission;
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_EMISSIVE].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_EMISSIVE].levels != 0u) {
     e *= sample_texture(materials[mi].tex[SLOT_EMISSIVE], uv, true).rgb;
   }
   return e;
@@ -198,33 +178,32 @@ fn emission_lod(index: u32, uv: TexCoords) -> vec3f {
 // wide across the surface (see tex_coords). Texture lookups take `uv` (both sets and their level of detail)
 // as sample_texture(materials[mi].tex[SLOT], uv, srgb).
 fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -> Surface {
-  let mi = tri_material(t);
+  let mi = t.material;
   let a = attrs[index];
   let uv = tex_coords(index, b1, b2, footprint);
-  let bc = materials[mi].base_color;
   var s: Surface;
-  s.base = bc.rgb;
-  s.alpha = bc.a;
+  s.base = materials[mi].base_color;
+  s.alpha = materials[mi].alpha;
   s.emission = emission_lod(index, uv);
   s.metallic = materials[mi].metallic;
   s.roughness = materials[mi].roughness;
   s.ior = materials[mi].ior;
   s.transmission = materials[mi].transmission;
   s.specular = materials[mi].specular;
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE].valid != 0u) {
-    let c = sample_texture(materials[mi].tex[SLOT_BASE], uv, true);
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_BASE_COLOR].levels != 0u) {
+    let c = sample_texture(materials[mi].tex[SLOT_BASE_COLOR], uv, true);
     s.base *= c.rgb;
     s.alpha *= c.a;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_MR].valid != 0u) {
-    let c = sample_texture(materials[mi].tex[SLOT_MR], uv, false);
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_METALLIC_ROUGHNESS].levels != 0u) {
+    let c = sample_texture(materials[mi].tex[SLOT_METALLIC_ROUGHNESS], uv, false);
     s.roughness *= c.g;
     s.metallic *= c.b;
   }
   surface_extensions(&s, mi, uv);
   // interpolated normal, or the geometric one where the mesh has none
   let b0 = 1.0 - b1 - b2;
-  var n = b0 * a.n0_u0.xyz + b1 * a.n1_v0.xyz + b2 * a.n2.xyz;
+  var n = b0 * a.n0 + b1 * a.n1 + b2 * a.n2;
   n = select(ng, normalize(n), dot(n, n) > 1e-12);
   if (dot(n, ng) < 0.0) {
     n = -n;
@@ -232,15 +211,15 @@ fn surface_at(index: u32, t: Tri, b1: f32, b2: f32, ng: vec3f, footprint: f32) -
   s.coat_n = n;
   if (HAS_LAYERS && HAS_TEXTURES && s.clearcoat > 0.0) {
     let coat_map = materials[mi].tex[SLOT_CLEARCOAT_NORMAL];
-    if (coat_map.valid != 0u) {
+    if (coat_map.levels != 0u) {
       let c = sample_texture(coat_map, uv, false).xyz;
-      let vuv = vertex_uvs(index, coat_map.row0.w > 0.5);
+      let vuv = vertex_uvs(index, coat_map.tex_coord > 0.5);
       s.coat_n = normal_mapped(t, vuv, n, ng, c, materials[mi].clearcoat_normal_scale);
     }
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_NORMAL].levels != 0u) {
     let c = sample_texture(materials[mi].tex[SLOT_NORMAL], uv, false).xyz;
-    let vuv = vertex_uvs(index, materials[mi].tex[SLOT_NORMAL].row0.w > 0.5);
+    let vuv = vertex_uvs(index, materials[mi].tex[SLOT_NORMAL].tex_coord > 0.5);
     n = normal_mapped(t, vuv, n, ng, c, materials[mi].normal_scale);
   }
   s.ns = n;
@@ -256,13 +235,13 @@ fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: TexCoords) {
   (*s).sheen_color = vec3f(0.0);
   (*s).sheen_roughness = 0.0;
   (*s).absorption = materials[mi].absorption;
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_TRANSMISSION].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_TRANSMISSION].levels != 0u) {
     (*s).transmission *= sample_texture(materials[mi].tex[SLOT_TRANSMISSION], uv, false).r;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR].levels != 0u) {
     (*s).specular *= sample_texture(materials[mi].tex[SLOT_SPECULAR], uv, false).a;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR_COLOR].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SPECULAR_COLOR].levels != 0u) {
     (*s).specular_color *= sample_texture(materials[mi].tex[SLOT_SPECULAR_COLOR], uv, true).rgb;
   }
   if (!HAS_LAYERS) {
@@ -272,16 +251,16 @@ fn surface_extensions(s: ptr<function, Surface>, mi: u32, uv: TexCoords) {
   (*s).clearcoat_roughness = materials[mi].clearcoat_roughness;
   (*s).sheen_color = materials[mi].sheen_color;
   (*s).sheen_roughness = materials[mi].sheen_roughness;
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT].levels != 0u) {
     (*s).clearcoat *= sample_texture(materials[mi].tex[SLOT_CLEARCOAT], uv, false).r;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT_ROUGHNESS].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_CLEARCOAT_ROUGHNESS].levels != 0u) {
     (*s).clearcoat_roughness *= sample_texture(materials[mi].tex[SLOT_CLEARCOAT_ROUGHNESS], uv, false).g;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_COLOR].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_COLOR].levels != 0u) {
     (*s).sheen_color *= sample_texture(materials[mi].tex[SLOT_SHEEN_COLOR], uv, true).rgb;
   }
-  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_ROUGHNESS].valid != 0u) {
+  if (HAS_TEXTURES && materials[mi].tex[SLOT_SHEEN_ROUGHNESS].levels != 0u) {
     (*s).sheen_roughness *= sample_texture(materials[mi].tex[SLOT_SHEEN_ROUGHNESS], uv, false).a;
   }
 }
@@ -296,8 +275,8 @@ fn normal_mapped(t: Tri, vuv: array<vec2f, 3>, n: vec3f, ng: vec3f, texel: vec3f
   if (abs(det) <= 1e-12) {
     return n;
   }
-  let e1 = t.v1.xyz - t.v0.xyz;
-  let e2 = t.v2.xyz - t.v0.xyz;
+  let e1 = t.v1 - t.v0;
+  let e2 = t.v2 - t.v0;
   let tu = (e1 * duv2.y - e2 * duv1.y) / det;
   let tv = (e2 * duv1.x - e1 * duv2.x) / det;
   let tangent = tu - n * dot(n, tu);

@@ -1,6 +1,13 @@
 import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { type CommandSpec, flagsOf, parserOptions } from "./flags.ts";
+import {
+  type CommandSpec,
+  type FlagName,
+  flagsOf,
+  type FlagValues,
+  parserOptions,
+  type ValueFlag,
+} from "./flags.ts";
 
 /** A mistake in how the command was called: the CLI prints its message and exits 2. */
 export class UsageError extends Error {
@@ -11,21 +18,33 @@ export class UsageError extends Error {
   }
 }
 
-/** Parsed flags and positionals. */
-export interface ParsedArgs {
-  /** Flag values by long name. */
-  values: Record<string, string | boolean | undefined>;
+/** A command line that asks for the command's help: nothing else of it is read. */
+export interface HelpAsked {
+  /** --help (-h) was given. */
+  help: true;
+}
+
+/** A command's parsed flags and positionals, typed from its spec. */
+export interface ParsedArgs<S extends CommandSpec> {
+  /** --help was not given. */
+  help: false;
+  /**
+   * Flag values by long name, each read by its kind, with its `default` filled in where it was not given:
+   * `values.spp` is a number for an `int` flag, a string list for a repeatable flag.
+   */
+  values: FlagValues<S>;
   /** Positional arguments. */
   positionals: string[];
-  /** Values of repeatable flags (`multiple: true`), by long name; empty when not given. */
-  lists: Record<string, string[]>;
+  /** The flags given on the command line (a default filled in is not given). */
+  given: ReadonlySet<FlagName<S>>;
 }
 
 /**
- * Parses `args` strictly by the command's flag table: unknown flags, missing values and surplus positionals
- * are one-line {@linkcode UsageError}s naming the command's help.
+ * Parses `args` strictly by the command's flag table: unknown flags, missing values, values a flag's kind
+ * cannot read and surplus positionals are one-line {@linkcode UsageError}s naming the command's help. With
+ * --help, nothing else is read.
  */
-export function parseFlags(args: string[], spec: CommandSpec): ParsedArgs {
+export function parseFlags<const S extends CommandSpec>(args: string[], spec: S): ParsedArgs<S> | HelpAsked {
   const options = parserOptions(spec);
   // Let string flags take negative numbers (`--width -5`) so that the value check, not the parser, reports them.
   const joined: string[] = [];
@@ -45,20 +64,34 @@ export function parseFlags(args: string[], spec: CommandSpec): ParsedArgs {
   } catch (error: unknown) {
     throw new UsageError(`${parserProblem(error, spec)}: ${help}`, { cause: error });
   }
+  const raw = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  if (raw.help === true) return { help: true };
   const max = spec.maxPositionals ?? 0;
   if (parsed.positionals.length > max) {
     throw new UsageError(
       `Unexpected argument "${parsed.positionals[max]}" for "octane ${spec.name}": ${help}`,
     );
   }
-  const values: ParsedArgs["values"] = {};
-  const lists: ParsedArgs["lists"] = {};
-  for (const [name, option] of Object.entries(options)) {
-    const v = (parsed.values as Record<string, unknown>)[name];
-    if (option.multiple) lists[name] = Array.isArray(v) ? v.map(String) : [];
-    else values[name] = v as string | boolean | undefined;
+  const values: Record<string, unknown> = {};
+  const given = new Set<string>();
+  for (const flag of flagsOf(spec)) {
+    const v = raw[flag.name];
+    if (v !== undefined) given.add(flag.name);
+    values[flag.name] = flag.value === undefined
+      ? v === true
+      : flag.multiple
+      ? (Array.isArray(v) ? v : [])
+      : typeof v === "string"
+      ? readValue(v, flag)
+      : flag.default;
   }
-  return { values, positionals: parsed.positionals, lists };
+  // the one place the spec's types meet the parser's: every flag of the spec was read above by its kind
+  return {
+    help: false,
+    values: values as FlagValues<S>,
+    positionals: parsed.positionals,
+    given: given as ReadonlySet<FlagName<S>>,
+  };
 }
 
 /** The parser's complaint (several lines, in node's words) as one clause naming the flag. */
@@ -80,37 +113,24 @@ function parserProblem(error: unknown, spec: CommandSpec): string {
   return message.split("\n")[0]!.replace(/\.$/, "");
 }
 
-/** Reads an integer flag within [min, max], or the fallback when absent. */
-export function intFlag(
-  value: string | boolean | undefined,
-  name: string,
-  range: { min: number; max: number; fallback: number },
-): number {
-  if (value === undefined) return range.fallback;
-  const n = typeof value === "string" && /^[+-]?\d+$/.test(value.trim()) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(n) || n < range.min || n > range.max) {
-    throw new UsageError(
-      `Invalid --${name} "${value}": must be an integer from ${range.min} to ${range.max}`,
-    );
+/**
+ * Reads a value flag's text by its kind (see `FlagKind` in flags.ts).
+ * @throws {UsageError} `Invalid --NAME "TEXT": must be ...`
+ */
+export function readValue(text: string, flag: ValueFlag): string | number {
+  const kind = flag.kind ?? "string";
+  if (kind === "string") return text;
+  const invalid = (rule: string) => new UsageError(`Invalid --${flag.name} "${text}": must be ${rule}`);
+  if (kind === "int") {
+    const min = flag.min ?? Number.MIN_SAFE_INTEGER, max = flag.max ?? Number.MAX_SAFE_INTEGER;
+    const n = /^[+-]?\d+$/.test(text.trim()) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(`an integer from ${min} to ${max}`);
+    return n;
   }
-  return n;
-}
-
-/** Reads a positive number flag (seconds and the like), or undefined when absent. */
-export function numberFlag(value: string | boolean | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === "string" ? Number(value) : NaN;
-  if (!Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`Invalid --${name} "${value}": must be a number above 0`);
-  }
-  return n;
-}
-
-/** Reads a fraction flag in [0, 1], or undefined when absent. */
-export function fractionFlag(value: string | boolean | undefined, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  const n = typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
-  if (!(n >= 0 && n <= 1)) throw new UsageError(`Invalid --${name} "${value}": must be a number from 0 to 1`);
+  const n = text.trim() === "" ? NaN : Number(text);
+  if (kind === "positive" && !(Number.isFinite(n) && n > 0)) throw invalid("a number above 0");
+  if (kind === "fraction" && !(n >= 0 && n <= 1)) throw invalid("a number from 0 to 1");
+  if (kind === "non-negative" && !(Number.isFinite(n) && n >= 0)) throw invalid("a number of 0 or more");
   return n;
 }
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { checkWritableDir, intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { checkWritableDir, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
 import type { CommandSpec } from "./flags.ts";
 
-const spec: CommandSpec = {
+const spec = {
   name: "render",
   usage: ["octane render [SCENE]"],
   about: "Renders.",
@@ -10,18 +10,53 @@ const spec: CommandSpec = {
   groups: [{
     title: "Options",
     flags: [
-      { name: "spp", value: "N", default: "64", description: "samples per pixel" },
+      { name: "spp", value: "N", kind: "int", min: 1, max: 10, default: 4, description: "samples per pixel" },
       { name: "output", short: "o", value: "FILE", default: "render.png", description: "the PNG" },
+      { name: "time-limit", value: "S", kind: "positive", defaultText: "none", description: "seconds" },
+      { name: "verify", value: "F", kind: "fraction", default: 0.5, description: "a fraction" },
+      { name: "gain", value: "X", kind: "non-negative", default: 1, description: "at least 0" },
+      { name: "subnet", value: "CIDR", defaultText: "none", multiple: true, description: "repeatable" },
       { name: "quiet", description: "no status line" },
+      { name: "help", description: "help" },
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
-Deno.test("parseFlags reads flags and one positional", () => {
-  const r = parseFlags(["cornell", "--spp", "8", "--quiet"], spec);
+/** The parsed flags of `args` (not a help request). */
+function parse(args: string[]): ParsedArgs<typeof spec> {
+  const r = parseFlags(args, spec);
+  assert.equal(r.help, false);
+  return r as ParsedArgs<typeof spec>;
+}
+
+Deno.test("parseFlags reads flags by their kind and one positional, and fills in the declared defaults", () => {
+  const r = parse(["cornell", "--spp", "8", "--quiet", "--subnet", "a", "--subnet", "b", "--verify", "1"]);
   assert.deepEqual(r.positionals, ["cornell"]);
-  assert.equal(r.values.spp, "8");
+  assert.equal(r.values.spp, 8);
   assert.equal(r.values.quiet, true);
+  assert.deepEqual(r.values.subnet, ["a", "b"]);
+  assert.equal(r.values.verify, 1);
+  assert.deepEqual([...r.given].sort(), ["quiet", "spp", "subnet", "verify"]);
+  // not given: the spec's default, or undefined where it has none; a switch is false, a list empty
+  const d = parse([]);
+  assert.deepEqual(
+    { ...d.values },
+    {
+      spp: 4,
+      output: "render.png",
+      "time-limit": undefined,
+      verify: 0.5,
+      gain: 1,
+      subnet: [],
+      quiet: false,
+      help: false,
+    },
+  );
+  assert.equal(d.given.size, 0);
+});
+
+Deno.test("parseFlags answers --help before it reads any value", () => {
+  assert.deepEqual(parseFlags(["--spp", "x", "--help", "a", "b"], spec), { help: true });
 });
 
 Deno.test("parseFlags turns unknown flags, missing values and extra arguments into UsageErrors", () => {
@@ -41,23 +76,44 @@ Deno.test("parseFlags turns unknown flags, missing values and extra arguments in
 });
 
 Deno.test("parseFlags lets negative numbers reach the value check", () => {
-  const r = parseFlags(["--spp", "-5"], spec);
-  assert.equal(r.values.spp, "-5");
   assert.throws(
-    () => intFlag(r.values.spp, "spp", { min: 1, max: 10, fallback: 1 }),
+    () => parseFlags(["--spp", "-5"], spec),
     /Invalid --spp "-5": must be an integer from 1 to 10/,
   );
 });
 
-Deno.test("intFlag and numberFlag accept good values and reject the rest", () => {
-  assert.equal(intFlag(undefined, "spp", { min: 1, max: 10, fallback: 4 }), 4);
-  assert.equal(intFlag("10", "spp", { min: 1, max: 10, fallback: 4 }), 10);
+Deno.test("each kind accepts good values and refuses the rest with a line naming the flag and the rule", () => {
+  assert.equal(parse(["--spp", "10"]).values.spp, 10);
   for (const bad of ["0", "11", "1.5", "abc", "", "1e3"]) {
-    assert.throws(() => intFlag(bad, "spp", { min: 1, max: 10, fallback: 4 }), UsageError);
+    assert.throws(() => parse(["--spp", bad]), (e: unknown) => e instanceof UsageError);
   }
-  assert.equal(numberFlag("2.5", "time-limit"), 2.5);
-  assert.equal(numberFlag(undefined, "time-limit"), undefined);
-  for (const bad of ["0", "-1", "x"]) assert.throws(() => numberFlag(bad, "time-limit"), UsageError);
+  assert.equal(parse(["--time-limit", "2.5"]).values["time-limit"], 2.5);
+  for (const bad of ["0", "-1", "x", ""]) {
+    assert.throws(
+      () => parse(["--time-limit", bad]),
+      /^UsageError: Invalid --time-limit ".*": must be a number above 0$/,
+    );
+  }
+  assert.equal(parse(["--verify", "0"]).values.verify, 0);
+  for (const bad of ["-0.1", "1.5", "x", ""]) {
+    assert.throws(() => parse(["--verify", bad]), /must be a number from 0 to 1$/);
+  }
+  assert.equal(parse(["--gain", "0"]).values.gain, 0);
+  for (const bad of ["-1", "Infinity", "x", " "]) {
+    assert.throws(
+      () => parse(["--gain", bad]),
+      /^UsageError: Invalid --gain ".*": must be a number of 0 or more$/,
+    );
+  }
+});
+
+Deno.test("a misspelt flag name does not compile", () => {
+  const r = parse([]);
+  // @ts-expect-error: the spec has no --sppp
+  assert.equal(r.values.sppp, undefined);
+  // @ts-expect-error: --spp is an int flag with a default: a number, never a string
+  const text: string = r.values.spp;
+  assert.equal(typeof text, "number");
 });
 
 Deno.test("parseFlags reports a flag followed by another flag instead of its value in one line", () => {

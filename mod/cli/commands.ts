@@ -7,66 +7,109 @@ import {
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../net/defaults.ts";
+import { LIVE_VIEW_PORT } from "../live/mod.ts";
+import { IMAGE_DEFAULTS, IMAGE_LIMITS } from "../session/mod.ts";
 import { CAMERA_FLAGS } from "./camera_args.ts";
 import { type CommandSpec, COMMON_FLAGS, type Flag } from "./flags.ts";
 
-/** Defaults of the image settings (render and master). */
-export const IMAGE_DEFAULTS = { spp: 64, width: 512, height: 512, seed: 1, maxDepth: 16 } as const;
+/** Defaults of `octane demo`, shown by its help and filled in by its parser. */
+export const DEMO_DEFAULTS = {
+  spp: 64,
+  width: 256,
+  height: 256,
+  output: "demo.png",
+  report: "demo-report.json",
+} as const;
 
-/** --help, --verbose and --debug, with a command's own words for some of them. */
-function common(descriptions: Partial<Record<(typeof COMMON_FLAGS)[number]["name"], string>> = {}): Flag[] {
-  return COMMON_FLAGS.map((f) => ({ ...f, description: descriptions[f.name] ?? f.description }));
+/** The first port the loopback demo's daemons try (`--lan` uses the daemons' own default). */
+export const DEMO_DAEMON_PORT = 48100;
+
+/** The default PNG of render and master. */
+const OUTPUT_DEFAULT = "render.png";
+
+/** Ports: 1 to 65535. */
+const PORT = { kind: "int", min: 1, max: 65535 } as const;
+/** Ports to listen on: 0 (any free port, printed on the listening line) to 65535. */
+const LISTEN_PORT = { kind: "int", min: 0, max: 65535 } as const;
+/** Image sides in pixels. */
+const IMAGE_SIDE = { kind: "int", ...IMAGE_LIMITS.side } as const;
+/** Most daemons `demo --lan N` starts: each is a host with a daemon and then a slave on this machine's cores. */
+export const MAX_LAN_DAEMONS = 32;
+
+/** --help, --verbose and --debug; `verbose`: a command's own words for --verbose. */
+function common(words: { verbose?: string } = {}): readonly [
+  (typeof COMMON_FLAGS)[0],
+  { readonly name: "verbose"; readonly description: string },
+  (typeof COMMON_FLAGS)[2],
+] {
+  const [help, verbose, debug] = COMMON_FLAGS;
+  return [help, { ...verbose, description: words.verbose ?? verbose.description }, debug];
 }
 
-const IMAGE_FLAGS: Flag[] = [
-  { name: "spp", value: "N", default: `${IMAGE_DEFAULTS.spp}`, description: "samples per pixel" },
+const IMAGE_FLAGS = [
+  {
+    name: "spp",
+    value: "N",
+    kind: "int",
+    ...IMAGE_LIMITS.spp,
+    default: IMAGE_DEFAULTS.spp,
+    description: "samples per pixel",
+  },
   {
     name: "width",
     value: "W",
-    default: `${IMAGE_DEFAULTS.width}`,
+    kind: "int",
+    ...IMAGE_LIMITS.side,
+    default: IMAGE_DEFAULTS.width,
     description: "image width in pixels; a glTF camera's aspect ratio sets the side not given (the " +
       "longer side is the default when neither is)",
   },
   {
     name: "height",
     value: "H",
-    default: `${IMAGE_DEFAULTS.height}`,
+    kind: "int",
+    ...IMAGE_LIMITS.side,
+    default: IMAGE_DEFAULTS.height,
     description: "image height in pixels (see --width)",
   },
   {
     name: "seed",
     value: "S",
-    default: `${IMAGE_DEFAULTS.seed}`,
+    kind: "int",
+    ...IMAGE_LIMITS.seed,
+    default: IMAGE_DEFAULTS.seed,
     description: "random seed; the same seed and spp give the same image",
   },
   {
     name: "max-depth",
     value: "N",
-    default: `${IMAGE_DEFAULTS.maxDepth}`,
+    kind: "int",
+    ...IMAGE_LIMITS.maxDepth,
+    default: IMAGE_DEFAULTS.maxDepth,
     description: "longest path, in bounces",
   },
-];
+] as const satisfies readonly Flag[];
 
-const OUTPUT_FLAGS: Flag[] = [
-  { name: "output", short: "o", value: "FILE", default: "render.png", description: "the PNG to write" },
+const OUTPUT_FLAGS = [
+  { name: "output", short: "o", value: "FILE", default: OUTPUT_DEFAULT, description: "the PNG to write" },
   {
     name: "hdr",
     value: "FILE",
-    default: "none",
+    defaultText: "none",
     description: "also write linear HDR radiance: .exr (32-bit float OpenEXR, with the AOV channels " +
       "albedo.R/G/B and normal.X/Y/Z) or .pfm (colour only)",
   },
   {
     name: "aov",
     value: "DIR",
-    default: "none",
+    defaultText: "none",
     description: "also write the first-hit AOVs into folder DIR (made if missing): albedo.exr and " +
       "normal.exr (32-bit float), albedo.png and normal.png (previews)",
   },
   {
     name: "report",
     value: "FILE",
-    default: "none",
+    defaultText: "none",
     description: "write a JSON report: version, scene hash, timings, samples of every node",
   },
   {
@@ -74,20 +117,20 @@ const OUTPUT_FLAGS: Flag[] = [
     description: "denoise the image with OIDN's U-Net on this machine's GPU; -o and --hdr get the denoised " +
       "image and the raw one goes beside each with .raw before the extension (out.raw.png)",
   },
-];
+] as const satisfies readonly Flag[];
 
-const SCENE_FLAGS: Flag[] = [
+const SCENE_FLAGS = [
   {
     name: "camera",
     value: "NAME",
-    default: "the scene's first camera",
+    defaultText: "the scene's first camera",
     description: "glTF: render through the camera of this name (an error where the scene has none of " +
       "that name)",
   },
   {
     name: "camera-file",
     value: "FILE",
-    default: "none",
+    defaultText: "none",
     description: "render through the camera of this JSON file (position, target, up, fov in degrees), " +
       "as the master's live view saves it",
   },
@@ -95,45 +138,47 @@ const SCENE_FLAGS: Flag[] = [
   {
     name: "env",
     value: "FILE",
-    default: "none",
+    defaultText: "none",
     description: "light the scene with an equirectangular Radiance .hdr map (+Y up)",
   },
   {
     name: "env-intensity",
     value: "X",
-    default: "1",
+    kind: "non-negative",
+    defaultText: "1; a .ocrd's: as compiled",
     description: "multiply the environment (map or colour) by X",
   },
-];
+] as const satisfies readonly Flag[];
 
-const TIME_LIMIT: Flag = {
+const TIME_LIMIT = {
   name: "time-limit",
   value: "SECONDS",
-  default: "none",
+  kind: "positive",
+  defaultText: "none",
   description: "stop after about this long and write the samples done so far",
-};
+} as const satisfies Flag;
 
-const QUIET: Flag = {
+const QUIET = {
   name: "quiet",
   description: "no status line, and of the logs only warnings and errors",
-};
+} as const satisfies Flag;
 
-const KEY_FILE: Flag = {
+const KEY_FILE = {
   name: "key-file",
   value: "FILE",
-  default: "$OCTANE_KEY_FILE, else ~/.config/octane/key if it exists",
+  defaultText: "$OCTANE_KEY_FILE, else ~/.config/octane/key if it exists",
   description: "the farm key (octane key generate) every node of the farm holds",
-};
+} as const satisfies Flag;
 
-const STARTUP: Flag = {
+const STARTUP = {
   name: "startup",
   value: "KIND",
-  default: "systemd where it runs, else xdg; launchd on macOS; windows",
+  defaultText: "systemd where it runs, else xdg; launchd on macOS; windows",
   description: "how the daemon starts: systemd (user unit), xdg (desktop autostart), launchd or windows",
-};
+} as const satisfies Flag;
 
 /** `octane render`. */
-export const RENDER: CommandSpec = {
+export const RENDER = {
   name: "render",
   usage: ["octane render [SCENE] [options]"],
   about: `Path-traces SCENE on this machine's GPU: a built-in name (default "cornell"), a glTF 2.0
@@ -148,10 +193,10 @@ flags (--look-from ... --fov ...) that render the same image when passed back.`,
     flags: [...IMAGE_FLAGS, ...OUTPUT_FLAGS, ...SCENE_FLAGS, TIME_LIMIT, QUIET, ...common()],
   }],
   notes: "Ctrl-C stops after the batch in flight and writes what has been rendered.",
-};
+} as const satisfies CommandSpec;
 
 /** `octane compile`. */
-export const COMPILE: CommandSpec = {
+export const COMPILE = {
   name: "compile",
   usage: ["octane compile SCENE -o FILE.ocrd [options]"],
   about: `Compiles SCENE (a built-in name or a scene file) into render data: the BVH, triangles, materials,
@@ -165,17 +210,17 @@ place of the scene and need nothing else.`,
         name: "output",
         short: "o",
         value: "FILE",
-        default: "none, required",
+        defaultText: "none, required",
         description: "the .ocrd file to write",
       },
       ...SCENE_FLAGS,
       ...common(),
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane info`. */
-export const INFO: CommandSpec = {
+export const INFO = {
   name: "info",
   usage: ["octane info [--json]"],
   about: "Prints the version, protocol version, OS/architecture and every WebGPU adapter of this machine.",
@@ -183,10 +228,10 @@ export const INFO: CommandSpec = {
     title: "Options",
     flags: [{ name: "json", description: "print it as JSON" }, ...common()],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane master`. */
-export const MASTER: CommandSpec = {
+export const MASTER = {
   name: "master",
   usage: ["octane master [SCENE] [options]"],
   about: `Renders SCENE (as "octane render" takes it) with this machine's GPU and every slave that joins
@@ -200,7 +245,8 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
         {
           name: "port",
           value: "N",
-          default: `${MASTER_PORT}`,
+          ...LISTEN_PORT,
+          default: MASTER_PORT,
           description: "port slaves join on (0: any free port, printed on the listening line)",
         },
         {
@@ -216,33 +262,40 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
         {
           name: "heartbeat-timeout",
           value: "SECONDS",
-          default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+          kind: "positive",
+          default: HEARTBEAT_TIMEOUT_SECONDS,
           description: "drop a slave silent for this long",
         },
         { name: "no-local-render", description: "only slaves render" },
         {
           name: "wait-slaves",
           value: "N",
-          default: "0",
+          kind: "int",
+          min: 0,
+          max: 1024,
+          default: 0,
           description: "start rendering once N slaves have the render data (scripted farm renders)",
         },
         {
           name: "wait-timeout",
           value: "SECONDS",
-          default: "forever",
+          kind: "positive",
+          defaultText: "forever",
           description: "with --wait-slaves: start anyway after this long with the slaves that are ready",
         },
         {
           name: "verify",
           value: "FRACTION",
-          default: `${VERIFY_FRACTION}`,
+          kind: "fraction",
+          default: VERIFY_FRACTION,
           description: "render this fraction of the slaves' units again on another node and compare " +
             "(0: off); a slave that disagrees with a third render is dropped and its part redone",
         },
         {
           name: "unit-timeout",
           value: "SECONDS",
-          default: `${UNIT_TIMEOUT_SECONDS}`,
+          kind: "positive",
+          default: UNIT_TIMEOUT_SECONDS,
           description: "a unit not answered within this long (or 4x its expected time) also goes to " +
             "another node; the first answer counts",
         },
@@ -273,15 +326,16 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
         {
           name: "subnet",
           value: "CIDR",
-          default: "the interfaces' subnets",
+          defaultText: "the interfaces' subnets",
           multiple: true,
           description: "scan this subnet instead, e.g. 192.168.1.0/24",
         },
-        { name: "daemon-port", value: "N", default: `${DAEMON_PORT}`, description: "the daemons' port" },
+        { name: "daemon-port", value: "N", ...PORT, default: DAEMON_PORT, description: "the daemons' port" },
         {
           name: "scan-interval",
           value: "SECONDS",
-          default: `${SCAN_INTERVAL_SECONDS}`,
+          kind: "positive",
+          default: SCAN_INTERVAL_SECONDS,
           description: "time between scans",
         },
         {
@@ -299,7 +353,7 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
         {
           name: "ui",
           value: "[ADDR:]PORT",
-          default: "127.0.0.1, the first free port from 8420",
+          defaultText: `127.0.0.1, the first free port from ${LIVE_VIEW_PORT}`,
           description: "serve the live view web page here: the image as it converges, nodes, daemons, " +
             "camera, controls, log; its URL (with an access token) is printed on stderr; port 0 takes any free one",
         },
@@ -320,10 +374,10 @@ enabled.
 Ctrl-C (or SIGTERM, or --time-limit) stops handing out work, merges the units in flight, writes every
 output with the samples done (the report says "interrupted": true), says bye to the slaves and exits 0
 (130, writing nothing, when no sample was merged yet); a second Ctrl-C quits at once (130).`,
-};
+} as const satisfies CommandSpec;
 
 /** `octane slave`. */
-export const SLAVE: CommandSpec = {
+export const SLAVE = {
   name: "slave",
   usage: [
     "octane slave --master HOST:PORT [options]",
@@ -339,32 +393,37 @@ the master goes away it says so and exits 1 (with --keep-running it waits for th
       {
         name: "master",
         value: "HOST:PORT",
-        default: "none, required",
+        defaultText: "none, required",
         description: "the master to render for",
       },
       {
         name: "net-master-address",
         value: "HOST",
-        default: "none",
+        defaultText: "none",
         description: "the master's address (Octane's spelling of --master)",
       },
       {
         name: "net-master-port",
         value: "PORT",
-        default: `${MASTER_PORT}`,
+        ...PORT,
+        default: MASTER_PORT,
         description: "the master's port, with --net-master-address",
       },
       KEY_FILE,
       {
         name: "heartbeat-timeout",
         value: "SECONDS",
-        default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+        kind: "int",
+        min: 1,
+        max: 3600,
+        default: HEARTBEAT_TIMEOUT_SECONDS,
         description: "give up on a master silent for this long",
       },
       {
         name: "wait",
         value: "SECONDS",
-        default: "forever",
+        kind: "non-negative",
+        defaultText: "forever",
         description: "give up (exit 1) when no master answers within this long (0: try once); a " +
           "wrong key, another release or a port that is not a master's ends the wait at once",
       },
@@ -381,16 +440,16 @@ the master goes away it says so and exits 1 (with --keep-running it waits for th
       {
         name: "daemon",
         value: "HOST:PORT",
-        default: "none",
+        defaultText: "none",
         description: "the daemon that started this slave (set by the daemon, with its token)",
       },
       ...common(),
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane daemon`. */
-export const DAEMON: CommandSpec = {
+export const DAEMON = {
   name: "daemon",
   usage: [
     "octane daemon [options]",
@@ -407,20 +466,23 @@ version, OS/arch and GPUs it reports.`,
       {
         name: "port",
         value: "N",
-        default: `${DAEMON_PORT}`,
+        ...LISTEN_PORT,
+        default: DAEMON_PORT,
         description: "port masters probe (0: any free port, printed on the listening line)",
       },
       { name: "bind", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
       {
         name: "heartbeat-timeout",
         value: "SECONDS",
-        default: `${HEARTBEAT_TIMEOUT_SECONDS}`,
+        kind: "positive",
+        default: HEARTBEAT_TIMEOUT_SECONDS,
         description: "stop a slave (or drop a master) silent for this long",
       },
       {
         name: "grace",
         value: "SECONDS",
-        default: `${GRACE_SECONDS}`,
+        kind: "positive",
+        default: GRACE_SECONDS,
         description: "time between SIGTERM and SIGKILL",
       },
       {
@@ -436,10 +498,10 @@ version, OS/arch and GPUs it reports.`,
               launchd LaunchAgent or Windows Startup script)
   uninstall   stop it and remove the start-up entry
   status      whether it is installed, running, and on which port`,
-};
+} as const satisfies CommandSpec;
 
 /** `octane daemon install`. */
-export const DAEMON_INSTALL: CommandSpec = {
+export const DAEMON_INSTALL = {
   name: "daemon install",
   usage: ["octane daemon install [options]"],
   about: `Starts the daemon at every login from this octane's path: a systemd user unit (Linux with
@@ -452,7 +514,8 @@ to create the key, and prints the command that copies it to the master.`,
       {
         name: "port",
         value: "N",
-        default: `asks; RETURN takes the installed port, else ${DAEMON_PORT}`,
+        ...PORT,
+        defaultText: `asks; RETURN takes the installed port, else ${DAEMON_PORT}`,
         description: "port masters probe",
       },
       { ...KEY_FILE, description: "the farm key the daemon and its slaves use" },
@@ -468,10 +531,10 @@ to create the key, and prints the command that copies it to the master.`,
   notes: `An XDG autostart entry runs only when someone logs in to a desktop. On a headless node use
 --startup systemd, and run "loginctl enable-linger $USER" once so that the user's systemd, and the
 daemon, start at boot without a login.`,
-};
+} as const satisfies CommandSpec;
 
 /** `octane daemon uninstall`. */
-export const DAEMON_UNINSTALL: CommandSpec = {
+export const DAEMON_UNINSTALL = {
   name: "daemon uninstall",
   usage: ["octane daemon uninstall [options]"],
   about: "Stops the installed daemon and removes its start-up entry.",
@@ -479,10 +542,10 @@ export const DAEMON_UNINSTALL: CommandSpec = {
     title: "Options",
     flags: [{ name: "no-stop", description: "leave a running daemon running" }, STARTUP, ...common()],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane daemon status`. */
-export const DAEMON_STATUS: CommandSpec = {
+export const DAEMON_STATUS = {
   name: "daemon status",
   usage: ["octane daemon status [options]"],
   about: `Says whether the daemon is installed, whether one answers on the port, and what it reports.
@@ -493,7 +556,8 @@ Exits 0 when a daemon answers, 3 when none does.`,
       {
         name: "port",
         value: "N",
-        default: `the installed port, else ${DAEMON_PORT}`,
+        ...PORT,
+        defaultText: `the installed port, else ${DAEMON_PORT}`,
         description: "port to ask on",
       },
       { name: "bind", value: "ADDR", default: "127.0.0.1", description: "address to ask at" },
@@ -502,10 +566,10 @@ Exits 0 when a daemon answers, 3 when none does.`,
       ...common(),
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane key generate`. */
-export const KEY_GENERATE: CommandSpec = {
+export const KEY_GENERATE = {
   name: "key generate",
   usage: ["octane key generate [-o FILE] [--force]"],
   about: `Writes a new random 256-bit farm key (64 hex digits) to FILE with mode 0600. Master, slave and
@@ -521,17 +585,17 @@ without it cannot join a render, start a slave or read render data.`,
         name: "output",
         short: "o",
         value: "FILE",
-        default: "~/.config/octane/key, or $XDG_CONFIG_HOME/octane/key",
+        defaultText: "~/.config/octane/key, or $XDG_CONFIG_HOME/octane/key",
         description: `where to write it; "-" prints it instead`,
       },
       { name: "force", description: "replace an existing key file (every node then needs the new key)" },
       ...common(),
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** `octane demo`. */
-export const DEMO: CommandSpec = {
+export const DEMO = {
   name: "demo",
   usage: ["octane demo [options]"],
   about: `The whole mission on one machine, on loopback: daemons on 127.0.0.2 and 127.0.0.3, a
@@ -549,18 +613,53 @@ a real LAN. The namespaces are removed at the end. Without root it says why and 
       {
         name: "lan",
         value: "N",
-        default: "off: loopback",
-        description: "run on a namespace LAN with N daemons (1 to 32; root, Linux)",
+        kind: "int",
+        min: 1,
+        max: MAX_LAN_DAEMONS,
+        defaultText: "off: loopback",
+        description: `run on a namespace LAN with N daemons (1 to ${MAX_LAN_DAEMONS}; root, Linux)`,
       },
-      { name: "spp", value: "N", default: "64", description: "samples per pixel" },
-      { name: "width", value: "W", default: "256", description: "image width in pixels" },
-      { name: "height", value: "H", default: "256", description: "image height in pixels" },
-      { name: "output", short: "o", value: "FILE", default: "demo.png", description: "the PNG to write" },
-      { name: "report", value: "FILE", default: "demo-report.json", description: "the JSON report to write" },
+      {
+        name: "spp",
+        value: "N",
+        kind: "int",
+        min: 1,
+        max: 1 << 20,
+        default: DEMO_DEFAULTS.spp,
+        description: "samples per pixel",
+      },
+      {
+        name: "width",
+        value: "W",
+        ...IMAGE_SIDE,
+        default: DEMO_DEFAULTS.width,
+        description: "image width in pixels",
+      },
+      {
+        name: "height",
+        value: "H",
+        ...IMAGE_SIDE,
+        default: DEMO_DEFAULTS.height,
+        description: "image height in pixels",
+      },
+      {
+        name: "output",
+        short: "o",
+        value: "FILE",
+        default: DEMO_DEFAULTS.output,
+        description: "the PNG to write",
+      },
+      {
+        name: "report",
+        value: "FILE",
+        default: DEMO_DEFAULTS.report,
+        description: "the JSON report to write",
+      },
       {
         name: "daemon-port",
         value: "N",
-        default: "the first free one from 48100; 48000 with --lan",
+        ...PORT,
+        defaultText: `the first free one from ${DEMO_DAEMON_PORT}; ${DAEMON_PORT} with --lan`,
         description: "the daemons' port",
       },
       {
@@ -571,7 +670,7 @@ a real LAN. The namespaces are removed at the end. Without root it says why and 
       ...common({ verbose: "also show the daemons' own logs" }),
     ],
   }],
-};
+} as const satisfies CommandSpec;
 
 /** Every command's spec, for help tests. */
 export const COMMANDS: readonly CommandSpec[] = [

@@ -2,12 +2,15 @@ import { encodeRenderData, renderDataHash } from "../render_data/mod.ts";
 import { checkWritableDir, parseFlags, UsageError } from "./args.ts";
 import { COMPILE } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
+import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
+import { asUsage } from "./usage.ts";
+import { openScene } from "../session/mod.ts";
 
 /** `octane compile`: writes compiled render data. */
 export async function compileCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, COMPILE);
-  if (values.help) return printHelp(COMPILE);
+  const parsed = parseFlags(args, COMPILE);
+  if (parsed.help) return printHelp(COMPILE);
+  const { values, positionals, given } = parsed;
   const scene = positionals[0];
   if (!scene) throw new UsageError(`Missing SCENE: run "octane compile --help"`);
   if (scene.toLowerCase().endsWith(".ocrd")) {
@@ -15,13 +18,13 @@ export async function compileCommand(args: string[]): Promise<number> {
       `Cannot compile "${scene}": it is compiled render data already; render it as it is, or compile its scene file`,
     );
   }
-  const output = typeof values.output === "string" ? values.output : undefined;
+  const output = values.output;
   if (!output) throw new UsageError(`Missing -o FILE.ocrd: run "octane compile --help"`);
   if (!output.toLowerCase().endsWith(".ocrd")) {
     throw new UsageError(`Cannot write "${output}": -o takes a .ocrd file`);
   }
   await checkWritableDir(output, "-o");
-  const { data, camera } = await loadPlaced(scene, values);
+  const { data, camera } = await asUsage(openScene(await sceneRequest(scene, values, given)));
   const bytes = encodeRenderData(data);
   await Deno.writeFile(output, bytes);
   console.error(

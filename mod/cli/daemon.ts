@@ -1,14 +1,13 @@
 import { Daemon, describeFacts, probeSlave } from "../net/daemon/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
-import { onStopSignals } from "./signals.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { onStopSignals } from "../session/mod.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { DAEMON } from "./commands.ts";
 import { installCommand, statusCommand, uninstallCommand } from "./daemon_install.ts";
 import { printHelp } from "./flags.ts";
 import { setupLogging } from "./logging.ts";
 import { addressNotHere, readKey } from "./net_args.ts";
 import { keepServing } from "./guard.ts";
-import { DAEMON_PORT, GRACE_SECONDS, HEARTBEAT_TIMEOUT_SECONDS } from "../net/defaults.ts";
 import { selfCommand } from "./self.ts";
 
 /** `octane daemon [install|uninstall|status]`. */
@@ -21,15 +20,12 @@ export async function daemonCommand(args: string[]): Promise<number> {
 }
 
 async function run(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON);
-  if (values.help) return printHelp(DAEMON);
-  await setupLogging({ debug: values.debug === true, verbose: values.verbose === true });
+  const parsed = parseFlags(args, DAEMON);
+  if (parsed.help) return printHelp(DAEMON);
+  const { values } = parsed;
+  await setupLogging({ debug: values.debug, verbose: values.verbose });
   keepServing("daemon");
-  const port = intFlag(values.port, "port", { min: 0, max: 65535, fallback: DAEMON_PORT });
-  const bind = typeof values.bind === "string" ? values.bind : "0.0.0.0";
-  const heartbeatTimeout = numberFlag(values["heartbeat-timeout"], "heartbeat-timeout") ??
-    HEARTBEAT_TIMEOUT_SECONDS;
-  const graceSeconds = numberFlag(values.grace, "grace") ?? GRACE_SECONDS;
+  const { port, bind, "heartbeat-timeout": heartbeatTimeout, grace: graceSeconds } = values;
   const key = await readKey(values["key-file"]);
   const command = selfCommand();
   let daemon: Daemon;

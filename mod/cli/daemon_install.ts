@@ -8,6 +8,7 @@ import {
   removeStartupEntry,
   type StartupContext,
   startupContext,
+  type StartupEntry,
   startupEntry,
   type StartupKind,
   startupPath,
@@ -16,7 +17,7 @@ import {
 } from "../install/mod.ts";
 import { DAEMON_PORT } from "../net/defaults.ts";
 import { defaultKeyPath, type FarmKey, generateKey, writeKeyFile } from "../net/key.ts";
-import { intFlag, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { DAEMON_INSTALL, DAEMON_STATUS, DAEMON_UNINSTALL } from "./commands.ts";
 import { printHelp } from "./flags.ts";
 import { readKey } from "./net_args.ts";
@@ -28,15 +29,14 @@ const PORT_TRIES = 3;
 
 /** `octane daemon install`: writes the start-up entry and, where the system can, starts the daemon now. */
 export async function installCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_INSTALL);
-  if (values.help) return printHelp(DAEMON_INSTALL);
+  const parsed = parseFlags(args, DAEMON_INSTALL);
+  if (parsed.help) return printHelp(DAEMON_INSTALL);
+  const { values } = parsed;
   const context = contextOf(values.startup);
   // a re-install keeps the port it had; an entry of another kind is replaced, or both would start a daemon
   const previous = await previousEntries(context);
   const installedPort = previous.find((p) => p.port !== undefined)?.port ?? DAEMON_PORT;
-  const port = values.port === undefined
-    ? await askPort(installedPort)
-    : intFlag(values.port, "port", { min: 1, max: 65535, fallback: DAEMON_PORT });
+  const port = values.port ?? await askPort(installedPort);
   // a re-install without --key-file (or OCTANE_KEY_FILE) keeps the key file the installed entry names
   const installedKey = Deno.env.get("OCTANE_KEY_FILE") ? undefined : previous.find((p) => p.keyFile)?.keyFile;
   const { key, flag } = await installKey(values["key-file"] ?? installedKey);
@@ -46,10 +46,21 @@ export async function installCommand(args: string[]): Promise<number> {
     ...(flag ? { keyFile: flag } : {}),
   });
   await writeStartupEntry(entry);
-  const start = values["no-start"] !== true;
-  let started = false;
-  if (entry.kind === "systemd" && start) {
-    // systemd refusing the unit is a failed install: say so, and exit 1
+  const started = !values["no-start"] && await startNow(entry);
+  for (const p of previous.filter((p) => p.context.kind !== context.kind)) {
+    const removed = await removeStartupEntry(p.context);
+    console.log(`Removed the previous ${KIND_NAMES[p.context.kind]}: ${removed.join(", ")}`);
+  }
+  printInstalled(entry, { port, key, started, context });
+  return 0;
+}
+
+/**
+ * Starts the installed daemon where the system can (systemd, launchd); false where it cannot (XDG, Windows).
+ * @throws {Error} when the system refuses the entry: a failed install, exit 1
+ */
+async function startNow(entry: StartupEntry): Promise<boolean> {
+  if (entry.kind === "systemd") {
     for (const step of [["daemon-reload"], ["restart", "octane-daemon.service"]]) {
       const failure = await runTool("systemctl", ["--user", ...step]);
       if (failure) {
@@ -58,39 +69,42 @@ export async function installCommand(args: string[]): Promise<number> {
         );
       }
     }
-    started = true;
-  } else if (entry.kind === "launchd" && start) {
+    return true;
+  }
+  if (entry.kind === "launchd") {
     const failure = await runTool("launchctl", ["load", "-w", entry.path]);
     if (failure) throw new Error(`Wrote ${entry.path}, but ${failure}: pass --no-start to only write it`);
-    started = true;
+    return true;
   }
-  for (const p of previous.filter((p) => p.context.kind !== context.kind)) {
-    const removed = await removeStartupEntry(p.context);
-    console.log(`Removed the previous ${KIND_NAMES[p.context.kind]}: ${removed.join(", ")}`);
-  }
+  return false;
+}
+
+/** What was installed, what it runs, how the key reaches the master, and how and when it starts. */
+function printInstalled(
+  entry: StartupEntry,
+  o: { port: number; key: FarmKey | undefined; started: boolean; context: StartupContext },
+): void {
   const command = entry.args.map(shellQuote).join(" ");
-  console.log(`Installed the octane daemon on port ${port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
+  console.log(`Installed the octane daemon on port ${o.port}: ${KIND_NAMES[entry.kind]} ${entry.path}`);
   console.log(`It runs: ${command}`);
-  if (key) {
+  if (o.key) {
     // the master, and every other node, need the same key: one command puts it in the master's default place
     console.log(
       `Copy the key to the master (MASTER = its host; a key there is kept): ssh MASTER 'mkdir -p ~/.config/octane && umask 077 && set -C && cat > ~/.config/octane/key' < ${
-        shellQuote(key.path)
+        shellQuote(o.key.path)
       }`,
     );
   }
-  const user = context.env("USER") || context.env("LOGNAME") || "$USER";
+  const user = o.context.env("USER") || o.context.env("LOGNAME") || "$USER";
   if (entry.kind === "systemd") {
     console.log(
-      started
+      o.started
         ? "Started it now (systemctl --user restart octane-daemon)"
         : "It starts at your next login; to start it now: systemctl --user start octane-daemon",
     );
-    console.log(
-      `To start it at boot, before anyone logs in, run once: loginctl enable-linger ${user}`,
-    );
+    console.log(`To start it at boot, before anyone logs in, run once: loginctl enable-linger ${user}`);
   } else if (entry.kind === "launchd") {
-    console.log(started ? "Started it now (launchctl load)" : "It starts at your next login");
+    console.log(o.started ? "Started it now (launchctl load)" : "It starts at your next login");
   } else {
     console.log(`It starts at your next login; to start it now run: ${command}`);
   }
@@ -102,15 +116,15 @@ export async function installCommand(args: string[]): Promise<number> {
         : `Warning: an XDG autostart entry runs only when someone logs in to a desktop, and this machine runs no systemd: on a headless node, start "${command}" from the system's own start-up instead`,
     );
   }
-  return 0;
 }
 
 /** `octane daemon uninstall`: stops the installed daemon (unless --no-stop) and removes its entry. */
 export async function uninstallCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_UNINSTALL);
-  if (values.help) return printHelp(DAEMON_UNINSTALL);
+  const parsed = parseFlags(args, DAEMON_UNINSTALL);
+  if (parsed.help) return printHelp(DAEMON_UNINSTALL);
+  const { values } = parsed;
   const context = await installedContext(values.startup);
-  const stop = values["no-stop"] !== true;
+  const stop = !values["no-stop"];
   const installed = await installedStartup(context);
   let failure: string | undefined;
   if (stop && context.kind === "systemd" && installed) {
@@ -134,12 +148,13 @@ export async function uninstallCommand(args: string[]): Promise<number> {
 
 /** `octane daemon status`: installed or not, and what a daemon on the port reports; exit 3 when none answers. */
 export async function statusCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DAEMON_STATUS);
-  if (values.help) return printHelp(DAEMON_STATUS);
-  const address = typeof values.bind === "string" && values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
+  const parsed = parseFlags(args, DAEMON_STATUS);
+  if (parsed.help) return printHelp(DAEMON_STATUS);
+  const { values } = parsed;
+  const address = values.bind !== "0.0.0.0" ? values.bind : "127.0.0.1";
   const context = await installedContext(values.startup);
   const installed = await installedStartup(context);
-  const port = intFlag(values.port, "port", { min: 1, max: 65535, fallback: installed?.port ?? DAEMON_PORT });
+  const port = values.port ?? installed?.port ?? DAEMON_PORT;
   console.log(
     installed
       ? `Installed: ${KIND_NAMES[context.kind]} ${installed.path}, port ${installed.port ?? "unknown"}`
@@ -190,7 +205,7 @@ async function askPort(fallback: number): Promise<number> {
  * without any, offers to create the default one. Returns the file to name in the start-up entry (none when
  * the daemon finds it by itself, or there is no key).
  */
-async function installKey(file: string | boolean | undefined): Promise<{ key?: FarmKey; flag?: string }> {
+async function installKey(file: string | undefined): Promise<{ key?: FarmKey; flag?: string }> {
   const found = await readKey(file);
   const fallback = defaultKeyPath();
   if (found) {
@@ -211,9 +226,9 @@ async function installKey(file: string | boolean | undefined): Promise<{ key?: F
 }
 
 /** The start-up context for --startup KIND, else this machine's. */
-function contextOf(flag: ParsedArgs["values"][string]): StartupContext {
+function contextOf(flag: string | undefined): StartupContext {
   let kind: StartupKind | undefined;
-  if (typeof flag === "string") {
+  if (flag !== undefined) {
     if (!isStartupKind(flag)) {
       throw new UsageError(`Invalid --startup "${flag}": expected ${Object.keys(KIND_NAMES).join(", ")}`);
     }
@@ -251,9 +266,9 @@ async function previousEntries(
 }
 
 /** The context of --startup KIND; without it, this machine's, or a sibling kind that is installed. */
-async function installedContext(flag: ParsedArgs["values"][string]): Promise<StartupContext> {
+async function installedContext(flag: string | undefined): Promise<StartupContext> {
   const context = contextOf(flag);
-  if (typeof flag === "string") return context;
+  if (flag !== undefined) return context;
   return (await previousEntries(context))[0]?.context ?? context;
 }
 

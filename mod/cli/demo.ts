@@ -1,6 +1,7 @@
-import { onStopSignals } from "./signals.ts";
-import { intFlag, parseFlags, UsageError } from "./args.ts";
-import { DEMO } from "./commands.ts";
+import { onStopSignals } from "../session/mod.ts";
+import { parseFlags, UsageError } from "./args.ts";
+import { DEMO, DEMO_DAEMON_PORT } from "./commands.ts";
+import { DAEMON_PORT } from "../net/defaults.ts";
 import { printHelp } from "./flags.ts";
 import { masterCommand } from "./master.ts";
 import { selfCommand } from "./self.ts";
@@ -8,8 +9,6 @@ import { generateKey, writeKeyFile } from "../net/key.ts";
 import { Lan, lanUnavailable } from "../lan/mod.ts";
 
 const DAEMONS = ["127.0.0.2", "127.0.0.3"];
-/** Most daemons `--lan N` starts: each is a host with a daemon and then a slave on this machine's cores. */
-const MAX_LAN_DAEMONS = 32;
 
 interface DemoDaemon {
   address: string;
@@ -20,98 +19,21 @@ interface DemoDaemon {
 
 /** `octane demo`: two daemons and a master on loopback render the Cornell box together. */
 export async function demoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, DEMO);
-  if (values.help) return printHelp(DEMO);
-  const spp = intFlag(values.spp, "spp", { min: 1, max: 1 << 20, fallback: 64 });
-  const width = intFlag(values.width, "width", { min: 1, max: 16384, fallback: 256 });
-  const height = intFlag(values.height, "height", { min: 1, max: 16384, fallback: 256 });
-  const output = typeof values.output === "string" ? values.output : "demo.png";
-  const report = typeof values.report === "string" ? values.report : "demo-report.json";
-  const port = values["daemon-port"] === undefined
-    ? freePort(48100)
-    : intFlag(values["daemon-port"], "daemon-port", { min: 1, max: 65535, fallback: 48100 });
-  const verbose = values.verbose === true;
+  const parsed = parseFlags(args, DEMO);
+  if (parsed.help) return printHelp(DEMO);
+  const { values } = parsed;
+  const { spp, width, height, output, report, verbose } = values;
+  const render = { spp, width, height, output, report, verbose };
+  const port = values["daemon-port"] ?? freePort(DEMO_DAEMON_PORT);
   if (values.lan !== undefined) {
-    const hosts = intFlag(values.lan, "lan", { min: 1, max: MAX_LAN_DAEMONS, fallback: 2 });
     const why = lanUnavailable();
-    if (!why) {
-      return lanDemo(hosts, {
-        spp,
-        width,
-        height,
-        output,
-        report,
-        verbose,
-        port: values["daemon-port"] === undefined ? 48000 : port,
-      });
-    }
+    if (!why) return lanDemo(values.lan, { ...render, port: values["daemon-port"] ?? DAEMON_PORT });
     console.error(`Demo: ${why}; running on loopback instead`);
   }
-
-  // a throwaway farm key: every link of the demo is sealed and authenticated, as on a studio's LAN
-  const keyDir = await Deno.makeTempDir({ prefix: "octane-demo-" });
-  const keyFile = `${keyDir}/key`;
-  await writeKeyFile(keyFile, generateKey());
-  console.error(
-    `Demo: starting daemons on ${DAEMONS.map((a) => `${a}:${port}`).join(" and ")} with a throwaway farm key`,
-  );
-  const daemons = DAEMONS.map((address) => startDaemon(address, { port, keyFile, verbose }));
-  const killAll = () => {
-    for (const d of daemons) signal(d.child, "SIGTERM");
-  };
-  // Ctrl-C ends the master at once: the daemons are told to stop (and stop their slaves) first
-  const removeSignals = onStopSignals(killAll);
-  try {
-    await Promise.all(daemons.map(async (d) => {
-      const m = await waitForLine(d, /^octane daemon .*$/m, 120_000);
-      await waitForLine(d, /^Daemon listening on /m, 10_000);
-      console.error(`  daemon ${d.address}: ${m[0].replace(/^octane daemon /, "octane ")}`);
-    }));
-    console.error(`Demo: master on 127.0.0.1 scans 127.0.0.0/29 and enables ${DAEMONS.join(" and ")}`);
-    const code = await masterCommand([
-      "cornell",
-      "--bind",
-      "127.0.0.1",
-      "--port",
-      "21000",
-      "--auto-port",
-      "--subnet",
-      "127.0.0.0/29",
-      "--daemon-port",
-      String(port),
-      "--enable",
-      DAEMONS.join(","),
-      "--scan-interval",
-      "2",
-      "--key-file",
-      keyFile,
-      "--wait-slaves",
-      String(DAEMONS.length),
-      "--wait-timeout",
-      "90",
-      "--spp",
-      String(spp),
-      "--width",
-      String(width),
-      "--height",
-      String(height),
-      "-o",
-      output,
-      "--report",
-      report,
-      ...(values.ui === true ? ["--keep-open"] : []),
-    ]);
-    if (code !== 0) return code;
-    console.error(`Demo: wrote ${output} and ${report}; stopping the daemons`);
-  } finally {
-    removeSignals();
-    await stopDaemons(daemons);
-    await Deno.remove(keyDir, { recursive: true }).catch(() => {});
-  }
-  return 0;
+  return await loopbackDemo({ ...render, port }, values.ui);
 }
 
-/** What a demo renders and writes. */
+/** What a demo renders and writes, and the daemons' port. */
 interface DemoRender {
   spp: number;
   width: number;
@@ -122,15 +44,46 @@ interface DemoRender {
   port: number;
 }
 
+/** The loopback demo: daemons on 127.0.0.2 and .3, this process the master; `ui`: keep it open after. */
+async function loopbackDemo(o: DemoRender, ui: boolean): Promise<number> {
+  const key = await throwawayKey();
+  console.error(
+    `Demo: starting daemons on ${
+      DAEMONS.map((a) => `${a}:${o.port}`).join(" and ")
+    } with a throwaway farm key`,
+  );
+  const daemons = DAEMONS.map((address) => startDaemon(address, { ...o, keyFile: key.file }));
+  // Ctrl-C ends the master at once: the daemons are told to stop (and stop their slaves) first
+  const removeSignals = onStopSignals(() => {
+    for (const d of daemons) signal(d.child, "SIGTERM");
+  });
+  try {
+    await daemonsUp(daemons);
+    console.error(`Demo: master on 127.0.0.1 scans 127.0.0.0/29 and enables ${DAEMONS.join(" and ")}`);
+    const code = await masterCommand([
+      "cornell",
+      ...["--bind", "127.0.0.1", "--port", "21000", "--auto-port", "--subnet", "127.0.0.0/29"],
+      ...["--enable", DAEMONS.join(",")],
+      ...masterFlags(o, key.file, DAEMONS.length),
+      ...(ui ? ["--keep-open"] : []),
+    ]);
+    if (code !== 0) return code;
+    console.error(`Demo: wrote ${o.output} and ${o.report}; stopping the daemons`);
+  } finally {
+    removeSignals();
+    await stopDaemons(daemons);
+    await key.remove();
+  }
+  return 0;
+}
+
 /**
  * `octane demo --lan N`: a LAN of network namespaces on this machine (root, Linux): a master host and N
  * daemon hosts on one bridge, in a private /24 with no default route. The master runs inside its host with
  * `--net`, so it scans its own interface's subnet as on a real LAN. Everything is removed at the end.
  */
 async function lanDemo(count: number, o: DemoRender): Promise<number> {
-  const keyDir = await Deno.makeTempDir({ prefix: "octane-demo-" });
-  const keyFile = `${keyDir}/key`;
-  await writeKeyFile(keyFile, generateKey());
+  const key = await throwawayKey();
   // the demo stops its processes in order on Ctrl-C, then removes the LAN itself
   const lan = await Lan.create(count + 1, { signals: false });
   const [host, ...daemonHosts] = lan.hosts;
@@ -153,44 +106,15 @@ async function lanDemo(count: number, o: DemoRender): Promise<number> {
       `Demo: starting daemons on ${daemonHosts.map((h) => h.address).join(", ")} with a throwaway farm key`,
     );
     for (const h of daemonHosts) {
-      daemons.push(startDaemon(h.address, { ...o, keyFile, wrap: lan.command(h, ["setsid"]) }));
+      daemons.push(startDaemon(h.address, { ...o, keyFile: key.file, wrap: lan.command(h, ["setsid"]) }));
     }
-    await Promise.all(daemons.map(async (d) => {
-      const m = await waitForLine(d, /^octane daemon .*$/m, 120_000);
-      await waitForLine(d, /^Daemon listening on /m, 10_000);
-      console.error(`  daemon ${d.address}: ${m[0].replace(/^octane daemon /, "octane ")}`);
-    }));
+    await daemonsUp(daemons);
     console.error(
       `Demo: master on ${host!.address} scans its own ${lan.subnet} (--net) and enables every daemon`,
     );
     const [exe, ...args] = lan.command(host!, ["setsid", ...selfCommand()]);
     master = new Deno.Command(exe!, {
-      args: [
-        ...args,
-        "master",
-        "cornell",
-        "--net",
-        "--daemon-port",
-        String(o.port),
-        "--scan-interval",
-        "2",
-        "--key-file",
-        keyFile,
-        "--wait-slaves",
-        String(count),
-        "--wait-timeout",
-        "90",
-        "--spp",
-        String(o.spp),
-        "--width",
-        String(o.width),
-        "--height",
-        String(o.height),
-        "-o",
-        o.output,
-        "--report",
-        o.report,
-      ],
+      args: [...args, "master", "cornell", "--net", ...masterFlags(o, key.file, count)],
       stdin: "null",
     }).spawn();
     const code = (await master.status).code;
@@ -200,9 +124,39 @@ async function lanDemo(count: number, o: DemoRender): Promise<number> {
     removeSignals();
     await stopDaemons(daemons);
     await lan.close();
-    await Deno.remove(keyDir, { recursive: true }).catch(() => {});
+    await key.remove();
   }
   return 0;
+}
+
+/** The master's flags of both demos: the daemons' port, the key, waiting for their slaves, the image. */
+function masterFlags(o: DemoRender, keyFile: string, slaves: number): string[] {
+  return [
+    ...["--daemon-port", String(o.port), "--scan-interval", "2", "--key-file", keyFile],
+    ...["--wait-slaves", String(slaves), "--wait-timeout", "90"],
+    ...["--spp", String(o.spp), "--width", String(o.width), "--height", String(o.height)],
+    ...["-o", o.output, "--report", o.report],
+  ];
+}
+
+/**
+ * A throwaway farm key in a temporary folder: every link of the demo is sealed and authenticated, as on a
+ * studio's LAN.
+ */
+async function throwawayKey(): Promise<{ file: string; remove(): Promise<void> }> {
+  const dir = await Deno.makeTempDir({ prefix: "octane-demo-" });
+  const file = `${dir}/key`;
+  await writeKeyFile(file, generateKey());
+  return { file, remove: () => Deno.remove(dir, { recursive: true }).catch(() => {}) };
+}
+
+/** Waits for every daemon to say its version and that it listens, and shows each. */
+async function daemonsUp(daemons: DemoDaemon[]): Promise<void> {
+  await Promise.all(daemons.map(async (d) => {
+    const m = await waitForLine(d, /^octane daemon .*$/m, 120_000);
+    await waitForLine(d, /^Daemon listening on /m, 10_000);
+    console.error(`  daemon ${d.address}: ${m[0].replace(/^octane daemon /, "octane ")}`);
+  }));
 }
 
 /** The first port from `from` that is free on every demo address. */

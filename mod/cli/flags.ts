@@ -20,15 +20,34 @@ export interface SwitchFlag extends FlagBase {
   value?: undefined;
 }
 
-/** A flag that takes a value: its placeholder and default are part of its help. */
-export interface ValueFlag extends FlagBase {
+/**
+ * How the parser reads a value flag: `string` as given; `int` an integer from `min` to `max`; `positive` a
+ * number above 0 (seconds and the like); `fraction` a number from 0 to 1; `non-negative` a number of 0 or
+ * more. A value it cannot read is a one-line usage error naming the flag.
+ */
+export type FlagKind = "string" | "int" | "positive" | "fraction" | "non-negative";
+
+interface ValueFlagBase extends FlagBase {
   /** The value's placeholder in help: N, FILE, SECONDS. */
   value: string;
-  /** The default as help shows it ("64", "none", "forever"). */
-  default: string;
-  /** May be given several times. */
+  /** How the value is read (default `string`). */
+  kind?: FlagKind;
+  /** `int`: the least value. */
+  min?: number;
+  /** `int`: the largest value. */
+  max?: number;
+  /** May be given several times: the parsed value is the list given (empty when none). */
   multiple?: boolean;
 }
+
+/**
+ * A flag that takes a value. Its default is declared once: `default` is the value the parser fills in when the
+ * flag is not given, and what help shows; `defaultText` is help's words where there is no single value
+ * ("none", "forever", "the scene's camera"), and then the parsed value is undefined when not given.
+ */
+export type ValueFlag =
+  & ValueFlagBase
+  & ({ default: string | number; defaultText?: undefined } | { defaultText: string; default?: undefined });
 
 /** One command-line flag: what the parser accepts and what --help says of it. */
 export type Flag = SwitchFlag | ValueFlag;
@@ -43,7 +62,8 @@ export interface FlagGroup {
 
 /**
  * A command's contract: the parser accepts exactly the flags of its groups, and its --help lists each of
- * them, so that no flag exists without help.
+ * them, so that no flag exists without help. Declare specs `as const satisfies CommandSpec`, so that
+ * {@linkcode FlagValues} knows each flag's name and type.
  */
 export interface CommandSpec {
   /** The command as typed after "octane", e.g. "daemon install". */
@@ -60,12 +80,35 @@ export interface CommandSpec {
   notes?: string;
 }
 
-/** The flags every command takes: --help (-h), --debug, --verbose. */
+/** The flags of a spec, as a union of their (const) types. */
+export type FlagOf<S extends CommandSpec> = S["groups"][number]["flags"][number];
+
+/** The names of a spec's flags. */
+export type FlagName<S extends CommandSpec> = FlagOf<S>["name"];
+
+/** What a value flag's kind reads into. */
+type KindValue<F> = F extends { kind: "int" | "positive" | "fraction" | "non-negative" } ? number : string;
+
+/**
+ * The parsed value of flag `F`: a switch is a boolean; a repeatable flag the list of values given; a value
+ * flag its kind's type, or undefined when not given and it has no `default`.
+ */
+export type FlagValue<F> = F extends { multiple: true } ? string[]
+  : F extends { value: string } ? KindValue<F> | (F extends { default: string | number } ? never : undefined)
+  : boolean;
+
+/**
+ * The parsed flags of a command, typed from its spec: `values.spp` is a number where `--spp` is an `int`
+ * flag, and a name the spec lacks (`values.sppp`) does not compile.
+ */
+export type FlagValues<S extends CommandSpec> = { readonly [F in FlagOf<S> as F["name"]]: FlagValue<F> };
+
+/** The flags every command takes: --help (-h), --verbose, --debug. */
 export const COMMON_FLAGS = [
   { name: "help", short: "h", description: "print this help and exit" },
   { name: "verbose", description: "also log informational lines (joins, leaves, scans)" },
   { name: "debug", description: "log everything and print stack traces with errors" },
-] as const satisfies readonly Flag[];
+] as const satisfies readonly SwitchFlag[];
 
 /** Every flag of a command, in help order. */
 export function flagsOf(spec: CommandSpec): Flag[] {
@@ -120,13 +163,18 @@ function paragraphs(text: string): string {
   ).join("\n\n");
 }
 
+/** What help says a value flag's default is: its `default` value, else its `defaultText`. */
+export function defaultShown(flag: ValueFlag): string {
+  return flag.default !== undefined ? String(flag.default) : flag.defaultText;
+}
+
 /** One flag's help line(s): label, description, "(repeatable)", "[default: X]", wrapped at 80 columns. */
 function flagHelp(flag: Flag): string {
   const head = `  ${label(flag)}`;
   const text = [
     flag.description,
     ...(flag.value !== undefined && flag.multiple ? ["(repeatable)"] : []),
-    ...(flag.value !== undefined ? [`[default: ${flag.default}]`] : []),
+    ...(flag.value !== undefined ? [`[default: ${defaultShown(flag)}]`] : []),
   ].join(" ");
   const fits = head.length < DESCRIPTION_COLUMN - 1;
   const first = fits ? head.padEnd(DESCRIPTION_COLUMN) : `${head}\n${" ".repeat(DESCRIPTION_COLUMN)}`;

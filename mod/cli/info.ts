@@ -7,8 +7,9 @@ import { printHelp } from "./flags.ts";
 
 /** `octane info`: what this node would report to a master. */
 export async function infoCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, INFO);
-  if (values.help) return printHelp(INFO);
+  const parsed = parseFlags(args, INFO);
+  if (parsed.help) return printHelp(INFO);
+  const { values } = parsed;
   const adapters = await listAdapters();
   const info = {
     version: VERSION,

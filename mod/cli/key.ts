@@ -14,17 +14,18 @@ export async function keyCommand(args: string[]): Promise<number> {
         : `Unknown subcommand "key ${sub}": run "octane key --help"`,
     );
   }
-  const { values } = parseFlags(rest, KEY_GENERATE);
-  if (values.help) return printHelp(KEY_GENERATE);
+  const parsed = parseFlags(rest, KEY_GENERATE);
+  if (parsed.help) return printHelp(KEY_GENERATE);
+  const { values } = parsed;
   const key = generateKey();
   if (values.output === "-") {
     Deno.stdout.writeSync(new TextEncoder().encode(formatKey(key)));
     return 0;
   }
-  const path = typeof values.output === "string" ? values.output : defaultKeyPath();
+  const path = values.output ?? defaultKeyPath();
   if (!path) throw new UsageError("Cannot find your home folder for the default key file: pass -o FILE");
   try {
-    await writeKeyFile(path, key, { overwrite: values.force === true });
+    await writeKeyFile(path, key, { overwrite: values.force });
   } catch (error: unknown) {
     if (error instanceof Deno.errors.AlreadyExists) {
       throw new UsageError(

@@ -2,5 +2,5 @@
  * The command-line layer: argument parsing, console output and the subcommands.
  * @module
  */
-export { intFlag, numberFlag, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
+export { type HelpAsked, type ParsedArgs, parseFlags, UsageError } from "./args.ts";
 export { setupLogging } from "./logging.ts";

@@ -1,114 +1,64 @@
-import { hostname } from "node:os";
-import { openGpu } from "../gpu/mod.ts";
-import { cameraAspect, renderDataHash } from "../render_data/mod.ts";
-import { aovMeans, meanImage, renderLocal } from "../render/mod.ts";
+import { denoiseWords, type RenderOutcome, type RenderStart, runRender } from "../session/mod.ts";
 import { formatDuration, formatRate, StatusLine } from "../status/mod.ts";
-import { VERSION } from "../version.ts";
-import { numberFlag, parseFlags } from "./args.ts";
+import type { RenderProgress } from "../render/mod.ts";
+import { parseFlags } from "./args.ts";
+import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import {
-  denoiserFor,
-  fitImage,
-  imageSettings,
-  imageSize,
-  outputFiles,
-  wantsAovs,
-  writeOutputs,
-  writtenFiles,
-} from "./image_args.ts";
-import { onStopSignals } from "./signals.ts";
-import { cameraAsFlags, loadPlaced } from "./camera_args.ts";
+import { outputFiles } from "./output_args.ts";
+import { asUsage } from "./usage.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
 export async function renderCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(args, RENDER);
-  if (values.help) return printHelp(RENDER);
-  const { spp, seed, maxDepth } = imageSettings(values);
-  const timeLimit = numberFlag(values["time-limit"], "time-limit");
+  const parsed = parseFlags(args, RENDER);
+  if (parsed.help) return printHelp(RENDER);
+  const { values, positionals, given } = parsed;
   const files = await outputFiles(values);
-  const aovs = wantsAovs(files, values);
-
-  const sceneName = positionals[0] ?? "cornell";
-  const { data, camera } = await loadPlaced(sceneName, values);
-  const { width, height } = imageSize(values, cameraAspect(data));
-  const gpu = await openGpu();
-  fitImage(width, height, { gpu, role: "render", aovs });
-  const denoiser = await denoiserFor(files, gpu, { aux: aovs });
+  const scene = await sceneRequest(positionals[0] ?? "cornell", values, given);
   const status = new StatusLine();
-  const quiet = values.quiet === true;
-  if (!quiet) {
-    status.done(
-      `Rendering ${sceneName} (${data.stats.triangles} triangles) at ${width}x${height}, ${spp} spp on ${gpu.summary.name}${
-        gpu.summary.software ? " (software)" : ""
-      }; camera ${cameraAsFlags(camera)}`,
-    );
-  }
-  const abort = new AbortController();
-  const removeSignals = onStopSignals(() => abort.abort());
-  let result;
-  try {
-    result = await renderLocal(gpu, data, {
-      spp,
-      width,
-      height,
-      seed,
-      maxDepth,
-      aovs,
-      timeLimit,
-      signal: abort.signal,
-      onProgress: quiet ? undefined : (p) => {
-        const eta = (p.elapsedMs / 1000) * (p.samplesTarget - p.samplesDone) / p.samplesDone;
-        status.update(
-          `${p.samplesDone}/${p.samplesTarget} spp  ${formatRate(p.samplesPerSecond)}samples/s  ${
-            formatRate(p.rays / (p.elapsedMs / 1000))
-          }rays/s  elapsed ${formatDuration(p.elapsedMs / 1000)}  ETA ${formatDuration(eta)}`,
-        );
-      },
-    });
-  } finally {
-    removeSignals();
-  }
-  const image = meanImage(result.sums, result.samples, width, height);
-  const seconds = result.elapsedMs / 1000;
-  const pixelSamples = result.samples * width * height;
-  const aovImages = result.aovs ? aovMeans(result.aovs, result.samples, width, height) : undefined;
-  const { denoised } = await writeOutputs(
+  const quiet = values.quiet;
+  const outcome = await asUsage(runRender({
+    scene,
+    spp: values.spp,
+    seed: values.seed,
+    maxDepth: values["max-depth"],
+    width: given.has("width") ? values.width : undefined,
+    height: given.has("height") ? values.height : undefined,
     files,
-    image,
-    () => ({
-      version: VERSION,
-      scene: sceneName,
-      sceneHash: renderDataHash(data),
-      width,
-      height,
-      seed,
-      sppTarget: spp,
-      samplesPerPixel: result.samples,
-      wallSeconds: seconds,
-      setupSeconds: result.setupMs / 1000,
-      samplesPerSecond: pixelSamples / seconds,
-      raysPerSecond: result.rays / seconds,
-      interrupted: abort.signal.aborted,
-      nodes: [{
-        role: "local",
-        host: hostname(),
-        gpus: [result.gpu],
-        samples: pixelSamples,
-        samplesPerPixel: result.samples,
-      }],
-    }),
-    aovImages,
-    denoiser,
-  );
-  await denoiser?.close();
-  const why = abort.signal.aborted ? " (interrupted)" : result.samples < spp ? " (time limit)" : "";
-  status.done(
-    `Rendered ${result.samples} spp${why} in ${seconds.toFixed(2)} s: ${
-      formatRate(pixelSamples / seconds)
-    }samples/s, ${formatRate(result.rays / seconds)}rays/s${denoised ? `, ${denoised}` : ""} -> ${
-      [...writtenFiles(files), ...(files.aov ? [files.aov] : [])].join(", ")
-    }`,
-  );
+    timeLimit: values["time-limit"],
+  }, {
+    started(s) {
+      if (!quiet) status.done(startLine(s));
+    },
+    ...(quiet ? {} : { progress: (p: RenderProgress) => status.update(progressLine(p)) }),
+  }));
+  status.done(doneLine(outcome));
   return 0;
+}
+
+/** "Rendering cornell (36 triangles) at 64x64, 4 spp on llvmpipe (software); camera --look-from ...". */
+function startLine(s: RenderStart): string {
+  const gpu = `${s.gpu.name}${s.gpu.software ? " (software)" : ""}`;
+  return `Rendering ${s.scene} (${s.triangles} triangles) at ${s.width}x${s.height}, ${s.spp} spp on ${gpu}; camera ${
+    cameraAsFlags(s.camera)
+  }`;
+}
+
+/** The status line while rendering: spp done, rates, elapsed, ETA. */
+function progressLine(p: RenderProgress): string {
+  const seconds = p.elapsedMs / 1000;
+  const eta = seconds * (p.samplesTarget - p.samplesDone) / p.samplesDone;
+  return `${p.samplesDone}/${p.samplesTarget} spp  ${formatRate(p.samplesPerSecond)}samples/s  ${
+    formatRate(p.rays / seconds)
+  }rays/s  elapsed ${formatDuration(seconds)}  ETA ${formatDuration(eta)}`;
+}
+
+/** "Rendered 4 spp in 0.52 s: 31.5 ksamples/s, 80.1 krays/s -> render.png". */
+function doneLine({ report, stopped, written }: RenderOutcome): string {
+  const why = stopped ? ` (${stopped})` : "";
+  const rays = report.raysPerSecond ?? 0;
+  const denoised = report.denoise ? `, ${denoiseWords(report.denoise)}` : "";
+  return `Rendered ${report.samplesPerPixel} spp${why} in ${report.wallSeconds.toFixed(2)} s: ${
+    formatRate(report.samplesPerSecond)
+  }samples/s, ${formatRate(rays)}rays/s${denoised} -> ${written.join(", ")}`;
 }

@@ -8,12 +8,11 @@ import type { AdapterSummary, Gpu } from "../gpu/mod.ts";
 import { delay } from "../net/async.ts";
 import { formatRate, StatusLine } from "../status/mod.ts";
 import { PROTOCOL_VERSION, VERSION } from "../version.ts";
-import { onStopSignals } from "./signals.ts";
-import { intFlag, numberFlag, parseFlags, UsageError } from "./args.ts";
+import { onStopSignals } from "../session/mod.ts";
+import { parseFlags, UsageError } from "./args.ts";
 import { SLAVE } from "./commands.ts";
-import { printHelp } from "./flags.ts";
+import { type FlagValues, printHelp } from "./flags.ts";
 import { hostPort, readKey } from "./net_args.ts";
-import { HEARTBEAT_TIMEOUT_SECONDS, MASTER_PORT } from "../net/defaults.ts";
 import type { FarmKey } from "../net/key.ts";
 
 const log = getLogger(["octane", "slave"]);
@@ -28,85 +27,36 @@ const PROGRESS_MS = 5000;
 
 /** `octane slave`: joins a master and renders for it. */
 export async function slaveCommand(args: string[]): Promise<number> {
-  const { values } = parseFlags(args, SLAVE);
-  if (values.help) return printHelp(SLAVE);
+  const parsed = parseFlags(args, SLAVE);
+  if (parsed.help) return printHelp(SLAVE);
+  const { values } = parsed;
   if (values.probe) return await probe();
-  let target: { host: string; port: number };
-  if (typeof values.master === "string") target = hostPort(values.master, "--master");
-  else if (typeof values["net-master-address"] === "string") {
-    target = {
-      host: values["net-master-address"],
-      port: intFlag(values["net-master-port"], "net-master-port", {
-        min: 1,
-        max: 65535,
-        fallback: MASTER_PORT,
-      }),
-    };
-  } else throw new UsageError(`Missing --master HOST:PORT: run "octane slave --help"`);
-  const heartbeatTimeout = intFlag(values["heartbeat-timeout"], "heartbeat-timeout", {
-    min: 1,
-    max: 3600,
-    fallback: HEARTBEAT_TIMEOUT_SECONDS,
-  });
-  const wait = typeof values.wait === "string" && Number(values.wait) === 0
-    ? 0
-    : numberFlag(values.wait, "wait");
-  const keepRunning = values["keep-running"] === true;
-  if (typeof values.daemon === "string" && (values.wait !== undefined || keepRunning)) {
+  const target = masterTarget(values);
+  const keepRunning = values["keep-running"];
+  if (values.daemon !== undefined && (values.wait !== undefined || keepRunning)) {
     throw new UsageError("--wait and --keep-running are for slaves started by hand, not by a daemon");
   }
   const farmKey = await readKey(values["key-file"]);
   const abort = new AbortController();
-  // the GPU opens while the heartbeat link's handshake runs
-  const opening = openGpu();
-  let watch: WatchLink | undefined;
-  try {
-    watch = typeof values.daemon === "string" ? await watchDaemon(values.daemon, abort, farmKey) : undefined;
-  } catch (error: unknown) {
-    await opening.then((g) => g.device.destroy(), () => {});
-    throw error;
-  }
-  const gpu = await opening.catch((error: unknown) => {
-    watch?.close();
-    throw error;
-  });
-  const where = `${target.host}:${target.port}`;
+  const { gpu, watch } = await openSlave(values.daemon, abort, farmKey);
   const removeSignals = onStopSignals(() => abort.abort());
-  // a daemon's slave keeps its lifecycle: one try, one render; the daemon starts it again when asked
-  const started = watch === undefined;
   const options = {
     ...target,
     ...(farmKey ? { key: farmKey.key } : {}),
-    heartbeatTimeout,
+    heartbeatTimeout: values["heartbeat-timeout"],
   };
-  if (started) console.error(`Slave GPU: ${describeGpu(gpu.summary)}`);
   try {
-    for (;;) {
-      const slave = started
-        ? await joinWhenUp(gpu, options, { where, wait, signal: abort.signal, keepRunning })
-        : await Slave.join(gpu, options);
-      if (!slave) return 0; // stopped while waiting
-      console.log(`Launching net render slave (${VERSION}) with master ${where}`);
-      const progress = started ? showProgress(slave, where) : undefined;
-      const exit = await slave.run(abort.signal).finally(() => progress?.stop());
-      if (exit.kind === "stopped") {
-        console.error("Slave stopped: unfinished work returned to the master");
-        return 0;
-      }
-      // its own GPU cannot render it: joining again would only download the data to fail again
-      if (exit.kind === "failed") {
-        console.error(`octane: ${exit.reason}`);
-        return 1;
-      }
-      const line = exit.kind === "finished" ? `Master ${where} finished the render` : exit.reason;
-      if (!keepRunning) {
-        console.error(exit.kind === "finished" ? `${line}; slave exiting` : `octane: ${line}`);
-        return exit.kind === "finished" ? 0 : 1;
-      }
-      console.error(`${line[0]!.toUpperCase()}${line.slice(1)}; waiting for the next render (Ctrl-C stops)`);
-      // a master that went away in trouble is not asked again at once
-      if (exit.kind === "lost") await delay(LOST_PAUSE_MS, abort.signal).catch(() => {});
+    // a daemon's slave keeps its lifecycle: one try, one render; the daemon starts it again when asked
+    if (watch) {
+      return await renderFor(gpu, options, { signal: abort.signal, keepRunning: false, byHand: false });
     }
+    console.error(`Slave GPU: ${describeGpu(gpu.summary)}`);
+    return await renderFor(gpu, options, {
+      signal: abort.signal,
+      keepRunning,
+      byHand: true,
+      wait: values.wait,
+    });
   } catch (error: unknown) {
     if (error instanceof SlaveJoinError) {
       // a key that differs: say which file this slave read, the one to replace
@@ -122,7 +72,79 @@ export async function slaveCommand(args: string[]): Promise<number> {
   }
 }
 
-/** "llvmpipe (LLVM 15.0.6, 256 bits) (software, Vulkan)". */
+/** The master of --master HOST:PORT, or of --net-master-address and --net-master-port. */
+function masterTarget(values: FlagValues<typeof SLAVE>): { host: string; port: number } {
+  if (values.master !== undefined) return hostPort(values.master, "--master");
+  if (values["net-master-address"] !== undefined) {
+    return { host: values["net-master-address"], port: values["net-master-port"] };
+  }
+  throw new UsageError(`Missing --master HOST:PORT: run "octane slave --help"`);
+}
+
+/**
+ * Opens the GPU and, for a slave a daemon started (--daemon), the heartbeat link to it (the GPU opens while
+ * the link's handshake runs); what one of them failed to do closes the other.
+ */
+async function openSlave(
+  daemon: string | undefined,
+  abort: AbortController,
+  farmKey: FarmKey | undefined,
+): Promise<{ gpu: Gpu; watch?: WatchLink | undefined }> {
+  const opening = openGpu();
+  let watch: WatchLink | undefined;
+  try {
+    watch = daemon !== undefined ? await watchDaemon(daemon, abort, farmKey) : undefined;
+  } catch (error: unknown) {
+    await opening.then((g) => g.device.destroy(), () => {});
+    throw error;
+  }
+  const gpu = await opening.catch((error: unknown) => {
+    watch?.close();
+    throw error;
+  });
+  return { gpu, watch };
+}
+
+/**
+ * Joins the master and renders for it, render after render with --keep-running; returns the exit code: 0
+ * when stopped or the master finished, 1 when the master went away or this GPU cannot render its scene.
+ * @param o `byHand`: started by hand (it waits for the master and shows progress); else by a daemon
+ */
+async function renderFor(
+  gpu: Gpu,
+  options: Parameters<typeof Slave.join>[1],
+  o: { signal: AbortSignal; keepRunning: boolean; byHand: boolean; wait?: number | undefined },
+): Promise<number> {
+  const where = `${options.host}:${options.port}`;
+  for (;;) {
+    const slave = o.byHand
+      ? await joinWhenUp(gpu, options, { where, wait: o.wait, signal: o.signal, keepRunning: o.keepRunning })
+      : await Slave.join(gpu, options);
+    if (!slave) return 0; // stopped while waiting
+    console.log(`Launching net render slave (${VERSION}) with master ${where}`);
+    const progress = o.byHand ? showProgress(slave, where) : undefined;
+    const exit = await slave.run(o.signal).finally(() => progress?.stop());
+    if (exit.kind === "stopped") {
+      console.error("Slave stopped: unfinished work returned to the master");
+      return 0;
+    }
+    // its own GPU cannot render it: joining again would only download the data to fail again
+    if (exit.kind === "failed") {
+      console.error(`octane: ${exit.reason}`);
+      return 1;
+    }
+    const line = exit.kind === "finished" ? `Master ${where} finished the render` : exit.reason;
+    if (!o.keepRunning) {
+      console.error(exit.kind === "finished" ? `${line}; slave exiting` : `octane: ${line}`);
+      return exit.kind === "finished" ? 0 : 1;
+    }
+    console.error(`${line[0]!.toUpperCase()}${line.slice(1)}; waiting for the next render (Ctrl-C stops)`);
+    // a master that went away in trouble is not asked again at once
+    if (exit.kind === "lost") await delay(LOST_PAUSE_MS, o.signal).catch(() => {});
+  }
+}
+
+/** "llvmpipe (LLVM 15.0.6, 256 bits) (software)". */
 function describeGpu(g: AdapterSummary): string {
   return `${g.name}${g.software ? " (software)" : ""}`;
 }

@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import { timingSafeEqual } from "node:crypto";
-import { type CameraJson, parseCamera } from "../render_data/mod.ts";
+import { cameraJson, parseCamera } from "../render_data/mod.ts";
+import type { Camera } from "../scene/mod.ts";
 import { type Film, previewPng } from "./_preview.ts";
 import type { LogRing } from "./log_ring.ts";
 import { deadline } from "../net/async.ts";
@@ -23,16 +24,16 @@ const MAX_QUEUED_EVENTS = 40;
 /** Largest POST body read, bytes. */
 const MAX_BODY = 16 * 1024;
 
-/** What the live view shows and controls; the CLI builds it over a master (and its daemon pool). */
+/** What the live view shows and controls; a master session builds it (`MasterSession.liveSource`). */
 export interface LiveSource {
   /** The JSON of `GET /api/status`. */
   status(): Record<string, unknown>;
   /** The film so far, and a key that changes when it does (render id and samples merged). */
   film(): Film & { key: string };
-  /** The camera of the render in progress. */
-  camera(): CameraJson;
-  /** Moves the camera (a checked one); the render restarts. */
-  setCamera(camera: CameraJson): void;
+  /** The camera of the render in progress (the API sends it in its JSON form, `CameraJson`). */
+  camera(): Camera;
+  /** Moves the camera (a checked one, read from the API's JSON form); the render restarts. */
+  setCamera(camera: Camera): void;
   /** Stops the render and writes the outputs, as Ctrl-C does. */
   stop(): void;
   /** Pauses or resumes handing out work. */
@@ -190,7 +191,7 @@ function get(url: URL, c: Context): Response {
     case "/api/status":
       return json(c.source.status());
     case "/api/camera":
-      return new Response(JSON.stringify(c.source.camera(), null, 2) + "\n", {
+      return new Response(JSON.stringify(cameraJson(c.source.camera()), null, 2) + "\n", {
         headers: {
           "content-type": "application/json; charset=utf-8",
           "cache-control": "no-store",
@@ -221,11 +222,11 @@ function get(url: URL, c: Context): Response {
     case "/api/events":
       return events(c);
     default:
-      throw new Refusal(404, `Nothing at ${url.pathname}: see the README's live view API`);
+      throw new Refusal(404, `Nothing at ${url.pathname}: see docs/live_view.md`);
   }
 }
 
-/** Server-sent events: the status now, then every second, until the page or the master goes. */
+/** Server-sent events: the status now, then four times a second, until the page or the master goes. */
 function events(c: Context): Response {
   let mine: ReadableStreamDefaultController<Uint8Array> | undefined;
   const body = new ReadableStream<Uint8Array>({
@@ -305,7 +306,7 @@ async function post(path: string, request: Request, source: LiveSource): Promise
     case "/api/daemons": {
       const address = field("address"), enabled = field("enabled");
       if (typeof address !== "string" || typeof enabled !== "boolean") {
-        throw new Refusal(400, `Expected {"address": "HOST:PORT", "enabled": true or false}`);
+        throw new Refusal(400, `Expected {"address": "ADDRESS", "enabled": true or false}`);
       }
       if (!source.enableDaemon) {
         throw new Refusal(409, "This master does not scan for daemons: start it with --net");
@@ -314,7 +315,7 @@ async function post(path: string, request: Request, source: LiveSource): Promise
       break;
     }
     default:
-      throw new Refusal(404, `Nothing to POST at ${path}: see the README's live view API`);
+      throw new Refusal(404, `Nothing to POST at ${path}: see docs/live_view.md`);
   }
   return json(source.status());
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { CameraJson } from "../render_data/mod.ts";
+import { cameraJson } from "../render_data/mod.ts";
+import type { Camera } from "../scene/mod.ts";
 import { decodePng } from "../render/mod.ts";
 import type { Film } from "./_preview.ts";
 import { LogRing } from "./log_ring.ts";
@@ -10,7 +11,14 @@ class FakeSource implements LiveSource {
   calls: string[] = [];
   state = "rendering";
   target = 64;
-  cam: CameraJson = { position: [0, 0, 5], target: [0, 0, 0], up: [0, 1, 0], fov: 40 };
+  cam: Camera = {
+    position: [0, 0, 5],
+    target: [0, 0, 0],
+    up: [0, 1, 0],
+    fovY: 40,
+    lensRadius: 0,
+    focusDistance: 5,
+  };
   /** Radiance sums of the film: every value `value`, `samples` samples in every row. */
   value = 0.25;
   samples = 1;
@@ -31,10 +39,10 @@ class FakeSource implements LiveSource {
       key: `${this.render}/${this.samples}`,
     };
   }
-  camera(): CameraJson {
+  camera(): Camera {
     return this.cam;
   }
-  setCamera(camera: CameraJson): void {
+  setCamera(camera: Camera): void {
     this.calls.push("camera");
     this.cam = camera;
     this.render++;
@@ -151,10 +159,10 @@ Deno.test("live view: the page, status, camera (and its download), log lines aft
     assert.deepEqual(await (await api("/api/status")).json(), source.status());
     const camera = await api("/api/camera");
     assert.equal(camera.headers.get("content-disposition"), null);
-    assert.deepEqual(await camera.json(), source.cam);
+    assert.deepEqual(await camera.json(), cameraJson(source.cam));
     const download = await api("/api/camera?download");
     assert.equal(download.headers.get("content-disposition"), 'attachment; filename="camera.json"');
-    assert.deepEqual(JSON.parse(await download.text()), source.cam);
+    assert.deepEqual(JSON.parse(await download.text()), cameraJson(source.cam));
 
     // a ring of 3: the oldest line is gone; ?after=N gives the newer ones
     const lines = await (await api("/api/log")).json() as { seq: number; text: string }[];

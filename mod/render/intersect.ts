@@ -1,7 +1,19 @@
 import { intersectKernel } from "../../kernels/mod.ts";
 import type { Gpu } from "../gpu/mod.ts";
+import {
+  bindGroup,
+  bindGroupLayout,
+  HIT,
+  INTERSECT_WORKGROUP,
+  NO_HIT,
+  pipelineConstants,
+  RAY,
+} from "../gpu_layout/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
 import { traversalLayout, traversalTexture } from "./traversal.ts";
+
+/** The farthest distance a ray looks for a hit (the kernels' INF). */
+const MISS_DISTANCE = 3.0e38;
 
 /** The closest hit of one ray: distance and triangle index in render-data (BVH) order, or -1. */
 export interface RayHit {
@@ -24,10 +36,13 @@ export async function intersectRays(
 ): Promise<RayHit[]> {
   const device = gpu.device;
   const n = rays.length / 6;
-  const packed = new Float32Array(n * 8);
+  const packed = RAY.alloc(n);
   for (let i = 0; i < n; i++) {
-    packed.set(rays.subarray(i * 6, i * 6 + 3), i * 8);
-    packed.set(rays.subarray(i * 6 + 3, i * 6 + 6), i * 8 + 4);
+    RAY.write(packed, i, {
+      origin: rays.subarray(i * 6, i * 6 + 3),
+      tmax: MISS_DISTANCE,
+      dir: rays.subarray(i * 6 + 3, i * 6 + 6),
+    });
   }
   device.pushErrorScope("validation");
   const upload = (label: string, bytes: ArrayBuffer) => {
@@ -39,54 +54,51 @@ export async function intersectRays(
     device.queue.writeBuffer(b, 0, bytes);
     return b;
   };
-  const rayBuffer = upload("rays", packed.buffer);
+  const rayBuffer = upload("rays", packed);
   const { texture: scene, shift } = traversalTexture(device, traversalLayout(data), options.rowShift);
   const hits = device.createBuffer({
     label: "hits",
-    size: n * 16,
+    size: Math.max(1, n) * HIT.size,
     usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
   });
   const readback = device.createBuffer({
     label: "hits readback",
-    size: n * 16,
+    size: Math.max(1, n) * HIT.size,
     usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
   });
   const module = device.createShaderModule({ label: "intersect kernel", code: intersectKernel });
+  const layout = bindGroupLayout(device, "intersect");
   const pipeline = await device.createComputePipelineAsync({
     label: "intersect pipeline",
-    layout: "auto",
-    compute: { module, entryPoint: "main", constants: { TEXEL_ROW_SHIFT: shift } },
+    layout: device.createPipelineLayout({ label: "intersect pipeline layout", bindGroupLayouts: [layout] }),
+    compute: {
+      module,
+      entryPoint: "main",
+      constants: pipelineConstants({ TEXEL_ROW_SHIFT: shift, INTERSECT_WORKGROUP }),
+    },
   });
-  const bindGroup = device.createBindGroup({
-    label: "intersect bind group",
-    layout: pipeline.getBindGroupLayout(0),
-    entries: [
-      { binding: 0, resource: { buffer: rayBuffer } },
-      { binding: 5, resource: { buffer: hits } },
-      { binding: 9, resource: scene.createView() },
-    ],
+  const group = bindGroup(device, "intersect", layout, {
+    rays: rayBuffer,
+    hits,
+    scene_texels: scene.createView(),
   });
   const encoder = device.createCommandEncoder({ label: "intersect" });
   const pass = encoder.beginComputePass({ label: "intersect pass" });
   pass.setPipeline(pipeline);
-  pass.setBindGroup(0, bindGroup);
-  pass.dispatchWorkgroups(Math.ceil(n / 64));
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(Math.ceil(n / INTERSECT_WORKGROUP));
   pass.end();
-  encoder.copyBufferToBuffer(hits, 0, readback, 0, n * 16);
+  encoder.copyBufferToBuffer(hits, 0, readback, 0, n * HIT.size);
   device.queue.submit([encoder.finish()]);
   const error = await device.popErrorScope();
   try {
     if (error) throw new Error(`GPU intersection failed: ${error.message}`);
     await readback.mapAsync(GPUMapMode.READ);
-    const view = new DataView(readback.getMappedRange());
+    const mapped = readback.getMappedRange();
     const out: RayHit[] = [];
     for (let i = 0; i < n; i++) {
-      const tri = view.getUint32(i * 16 + 4, true);
-      out.push(
-        tri === 0xffffffff
-          ? { t: Infinity, triangle: -1 }
-          : { t: view.getFloat32(i * 16, true), triangle: tri },
-      );
+      const hit = HIT.read(mapped, i);
+      out.push(hit.tri === NO_HIT ? { t: Infinity, triangle: -1 } : { t: hit.t, triangle: hit.tri });
     }
     readback.unmap();
     return out;

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
-import { compileScene, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
+import { TRI } from "../gpu_layout/mod.ts";
+import { compileScene, type RenderData } from "../render_data/mod.ts";
 import { loadScene, material, mulberry32, randomTriangles, type Scene } from "../scene/mod.ts";
 import { intersectRays } from "./intersect.ts";
 import { textureShift } from "./traversal.ts";
@@ -14,10 +15,10 @@ function bruteForce(
 ): { t: number; triangle: number } {
   let best = { t: Infinity, triangle: -1 };
   for (let i = 0; i < count; i++) {
-    const b = i * TRI_FLOATS;
-    const v0 = [tris[b]!, tris[b + 1]!, tris[b + 2]!];
-    const e1 = [tris[b + 4]! - v0[0]!, tris[b + 5]! - v0[1]!, tris[b + 6]! - v0[2]!];
-    const e2 = [tris[b + 8]! - v0[0]!, tris[b + 9]! - v0[1]!, tris[b + 10]! - v0[2]!];
+    const tri = TRI.read(tris, i);
+    const v0 = tri.v0;
+    const e1 = tri.v1.map((x, k) => x - v0[k]!);
+    const e2 = tri.v2.map((x, k) => x - v0[k]!);
     const p = [
       d[1]! * e2[2]! - d[2]! * e2[1]!,
       d[2]! * e2[0]! - d[0]! * e2[2]!,
@@ -51,7 +52,7 @@ function compareHits(
   rays: Float32Array,
   hits: { t: number; triangle: number }[],
 ): { hitCount: number; mismatches: number } {
-  const n = data.triangles.length / TRI_FLOATS;
+  const n = TRI.count(data.triangles);
   let hitCount = 0, mismatches = 0;
   for (let i = 0; i < hits.length; i++) {
     const ref = bruteForce(data.triangles, n, [...rays.subarray(i * 6, i * 6 + 3)], [
@@ -122,12 +123,12 @@ async function checkAgainstBruteForce(
   seed: number,
   rowShift?: number,
 ): Promise<number> {
-  const tris = data.triangles, n = tris.length / TRI_FLOATS;
+  const tris = data.triangles, n = TRI.count(tris);
   const lo = [Infinity, Infinity, Infinity], hi = [-Infinity, -Infinity, -Infinity];
   for (let i = 0; i < n; i++) {
     for (let v = 0; v < 3; v++) {
       for (let c = 0; c < 3; c++) {
-        const x = tris[i * TRI_FLOATS + v * 4 + c]!;
+        const x = tris[i * TRI.words + [TRI.word.v0, TRI.word.v1, TRI.word.v2][v]! + c]!;
         lo[c] = Math.min(lo[c]!, x), hi[c] = Math.max(hi[c]!, x);
       }
     }

@@ -1,5 +1,5 @@
 import type { Gpu } from "../gpu/mod.ts";
-import type { Region } from "./gpu_renderer.ts";
+import type { Region } from "./types.ts";
 
 // What fits: the bands an image is rendered in on one GPU, and the largest image a machine can hold.
 
@@ -19,8 +19,9 @@ export const MASTER_BYTES_PER_PIXEL = 24 + 2 * 12 + 12 + 4;
 export const AOV_BYTES_PER_PIXEL = 48 + 2 * 24 + 24;
 
 /**
- * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels).
- * Larger bands would save a readback per 8 Mpixels and cost as much again in GPU and mappable memory.
+ * Largest accumulator of one band, whatever the GPU binds: WebGPU's guaranteed binding size (8 Mpixels of
+ * radiance, about 2.8 Mpixels with AOVs). Larger bands would save a readback per band and cost as much again
+ * in GPU and mappable memory.
  */
 const MAX_BAND_BYTES = 1 << 27;
 

@@ -1,6 +1,7 @@
 import type { AdapterSummary, Gpu } from "../gpu/mod.ts";
 import type { RenderData } from "../render_data/mod.ts";
-import { GpuRenderer, type RenderSettings } from "./gpu_renderer.ts";
+import { GpuRenderer } from "./gpu_renderer.ts";
+import type { RenderSettings } from "./types.ts";
 
 /** Progress of a render, reported after every batch. */
 export interface RenderProgress {

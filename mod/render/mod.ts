@@ -2,13 +2,8 @@
  * Rendering on this machine's GPU: sample ranges of regions, the local render loop, image files.
  * @module
  */
-export {
-  GpuRenderer,
-  type Region,
-  type RenderSettings,
-  type SampleRange,
-  type TileResult,
-} from "./gpu_renderer.ts";
+export { GpuRenderer } from "./gpu_renderer.ts";
+export type { Region, RenderSettings, SampleRange, TileResult } from "./types.ts";
 export { intersectRays, type RayHit } from "./intersect.ts";
 export {
   type LocalRenderOptions,

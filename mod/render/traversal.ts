@@ -24,7 +24,13 @@
  * without triangles.
  * @module
  */
-import { NODE_BYTES, type RenderData, TRI_FLOATS } from "../render_data/mod.ts";
+import { NODE, TRAVERSAL_HEADER, TRAVERSAL_NODE, TRI } from "../gpu_layout/mod.ts";
+import type { RenderData } from "../render_data/mod.ts";
+
+/** Texels (16 bytes each) of one record: the header, an interior node, a triangle (a TRI and a spare texel). */
+const RECORD_TEXELS = 4;
+/** NODE's words, by field. */
+const N = NODE.word;
 
 /** log2 of the texels per texture row of a scene that fits (the kernel splits addresses with a shift). */
 const MIN_SHIFT = 12;
@@ -46,7 +52,7 @@ export interface TraversalLayout {
 }
 
 /**
- * Converts the flattened BVH (NODE_BYTES per node, children of an interior node at `first` and `first + 1`)
+ * Converts the flattened BVH (NODE records, children of an interior node at `first` and `first + 1`)
  * and the triangles into the traversal layout. A leaf of more than 15 triangles (render data from another
  * builder) becomes a small tree of leaves of at most 15 with the leaf's box.
  * @throws {RangeError} when the BVH is not a tree over the triangles (a node reached twice, an index out of
@@ -55,14 +61,14 @@ export interface TraversalLayout {
 export function traversalLayout(data: RenderData): TraversalLayout {
   const f = new Float32Array(data.nodes);
   const u = new Uint32Array(data.nodes);
-  const nodeCount = data.nodes.byteLength / NODE_BYTES;
-  const triCount = data.triangles.length / TRI_FLOATS;
+  const nodeCount = data.nodes.byteLength / NODE.size;
+  const triCount = data.triangles.length / TRI.words;
   if (triCount > MAX_INDEX) {
     throw new RangeError(
       `Cannot trace ${triCount} triangles: the traversal layout indexes at most ${MAX_INDEX}`,
     );
   }
-  const boxOf = (i: number) => f.subarray(i * 8, i * 8 + 8);
+  const boxOf = (i: number) => f.subarray(i * NODE.words, (i + 1) * NODE.words);
   // interior nodes in the order they are reached: their two children's boxes and entry words
   const records: { boxes: Float32Array[]; words: number[] }[] = [];
   let leaves = 0;
@@ -84,7 +90,7 @@ export function traversalLayout(data: RenderData): TraversalLayout {
     // each node once: render data whose BVH is not a tree (shared subtrees) would expand without bound
     if (i >= nodeCount || seen[i]) throw new RangeError(NOT_A_TREE);
     seen[i] = 1;
-    const count = u[i * 8 + 7]!, first = u[i * 8 + 3]!;
+    const count = u[i * NODE.words + N.count]!, first = u[i * NODE.words + N.first]!;
     if (count > 0) {
       if (first + count > triCount) throw new RangeError(NOT_A_TREE);
       return leafEntry(boxOf(i), first, count);
@@ -98,32 +104,38 @@ export function traversalLayout(data: RenderData): TraversalLayout {
   // depth first with an explicit stack: render data from a peer may be a deep chain
   while (stack.length > 0) {
     const [i, j] = stack.pop()!;
-    const first = u[i * 8 + 3]!;
+    const first = u[i * NODE.words + N.first]!;
     records[j] = { boxes: [boxOf(first), boxOf(first + 1)], words: [entryOf(first), entryOf(first + 1)] };
   }
   if (records.length > MAX_INDEX) {
     throw new RangeError(`Cannot trace a BVH of ${records.length} interior nodes: at most ${MAX_INDEX}`);
   }
-  const triBase = 4 * (records.length + 1);
-  const texels = new Uint32Array((triBase + 4 * triCount) * 4);
+  const triBase = RECORD_TEXELS * (records.length + 1);
+  const texels = new Uint32Array((triBase + RECORD_TEXELS * triCount) * 4);
   const tf = new Float32Array(texels.buffer);
-  if (nodeCount > 0) {
-    tf.set(boxOf(0).subarray(0, 3), 0);
-    tf.set(boxOf(0).subarray(4, 7), 4);
-  }
-  texels[3] = start;
-  texels[7] = records.length + triCount;
-  texels[8] = triBase;
+  const min = (b: Float32Array) => b.subarray(N.bmin, N.bmin + 3);
+  const max = (b: Float32Array) => b.subarray(N.bmax, N.bmax + 3);
+  TRAVERSAL_HEADER.write(texels, 0, {
+    ...(nodeCount > 0 ? { root_min: min(boxOf(0)), root_max: max(boxOf(0)) } : {}),
+    root_entry: start,
+    max_steps: records.length + triCount,
+    triangle_texel: triBase,
+  });
+  // interior nodes by word offsets (millions of them in large scenes)
+  const T = TRAVERSAL_NODE.word;
   records.forEach(({ boxes, words }, j) => {
-    for (let c = 0; c < 2; c++) {
-      const at = 16 * (j + 1) + 8 * c;
-      tf.set(boxes[c]!.subarray(0, 3), at);
-      texels[at + 3] = words[c]!;
-      tf.set(boxes[c]!.subarray(4, 7), at + 4);
-    }
+    const at = (j + 1) * TRAVERSAL_NODE.words;
+    tf.set(min(boxes[0]!), at + T.a_min);
+    texels[at + T.a_entry] = words[0]!;
+    tf.set(max(boxes[0]!), at + T.a_max);
+    tf.set(min(boxes[1]!), at + T.b_min);
+    texels[at + T.b_entry] = words[1]!;
+    tf.set(max(boxes[1]!), at + T.b_max);
   });
   const src = new Uint32Array(data.triangles.buffer, data.triangles.byteOffset, data.triangles.length);
-  for (let i = 0; i < triCount; i++) texels.set(src.subarray(i * 12, i * 12 + 12), (triBase + 4 * i) * 4);
+  for (let i = 0; i < triCount; i++) {
+    texels.set(src.subarray(i * TRI.words, (i + 1) * TRI.words), (triBase + RECORD_TEXELS * i) * 4);
+  }
   return { texels, interior: records.length };
 }
 
@@ -144,7 +156,7 @@ export function textureShift(texels: number, maxDimension: number): number {
 }
 
 /**
- * Uploads the traversal layout as a texture (binding 9 of the kernels that trace) with rows of 2^`shift`
+ * Uploads the traversal layout as a texture (the scene_texels binding of the kernels that trace) with rows of 2^`shift`
  * texels: by default the narrowest that fits the device ({@linkcode textureShift}). The kernels take the
  * shift as their TEXEL_ROW_SHIFT.
  * @throws {RangeError} when the device's largest texture cannot hold the layout

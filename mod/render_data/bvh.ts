@@ -1,5 +1,9 @@
-/** Bytes of one flattened BVH node: bmin (3 f32), first (u32), bmax (3 f32), count (u32). */
-export const NODE_BYTES = 32;
+import { NODE } from "../gpu_layout/mod.ts";
+
+/** Bytes of one flattened BVH node (a NODE record: bmin, first, bmax, count). */
+export const NODE_BYTES = NODE.size;
+/** NODE's words, by field. */
+const BMIN = NODE.word.bmin, FIRST = NODE.word.first, BMAX = NODE.word.bmax, COUNT = NODE.word.count;
 /** Deepest level the builder makes; the GPU traversal stack holds 64 entries. */
 export const MAX_DEPTH = 60;
 
@@ -80,7 +84,7 @@ export function buildBvh(triangles: Float32Array, options: BvhOptions = {}): Bvh
       cx0 = Math.min(cx0, x), cy0 = Math.min(cy0, y), cz0 = Math.min(cz0, z);
       cx1 = Math.max(cx1, x), cy1 = Math.max(cy1, y), cz1 = Math.max(cz1, z);
     }
-    const o = node * 8;
+    const o = node * NODE.words;
     if (end === start) {
       bx0 =
         by0 =
@@ -90,11 +94,12 @@ export function buildBvh(triangles: Float32Array, options: BvhOptions = {}): Bvh
         bz1 =
           0;
     }
-    f[o] = bx0, f[o + 1] = by0, f[o + 2] = bz0, f[o + 4] = bx1, f[o + 5] = by1, f[o + 6] = bz1;
+    f[o + BMIN] = bx0, f[o + BMIN + 1] = by0, f[o + BMIN + 2] = bz0;
+    f[o + BMAX] = bx1, f[o + BMAX + 1] = by1, f[o + BMAX + 2] = bz1;
     const count = end - start;
     const makeLeaf = () => {
-      u[o + 3] = start;
-      u[o + 7] = count;
+      u[o + FIRST] = start;
+      u[o + COUNT] = count;
     };
     if (count <= 2 || depth >= MAX_DEPTH) {
       makeLeaf();
@@ -197,8 +202,8 @@ export function buildBvh(triangles: Float32Array, options: BvhOptions = {}): Bvh
     }
     const left = nodeCount;
     nodeCount += 2;
-    u[o + 3] = left;
-    u[o + 7] = 0;
+    u[o + FIRST] = left;
+    u[o + COUNT] = 0;
     stack.push(left + 1, mid, end, depth + 1, left, start, mid, depth + 1);
   }
   return { nodes: nodes.slice(0, nodeCount * NODE_BYTES), nodeCount, order };

@@ -1,8 +1,9 @@
 import { getLogger } from "@logtape/logtape";
 import { roundTo } from "../scene/frame.ts";
 import type { Camera, Vec3 } from "../scene/types.ts";
-import type { Bvh } from "./bvh.ts";
+import { NODE, TRI } from "../gpu_layout/mod.ts";
 import { RayCaster } from "./ray_cast.ts";
+import type { RenderData } from "./types.ts";
 
 const log = getLogger(["octane", "render-data"]);
 
@@ -195,25 +196,45 @@ function openness(
 }
 
 /**
- * The automatic camera of a scene without one: the interior camera where the scene is an interior
- * ({@linkcode interiorCamera}), marked `automatic: "inside"`, else `outside` (the three-quarter view that
- * frames it as an object).
- * @param soup 9 floats per triangle, as the BVH was built from
+ * Places a scene's automatic camera, the step between compiling a scene and rendering it: a camera marked
+ * `automatic: "outside"` (a scene without one; see `frameCamera`) becomes the interior camera where the scene
+ * is an interior ({@linkcode interiorCamera}, cast through the render data's own BVH), marked `automatic:
+ * "inside"`; every other camera is returned as it is. Seen through the placed camera, the render data is
+ * `withCamera(data, placed)`.
  */
-export function placeCamera(outside: Camera, soup: Float32Array, bvh: Bvh): Camera {
-  if (bvh.nodes.byteLength < 32 || bvh.order.length === 0) return outside;
-  const root = new Float32Array(bvh.nodes, 0, 8);
-  const bounds = { min: [root[0]!, root[1]!, root[2]!], max: [root[4]!, root[5]!, root[6]!] };
+export function placeCamera(camera: Camera, data: RenderData): Camera {
+  if (camera.automatic !== "outside") return camera;
+  const count = data.stats.triangles;
+  if (data.nodes.byteLength < NODE.size || count === 0) return camera;
+  const root = NODE.read(data.nodes, 0);
+  const bounds = { min: [...root.bmin], max: [...root.bmax] };
   const started = performance.now();
-  const found = interiorCamera(new RayCaster(soup, bvh), bounds);
+  const found = interiorCamera(rayCaster(data, count), bounds);
   const ms = (performance.now() - started).toFixed(0);
   if (!found.camera) {
     log.debug("No interior: {enclosed} of {candidates} viewpoints in rooms ({ms} ms)", { ...found, ms });
-    return outside;
+    return camera;
   }
   log.info(
     "The scene is an interior ({enclosed} of {candidates} viewpoints in rooms, {ms} ms): the automatic camera is inside",
     { ...found, ms },
   );
   return { ...found.camera, automatic: "inside" };
+}
+
+/**
+ * A ray caster over render data: its BVH nodes, and its triangles (TRI records, in BVH order) as the 9-float
+ * soup the caster reads, in an order that is the identity.
+ */
+function rayCaster(data: RenderData, count: number): RayCaster {
+  const soup = new Float32Array(count * 9);
+  const vertices = [TRI.word.v0, TRI.word.v1, TRI.word.v2];
+  for (let i = 0; i < count; i++) {
+    vertices.forEach((word, k) => {
+      const from = i * TRI.words + word;
+      soup.set(data.triangles.subarray(from, from + 3), i * 9 + k * 3);
+    });
+  }
+  const order = new Uint32Array(count).map((_, i) => i);
+  return new RayCaster(soup, { nodes: data.nodes, nodeCount: NODE.count(data.nodes), order });
 }

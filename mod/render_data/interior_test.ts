@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { cornellBox, frameCamera, loadScene, mulberry32, randomTriangles } from "../scene/mod.ts";
 import { roundTo } from "../scene/frame.ts";
-import { material, type Mesh, type Scene, type Vec3 } from "../scene/types.ts";
+import { type Camera, material, type Mesh, type Scene, type Vec3 } from "../scene/types.ts";
 import { buildBvh } from "./bvh.ts";
 import { cameraOf, withCamera } from "./camera.ts";
+import { cameraBlock } from "./camera_block.ts";
 import { compileScene } from "./compile.ts";
-import { EYE_SHARE, INTERIOR_FOV } from "./interior.ts";
-import { decodeRenderData, encodeRenderData } from "./ocrd.ts";
+import { EYE_SHARE, INTERIOR_FOV, placeCamera } from "./interior.ts";
 import { RayCaster } from "./ray_cast.ts";
 
 /**
@@ -43,6 +43,11 @@ function sceneOf(meshes: Mesh[]): Scene {
     camera: frameCamera(meshes),
     environment: { color: [1, 1, 1] },
   };
+}
+
+/** The camera a scene is seen through: compiled, then its automatic camera placed, as the session does. */
+function placed(scene: Scene): Camera {
+  return placeCamera(scene.camera, compileScene(scene));
 }
 
 function inside(p: readonly number[], min: Vec3, max: Vec3): boolean {
@@ -105,7 +110,7 @@ Deno.test("CPU rays through the BVH find the closest hit and the side met, as br
 
 Deno.test("a closed room gets a camera inside at eye height, looking level along its longest side", () => {
   const min: Vec3 = [0, 0, 0], max: Vec3 = [8, 3, 5];
-  const camera = compileScene(sceneOf([box(min, max, "in")])).view!;
+  const camera = placed(sceneOf([box(min, max, "in")]));
   assert.equal(camera.automatic, "inside");
   assert.ok(inside(camera.position, min, max), `position ${camera.position}`);
   assert.ok(inside(camera.target, min, max), `target ${camera.target}`);
@@ -119,23 +124,23 @@ Deno.test("a closed room gets a camera inside at eye height, looking level along
   assert.ok(Math.min(camera.position[0], 8 - camera.position[0]) < 1.5, `stepped back: ${camera.position}`);
   // without a ceiling (as rooms are often drawn) it is still a room, and the camera looks down a little,
   // not at the sky over the walls
-  const open = compileScene(sceneOf([box(min, max, "in", ["+y"])])).view!;
+  const open = placed(sceneOf([box(min, max, "in", ["+y"])]));
   assert.equal(open.automatic, "inside");
   assert.equal(open.position[1], 1.8);
   const pitch = Math.atan2(open.position[1] - open.target[1], Math.abs(open.target[0] - open.position[0]));
   assert.ok(pitch > 0.04 && pitch < 0.27, `looks down ${pitch} radians`);
   // the same in millimetres: the same camera, scaled
-  const mm = compileScene(sceneOf([box([0, 0, 0], [8000, 3000, 5000], "in")])).view!;
+  const mm = placed(sceneOf([box([0, 0, 0], [8000, 3000, 5000], "in")]));
   assert.deepEqual(mm.position, camera.position.map((x) => x * 1000));
   // a box lower than a person is no room
-  const low = compileScene(sceneOf([box([0, 0, 0], [8, 1, 5], "in")])).view!;
+  const low = placed(sceneOf([box([0, 0, 0], [8, 1, 5], "in")]));
   assert.equal(low.automatic, "outside");
 });
 
 Deno.test("a closed object (faces wound outwards) keeps the outside three-quarter view", () => {
   const min: Vec3 = [-1, -1, -1], max: Vec3 = [1, 1, 1];
   const meshes = [box(min, max, "out")];
-  const camera = compileScene(sceneOf(meshes)).view!;
+  const camera = placed(sceneOf(meshes));
   assert.deepEqual(camera, frameCamera(meshes));
   assert.equal(camera.automatic, "outside");
   assert.ok(!inside(camera.position, min, max), `position ${camera.position}`);
@@ -143,16 +148,16 @@ Deno.test("a closed object (faces wound outwards) keeps the outside three-quarte
   assert.deepEqual(camera.target, [0, 0, 0]);
   // a room-sized one too
   const big = [box([0, 0, 0], [8, 3, 5], "out")];
-  assert.equal(compileScene(sceneOf(big)).view!.automatic, "outside");
+  assert.equal(placed(sceneOf(big)).automatic, "outside");
 });
 
 Deno.test("a stage open on one side (a box without its front, the Cornell box) keeps the outside view", () => {
   const min: Vec3 = [0, 0, 0], max: Vec3 = [4, 3, 6];
-  const stage = compileScene(sceneOf([box(min, max, "in", ["+z"])])).view!;
+  const stage = placed(sceneOf([box(min, max, "in", ["+z"])]));
   assert.equal(stage.automatic, "outside");
   assert.ok(!inside(stage.position, min, max), `position ${stage.position}`);
   const cornell = cornellBox();
-  const camera = compileScene({ ...cornell, camera: frameCamera(cornell.meshes) }).view!;
+  const camera = placed({ ...cornell, camera: frameCamera(cornell.meshes) });
   assert.equal(camera.automatic, "outside");
   assert.ok(camera.position[2] > 559.2, `outside, in front: ${camera.position}`);
 });
@@ -160,12 +165,12 @@ Deno.test("a stage open on one side (a box without its front, the Cornell box) k
 Deno.test("a room whose centre is inside a solid pillar is still found as a room, and the camera is not in it", () => {
   const min: Vec3 = [0, 0, 0], max: Vec3 = [10, 3, 6];
   const pillar: [Vec3, Vec3] = [[4, 0, 2], [6, 3, 4]];
-  const camera = compileScene(sceneOf([box(min, max, "in"), box(...pillar, "out")])).view!;
+  const camera = placed(sceneOf([box(min, max, "in"), box(...pillar, "out")]));
   assert.equal(camera.automatic, "inside");
   assert.ok(inside(camera.position, min, max), `position ${camera.position}`);
   assert.ok(!inside(camera.position, ...pillar), `in the pillar: ${camera.position}`);
   // a low table over most of the floor: the eye is over it, not under it
-  const table = compileScene(sceneOf([box(min, max, "in"), box([1, 0.7, 1], [9, 0.8, 5], "out")])).view!;
+  const table = placed(sceneOf([box(min, max, "in"), box([1, 0.7, 1], [9, 0.8, 5], "out")]));
   assert.equal(table.automatic, "inside");
   assert.ok(table.position[1] > 0.8, `under the table: ${table.position}`);
 });
@@ -173,20 +178,30 @@ Deno.test("a room whose centre is inside a solid pillar is still found as a room
 Deno.test("the dream apartment (no camera, rooms without ceilings) is seen from inside one of its rooms", async () => {
   const path =
     new URL("../../../shared/scenes/dream-apartment/dream-apartment.gltf", import.meta.url).pathname;
-  const data = compileScene(await loadScene(path));
-  const camera = data.view!;
+  const scene = await loadScene(path);
+  const data = compileScene(scene);
+  const camera = placeCamera(scene.camera, data);
   assert.equal(camera.automatic, "inside");
   const root = new Float32Array(data.nodes, 0, 8);
   assert.ok(inside(camera.position, [root[0]!, root[1]!, root[2]!], [root[4]!, root[5]!, root[6]!]));
   assert.ok(camera.position[1] > root[1]! + 1 && camera.position[1] < root[5]!, `eye ${camera.position}`);
 });
 
-Deno.test("render data keeps the camera its block was made from, and a new camera replaces it", () => {
-  const data = compileScene(cornellBox());
-  assert.deepEqual(data.view, cornellBox().camera);
-  const moved = withCamera(data, { ...cameraOf(data), fov: 60 });
-  assert.equal(moved.view!.fovY, 60);
-  assert.equal(decodeRenderData(encodeRenderData(data), "x.ocrd").view, undefined);
+Deno.test("compiling packs the scene's own camera, automatic or not; placing it is a step of its own", () => {
+  const cornell = cornellBox();
+  const data = compileScene(cornell);
+  assert.equal(placeCamera(cornell.camera, data), cornell.camera, "a scene's own camera stays");
+  const room = sceneOf([box([0, 0, 0], [8, 3, 5], "in")]);
+  const compiled = compileScene(room);
+  assert.equal(room.camera.automatic, "outside");
+  assert.deepEqual(compiled.camera, cameraBlock(room.camera), "compiling keeps the outside camera");
+  const inside = placeCamera(room.camera, compiled);
+  assert.equal(inside.automatic, "inside");
+  // seen through the placed camera only the camera section differs
+  const seen = withCamera(compiled, inside);
+  assert.deepEqual(seen.camera, cameraBlock(inside));
+  assert.equal(seen.triangles, compiled.triangles);
+  assert.equal(cameraOf(seen).fovY.toFixed(3), INTERIOR_FOV.toFixed(3));
 });
 
 Deno.test("camera coordinates round to four digits of the scene's size", () => {

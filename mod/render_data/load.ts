@@ -1,3 +1,4 @@
+import { ENVIRONMENT } from "../gpu_layout/mod.ts";
 import {
   CameraNotFoundError,
   type LoadOptions,
@@ -5,12 +6,17 @@ import {
   readProblem,
   SceneNotFoundError,
 } from "../scene/mod.ts";
-import { compileScene, type RenderData } from "./compile.ts";
-import { decodeRenderData, RenderDataError } from "./ocrd.ts";
+import { withCamera } from "./camera.ts";
+import { compileScene } from "./compile.ts";
+import { placeCamera } from "./interior.ts";
+import type { RenderData } from "./types.ts";
+import { decodeRenderData } from "./ocrd.ts";
+import { RenderDataError } from "./sections.ts";
 
 /**
- * Render data from a built-in scene name, a scene file (compiled here) or a compiled `.ocrd` file (read
- * as is: no scene or texture files are needed, nothing is written; `options` apply to scene files only).
+ * Render data from a built-in scene name, a scene file (compiled here, then its automatic camera placed: see
+ * `placeCamera`) or a compiled `.ocrd` file (read as is: no scene or texture files are needed, nothing is
+ * written; `options` apply to scene files only).
  * @throws {SceneNotFoundError} when the name is neither a built-in scene nor a file
  */
 export async function loadRenderData(nameOrPath: string, options: LoadOptions = {}): Promise<RenderData> {
@@ -35,8 +41,13 @@ export async function loadRenderData(nameOrPath: string, options: LoadOptions = 
         `Cannot use camera "${options.camera}" with "${nameOrPath}": its camera is compiled in; recompile with --camera`,
       );
     }
-    if (options.envIntensity !== undefined) data.environment[3] = options.envIntensity;
+    if (options.envIntensity !== undefined) {
+      ENVIRONMENT.write(data.environment, 0, { intensity: options.envIntensity });
+    }
     return data;
   }
-  return compileScene(await loadScene(nameOrPath, options));
+  const scene = await loadScene(nameOrPath, options);
+  const data = compileScene(scene);
+  const camera = placeCamera(scene.camera, data);
+  return camera === scene.camera ? data : withCamera(data, camera);
 }

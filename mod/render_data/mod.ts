@@ -1,21 +1,16 @@
 /**
- * Render data: a scene compiled into GPU-ready sections (BVH, triangles, materials, lights, camera).
+ * Render data: a scene compiled into GPU-ready sections (camera, BVH nodes, triangles and their attributes,
+ * materials, textures, lights, environment, punctual lights, settings), each an array of the records
+ * mod/gpu_layout declares; the `.ocrd` file that holds them, and the checks at its trust boundary.
  * @module
  */
 export { buildBvh, type Bvh, type BvhOptions, MAX_DEPTH, NODE_BYTES } from "./bvh.ts";
+export { type CompileOptions, type CompileStats, type RenderData } from "./types.ts";
+export { compileScene } from "./compile.ts";
+export { cameraAspect, cameraBlock } from "./camera_block.ts";
+export { hasEnvironmentMap, sceneFeatures } from "./features.ts";
+export { decodeRenderData, encodeRenderData, OCRD_MAGIC, OCRD_VERSION } from "./ocrd.ts";
 export {
-  cameraAspect,
-  cameraBlock,
-  type CompileOptions,
-  compileScene,
-  type CompileStats,
-  type RenderData,
-} from "./compile.ts";
-export {
-  decodeRenderData,
-  encodeRenderData,
-  OCRD_MAGIC,
-  OCRD_VERSION,
   RenderDataError,
   renderDataFromSections,
   renderDataHash,
@@ -24,29 +19,17 @@ export {
   type Section,
   type SectionName,
   sectionsHash,
-} from "./ocrd.ts";
-export {
-  ATTR_FLOATS,
-  CAMERA_FLOATS,
-  ENVIRONMENT_FLOATS,
-  LIGHT_BYTES,
-  MATERIAL_BASE_FLOATS,
-  MATERIAL_EXT_FLOATS,
-  MATERIAL_EXT_OFFSET,
-  MATERIAL_FLOATS,
-  PUNCTUAL_FLOATS,
-  PUNCTUAL_KIND,
-  TEXREF_FLOATS,
-  TEXTURE_SLOTS,
-  TRI_FLOATS,
-} from "./layout.ts";
+} from "./sections.ts";
+export { MAX_BVH_LEVELS } from "./validate.ts";
 export {
   CameraError,
   type CameraJson,
+  cameraJson,
   cameraOf,
+  checkPose,
   parseCamera,
   sceneBounds,
-  sceneCamera,
   withCamera,
 } from "./camera.ts";
+export { placeCamera } from "./interior.ts";
 export { loadRenderData } from "./load.ts";

@@ -1,23 +1,17 @@
 import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
 import { GpuRenderer } from "../render/mod.ts";
-import { cornellBox, cornellSpheres, material } from "../scene/mod.ts";
-import { compileScene, type RenderData } from "./compile.ts";
+import { cornellBox, cornellSpheres } from "../scene/mod.ts";
 import {
-  MATERIAL_BASE_FLOATS,
-  MATERIAL_EXT_OFFSET,
-  MATERIAL_FLOATS,
-  TEXREF_FLOATS,
-  TEXTURE_SLOTS,
-} from "./layout.ts";
-import {
+  compileScene,
   decodeRenderData,
   encodeRenderData,
   OCRD_VERSION,
-  RenderDataError,
+  type RenderData,
   renderDataHash,
   renderDataSections,
-} from "./ocrd.ts";
+} from "./mod.ts";
+import { rejects } from "./_testing.ts";
 
 const data = compileScene(cornellSpheres());
 const file = encodeRenderData(data);
@@ -60,16 +54,6 @@ Deno.test("rendering a scene and its .ocrd gives the same image", async () => {
     gpu.device.destroy();
   }
 });
-
-function rejects(bytes: Uint8Array, pattern?: RegExp): void {
-  assert.throws(() => decodeRenderData(bytes, "x.ocrd"), (e: unknown) => {
-    assert.ok(e instanceof RenderDataError, `a RenderDataError, not ${e}`);
-    assert.ok(!e.message.includes("\n"), "one line");
-    assert.match(e.message, /^Cannot load "x.ocrd": /);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
-}
 
 Deno.test("a .ocrd truncated anywhere, at every section boundary included, is rejected cleanly", () => {
   const dv = new DataView(file.buffer);
@@ -126,140 +110,4 @@ Deno.test(".ocrd: wrong magic, future version and oversized section count give n
   const past = file.slice();
   new DataView(past.buffer).setBigUint64(48 + 16, 1n << 40n, true);
   rejects(past, /past the end of the file/);
-});
-
-Deno.test(".ocrd with valid hashes but out-of-range indices is rejected (no GPU reads out of bounds or loops)", () => {
-  const base = compileScene(cornellBox());
-  const tamper = (f: (d: RenderData) => void, pattern: RegExp) => {
-    const d: RenderData = {
-      ...base,
-      nodes: base.nodes.slice(0),
-      triangles: base.triangles.slice(),
-      lights: base.lights.slice(0),
-    };
-    f(d);
-    rejects(encodeRenderData(d), pattern);
-  };
-  tamper((d) => (new Uint32Array(d.nodes)[3] = 0), /BVH node 0 has children 0 and 1 out of order/);
-  tamper((d) => {
-    const u = new Uint32Array(d.nodes);
-    const leaf = Array.from({ length: u.length / 8 }, (_, n) => n).find((n) => u[n * 8 + 7]! > 0)!;
-    u[leaf * 8 + 3] = 1_000_000;
-  }, /BVH leaf \d+ names triangles past/);
-  tamper((d) => (new Uint32Array(d.triangles.buffer)[3] = 99), /triangle 0 names material 99/);
-  tamper((d) => new DataView(d.lights).setUint32(0, 5000, true), /light 0 names a triangle past/);
-});
-
-/** Render data whose BVH is `shape` ([first, count] per node), every box the scene's, leaves on triangle 0. */
-function craftedBvh(shape: [first: number, count: number][]): RenderData {
-  const base = compileScene(cornellBox());
-  const root = new Float32Array(base.nodes, 0, 8);
-  const nodes = new ArrayBuffer(shape.length * 32);
-  const f = new Float32Array(nodes), u = new Uint32Array(nodes);
-  shape.forEach(([first, count], n) => {
-    f.set(root, n * 8);
-    u[n * 8 + 3] = first;
-    u[n * 8 + 7] = count;
-  });
-  return { ...base, nodes, stats: { ...base.stats, nodes: shape.length } };
-}
-
-/** A chain: every interior node has an interior child and a leaf, `depth` levels below the root. */
-function chain(depth: number): [number, number][] {
-  const shape: [number, number][] = [[1, 0]];
-  for (let level = 1; level <= depth; level++) {
-    const interior = level < depth;
-    shape.push(interior ? [2 * level + 1, 0] : [0, 1], [0, 1]); // node 2l-1, then its sibling leaf 2l
-  }
-  return shape;
-}
-
-Deno.test(".ocrd whose BVH is not a tree is refused: a lone interior node, shared children, depth over 64", () => {
-  rejects(encodeRenderData(craftedBvh([[5, 0]])), /BVH node 0 is the only node and has children/);
-  // nodes 1 and 2 share children 3 and 4: every ray would visit them twice (a deep DAG: millions of times)
-  rejects(
-    encodeRenderData(craftedBvh([[1, 0], [3, 0], [3, 0], [0, 1], [0, 1]])),
-    /BVH node 3 has 2 parents: not a tree/,
-  );
-  // a node no one points at
-  rejects(encodeRenderData(craftedBvh([[1, 0], [0, 1], [0, 1], [0, 1]])), /BVH node 3 has no parent/);
-  rejects(encodeRenderData(craftedBvh(chain(65))), /BVH is 65 levels deep; at most 64/);
-  assert.ok(decodeRenderData(encodeRenderData(craftedBvh(chain(64)))), "64 levels are fine");
-});
-
-Deno.test(".ocrd keeps punctual lights in their own section; scenes without them have none; a bad one is refused", () => {
-  const scene = cornellBox();
-  scene.lights = [{
-    kind: "spot",
-    position: [278, 500, 280],
-    direction: [0, -1, 0],
-    intensity: [100, 90, 80],
-    innerConeAngle: 0.3,
-    outerConeAngle: 0.6,
-  }, {
-    kind: "directional",
-    position: [0, 0, 0],
-    direction: [0, -1, 0],
-    intensity: [1, 1, 1],
-    innerConeAngle: Math.PI,
-    outerConeAngle: Math.PI,
-  }];
-  const lit = compileScene(scene);
-  const names = renderDataSections(lit).map((s) => s.name);
-  assert.equal(names.filter((n) => n === "punctual").length, 1);
-  assert.ok(!renderDataSections(data).some((s) => s.name === "punctual"), "a scene without punctual lights");
-  const back = decodeRenderData(encodeRenderData(lit));
-  assert.deepEqual(back.punctual, lit.punctual);
-  assert.equal(renderDataHash(back), renderDataHash(lit));
-  // the pick probabilities of environment, triangles and punctual lights make one distribution
-  const p = lit.punctual!;
-  assert.ok(
-    Math.abs(p[1]! + p[2]! + p[3]! - 1) < 1e-6 && p[2]! > 0 && p[3]! > 0,
-    `shares ${p.subarray(1, 4)}`,
-  );
-  const tamper = (f: (block: Float32Array) => void, pattern: RegExp) => {
-    const punctual = lit.punctual!.slice();
-    f(punctual);
-    rejects(encodeRenderData({ ...lit, punctual }), pattern);
-  };
-  tamper((b) => (new Uint32Array(b.buffer)[0] = 3), /says 3 lights and holds 2/);
-  tamper((b) => (b[16 + 3] = 7), /punctual light 0 has unknown kind 7/);
-  tamper((b) => (b[32 + 9] = NaN), /punctual light 1 has a value that is not finite/);
-  tamper((b) => (b[16 + 8] = -1), /punctual light 0 has a negative intensity/);
-  tamper((b) => (b[2] = 2), /pick probabilities are not in \[0, 1\]/);
-  tamper((b) => (b[3]! /= 2), /pick probabilities do not add up to 1/);
-  // the environment's share given to a scene without an environment map: the GPU would search a map
-  tamper((b) => ([b[1], b[2]] = [b[2]!, 0]), /picks an environment map the scene lacks/);
-});
-
-Deno.test(".ocrd keeps the material extensions: clear coat, sheen, absorption, specular colour and their texture slots", () => {
-  const scene = cornellSpheres();
-  const texture = scene.textures.push({ width: 1, height: 1, rgba: new Uint8Array([255, 128, 0, 255]) }) - 1;
-  scene.materials.push(material({
-    clearcoat: 0.75,
-    clearcoatRoughness: 0.25,
-    clearcoatNormalScale: 0.5,
-    sheenColor: [0.5, 0.25, 1],
-    sheenRoughness: 0.625,
-    kind: "dielectric",
-    attenuationColor: [0.5, 1, 1],
-    attenuationDistance: 2,
-    specularColor: [1, 0.5, 0.25],
-    sheenColorTexture: { texture },
-    specularColorTexture: { texture },
-  }));
-  const compiled = compileScene(scene);
-  const back = decodeRenderData(encodeRenderData(compiled));
-  assert.deepEqual(back.materials, compiled.materials);
-  const m = scene.materials.length - 1;
-  const ext = [
-    ...back.materials.subarray(m * MATERIAL_FLOATS + MATERIAL_EXT_OFFSET, (m + 1) * MATERIAL_FLOATS),
-  ];
-  const want = [0.75, 0.25, 0.5, 0.625, 0.5, 0.25, 1, 0, Math.log(2) / 2, 0, 0, 0, 1, 0.5, 0.25, 0];
-  want.forEach((w, i) => assert.ok(Math.abs(ext[i]! - w) < 1e-6, `word ${i}: ${ext[i]} vs ${w}`));
-  const bits = new Uint32Array(back.materials.buffer, back.materials.byteOffset, back.materials.length);
-  for (const slot of ["sheenColor", "specularColor"] as const) {
-    const at = m * MATERIAL_FLOATS + MATERIAL_BASE_FLOATS + TEXTURE_SLOTS.indexOf(slot) * TEXREF_FLOATS;
-    assert.equal(bits[at + 3], 1, `${slot} texture present`);
-  }
 });

@@ -31,8 +31,8 @@ export const FRAME_FOV = 40;
  * {@linkcode FRAME_ELEVATION}° up) looking at the centre of its bounds, far enough that the bounding
  * sphere fits the {@linkcode FRAME_FOV}° field of view with a 5% margin. Coordinates are rounded to four
  * digits of the scene's size, so that the camera printed as flags is short and exact. The camera is marked
- * `automatic: "outside"`: compiling the scene looks for rooms, and seen as an interior it gets a camera
- * inside instead (`placeCamera` in `render_data/interior.ts`, which needs the BVH).
+ * `automatic: "outside"`: after compiling, `placeCamera` (`render_data/interior.ts`, which casts rays through
+ * the BVH) looks for rooms, and seen as an interior the scene gets a camera inside instead.
  */
 export function frameCamera(meshes: Mesh[]): Camera {
   const b = sceneBounds(meshes) ?? { min: [-1, -1, -1] as Vec3, max: [1, 1, 1] as Vec3 };

@@ -148,7 +148,6 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
       const specular = m.getExtension<Specular>("KHR_materials_specular");
       const specularPeak = Math.max(...(specular?.getSpecularColorFactor() ?? [1]));
       const mode = m.getAlphaMode();
-      if (mode === "BLEND") warnings.add("alpha blending (rendered as an alpha mask at 0.5)");
       const emissive = m.getEmissiveFactor();
       materials.push(material({
         name: m.getName(),
@@ -164,7 +163,7 @@ export async function loadGltf(path: string, options: GltfOptions = {}): Promise
         // (the spec would keep a Fresnel rim of `factor` at grazing angles)
         specular: (specular?.getSpecularFactor() ?? 1) * specularPeak,
         emission: [emissive[0] * strength, emissive[1] * strength, emissive[2] * strength] as Rgb,
-        alphaMode: mode === "OPAQUE" ? "opaque" : "mask",
+        alphaMode: mode === "OPAQUE" ? "opaque" : mode === "MASK" ? "mask" : "blend",
         alphaCutoff: mode === "MASK" ? m.getAlphaCutoff() : 0.5,
         baseColorTexture: textureRef(m.getBaseColorTexture(), m.getBaseColorTextureInfo(), "base colour"),
         metallicRoughnessTexture: textureRef(

@@ -226,3 +226,17 @@ Deno.test("glTF: a volume of thicknessFactor 0 is thin-walled by the spec: no at
   assert.equal(m.attenuationDistance ?? Infinity, Infinity);
   await Deno.remove(path.replace(/\/quad.gltf$/, ""), { recursive: true });
 });
+
+Deno.test("glTF: alphaMode BLEND loads as coverage (alphaMode blend), MASK with its cutoff, OPAQUE as opaque", async () => {
+  for (const [mode, want] of [["BLEND", "blend"], ["MASK", "mask"], ["OPAQUE", "opaque"]] as const) {
+    const path = await write(
+      quadDocument((doc) =>
+        doc.createMaterial().setBaseColorFactor([1, 1, 1, 0.25]).setAlphaMode(mode).setAlphaCutoff(0.3)
+      ),
+    );
+    const m = (await loadGltf(path)).materials[0]!;
+    assert.equal(m.alphaMode, want, mode);
+    assert.equal(m.alpha, 0.25);
+    if (mode === "MASK") assert.equal(m.alphaCutoff, 0.3);
+  }
+});

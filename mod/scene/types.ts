@@ -53,8 +53,11 @@ export interface Material {
   specular: number;
   /** Emitted radiance from the front face (emissive factor times strength). */
   emission: Rgb;
-  /** "opaque", or "mask": surfaces whose alpha is below alphaCutoff are not there. */
-  alphaMode: "opaque" | "mask";
+  /**
+   * "opaque"; "mask": surfaces whose alpha is below alphaCutoff are not there; "blend": alpha is coverage, the
+   * surface lets 1 - alpha of the light through (as Cycles renders a glTF BLEND material).
+   */
+  alphaMode: "opaque" | "mask" | "blend";
   /** Alpha cutoff of "mask". */
   alphaCutoff: number;
   /** Multiplies baseColor and alpha (sRGB). */
@@ -120,7 +123,11 @@ export interface Mesh {
   material: number;
 }
 
-/** A pinhole camera (lensRadius 0) or a thin-lens camera. */
+/**
+ * A pinhole camera (lensRadius 0) or a thin-lens camera: the one camera type of the application, from the
+ * scene loaders to the live view. Its JSON form (`--camera-file`, the live view's API) is `CameraJson` in
+ * render_data/camera.ts; the GPU's 16-float block is packed from it by `cameraBlock`.
+ */
 export interface Camera {
   /** Eye position. */
   position: Vec3;
@@ -128,7 +135,7 @@ export interface Camera {
   target: Vec3;
   /** Up direction. */
   up: Vec3;
-  /** Vertical field of view in degrees. */
+  /** Vertical field of view, in degrees (as glTF's yfov, converted; the JSON form calls it `fov`). */
   fovY: number;
   /** Lens radius in scene units; 0 gives a pinhole. */
   lensRadius: number;
@@ -138,7 +145,8 @@ export interface Camera {
   aspectRatio?: number;
   /**
    * Set where the scene has no camera and octane placed one: "outside" frames it as an object, "inside" is
-   * the interior camera (compiling looks for rooms and may turn an "outside" camera into this).
+   * the interior camera (`placeCamera` in render_data/interior.ts, the step after compiling, looks for rooms
+   * and may turn an "outside" camera into this).
    */
   automatic?: "outside" | "inside";
 }

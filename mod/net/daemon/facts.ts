@@ -62,7 +62,7 @@ export async function probeSlave(command: string[], timeoutMs = 60_000): Promise
   return parseFacts(stdout);
 }
 
-/** "linux x86_64 (64-bit), GPUs: NVIDIA H100 (nvidia)" for logs and listings. */
+/** "linux x86_64 (64-bit), GPUs: NVIDIA H100" ("… (software)" for a CPU adapter) for logs and listings. */
 export function describeFacts(f: Pick<SlaveFacts, "os" | "arch" | "bits" | "gpus">): string {
   const gpus = f.gpus.length
     ? f.gpus.map((g) => `${g.name}${g.software ? " (software)" : ""}`).join(", ")

@@ -26,7 +26,7 @@ export async function renderLocally(state: MasterState, gpu: Gpu): Promise<void>
         await state.changed();
         continue;
       }
-      if (rendering !== job) {
+      if (rendering?.generation !== job.generation) {
         renderer?.destroy();
         renderer = await GpuRenderer.create(gpu, job.data, state.options);
         rendering = job;
@@ -38,8 +38,8 @@ export async function renderLocally(state: MasterState, gpu: Gpu): Promise<void>
         width: state.options.width,
         height: unit.height,
       });
-      // a unit of a job replaced meanwhile is dropped: its samples belong to old data
-      if (job === state.render) {
+      // a unit of a render replaced meanwhile (an earlier generation) is dropped: its samples belong to old data
+      if (job.generation === state.render.generation) {
         const seconds = (performance.now() - t0) / 1000;
         const outcome = job.accept(LOCAL, { info, job: unit.job, sums: tileFloats(tile), seconds });
         if (outcome.kind === "liars") state.convict(outcome.nodes);

@@ -38,6 +38,8 @@ export type Outcome =
 export class RenderJob {
   /** The render data. */
   readonly data: RenderData;
+  /** Which render of the master this is (see `Phases.generation`): 1, then one more for each update or restart. */
+  readonly generation: number;
   /** Its content hash. */
   readonly id: string;
   /** Its sections, each with its hash. */
@@ -50,16 +52,19 @@ export class RenderJob {
   started?: number;
   /** Slaves that have this job's render data. */
   readySlaves = 0;
-  /** True once its result was handed to the caller. */
-  reported = false;
   #settings: JobSettings;
   #verifier: Verifier;
   #convicted = new Set<string>();
   #started = new Set<string>();
 
-  /** A job over `data`; its job numbers start at `firstJob` (unique across the master's jobs). */
-  constructor(data: RenderData, settings: JobSettings, firstJob: number) {
+  /**
+   * The render `generation` over `data`; its job numbers start at `firstJob` (unique across the master's
+   * renders, so that a late answer to an earlier render's unit never matches one of this render's).
+   */
+  constructor(data: RenderData, settings: JobSettings, o: { firstJob: number; generation: number }) {
+    const { firstJob } = o;
     this.data = data;
+    this.generation = o.generation;
     this.sections = renderDataSections(data);
     this.id = sectionsHash(this.sections);
     this.scheduler = new Scheduler(settings.width, settings.height, settings.spp, { firstJob });

@@ -10,12 +10,12 @@ Deno.test("a node's first unit of a job is one sample per pixel, the next ones a
   const data = compileScene(cornellBox());
   const info = newNode("local", "host", []);
   info.rate = 32 * 32 * 50; // 50 spp a second: a restarted render would wait a whole unit for its first image
-  const job = new RenderJob(data, settings, 1);
+  const job = new RenderJob(data, settings, { firstJob: 1, generation: 1 });
   assert.equal(job.take("local", info)?.count, 1);
   assert.equal(job.take("local", info)?.count, 50);
   // another node, and the same node in the next job, start small again
   assert.equal(job.take("other", { ...info, id: "other" })?.count, 1);
-  assert.equal(new RenderJob(data, settings, 10).take("local", info)?.count, 1);
+  assert.equal(new RenderJob(data, settings, { firstJob: 10, generation: 2 }).take("local", info)?.count, 1);
 });
 
 Deno.test("with AOVs a result carries radiance then AOV sums: checked, and merged into the film's AOVs as radiance is", () => {
@@ -23,7 +23,7 @@ Deno.test("with AOVs a result carries radiance then AOV sums: checked, and merge
   const info = newNode("slave", "host", []);
   /** A fresh job's first unit for the slave, answered with values fill(i). */
   const answer = (fill: (i: number, radiance: number) => number, floats?: (n: number) => number) => {
-    const job = new RenderJob(data, { ...settings, aovs: true }, 1);
+    const job = new RenderJob(data, { ...settings, aovs: true }, { firstJob: 1, generation: 1 });
     const unit = job.take("slave", info)!;
     const n = job.floatsOf(unit);
     assert.equal(n, unit.height * 32 * 9);

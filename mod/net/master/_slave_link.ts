@@ -48,9 +48,9 @@ export class SlaveLink {
   #answered: number[] = [];
   #bad = 0;
   #overdue = 0;
-  /** The render (by id) whose sections this slave asked for, and the one whose upload is complete. */
-  #needFor?: string;
-  #uploadedFor?: string;
+  /** The render (by generation) whose sections this slave asked for, and the one whose upload is complete. */
+  #needFor?: number;
+  #uploadedFor?: number;
   #everReady = false;
   /** Why it left, for the log. */
   #why = "its connection closed";
@@ -182,11 +182,11 @@ export class SlaveLink {
     const job = this.#state.render;
     // an answer to the offer of a render since replaced (--watch): the new offer's answer is on its way
     if (id !== job.id) return;
-    if (this.#needFor === job.id) {
+    if (this.#needFor === job.generation) {
       log.warn("Slave {peer} asked for the render data again: ignored", { peer: this.link.label });
       return;
     }
-    this.#needFor = job.id;
+    this.#needFor = job.generation;
     this.#upload(job, hashes).catch((e: unknown) => this.link.close(String(e)));
   }
 
@@ -209,7 +209,8 @@ export class SlaveLink {
     );
     for (const { info: section, bytes: wire } of sending) {
       for (let at = 0; at < wire.length || at === 0; at += SECTION_CHUNK_BYTES) {
-        if (this.#state.render !== job) return; // replaced meanwhile: the new scene was offered already
+        // replaced meanwhile (a later generation): the new scene was offered already
+        if (this.#state.render.generation !== job.generation) return;
         const bytes = wire.subarray(at, Math.min(wire.length, at + SECTION_CHUNK_BYTES));
         await link.send("section", { hash: section.hash, offset: at, bytes });
         info.upload.sent += bytes.length;
@@ -218,14 +219,14 @@ export class SlaveLink {
       info.renderDataBytes += section.length;
       info.renderDataWireBytes += wire.length;
     }
-    this.#uploadedFor = job.id;
+    this.#uploadedFor = job.generation;
   }
 
   #onReady(id: string): void {
     const state = this.#state;
     // counted once, and only after every section it asked for has gone out: an early or repeated ready is
     // not a slave ready to render
-    if (id !== state.render.id || this.ready || this.#uploadedFor !== id) {
+    if (id !== state.render.id || this.ready || this.#uploadedFor !== state.render.generation) {
       log.debug("Slave {peer} said ready before it had the render data, or again: ignored", {
         peer: this.link.label,
       });

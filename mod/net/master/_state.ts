@@ -1,6 +1,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { RenderSettings } from "../../render/mod.ts";
 import type { HandshakeGate } from "../protocol/mod.ts";
+import { Phases } from "./_phase.ts";
 import type { RenderJob } from "./_render_job.ts";
 import type { SlaveLink } from "./_slave_link.ts";
 import { WireSections } from "./_wire.ts";
@@ -46,28 +47,24 @@ export interface MasterOptions extends RenderSettings {
 }
 
 /**
- * What the master's parts share: the current render job, the nodes and slaves, whether work may be handed
- * out, and a wake-up for everyone waiting on a change.
+ * What the master's parts share: the current render job, the master's phase and render generation, the
+ * nodes and slaves, whether work may be handed out, and a wake-up for everyone waiting on a change.
  */
 export class MasterState {
   /** The options. */
   readonly options: MasterOptions;
-  /** The render in progress (replaced by an update). */
+  /** The render in progress (replaced by an update or a restart: the next generation). */
   render: RenderJob;
+  /** The phase and the render generation: every move between phases is made through it. */
+  readonly phases: Phases;
   /** Every node that took part, the local one first. */
   readonly nodes: NodeInfo[] = [];
   /** The slaves connected now. */
   readonly slaves = new Set<SlaveLink>();
-  /** True once the master is closing. */
-  closed = false;
   /** True while paused: no new work goes out; the units in flight are merged. */
   paused = false;
-  /** performance.now() of `Master.stop`: no new work goes out, the units in flight are merged. */
-  stoppedAt?: number;
   /** Hosts of slaves found lying: they may not join again while this master runs. */
   readonly banned = new Set<string>();
-  /** True once work went out (enough slaves were ready, or waitTimeout passed): it goes on whoever leaves. */
-  waitOver = false;
   /** The wire form of the render data's sections, shared by every slave's upload. */
   readonly wire: WireSections;
   #wake: (() => void)[] = [];
@@ -76,17 +73,26 @@ export class MasterState {
   constructor(options: MasterOptions, render: RenderJob) {
     this.options = options;
     this.render = render;
+    this.phases = new Phases(options.waitSlaves > 0 ? "waiting" : "rendering");
     this.wire = new WireSections(options.compressSections);
   }
 
+  /** True once the master is closed. */
+  get closed(): boolean {
+    return this.phases.name === "closed";
+  }
+
   /**
-   * True once enough slaves are ready for work to be handed out (see waitSlaves); from then on it stays
-   * true, so that a slave leaving never stalls the render. False while paused.
+   * True once enough slaves are ready for work to be handed out (see waitSlaves: the master moves from
+   * `waiting` to `rendering` here); from then on it stays true, so that a slave leaving never stalls the
+   * render. False while paused.
    */
   get go(): boolean {
     if (this.paused) return false;
-    if (!this.waitOver && this.render.readySlaves >= this.options.waitSlaves) this.waitOver = true;
-    return this.waitOver;
+    if (this.phases.name === "waiting" && this.render.readySlaves >= this.options.waitSlaves) {
+      this.phases.to("rendering");
+    }
+    return this.phases.workGoesOut;
   }
 
   /** Resolves at the next {@linkcode MasterState.signal}. */

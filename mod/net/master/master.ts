@@ -1,24 +1,22 @@
 import { getLogger } from "@logtape/logtape";
-import { hostname } from "node:os";
 import type { Gpu } from "../../gpu/mod.ts";
 import type { RenderData } from "../../render_data/mod.ts";
-import { VERSION } from "../../version.ts";
 import { deadline } from "../async.ts";
 import {
   BYE_TIMEOUT_MS,
-  HANDSHAKE_TIMEOUT_MS,
   HEARTBEAT_TIMEOUT_SECONDS,
   MASTER_PORT,
   UNIT_SECONDS,
   UNIT_TIMEOUT_SECONDS,
   VERIFY_FRACTION,
 } from "../defaults.ts";
-import { type Link, ProtocolError, serveLinks } from "../protocol/mod.ts";
+import { acceptSlaves } from "./_admission.ts";
 import { renderLocally } from "./_local_node.ts";
 import { RenderJob } from "./_render_job.ts";
-import { SlaveLink } from "./_slave_link.ts";
+import type { PhaseName } from "./_phase.ts";
 import { type MasterOptions, MasterState } from "./_state.ts";
-import { LOCAL, type VerifyStats } from "./_verify.ts";
+import type { VerifyStats } from "./_verify.ts";
+import { watch } from "./_watchdog.ts";
 import type { NodeInfo } from "./node.ts";
 
 export type { MasterOptions } from "./_state.ts";
@@ -85,7 +83,7 @@ export class Master {
   #stop = new AbortController();
 
   private constructor(data: RenderData, options: MasterOptions, listener: Deno.Listener, gpu?: Gpu) {
-    this.#state = new MasterState(options, new RenderJob(data, options, 1));
+    this.#state = new MasterState(options, new RenderJob(data, options, { firstJob: 1, generation: 1 }));
     this.#listener = listener;
     this.#gpu = gpu;
   }
@@ -146,8 +144,8 @@ export class Master {
    */
   update(data: RenderData): boolean {
     const state = this.#state;
-    if (state.stoppedAt !== undefined) return false;
-    const next = new RenderJob(data, state.options, state.render.scheduler.nextJob);
+    if (!state.phases.canBegin) return false;
+    const next = this.#nextJob(data);
     if (next.id === state.render.id) return false;
     this.#begin(next);
     log.info("Scene changed: render data {id}, restarting the render", { id: next.id.slice(0, 12) });
@@ -160,19 +158,45 @@ export class Master {
    */
   restart(options: { spp?: number } = {}): boolean {
     const state = this.#state;
-    if (state.stoppedAt !== undefined) return false;
+    if (!state.phases.canBegin) return false;
     if (options.spp !== undefined) state.options.spp = options.spp;
-    this.#begin(new RenderJob(state.render.data, state.options, state.render.scheduler.nextJob));
+    this.#begin(this.#nextJob(state.render.data));
     log.info("Restarting the render at {spp} spp", { spp: state.options.spp });
     return true;
   }
 
+  /** The next generation's job over `data`; its job numbers follow the current render's. */
+  #nextJob(data: RenderData): RenderJob {
+    const { render, phases } = this.#state;
+    return new RenderJob(data, this.#state.options, {
+      firstJob: render.scheduler.nextJob,
+      generation: phases.generation + 1,
+    });
+  }
+
+  /** Makes `next` (of the next generation) the render in progress. */
   #begin(next: RenderJob): void {
     const state = this.#state;
+    if (state.phases.begin() !== next.generation) {
+      throw new RangeError(`Cannot begin render ${next.generation}: it is not the next generation`);
+    }
     state.render = next;
     for (const n of state.nodes) n.samples = 0; // contributions count per render
     for (const s of state.slaves) s.restart();
     state.signal();
+  }
+
+  /**
+   * The generation of the render in progress: 1, then one more for every update and restart. A film, a
+   * camera or a result of another generation belongs to another render.
+   */
+  get generation(): number {
+    return this.#state.render.generation;
+  }
+
+  /** The master's phase (see `Phases`): waiting, rendering, finished, stopping or closed. */
+  get phase(): PhaseName {
+    return this.#state.phases.name;
   }
 
   /** The render data of the render in progress. */
@@ -223,7 +247,7 @@ export class Master {
   /** Renders until the render finishes (or, with keepGoing, until `close`); accepts slaves meanwhile. */
   async run(options: RunOptions = {}): Promise<MasterResult> {
     const state = this.#state;
-    this.#watchdog = setInterval(() => this.#watch(), 500);
+    this.#watchdog = setInterval(() => watch(state, () => this.stop()), 500);
     if (!state.options.key) {
       log.warn(
         "No farm key: links are encrypted but not authenticated, and any host that reaches port {port} may join this render (octane key generate, then --key-file on every node)",
@@ -231,40 +255,18 @@ export class Master {
       );
     }
     const waitTimer = this.#startWaitTimer();
-    const accepting = this.#accept();
+    const accepting = acceptSlaves(state, this.#listener, this.#stop.signal);
     const local = state.options.localRender ? renderLocally(state, this.#gpu!) : Promise.resolve();
     let last: MasterResult | undefined;
     try {
       while (!state.closed) {
         const job = state.render;
-        const stopped = state.stoppedAt !== undefined &&
-          (job.scheduler.drained || performance.now() - state.stoppedAt > this.#drainLimitMs);
-        if ((job.scheduler.finished || stopped) && !job.reported) {
-          job.reported = true;
-          for (const s of state.slaves) s.countBytes();
-          const interrupted = !job.scheduler.finished;
-          if (interrupted && !job.scheduler.drained) {
-            log.warn("Gave up waiting for {n} units in flight after {s} s", {
-              n: job.scheduler.outstanding,
-              s: this.#drainLimitMs / 1000,
-            });
-          }
-          last = {
-            // units given up on may still answer and be merged into the film: hand over what rowSamples counts
-            sums: interrupted ? job.film.sums.slice() : job.film.sums,
-            ...(job.film.aovs ? { aovs: interrupted ? job.film.aovs.slice() : job.film.aovs } : {}),
-            samples: state.options.spp,
-            elapsedMs: performance.now() - (job.started ?? performance.now()),
-            sceneHash: job.id,
-            nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
-            verification: job.verification,
-            interrupted,
-            rowSamples: job.scheduler.rowSamples(),
-          };
+        if (this.#due(job)) {
+          last = this.#handOver(job);
           await options.onRender?.(last);
           if (!options.keepGoing) break;
         }
-        if (state.stoppedAt !== undefined && job.reported) break;
+        if (state.phases.name === "stopping" && state.phases.handedOver) break;
         await state.changed();
       }
       // a slave that no longer reads cannot keep the master from exiting
@@ -282,6 +284,44 @@ export class Master {
   }
 
   /**
+   * True when the render in progress is to be handed over: it finished, or the master is stopping and its
+   * units in flight are merged (or have been waited for long enough); a render is handed over once.
+   */
+  #due(job: RenderJob): boolean {
+    const { phases } = this.#state;
+    if (phases.handedOver) return false;
+    if (job.scheduler.finished) return true;
+    return phases.name === "stopping" &&
+      (job.scheduler.drained || performance.now() - phases.stoppedAt! > this.#drainLimitMs);
+  }
+
+  /** Hands the render in progress over: the master's phase moves on, and the result is made. */
+  #handOver(job: RenderJob): MasterResult {
+    const state = this.#state;
+    state.phases.handOver();
+    for (const s of state.slaves) s.countBytes();
+    const interrupted = !job.scheduler.finished;
+    if (interrupted && !job.scheduler.drained) {
+      log.warn("Gave up waiting for {n} units in flight after {s} s", {
+        n: job.scheduler.outstanding,
+        s: this.#drainLimitMs / 1000,
+      });
+    }
+    return {
+      // units given up on may still answer and be merged into the film: hand over what rowSamples counts
+      sums: interrupted ? job.film.sums.slice() : job.film.sums,
+      ...(job.film.aovs ? { aovs: interrupted ? job.film.aovs.slice() : job.film.aovs } : {}),
+      samples: state.options.spp,
+      elapsedMs: performance.now() - (job.started ?? performance.now()),
+      sceneHash: job.id,
+      nodes: state.nodes.map((n) => ({ ...n, gpus: [...n.gpus], upload: { ...n.upload } })),
+      verification: job.verification,
+      interrupted,
+      rowSamples: job.scheduler.rowSamples(),
+    };
+  }
+
+  /**
    * Stops the render gracefully (Ctrl-C, a time limit): no new work goes out, the units in flight are
    * merged (at most twice the unit timeout is waited for them), `run` hands the render over with the
    * samples done (`interrupted`), says bye to the slaves and returns. Returns the units in flight;
@@ -289,8 +329,8 @@ export class Master {
    */
   stop(): number {
     const state = this.#state;
-    if (state.stoppedAt !== undefined) return 0;
-    state.stoppedAt = performance.now();
+    if (!state.phases.canBegin) return 0; // stopping or closed already
+    state.phases.to("stopping");
     state.render.scheduler.drain();
     state.signal();
     return state.render.scheduler.outstanding;
@@ -298,7 +338,7 @@ export class Master {
 
   /** True once `stop` was called. */
   get stopping(): boolean {
-    return this.#state.stoppedAt !== undefined;
+    return this.#state.phases.stoppedAt !== undefined;
   }
 
   get #drainLimitMs(): number {
@@ -308,7 +348,7 @@ export class Master {
   /** Stops listening and drops every slave. */
   close(): void {
     const state = this.#state;
-    state.closed = true;
+    if (!state.closed) state.phases.to("closed");
     this.#stop.abort();
     clearInterval(this.#watchdog);
     try {
@@ -326,8 +366,8 @@ export class Master {
     const wait = state.options.waitTimeout;
     if (wait === undefined || state.options.waitSlaves <= 0) return undefined;
     return setTimeout(() => {
-      if (state.go) return;
-      state.waitOver = true;
+      if (state.phases.name !== "waiting") return;
+      state.phases.to("rendering");
       log.warn("Only {n} of {want} slaves were ready after {s} s: rendering with them", {
         n: state.render.readySlaves,
         want: state.options.waitSlaves,
@@ -335,105 +375,5 @@ export class Master {
       });
       state.signal();
     }, wait * 1000);
-  }
-
-  /** Accepts slaves until closed (see serveLinks: the handshake gate, retried accepts, budgeted refusals). */
-  #accept(): Promise<void> {
-    const key = this.#state.options.key;
-    return serveLinks(this.#listener, {
-      signal: this.#stop.signal,
-      services: ["render"],
-      ...(key ? { key } : {}),
-      log,
-      closing: () => this.#state.closed,
-      ...(this.#state.options.gate ? { gate: this.#state.options.gate } : {}),
-      onLink: (link, proven) => this.#admit(link, proven),
-    });
-  }
-
-  /** Hello and welcome; the slave is served from then on. */
-  async #admit(link: Link, proven: () => void): Promise<void> {
-    const joined = performance.now();
-    try {
-      const first = await deadline(link.receive(["hello"]), HANDSHAKE_TIMEOUT_MS, {
-        message: `no hello within ${HANDSHAKE_TIMEOUT_MS / 1000} s`,
-      });
-      proven();
-      if (!first) return link.close();
-      if (first.type !== "hello") throw new ProtocolError(`expected hello, got ${first.type}`);
-      if (this.#state.closed) return link.close();
-      if (this.#state.stoppedAt !== undefined) {
-        // no work goes out any more: a slave that joined now would download the render data for nothing
-        await link.send("refuse", { reason: "this master is stopping", retry: true });
-        return link.close();
-      }
-      if (this.#state.banned.has(link.peerHost)) {
-        const reason = "this master dropped that host for results that disagree with other nodes'";
-        log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });
-        await link.send("refuse", { reason });
-        return link.close();
-      }
-      if (first.body.version !== VERSION) {
-        // samples of another release could differ, and the image would not equal a local render
-        const reason =
-          `it runs octane ${first.body.version}, this master runs octane ${VERSION}: run the same octane on every node`;
-        log.warn("Refused slave {peer}: {reason}", { peer: link.label, reason });
-        await link.send("refuse", { reason });
-        return link.close();
-      }
-      await link.send("welcome", { version: VERSION, host: hostname() });
-      await new SlaveLink(this.#state, link, first.body, joined).serve();
-    } catch (error: unknown) {
-      log.warn("Closing connection with {peer}: {reason}", {
-        peer: link.label,
-        reason: error instanceof Error ? error.message : String(error),
-      });
-      link.close();
-    }
-  }
-
-  /** Twice a second: silent slaves, overdue units, and checks no node may take any more. */
-  #watch(): void {
-    const state = this.#state;
-    const timeout = state.options.heartbeatTimeout;
-    for (const s of state.slaves) {
-      if (s.link.silentSeconds > timeout) s.drop(`no heartbeat for ${timeout} s`);
-    }
-    const late = state.render.scheduler.overdue(performance.now());
-    for (const { job, owner } of late) {
-      if (owner === LOCAL) {
-        log.info("Unit {job} of the local GPU is overdue: handing it to another node too", { job });
-      } else [...state.slaves].find((s) => s.link.label === owner)?.missed(job);
-    }
-    const started = state.render.started;
-    const limit = state.options.timeLimit;
-    if (limit !== undefined && started !== undefined && performance.now() - started > limit * 1000) {
-      if (state.stoppedAt === undefined) {
-        log.info("Time limit of {s} s reached: merging the {n} units in flight", {
-          s: limit,
-          n: this.stop(),
-        });
-      }
-    }
-    // a stopping master also wakes to give up on units in flight that never come
-    if (late.length > 0 || state.stoppedAt !== undefined) state.signal();
-    this.#dropUntakeableChecks();
-  }
-
-  /** A check every active node is excluded from can never be answered: it is given up, with a warning. */
-  #dropUntakeableChecks(): void {
-    const state = this.#state;
-    const job = state.render;
-    const pending = job.scheduler.pendingChecks;
-    if (pending.length === 0 || job.scheduler.samplesDone < job.scheduler.samplesTotal) return;
-    const active = [
-      ...(state.options.localRender && state.nodes.some((n) => n.id === LOCAL && n.active) ? [LOCAL] : []),
-      ...[...state.slaves].filter((s) => s.ready).map((s) => s.link.label),
-    ];
-    if (pending.every((exclude) => active.every((node) => exclude.has(node)))) {
-      const n = job.dropChecks();
-      log.warn("Gave up {n} spot checks: no node is left that may render them", { n });
-      state.signal();
-    }
   }
 }

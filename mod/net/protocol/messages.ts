@@ -127,7 +127,7 @@ export interface Work {
   count: number;
 }
 
-/** A unit's per-pixel radiance sums. */
+/** A unit's per-pixel radiance sums (and AOV sums, when the scene offer asks for them). */
 export interface Result {
   /** The job. */
   job: number;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { openGpu } from "../gpu/mod.ts";
-import { compileScene } from "../render_data/mod.ts";
+import { openGpu } from "../../mod/gpu/mod.ts";
+import { compileScene } from "../../mod/render_data/mod.ts";
 import {
   cornellBox,
   type EnvMap,
@@ -10,10 +10,10 @@ import {
   quadMesh,
   type Scene,
   type Vec3,
-} from "../scene/mod.ts";
-import { GpuRenderer } from "./gpu_renderer.ts";
-import { meanImage } from "./image.ts";
-import { renderLocal } from "./local.ts";
+} from "../../mod/scene/mod.ts";
+import { GpuRenderer } from "../../mod/render/gpu_renderer.ts";
+import { meanImage } from "../../mod/render/image.ts";
+import { renderLocal } from "../../mod/render/local.ts";
 
 // Analytic cases: a Lambertian plane y = 0 of albedo ρ seen from straight above, lit by one punctual light
 // and nothing else (black environment, and the plane cannot see itself), so every pixel is direct light

@@ -7,7 +7,7 @@ const log = getLogger(["octane", "live"]);
 
 /** Least milliseconds between the starts of two preview denoises. */
 const MIN_INTERVAL_MS = 3000;
-/** The interval is also at least this many times the last denoise's time, so denoising takes at most 1/4. */
+/** The interval is also at least this many times the last denoise's time, so denoising takes at most a third. */
 const INTERVAL_FACTOR = 3;
 
 /** What the live view's status says about the preview's denoising. */
@@ -22,12 +22,6 @@ export interface PreviewDenoiseStatus {
   message?: string;
 }
 
-/**
- * Denoises the live view's film in the background, never holding the render up: only while a page asks for
- * denoised images, one denoise at a time, at most every {@linkcode MIN_INTERVAL_MS} ms and every
- * {@linkcode INTERVAL_FACTOR} times the last denoise's time; a film that changed since is denoised when that
- * interval is over. The GPU work shares the master's device with its own rendering.
- */
 /** The film as the preview denoiser reads it: with the AOV sums where the render has them. */
 export type DenoiseFilm = Film & {
   key: string;
@@ -35,6 +29,12 @@ export type DenoiseFilm = Film & {
   aovs?: ArrayLike<number>;
 };
 
+/**
+ * Denoises the live view's film in the background, never holding the render up: only while a page asks for
+ * denoised images, one denoise at a time, at most every {@linkcode MIN_INTERVAL_MS} ms and every
+ * {@linkcode INTERVAL_FACTOR} times the last denoise's time; a film that changed since is denoised when that
+ * interval is over. The GPU work shares the master's device with its own rendering.
+ */
 export class PreviewDenoiser {
   #open: () => Promise<Denoiser>;
   #film: () => DenoiseFilm;
@@ -49,7 +49,7 @@ export class PreviewDenoiser {
 
   /**
    * @param open opens the denoiser (once, on the first request)
-   * @param film the film so far, keyed `render/samples`
+   * @param film the film so far, keyed `generation/samples` (a new render generation has a film of its own)
    */
   constructor(open: () => Promise<Denoiser>, film: () => DenoiseFilm) {
     this.#open = open;

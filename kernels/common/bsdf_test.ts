@@ -2,8 +2,8 @@
 // grazing rise, MIS against BSDF sampling alone), volume absorption, and that scenes without them render as
 // before.
 import assert from "node:assert/strict";
-import { openGpu } from "../gpu/mod.ts";
-import { compileScene } from "../render_data/mod.ts";
+import { openGpu } from "../../mod/gpu/mod.ts";
+import { compileScene } from "../../mod/render_data/mod.ts";
 import {
   cornellBox,
   furnace,
@@ -13,11 +13,11 @@ import {
   type Scene,
   uvSphere,
   type Vec3,
-} from "../scene/mod.ts";
+} from "../../mod/scene/mod.ts";
 import { sheenAlbedo } from "../../tools/sheen_table.ts";
-import { meanImage } from "./image.ts";
-import { renderLocal } from "./local.ts";
-import { close, misAndBsdfMeans } from "./_testing.ts";
+import { meanImage } from "../../mod/render/image.ts";
+import { renderLocal } from "../../mod/render/local.ts";
+import { close, misAndBsdfMeans } from "../../mod/render/testing.ts";
 
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());

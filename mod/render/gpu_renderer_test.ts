@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { openGpu } from "../gpu/mod.ts";
 import { compileScene } from "../render_data/mod.ts";
 import { cornellBox, type EnvMap, furnace, material, uvSphere } from "../scene/mod.ts";
-import { GpuRenderer, SOFTWARE_LOOP_LIMIT } from "./gpu_renderer.ts";
+import { GpuRenderer } from "./gpu_renderer.ts";
+import { SOFTWARE_LOOP_LIMIT } from "./_dispatch_plan.ts";
 import { meanImage } from "./image.ts";
 import { renderLocal } from "./local.ts";
-import { close, misAndBsdfMeans } from "./_testing.ts";
+import { close, misAndBsdfMeans } from "./testing.ts";
 
 const gpu = await openGpu();
 

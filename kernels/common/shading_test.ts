@@ -1,16 +1,15 @@
 import assert from "node:assert/strict";
-import { openGpu } from "../gpu/mod.ts";
+import { openGpu } from "../../mod/gpu/mod.ts";
 import {
   compileScene,
   decodeRenderData,
   encodeRenderData,
-  MATERIAL_BASE_FLOATS,
   type RenderData,
-  TRI_FLOATS,
-} from "../render_data/mod.ts";
-import { material, type Mesh, type Scene } from "../scene/mod.ts";
-import type { Texture } from "../scene/types.ts";
-import { GpuRenderer } from "./gpu_renderer.ts";
+} from "../../mod/render_data/mod.ts";
+import { material, type Mesh, type Scene } from "../../mod/scene/mod.ts";
+import type { Texture } from "../../mod/scene/types.ts";
+import { GpuRenderer } from "../../mod/render/gpu_renderer.ts";
+import { MATERIAL, TEX_REF, TRI } from "../../mod/gpu_layout/mod.ts";
 
 const gpu = await openGpu();
 globalThis.addEventListener("unload", () => gpu.device.destroy());
@@ -124,8 +123,7 @@ Deno.test(".ocrd round trip keeps every mip level and renders the same", async (
     (7 + 4096 + 1024 + 256 + 64 + 16 + 4 + 1) * 4,
     "a 7-word header, 7 levels",
   );
-  const levels = new Uint32Array(data.materials.buffer)[MATERIAL_BASE_FLOATS + 3];
-  assert.equal(levels, 7);
+  assert.equal(MATERIAL.read(data.materials, 0).tex[0]!.levels, 7);
   const back = decodeRenderData(encodeRenderData(data));
   assert.deepEqual(back.texels, data.texels);
   assert.deepEqual(back.materials, data.materials);
@@ -133,7 +131,7 @@ Deno.test(".ocrd round trip keeps every mip level and renders the same", async (
   assert.deepEqual(await render(back, 32, 24, 2), await render(data, 32, 24, 2));
   // a texture reference claiming more levels than its size has is refused
   const bad = compileScene(horizonScene());
-  new Uint32Array(bad.materials.buffer)[MATERIAL_BASE_FLOATS + 3] = 8;
+  TEX_REF.writeAt(bad.materials, MATERIAL.field("tex").offset, { levels: 8 });
   assert.throws(() => decodeRenderData(encodeRenderData(bad)), /8 mip levels, more than its size has/);
   // a header that points a level elsewhere is refused
   const moved = compileScene(horizonScene());
@@ -196,9 +194,38 @@ Deno.test("texCoord 1: a texture that names set 1 reads the mesh's second set; s
   const back = decodeRenderData(encodeRenderData(two));
   assert.deepEqual(back.attributes, two.attributes);
   // a triangle naming a record past the attributes is refused
-  new Uint32Array(two.triangles.buffer)[TRI_FLOATS + 11] = 3;
+  TRI.write(two.triangles, 1, { uv1_record: 3 });
   assert.throws(
     () => decodeRenderData(encodeRenderData(two)),
     /texture coordinate record 3 past the attributes/,
   );
+});
+
+Deno.test("alpha blend is coverage: a black sheet of alpha 0.25 before a white sky lets 75% of it through; a mask at 0.5 lets all", async () => {
+  const sheet = (alphaMode: "blend" | "mask"): Scene => ({
+    meshes: [{
+      positions: new Float32Array([-10, -10, 0, 10, -10, 0, 10, 10, 0, -10, 10, 0]),
+      indices: new Uint32Array([0, 1, 2, 0, 2, 3]),
+      material: 0,
+    }],
+    materials: [material({ color: [0, 0, 0], alpha: 0.25, alphaMode })],
+    textures: [],
+    camera: {
+      position: [0, 0, -2],
+      target: [0, 0, 0],
+      up: [0, 1, 0],
+      fovY: 40,
+      lensRadius: 0,
+      focusDistance: 2,
+    },
+    environment: { color: [1, 1, 1] },
+  });
+  const mean = async (scene: Scene) => {
+    const sums = await render(compileScene(scene), 32, 32, 64);
+    return sums.reduce((s, v) => s + v, 0) / sums.length;
+  };
+  const blended = await mean(sheet("blend"));
+  assert.ok(Math.abs(blended - 0.75) < 0.0075, `mean ${blended}, want 0.75 (1%)`);
+  assert.equal(await mean(sheet("mask")), 1);
+  assert.ok(compileScene(sheet("blend")).features.alphaMask, "the blend turns the alpha code on");
 });
