@@ -30,9 +30,9 @@ perms=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ru
 apart=(tests/lan/ tests/fuzz_test.ts)
 # the files that take longest, started first so that no long file starts last (measured on the development
 # machine; the others follow in name order)
-slow=(tests/net_test.ts mod/denoise/denoiser_test.ts mod/render/render_test.ts tests/daemon_test.ts
-  tests/security_test.ts tests/cli_test.ts mod/render/materials_test.ts tests/user_test.ts tests/hostile_test.ts
-  tests/live_view_test.ts mod/render_data/ocrd_test.ts tests/camera_flags_test.ts)
+slow=(mod/render/intersect_test.ts tests/net_test.ts mod/denoise/denoiser_test.ts tests/cli_test.ts
+  tests/user_test.ts tests/hostile_test.ts mod/render/gpu_renderer_test.ts tests/camera_flags_test.ts
+  tests/security_test.ts tests/daemon_test.ts tests/live_view_test.ts mod/render_data/ocrd_test.ts)
 # the test files under the folders $@, slow ones first, without those that run apart (deno test's --ignore is
 # lost when mod/ is among the paths)
 files() {
