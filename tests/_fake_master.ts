@@ -10,7 +10,9 @@ import { VERSION } from "../mod/version.ts";
 
 /** Options of {@linkcode serveCrafted}. */
 export interface CraftedOptions {
-  /** Loopback port to listen on. */
+  /** Loopback address to listen on (127.0.0.1 unless given). */
+  hostname?: string;
+  /** Port to listen on. */
   port: number;
   /** The farm key. */
   key?: Uint8Array;
@@ -23,12 +25,12 @@ export interface CraftedOptions {
 }
 
 /**
- * Listens on 127.0.0.1:`o.port` for one slave (a second finds nothing there) and serves it the crafted
+ * Listens on `o.hostname`:`o.port` for one slave (a second finds nothing there) and serves it the crafted
  * sections; resolves with the type of the last message it sent before it left ("need" when it asked for
  * sections and then closed the link).
  */
 export async function serveCrafted(o: CraftedOptions): Promise<string> {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: o.port });
+  const listener = Deno.listen({ hostname: o.hostname ?? "127.0.0.1", port: o.port });
   let link: Link | undefined;
   const timer = setTimeout(() => {
     listener.close();

@@ -1,18 +1,20 @@
 /**
  * Run by tests/live_view_test.ts with --allow-all (playwright-core reads /proc at import, which Deno
- * allows only with all permissions). The master's live view in a real browser (Chromium through playwright-core): a master on 127.0.0.1 with
- * two daemons on 127.0.0.2 and 127.0.0.3 whose slaves join it. Screenshots at desktop and phone width go
+ * allows only with all permissions). The master's live view in a real browser (Chromium through
+ * playwright-core): a master on 127.0.0.1 with two daemons on 127.0.22.2 and 127.0.22.3 whose slaves join it.
+ * The API without a browser is tested in mod/live/server_test.ts. Screenshots at desktop and phone width go
  * to out/live_view/ (git-ignored) for a person to look at. Every wait has a deadline; every process and
  * the browser are stopped at the end.
  */
 import assert from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { decodePng } from "../mod/render/mod.ts";
-import { outputsIn, processes, type Running, withDir } from "./_process.ts";
+import { NETS, outputsIn, processes, startDaemons, startMaster, until, withDir } from "./_harness.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 const shots = `${root}out/live_view`;
-let nextPort = 12000 + Math.floor(Math.random() * 400) * 4;
+/** The two daemons' addresses: this file's own /24 (see NETS), which the master scans. */
+const [A, B] = [2, 3].map((n) => `${NETS.liveView}.${n}`) as [string, string];
 
 /** Chromium's executable : $OCTANE_CHROMIUM, else chromium or chromium-browser on PATH. */
 function findChromium(): string {
@@ -30,21 +32,6 @@ function findChromium(): string {
   throw new Error(
     "Chromium is missing: the live view test needs it (run install/setup.sh, or apt-get install chromium, or set OCTANE_CHROMIUM)",
   );
-}
-
-/** Polls `check` every 200 ms until it returns a value other than undefined, for at most `ms`. */
-async function until<T>(
-  what: string,
-  ms: number,
-  check: () => Promise<T | undefined> | T | undefined,
-): Promise<T> {
-  const end = performance.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined) return value;
-    if (performance.now() > end) throw new Error(`${what} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** Run in the page: a digest of the image element's pixels (drawn to a canvas); null before any sample. */
@@ -119,43 +106,32 @@ async function controls(url: URL): Promise<void> {
   await brightness(url, "x");
 }
 
-async function daemonOn(start: (args: string[]) => Running, address: string, port: number) {
-  const d = start(["daemon", "--bind", address, "--port", String(port)]);
-  await d.waitFor(new RegExp(`Daemon listening on ${address.replaceAll(".", "\\.")}:${port}`), 120_000);
-  return d;
-}
-
 /** Runs the whole live view check; throws on the first thing that is wrong. */
 export async function checkLiveView(): Promise<void> {
   const executablePath = findChromium();
   await Deno.mkdir(shots, { recursive: true });
   await withDir((dir) =>
     processes(async (start) => {
-      const daemonPort = nextPort++, masterPort = nextPort++;
-      const daemons = await Promise.all([
-        daemonOn(start, "127.0.0.2", daemonPort),
-        daemonOn(start, "127.0.0.3", daemonPort),
-      ]);
-      const master = start([
-        "master",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(masterPort),
-        "--spp",
-        "100000",
-        "--width",
-        "64",
-        "--height",
-        "48",
-        "--subnet",
-        "127.0.0.0/29",
-        "--daemon-port",
-        String(daemonPort),
-        "--scan-interval",
-        "1",
-        ...outputsIn(dir),
-      ]);
+      const { port: daemonPort, daemons } = await startDaemons(start, { addresses: [A, B] });
+      const master = await startMaster(start, {
+        args: [
+          "--spp",
+          "100000",
+          "--width",
+          "64",
+          "--height",
+          "48",
+          "--subnet",
+          `${NETS.liveView}.0/29`,
+          "--daemon-port",
+          String(daemonPort),
+          "--scan-interval",
+          "1",
+          "--ui",
+          "127.0.0.1:0",
+          ...outputsIn(dir),
+        ],
+      });
       const url = new URL(
         (await master.waitFor(/Live view: (http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]+)/))[1]!,
       );
@@ -301,17 +277,17 @@ export async function checkLiveView(): Promise<void> {
         await page.setViewportSize({ width: 1280, height: 900 });
 
         // a daemon switch turned off stops that daemon's slave; turned on starts it again
-        const switched = page.locator('#daemons input[data-address="127.0.0.2"]');
+        const switched = page.locator(`#daemons input[data-address="${A}"]`);
         assert.equal(await switched.isChecked(), true);
         const off = daemons[0]!.out.length;
         await switched.click();
         await daemons[0]!.waitFor(/Slave \d+ (stopped|exited)/, 30_000, off);
         await until("the page to list the daemon as disabled", 30_000, async () => {
-          const row = await page.locator("#daemons tbody tr", { hasText: "127.0.0.2" }).textContent();
+          const row = await page.locator("#daemons tbody tr", { hasText: A }).textContent();
           return row?.includes("disabled") ? true : undefined;
         });
         const on = daemons[0]!.out.length;
-        await page.locator('#daemons input[data-address="127.0.0.2"]').click();
+        await page.locator(`#daemons input[data-address="${A}"]`).click();
         await daemons[0]!.waitFor(/Started slave \d+ for master/, 60_000, on);
         await until("three rendering nodes again", 90_000, async () => {
           const nodes = (await status(url)).nodes.filter((n) => n.state !== "left");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { NodeIO } from "@gltf-transform/core";
-import { octane, withDir } from "./_process.ts";
+import { octane, withDir } from "./_harness.ts";
 
 const box = new URL("../../shared/scenes/box-textured/", import.meta.url).pathname;
 const truck = new URL("../../shared/scenes/cesium-milk-truck/", import.meta.url).pathname;

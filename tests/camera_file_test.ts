@@ -1,6 +1,6 @@
 /** `--camera-file`: the camera JSON the live view saves, accepted by render (and compile and master). */
 import assert from "node:assert/strict";
-import { octane, withDir } from "./_process.ts";
+import { octane, withDir } from "./_harness.ts";
 
 const SIZE = ["--width", "24", "--height", "16", "--spp", "2", "--quiet"];
 

@@ -4,7 +4,16 @@
  * scenes that enclose it (a closed room, the shared dream apartment).
  */
 import assert from "node:assert/strict";
-import { assertClose, masterOn, octane, outputsIn, processes, readPfm, withDir } from "./_process.ts";
+import {
+  assertClose,
+  octane,
+  outputsIn,
+  processes,
+  readPfm,
+  startMaster,
+  startSlave,
+  withDir,
+} from "./_harness.ts";
 
 const SIZE = ["--width", "32", "--height", "24", "--spp", "2"];
 const apartment =
@@ -90,7 +99,8 @@ Deno.test("the camera printed on the first line, passed back as flags, renders t
       "cornell",
       "--bind",
       "127.0.0.1",
-      "--auto-port",
+      "--port",
+      "0",
       "--spp",
       "1",
       "--width",
@@ -163,7 +173,7 @@ Deno.test("bad camera flags are one line and exit 2, for render, compile and mas
     const compile = octane(["compile", "cornell", "-o", `${dir}/c.ocrd`, "--fov", "-3"]);
     assert.equal(await compile.exit(), 2, compile.out);
     assert.match(compile.out.trim(), /^octane: Invalid --fov "-3"/);
-    const master = octane(["master", "--bind", "127.0.0.1", "--auto-port", "--look-at", "1,1,1"]);
+    const master = octane(["master", "--bind", "127.0.0.1", "--port", "0", "--look-at", "1,1,1"]);
     assert.equal(await master.exit(), 2, master.out);
     assert.match(master.out.trim(), /^octane: --look-at needs --look-from X,Y,Z$/);
     await assert.rejects(Deno.stat(`${dir}/x.png`), Deno.errors.NotFound);
@@ -253,18 +263,20 @@ Deno.test("a thin-lens camera from the flags renders the same image on a slave a
     assert.match(local.first, /--aperture 12 --focus-distance \d/);
     await processes(async (start) => {
       // the master only hands out work: every sample comes from the slave, through the lens it was sent
-      const master = start([
-        ...masterOn(14000, 8, size),
-        "cornell-spheres",
-        ...camera,
-        "--auto-port",
-        "--wait-slaves",
-        "1",
-        "--no-local-render",
-        ...outputsIn(dir),
-      ]);
-      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
-      const slave = start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      const master = await startMaster(start, {
+        args: [
+          "cornell-spheres",
+          "--spp",
+          "8",
+          ...size,
+          ...camera,
+          "--wait-slaves",
+          "1",
+          "--no-local-render",
+          ...outputsIn(dir),
+        ],
+      });
+      const slave = startSlave(start, master);
       assert.equal(await master.exit(), 0, master.out);
       assert.equal(await slave.exit(), 0, slave.out);
       assert.match(master.out, /; camera --look-from 150,300,-500 --look-at 278,200,300 --up 0,1,0 --fov /);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { NodeIO } from "@gltf-transform/core";
-import { octane, readPfm, withDir } from "./_process.ts";
+import { octane, readPfm, withDir } from "./_harness.ts";
 
 const box = new URL("../../shared/scenes/box-textured/BoxTextured.gltf", import.meta.url).pathname;
 
@@ -112,7 +112,8 @@ Deno.test("the glTF camera's aspect ratio sets the sides not given (render, mast
       scene,
       "--bind",
       "127.0.0.1",
-      "--auto-port",
+      "--port",
+      "0",
       "--quiet",
       "--spp",
       "1",

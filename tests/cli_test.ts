@@ -3,6 +3,7 @@ import { decodeExr, decodePfm, decodePng } from "../mod/render/mod.ts";
 import { encodeHdr } from "../mod/scene/mod.ts";
 import { COMMANDS } from "../mod/cli/commands.ts";
 import { flagsOf, helpText } from "../mod/cli/flags.ts";
+import { NETS, processes, startDaemon, startMaster } from "./_harness.ts";
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -107,9 +108,9 @@ for (
       /Invalid --enable ",": expected all, none/,
     ],
     [
-      "daemon with port 0",
-      ["daemon", "--port", "0"],
-      /Invalid --port "0": must be an integer from 1 to 65535/,
+      "daemon with a port past 65535",
+      ["daemon", "--port", "65536"],
+      /Invalid --port "65536": must be an integer from 0 to 65535/,
     ],
     ["daemon with an unknown flag", ["daemon", "--prot", "1"], /Unknown option "--prot" for "octane daemon"/],
     ["a flag without its value", ["master", "--port"], /Option "--port" needs a value \(--port N\)/],
@@ -154,13 +155,31 @@ Deno.test("octane master on a port in use says so before the scene is read", asy
   assert.equal(r.stderr, `octane: Port ${port} is in use: pass --auto-port, or another --port\n`);
 });
 
+Deno.test("octane master, daemon and --ui take port 0: a free port from the OS, printed where each listens", async () => {
+  await processes(async (start) => {
+    const daemon = await startDaemon(start, { address: `${NETS.cli}.2` });
+    const master = await startMaster(start, {
+      args: ["--no-local-render", "--spp", "1", "--width", "8", "--height", "8", "--ui", "127.0.0.1:0"],
+    });
+    const ui = Number((await master.waitFor(/Live view: http:\/\/127\.0\.0\.1:(\d+)\/\?token=/))[1]);
+    for (const port of [daemon.port, master.port, ui]) assert.ok(port > 0 && port < 65536, `port ${port}`);
+    // each listens on the port it printed
+    for (const [hostname, port] of [[daemon.host, daemon.port], [master.host, master.port]] as const) {
+      (await Deno.connect({ hostname, port })).close();
+    }
+    const page = await fetch(`http://127.0.0.1:${ui}/api/status`);
+    await page.body?.cancel();
+    assert.equal(page.status, 401, "the live view answers (without its token)");
+  });
+});
+
 Deno.test("octane render and master refuse an image the GPU cannot bind a row of, before any work, naming the largest that fits", async () => {
   const dir = await Deno.makeTempDir();
   try {
     // 1024 pixels of 16 bytes a binding (the test knob): a 4096-pixel row cannot be rendered
     const env = { OCTANE_DIAG_MAX_BINDING_BYTES: String(1024 * 16) };
     const size = ["--width", "4096", "--height", "2160", "-o", `${dir}/x.png`];
-    for (const args of [["render", ...size], ["master", "--bind", "127.0.0.1", "--auto-port", ...size]]) {
+    for (const args of [["render", ...size], ["master", "--bind", "127.0.0.1", "--port", "0", ...size]]) {
       const r = await octaneWithEnv(env, ...args);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stdout, "", `${args[0]} started work: ${r.stdout}`);

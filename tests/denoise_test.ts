@@ -1,14 +1,12 @@
 /**
  * --denoise on render and master (with a slave on loopback): the denoised and the raw files, the report's
- * fields, and the one-line errors for missing or corrupt weights. Masters listen on 15500-15890, their live
- * views on 15900-15997 (15999 is mod/denoise/weights_test's).
+ * fields, and the one-line errors for missing or corrupt weights.
  */
 import assert from "node:assert/strict";
 import { decodePfm } from "../mod/render/mod.ts";
-import { masterOn, octane, processes, withDir } from "./_process.ts";
+import { octane, processes, startMaster, startSlave, until, withDir } from "./_harness.ts";
 
 const SIZE = ["--width", "48", "--height", "32", "--seed", "5"];
-let nextPort = 15500 + Math.floor(Math.random() * 90) * 4; // masters: 15500-15890; live views: 15900-15997
 
 /** The files --denoise writes and the report's denoise fields, checked. */
 async function checkDenoised(dir: string): Promise<void> {
@@ -48,18 +46,10 @@ Deno.test("octane render --denoise writes the denoised image, the raw one beside
 Deno.test("octane master --denoise with a slave on loopback denoises the merged image", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const port = nextPort++;
-      const master = start([
-        ...masterOn(port, 16, SIZE),
-        "--auto-port",
-        "--no-ui",
-        "--wait-slaves",
-        "1",
-        ...outputs(dir),
-        "--denoise",
-      ]);
-      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
-      const slave = start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      const master = await startMaster(start, {
+        args: ["--spp", "16", ...SIZE, "--no-ui", "--wait-slaves", "1", ...outputs(dir), "--denoise"],
+      });
+      const slave = startSlave(start, master);
       assert.equal(await master.exit(), 0, master.out);
       assert.equal(await slave.exit(), 0, slave.out);
       assert.match(master.out, /denoised in .* -> .*out\.raw\.png/);
@@ -75,17 +65,19 @@ Deno.test("octane master --denoise with a slave on loopback denoises the merged 
 Deno.test("octane master --denoise stopped by Ctrl-C writes the denoised and the raw image of the samples done", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const master = start([
-        ...masterOn(nextPort++, 100000, SIZE),
-        "--auto-port",
-        "--no-ui",
-        "--no-local-render",
-        "--verbose",
-        ...outputs(dir),
-        "--denoise",
-      ]);
-      const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
-      start(["slave", "--master", `127.0.0.1:${m[1]}`]);
+      const master = await startMaster(start, {
+        args: [
+          "--spp",
+          "100000",
+          ...SIZE,
+          "--no-ui",
+          "--no-local-render",
+          "--verbose",
+          ...outputs(dir),
+          "--denoise",
+        ],
+      });
+      startSlave(start, master);
       await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
       master.kill("SIGINT");
       assert.equal(await master.exit(), 0, master.out);
@@ -119,7 +111,7 @@ for (
       await withDir(async (dir) => {
         await prepare(dir);
         const args = command === "master"
-          ? [...masterOn(nextPort++, 4, SIZE), "--no-ui"]
+          ? ["master", "--bind", "127.0.0.1", "--port", "0", ...SIZE, "--no-ui"]
           : ["render", ...SIZE];
         const r = octane([...args, "--spp", "4", ...outputs(dir), "--denoise"], {
           OCTANE_DENOISE_WEIGHTS: dir,
@@ -139,34 +131,23 @@ for (
 Deno.test("live view: ?denoise=1 serves the film denoised in the background, and the status says at what spp", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const uiPort = 15900 + Math.floor(Math.random() * 49) * 2;
       const token = "denoise-test-token";
-      const master = start(
-        [
-          ...masterOn(nextPort++, 100000, SIZE),
-          "--auto-port",
-          "--ui",
-          `127.0.0.1:${uiPort}`,
-          ...outputs(dir),
-        ],
-        { OCTANE_UI_TOKEN: token },
-      );
-      await master.waitFor(/Live view: http:\/\/127\.0\.0\.1:\d+\//);
-      const base = `http://127.0.0.1:${uiPort}`;
+      const master = await startMaster(start, {
+        args: ["--spp", "100000", ...SIZE, "--ui", "127.0.0.1:0", ...outputs(dir)],
+        env: { OCTANE_UI_TOKEN: token },
+      });
+      const base = (await master.waitFor(/Live view: (http:\/\/127\.0\.0\.1:\d+)\//))[1]!;
       const page = await (await fetch(`${base}/?token=${token}`)).text();
       assert.match(page, /id="denoise" type="checkbox"/);
       const raw = await fetch(`${base}/api/image.png?exposure=0&token=${token}`);
       await raw.body?.cancel();
       assert.equal(raw.headers.get("x-octane-denoised"), "0");
-      let denoised = false;
-      for (const until = Date.now() + 60_000; !denoised && Date.now() < until;) {
+      await until(`a denoised image (output so far:\n${master.out})`, 60_000, async () => {
         const r = await fetch(`${base}/api/image.png?exposure=0&denoise=1&token=${token}`);
         const png = new Uint8Array(await r.arrayBuffer());
         assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47]); // "PNG"
-        denoised = r.headers.get("x-octane-denoised") === "1";
-        if (!denoised) await new Promise((resolve) => setTimeout(resolve, 250));
-      }
-      assert.ok(denoised, `no denoised image within 60 s:\n${master.out}`);
+        return r.headers.get("x-octane-denoised") === "1" || undefined;
+      }, 250);
       const status = await (await fetch(`${base}/api/status?token=${token}`)).json();
       assert.ok(["ready", "denoising"].includes(status.denoise.state), JSON.stringify(status.denoise));
       assert.ok(status.denoise.spp > 0 && status.denoise.ms > 0, JSON.stringify(status.denoise));

@@ -15,43 +15,44 @@ import { serveCrafted, zstdBomb } from "./_fake_master.ts";
 import { fakeSlave, filled } from "./_fake_slave.ts";
 import {
   assertClose,
+  freePort,
   makeKey,
+  NETS,
+  outputsIn,
   processes,
+  re,
   readPfm,
   referenceRender,
   type Start,
+  startMaster as startHarnessMaster,
+  startSlave,
   withDir,
-} from "./_process.ts";
+} from "./_harness.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
-let nextPort = 22000 + Math.floor(Math.random() * 400) * 4;
-
+/**
+ * Where the crafted masters and then an honest one listen for a slave started before them: an address of
+ * this file's own, never 127.0.0.1, where the waiting slave's own source port could be the master's.
+ */
+const CRAFTED_HOST = `${NETS.hostile}.1`;
 const keyed = (dir: string) => makeKey(`${dir}/key`);
 
-async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], atPort?: number) {
-  const master = start([
-    "master",
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    String(atPort ?? nextPort++),
-    ...(atPort === undefined ? ["--auto-port"] : []),
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "--key-file",
-    `${dir}/key`,
-    "--hdr",
-    `${dir}/net.pfm`,
-    "-o",
-    `${dir}/net.png`,
-    "--report",
-    `${dir}/report.json`,
-    "--verbose",
-    ...extra,
-  ]);
-  const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
-  return { master, port };
+/** A keyed master on 127.0.0.1 (on `port` when given) rendering `spp` into `dir`, verbose. */
+async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], port?: number) {
+  const master = await startHarnessMaster(start, {
+    ...(port === undefined ? {} : { bind: CRAFTED_HOST, port }),
+    args: [
+      "--spp",
+      String(spp),
+      ...SIZE,
+      "--key-file",
+      `${dir}/key`,
+      ...outputsIn(dir),
+      "--verbose",
+      ...extra,
+    ],
+  });
+  return { master, port: master.port };
 }
 
 Deno.test("poisoned, oversized, duplicate and foreign results and early ready are refused; the image equals a local render", async () => {
@@ -166,7 +167,7 @@ Deno.test("--verify: a slave that renders other samples (another seed) is caught
     try {
       await processes(async (start) => {
         const { master, port } = await startMaster(start, dir, spp, ["--wait-slaves", "2", "--verify", "1"]);
-        const honest = start(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`]);
+        const honest = startSlave(start, master, { args: ["--key-file", `${dir}/key`] });
         const liar = await fakeSlave({
           host: "127.0.0.1",
           port,
@@ -215,9 +216,7 @@ Deno.test("--verify without the master's GPU: two honest slaves and a liar; a th
           "1",
           "--no-local-render",
         ]);
-        const honest = [1, 2].map(() =>
-          start(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`])
-        );
+        const honest = [1, 2].map(() => startSlave(start, master, { args: ["--key-file", `${dir}/key`] }));
         const liar = await fakeSlave({
           host: "127.0.0.1",
           port,
@@ -264,23 +263,25 @@ Deno.test("a slave refuses render data that inflates past its offered length or 
     const other = renderDataSections(data).find((s) => s.name === "nodes")!.bytes.slice();
     other[0]! ^= 1;
     const forged = crafted(new Uint8Array(zstdCompressSync(other)));
-    const port = nextPort++;
+    const port = freePort([CRAFTED_HOST]);
+    const where = re(`${CRAFTED_HOST}:${port}`);
     await processes(async (start) => {
-      const slave = start([
-        "slave",
-        "--master",
-        `127.0.0.1:${port}`,
-        "--key-file",
-        `${dir}/key`,
-        "--keep-running",
-      ]);
-      await serveCrafted({ port, key, data, sections: bomb });
+      const slave = startSlave(start, `${CRAFTED_HOST}:${port}`, {
+        args: ["--key-file", `${dir}/key`, "--keep-running"],
+      });
+      await serveCrafted({ hostname: CRAFTED_HOST, port, key, data, sections: bomb });
       await slave.waitFor(
-        /^Connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" decompresses past the \d+ bytes offered; waiting for the next render/m,
+        new RegExp(
+          `^Connection to master ${where} failed: render-data section "nodes" decompresses past the \\d+ bytes offered; waiting for the next render`,
+          "m",
+        ),
       );
-      await serveCrafted({ port, key, data, sections: forged });
+      await serveCrafted({ hostname: CRAFTED_HOST, port, key, data, sections: forged });
       await slave.waitFor(
-        /^Connection to master 127\.0\.0\.1:\d+ failed: render-data section "nodes" does not match its SHA-256 \(the master sent other bytes\); waiting/m,
+        new RegExp(
+          `^Connection to master ${where} failed: render-data section "nodes" does not match its SHA-256 \\(the master sent other bytes\\); waiting`,
+          "m",
+        ),
       );
       // the same slave renders for an honest master at that address
       const { master } = await startMaster(

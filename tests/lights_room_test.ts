@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { decodePfm } from "../mod/render/mod.ts";
-import { octane, withDir } from "./_process.ts";
+import { octane, withDir } from "./_harness.ts";
 
 const data = new URL("./data/lights_room/", import.meta.url).pathname;
 const BLOCK = 16;

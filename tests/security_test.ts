@@ -11,53 +11,52 @@ import { initiate } from "../mod/net/protocol/handshake.ts";
 import { contains, joined, rawExchange, relay } from "./_relay.ts";
 import {
   assertClose,
+  type Listening,
   makeKey,
+  masterListening,
+  NETS,
   octane,
   processes,
   procStat,
+  re,
   readPfm,
   referenceRender,
-  type Running,
   type Start,
+  startDaemon,
+  startMaster as startHarnessMaster,
+  startSlave,
   withDir,
-} from "./_process.ts";
+} from "./_harness.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
-let nextPort = 31000 + Math.floor(Math.random() * 400) * 4;
+/** This file's simulated hosts: a daemon, relays on the path, and a master's own address. */
+const [DAEMON, RELAY, RELAY2, MASTER] = [2, 5, 6, 8].map((n) => `${NETS.security}.${n}`) as [
+  string,
+  string,
+  string,
+  string,
+];
 /** Bytes of a preamble with this release, and of the first handshake message with a key (2 + e + tag). */
 const PREAMBLE_BYTES = preamble("render", { keyed: true }).bytes.length;
 const MSG1_BYTES = 2 + 32 + 16;
 
-/** Starts a daemon with the farm key on `address` and waits until it listens. */
-async function startKeyedDaemon(start: Start, dir: string, address: string, port: number): Promise<Running> {
-  const daemon = start(["daemon", "--bind", address, "--port", String(port), "--key-file", `${dir}/key`]);
-  await daemon.waitFor(/Daemon listening on/, 120_000);
-  return daemon;
+/** Starts a daemon with the farm key on this file's daemon address and waits until it listens. */
+function startKeyedDaemon(start: Start, dir: string): Promise<Listening> {
+  return startDaemon(start, { address: DAEMON, args: ["--key-file", `${dir}/key`] });
 }
 
+/** A master rendering into `dir` (net.png, net.pfm), verbose, listening on `bind`. */
 async function startMaster(
   start: Start,
   dir: string,
   args: string[],
   bind = "127.0.0.1",
-): Promise<{ master: Running; port: number }> {
-  const master = start([
-    "master",
-    "--bind",
+): Promise<{ master: Listening; port: number }> {
+  const master = await startHarnessMaster(start, {
     bind,
-    "--port",
-    String(nextPort++),
-    "--auto-port",
-    ...SIZE,
-    "--hdr",
-    `${dir}/net.pfm`,
-    "-o",
-    `${dir}/net.png`,
-    "--verbose",
-    ...args,
-  ]);
-  const m = await master.waitFor(/Master listening on [\d.]+:(\d+)/);
-  return { master, port: Number(m[1]) };
+    args: [...SIZE, "--hdr", `${dir}/net.pfm`, "-o", `${dir}/net.png`, "--verbose", ...args],
+  });
+  return { master, port: master.port };
 }
 
 const reference = (dir: string, spp: number) => referenceRender(dir, spp, SIZE);
@@ -66,19 +65,20 @@ Deno.test("relay between a master and a daemon: a host without the key starts no
   await withDir(async (dir) => {
     await makeKey(`${dir}/key`);
     await processes(async (start) => {
-      const port = nextPort++;
-      const daemon = await startKeyedDaemon(start, dir, "127.0.0.2", port);
+      const daemon = await startKeyedDaemon(start, dir);
+      const port = daemon.port;
       // the attacker's own request, without the key
-      const direct = await Link.connect("127.0.0.2", port, { service: "daemon" }).then(
+      const direct = await Link.connect(DAEMON, port, { service: "daemon" }).then(
         () => undefined,
         (e: unknown) => e,
       );
       assert.ok(direct instanceof HandshakeError && direct.kind === "key-unexpected", String(direct));
       // 1. on the path, it changes one byte of the master's first sealed message (the probe and its address)
+      // (the relays listen on the daemon's port, which a master scans for: on this file's own /24, free)
       const tampering = relay({
-        hostname: "127.0.0.5",
+        hostname: RELAY,
         port,
-        target: { hostname: "127.0.0.2", port },
+        target: { hostname: DAEMON, port },
         tamperUp: (piece, offset) => {
           const at = PREAMBLE_BYTES + MSG1_BYTES + 12 - offset;
           if (at >= 0 && at < piece.length) piece[at]! ^= 0x20;
@@ -86,21 +86,21 @@ Deno.test("relay between a master and a daemon: a host without the key starts no
       });
       const scan = ["--daemon-port", String(port), "--scan-interval", "1", "--key-file", `${dir}/key`];
       const first =
-        (await startMaster(start, dir, ["--subnet", "127.0.0.5/32", ...scan, "--spp", "64"])).master;
+        (await startMaster(start, dir, ["--subnet", `${RELAY}/32`, ...scan, "--spp", "64"])).master;
       assert.equal(await first.exit(), 0, first.out);
       await daemon.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/);
       assert.doesNotMatch(daemon.out, /Started slave/, "an altered request started a slave");
       await tampering.close();
 
       // 2. it relays faithfully: the daemon sees the relay (127.0.0.1) as its peer, yet its slave goes to the
-      // master's own address (127.0.0.8), which travelled sealed; the relay never learns or changes it
-      const faithful = relay({ hostname: "127.0.0.6", port, target: { hostname: "127.0.0.2", port } });
+      // master's own address (MASTER), which travelled sealed; the relay never learns or changes it
+      const faithful = relay({ hostname: RELAY2, port, target: { hostname: DAEMON, port } });
       const { master, port: masterPort } = await startMaster(
         start,
         dir,
         [
           "--subnet",
-          "127.0.0.6/32",
+          `${RELAY2}/32`,
           ...scan,
           "--spp",
           "64",
@@ -109,12 +109,16 @@ Deno.test("relay between a master and a daemon: a host without the key starts no
           "--report",
           `${dir}/r.json`,
         ],
-        "127.0.0.8",
+        MASTER,
       );
       assert.equal(await master.exit(), 0, master.out);
       assert.ok(faithful.connections > 0, "the master went through the relay");
-      assert.match(daemon.out, new RegExp(`Master 127\\.0\\.0\\.8:${masterPort} enabled this daemon`));
-      assert.doesNotMatch(daemon.out, /Master 127\.0\.0\.(?!8:)\d+:/, "the daemon served another address");
+      assert.match(daemon.out, new RegExp(`Master ${re(MASTER)}:${masterPort} enabled this daemon`));
+      assert.doesNotMatch(
+        daemon.out,
+        new RegExp(`Master (?!${re(MASTER)}:)[\\d.]+:`),
+        "the daemon served another address",
+      );
       const report = JSON.parse(await Deno.readTextFile(`${dir}/r.json`));
       assert.ok(
         report.nodes.some((n: { role: string; samples: number }) => n.role === "slave" && n.samples > 0),
@@ -140,8 +144,8 @@ Deno.test("relay between a slave and a master: nothing in clear on the wire, a r
         "--wait-slaves",
         "1",
       ]);
-      const path = relay({ hostname: "127.0.0.5", target: { hostname: "127.0.0.1", port } });
-      const slave = start(["slave", "--master", `127.0.0.5:${path.port}`, "--key-file", `${dir}/key`]);
+      const path = relay({ hostname: RELAY, target: { hostname: "127.0.0.1", port } });
+      const slave = startSlave(start, `${RELAY}:${path.port}`, { args: ["--key-file", `${dir}/key`] });
       await master.waitFor(/First samples from slave 127\.0\.0\.1:\d+ merged/);
 
       // replay: the slave's bytes so far, sent again on a new connection
@@ -153,13 +157,12 @@ Deno.test("relay between a slave and a master: nothing in clear on the wire, a r
       await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/);
 
       // a render handshake's first message, captured here, taken to a daemon with the same key
-      const daemonPort = nextPort++;
-      const daemon = await startKeyedDaemon(start, dir, "127.0.0.2", daemonPort);
+      const daemon = await startKeyedDaemon(start, dir);
       const up = joined(path.capture.up);
       const renderMsg1 = up.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + MSG1_BYTES);
       for (const service of ["render", "daemon"] as const) {
         const transcript = new Uint8Array([...preamble(service, { keyed: true }).bytes, ...renderMsg1]);
-        const got = await rawExchange("127.0.0.2", daemonPort, transcript);
+        const got = await rawExchange(daemon.host, daemon.port, transcript);
         assert.ok(
           got.length <= PREAMBLE_BYTES + 2,
           `the daemon answered a render handshake with ${got.length} bytes`,
@@ -217,7 +220,7 @@ Deno.test("tamper: one byte flipped mid-render drops that slave, and the image s
       ]);
       let flipped = false;
       const path = relay({
-        hostname: "127.0.0.5",
+        hostname: RELAY,
         target: { hostname: "127.0.0.1", port },
         tamperUp: (piece, offset) => {
           // well after the slave's first results began
@@ -225,7 +228,7 @@ Deno.test("tamper: one byte flipped mid-render drops that slave, and the image s
           if (at >= 0 && at < piece.length) piece[at]! ^= 0x01, flipped = true;
         },
       });
-      const slave = start(["slave", "--master", `127.0.0.5:${path.port}`, "--key-file", `${dir}/key`]);
+      const slave = startSlave(start, `${RELAY}:${path.port}`, { args: ["--key-file", `${dir}/key`] });
       await master.waitFor(/Closing connection with 127\.0\.0\.1:\d+: a message failed to decrypt/, 60_000);
       assert.ok(flipped);
       await master.waitFor(
@@ -243,11 +246,11 @@ Deno.test("a flood of connections that never finish their handshake is held to a
   await withDir(async (dir) => {
     await makeKey(`${dir}/key`);
     await processes(async (start) => {
-      const port = nextPort++;
-      const daemon = await startKeyedDaemon(start, dir, "127.0.0.2", port);
+      const daemon = await startKeyedDaemon(start, dir);
+      const port = daemon.port;
       // 40 connections that send nothing: the daemon holds 8 (per address) and closes the rest at once
       const idle = await Promise.all(
-        Array.from({ length: 40 }, () => Deno.connect({ hostname: "127.0.0.2", port })),
+        Array.from({ length: 40 }, () => Deno.connect({ hostname: DAEMON, port })),
       );
       const closedAtOnce = await Promise.all(idle.map(async (c) => {
         const t = setTimeout(() => c.close(), 2000);
@@ -268,7 +271,7 @@ Deno.test("a flood of connections that never finish their handshake is held to a
         "the log was flooded",
       );
       // their slots are free again: a master with the key is served
-      const status = await Link.connect("127.0.0.2", port, {
+      const status = await Link.connect(DAEMON, port, {
         service: "daemon",
         key: await keyOf(`${dir}/key`),
       });
@@ -289,14 +292,13 @@ async function keyOf(path: string): Promise<Uint8Array> {
 Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the master keeps accepting: a real slave then joins and renders", async () => {
   await withDir(async (dir) => {
     await makeKey(`${dir}/key`);
-    const port = nextPort++;
     const master = octane(
       [
         "master",
         "--bind",
         "127.0.0.1",
         "--port",
-        String(port),
+        "0",
         "--spp",
         "16",
         ...SIZE,
@@ -312,7 +314,7 @@ Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the mast
       { maxFiles: 30 },
     );
     try {
-      await master.waitFor(/Master listening on/, 120_000);
+      const { port, address } = await masterListening(master);
       const idle = await Promise.all(
         Array.from(
           { length: 80 },
@@ -326,7 +328,7 @@ Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the mast
       for (const c of idle) c?.close();
       // while the master still drains the dead connections from its backlog, a slave from the same address
       // may find the handshake gate full and be closed: it tries again, as a user would (bounded)
-      let slave = octane(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`]);
+      let slave = octane(["slave", "--master", address, "--key-file", `${dir}/key`]);
       for (let attempt = 1; attempt < 5; attempt++) {
         const joined = await slave.waitFor(/Launching net render slave/, 15_000).then(
           () => true,
@@ -334,7 +336,7 @@ Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the mast
         );
         if (joined) break;
         await slave.exit(10_000).catch(() => slave.kill("SIGKILL"));
-        slave = octane(["slave", "--master", `127.0.0.1:${port}`, "--key-file", `${dir}/key`]);
+        slave = octane(["slave", "--master", address, "--key-file", `${dir}/key`]);
       }
       assert.equal(await master.exit(120_000), 0, master.out);
       assert.equal(await slave.exit(30_000), 0, slave.out);
@@ -349,21 +351,7 @@ Deno.test("out of file descriptors (ulimit -n 30, 80 idle connections), the mast
 Deno.test("200 links that claim a 64 MiB frame before hello (no key: anyone gets that far) leave the master's memory where it was", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const master = start([
-        "master",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(nextPort++),
-        "--auto-port",
-        "--no-local-render",
-        "--spp",
-        "1",
-        ...SIZE,
-        "-o",
-        `${dir}/net.png`,
-      ]);
-      const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
+      const { master, port } = await startMaster(start, dir, ["--no-local-render", "--spp", "1"]);
       const rssOf = async () =>
         Number(((await procStat(master.pid)) ?? "").replace(/^.*\) /, "").split(" ")[21]) * 4096;
       const before = await rssOf();

@@ -8,30 +8,40 @@ import assert from "node:assert/strict";
 import { fakeSlave } from "./_fake_slave.ts";
 import {
   assertClose,
-  masterOn,
+  freePort,
+  NETS,
   outputsIn,
   processes,
+  re,
   readPfm,
   referenceRender,
   type Start,
+  startMaster as startHarnessMaster,
+  startSlave,
+  until,
   withDir,
-} from "./_process.ts";
+} from "./_harness.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "5"];
-let nextPort = 26100 + Math.floor(Math.random() * 500) * 4;
+/**
+ * Where a master listens for a slave started before it: an address of this file's own, never 127.0.0.1,
+ * where the waiting slave's own source port could be the master's.
+ */
+const LATE_HOST = `${NETS.user}.1`;
 
-/** A master on 127.0.0.1 writing net.png, net.pfm and report.json into `dir`; no --verbose. */
-async function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], port = nextPort++) {
-  const master = start([...masterOn(port, spp, SIZE), ...outputsIn(dir), ...extra]);
-  await master.waitFor(/Master listening on 127\.0\.0\.1:\d+/);
-  return { master, address: `127.0.0.1:${port}` };
+/** A master rendering `spp` into `dir` (net.png, net.pfm, report.json); no --verbose. */
+function startMaster(start: Start, dir: string, spp: number, extra: string[] = [], at?: number) {
+  return startHarnessMaster(start, {
+    ...(at === undefined ? {} : { bind: LATE_HOST, port: at }),
+    args: ["--spp", String(spp), ...SIZE, ...outputsIn(dir), ...extra],
+  });
 }
 
 Deno.test("Ctrl-C on a master merges the units in flight, writes the image of the samples done, says bye, exits 0", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const { master, address } = await startMaster(start, dir, 1_000_000);
-      const slave = start(["slave", "--master", address]);
+      const master = await startMaster(start, dir, 1_000_000);
+      const slave = startSlave(start, master);
       // the default log level names the slave as it joins
       await master.waitFor(/INFO master: Slave 127\.0\.0\.1:\d+ \(.+\) joined with /);
       await master.waitFor(/Slave 127\.0\.0\.1:\d+ has the render data/);
@@ -60,7 +70,7 @@ Deno.test("Ctrl-C on a master merges the units in flight, writes the image of th
 Deno.test("--time-limit stops a master as Ctrl-C does", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const { master } = await startMaster(start, dir, 1_000_000, ["--time-limit", "1"]);
+      const master = await startMaster(start, dir, 1_000_000, ["--time-limit", "1"]);
       assert.equal(await master.exit(60_000), 0, master.out);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
       assert.equal(report.interrupted, true);
@@ -74,26 +84,21 @@ Deno.test("a second Ctrl-C quits at once; units that never come are waited for t
     await processes(async (start) => {
       // a slave that holds every unit it gets keeps the stopping master waiting
       const holding = async (extra: string[]) => {
-        const { master, address } = await startMaster(start, dir, 1_000, [
+        const master = await startMaster(start, dir, 1_000, [
           "--no-local-render",
           "--wait-slaves",
           "1",
           ...extra,
         ]);
-        const port = Number(address.split(":")[1]);
-        const fake = await fakeSlave({ host: "127.0.0.1", port, answer: () => "hold" });
-        const deadline = performance.now() + 30_000;
-        while (fake.units.length === 0 && performance.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        assert.ok(fake.units.length > 0, "the slave got work");
-        return { master, fake, address };
+        const fake = await fakeSlave({ host: master.host, port: master.port, answer: () => "hold" });
+        await until("the slave to get work", 30_000, () => fake.units.length > 0 || undefined, 50);
+        return { master, fake };
       };
       const hurried = await holding([]);
       hurried.master.kill("SIGINT");
       await hurried.master.waitFor(/Stopping: merging the 2 units in flight/);
       // a stopping master hands out no work: a slave that comes now is told so, and would try again
-      const late = start(["slave", "--master", hurried.address, "--wait", "0"]);
+      const late = startSlave(start, hurried.master, { args: ["--wait", "0"] });
       assert.equal(await late.exit(30_000), 1, late.out);
       assert.match(late.out, /refused this slave: this master is stopping/);
       hurried.master.kill("SIGINT");
@@ -115,15 +120,17 @@ Deno.test("a second Ctrl-C quits at once; units that never come are waited for t
 Deno.test("a slave started before its master waits for it, and with --keep-running stays for the next render", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const port = nextPort++;
-      const address = `127.0.0.1:${port}`;
-      const slave = start(["slave", "--master", address, "--keep-running"]);
-      await slave.waitFor(/Waiting for master 127\.0\.0\.1:\d+ \(.*Connection refused.*\); Ctrl-C stops/);
-      await new Promise((r) => setTimeout(r, 3000));
-      assert.equal(slave.out.match(/Waiting for master/g)?.length, 1, "said once");
+      const port = freePort([LATE_HOST]);
+      // --verbose: each attempt to reach the master is a debug line
+      const slave = startSlave(start, `${LATE_HOST}:${port}`, { args: ["--keep-running", "--verbose"] });
+      await slave.waitFor(
+        new RegExp(`Waiting for master ${re(LATE_HOST)}:\\d+ \\(.*Connection refused.*\\); Ctrl-C stops`),
+      );
+      await slave.waitFor(/(Master \S+ not there yet[^]*){3}/, 30_000);
+      assert.equal(slave.out.match(/Waiting for master/g)?.length, 1, "said once over three attempts");
       for (let round = 1; round <= 2; round++) {
         const mark = slave.out.length;
-        const { master } = await startMaster(
+        const master = await startMaster(
           start,
           dir,
           64,
@@ -144,14 +151,17 @@ Deno.test("a slave started before its master waits for it, and with --keep-runni
 
 Deno.test("a slave's --wait bounds its wait; at an HTTP server it says so at once", async () => {
   await processes(async (start) => {
-    const port = nextPort++;
-    const slave = start(["slave", "--master", `127.0.0.1:${port}`, "--wait", "1"]);
+    const nobody = `${LATE_HOST}:${freePort([LATE_HOST])}`;
+    const slave = startSlave(start, nobody, { args: ["--wait", "1"] });
     assert.equal(await slave.exit(30_000), 1, slave.out);
-    assert.match(slave.out, /octane: No master at 127\.0\.0\.1:\d+ within 1 s \(--wait\): .*refused/);
+    assert.match(
+      slave.out,
+      new RegExp(`octane: No master at ${re(nobody)} within 1 s \\(--wait\\): .*refused`),
+    );
 
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => new Response("hi"));
     try {
-      const lost = start(["slave", "--master", `127.0.0.1:${server.addr.port}`]);
+      const lost = startSlave(start, `127.0.0.1:${server.addr.port}`);
       assert.equal(await lost.exit(30_000), 1, lost.out);
       assert.match(lost.out, /is not an octane master: it is an HTTP server: check the address and port/);
     } finally {
@@ -163,7 +173,7 @@ Deno.test("a slave's --wait bounds its wait; at an HTTP server it says so at onc
 Deno.test("a master with no node to render says what it waits for, never NaN, and a stop then writes nothing", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const { master } = await startMaster(start, dir, 16, ["--no-local-render", "--wait-slaves", "2"]);
+      const master = await startMaster(start, dir, 16, ["--no-local-render", "--wait-slaves", "2"]);
       await master.waitFor(/^waiting for 2 slaves \(0 ready\)$/m, 30_000);
       master.kill("SIGINT");
       assert.equal(await master.exit(), 130, master.out);
@@ -177,8 +187,8 @@ Deno.test("a master with no node to render says what it waits for, never NaN, an
 Deno.test("a slave that stops is named with why at the default log level, and the render goes on without it", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const { master, address } = await startMaster(start, dir, 1_000_000);
-      const slave = start(["slave", "--master", address]);
+      const master = await startMaster(start, dir, 1_000_000);
+      const slave = startSlave(start, master);
       await master.waitFor(/Slave 127\.0\.0\.1:\d+ has the render data/);
       await slave.waitFor(/Rendering for 127\.0\.0\.1:\d+/, 30_000);
       slave.kill("SIGINT");
@@ -194,10 +204,11 @@ Deno.test("a slave that stops is named with why at the default log level, and th
 Deno.test("a --keep-running slave whose GPU cannot render the scene says so and exits, instead of joining again and again", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const { master, address } = await startMaster(start, dir, 16, ["--no-local-render", "--width", "128"]);
+      const master = await startMaster(start, dir, 16, ["--no-local-render", "--width", "128"]);
       // a row of 128 pixels needs 2 KiB of accumulator: a GPU that binds 1 KiB cannot hold one
-      const slave = start(["slave", "--master", address, "--keep-running"], {
-        OCTANE_DIAG_MAX_BINDING_BYTES: "1024",
+      const slave = startSlave(start, master, {
+        args: ["--keep-running"],
+        env: { OCTANE_DIAG_MAX_BINDING_BYTES: "1024" },
       });
       assert.equal(await slave.exit(30_000), 1, slave.out);
       assert.match(

@@ -29,6 +29,8 @@ const OUTPUT_DEFAULT = "render.png";
 
 /** Ports: 1 to 65535. */
 const PORT = { kind: "int", min: 1, max: 65535 } as const;
+/** Ports to listen on: 0 (any free port, printed on the listening line) to 65535. */
+const LISTEN_PORT = { kind: "int", min: 0, max: 65535 } as const;
 /** Image sides in pixels. */
 const IMAGE_SIDE = { kind: "int", ...IMAGE_LIMITS.side } as const;
 /** Most daemons `demo --lan N` starts: each is a host with a daemon and then a slave on this machine's cores. */
@@ -240,7 +242,13 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
     {
       title: "Network",
       flags: [
-        { name: "port", value: "N", ...PORT, default: MASTER_PORT, description: "port slaves join on" },
+        {
+          name: "port",
+          value: "N",
+          ...LISTEN_PORT,
+          default: MASTER_PORT,
+          description: "port slaves join on (0: any free port, printed on the listening line)",
+        },
         {
           name: "auto-port",
           description: "take the next free port when --port is busy (several masters on one computer)",
@@ -347,7 +355,7 @@ time; the render data is sent to each. Prints "Master listening on HOST:PORT" on
           value: "[ADDR:]PORT",
           defaultText: `127.0.0.1, the first free port from ${LIVE_VIEW_PORT}`,
           description: "serve the live view web page here: the image as it converges, nodes, daemons, " +
-            "camera, controls, log; its URL (with an access token) is printed on stderr",
+            "camera, controls, log; its URL (with an access token) is printed on stderr; port 0 takes any free one",
         },
         { name: "no-ui", description: "serve no live view" },
         {
@@ -455,7 +463,13 @@ version, OS/arch and GPUs it reports.`,
   groups: [{
     title: "Options",
     flags: [
-      { name: "port", value: "N", ...PORT, default: DAEMON_PORT, description: "port masters probe" },
+      {
+        name: "port",
+        value: "N",
+        ...LISTEN_PORT,
+        default: DAEMON_PORT,
+        description: "port masters probe (0: any free port, printed on the listening line)",
+      },
       { name: "bind", value: "ADDR", default: "0.0.0.0", description: "address to listen on" },
       {
         name: "heartbeat-timeout",

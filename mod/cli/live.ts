@@ -12,7 +12,10 @@ import { addressNotHere } from "./net_args.ts";
 
 const log = getLogger(["octane", "live"]);
 
-/** Where the live view listens: `--ui [ADDR:]PORT`, off with `--no-ui`, else 127.0.0.1 from port 8420. */
+/**
+ * Where the live view listens: `--ui [ADDR:]PORT` (port 0: any free one), off with `--no-ui`, else 127.0.0.1
+ * from port 8420.
+ */
 export function uiSettings(
   values: { readonly ui?: string | undefined; readonly "no-ui"?: boolean },
 ): { hostname: string; port: number; firstFree: boolean } | undefined {
@@ -24,7 +27,7 @@ export function uiSettings(
   if (text === undefined) return { hostname: "127.0.0.1", port: LIVE_VIEW_PORT, firstFree: true };
   const m = text.match(/^(?:\[([0-9a-fA-F:.]+)\]:|([^:[\]]+):)?(\d{1,5})$/);
   const port = Number(m?.[3]);
-  if (!m || !(port >= 1 && port <= 65535)) {
+  if (!m || !(port >= 0 && port <= 65535)) {
     throw new UsageError(`Invalid --ui "${text}": expected PORT or ADDR:PORT, e.g. 8420 or 0.0.0.0:8420`);
   }
   return { hostname: m[1] ?? m[2] ?? "127.0.0.1", port, firstFree: false };

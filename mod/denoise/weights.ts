@@ -67,16 +67,20 @@ export class DenoiseWeightsError extends Error {
 /**
  * The folder the weights are read from: {@linkcode WEIGHTS_ENV} where set; else `.tools/oidn/` of the
  * checkout (install/setup.sh fills it); else, for the compiled binary, `$XDG_CACHE_HOME/octane/oidn`
- * (`~/.cache/octane/oidn`, `%LOCALAPPDATA%\octane\oidn` on Windows).
+ * (`~/.cache/octane/oidn`, `%LOCALAPPDATA%\octane\oidn` on Windows). `env` reads the environment (a
+ * test passes its own instead of changing the process's, which tests running beside it share).
  */
-export function weightsPlace(options: { standalone?: boolean } = {}): WeightsPlace {
-  const env = readEnv(WEIGHTS_ENV);
+export function weightsPlace(
+  options: { standalone?: boolean; env?: (name: string) => string | undefined } = {},
+): WeightsPlace {
+  const read = options.env ?? readEnv;
+  const env = read(WEIGHTS_ENV);
   if (env) return { dir: env, kind: "env" };
   if (!(options.standalone ?? Deno.build.standalone)) {
     return { dir: fileURLToPath(new URL("../../.tools/oidn/", import.meta.url)), kind: "checkout" };
   }
-  const base = readEnv("XDG_CACHE_HOME") ||
-    (Deno.build.os === "windows" ? readEnv("LOCALAPPDATA") : undefined) || join(homedir(), ".cache");
+  const base = read("XDG_CACHE_HOME") ||
+    (Deno.build.os === "windows" ? read("LOCALAPPDATA") : undefined) || join(homedir(), ".cache");
   return { dir: join(base, "octane", "oidn"), kind: "cache" };
 }
 

@@ -45,19 +45,19 @@ Deno.test("weights: missing or corrupt files are one line that says how to get t
 
 Deno.test("weights: the compiled binary's place is the user's cache, and a failed fetch there is one line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "octane-cache-" });
-  const saved = { xdg: Deno.env.get("XDG_CACHE_HOME"), env: Deno.env.get(WEIGHTS_ENV) };
   // a registry that answers 404, then one that sends a tarball of another package
   const server = Deno.serve(
-    { hostname: "127.0.0.1", port: 15999, onListen() {} },
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
     (request) =>
       new URL(request.url).pathname === "/missing.tgz"
         ? new Response("no", { status: 404 })
         : new Response(new Blob([new Uint8Array(1024)]).stream().pipeThrough(new CompressionStream("gzip"))),
   );
   try {
-    Deno.env.set("XDG_CACHE_HOME", dir);
-    Deno.env.delete(WEIGHTS_ENV);
-    const place = weightsPlace({ standalone: true });
+    // an environment with XDG_CACHE_HOME and without the weights variable (not the process's: tests running
+    // beside this one share that)
+    const env = (name: string) => name === "XDG_CACHE_HOME" ? dir : undefined;
+    const place = weightsPlace({ standalone: true, env });
     assert.deepEqual(place, { dir: join(dir, "octane", "oidn"), kind: "cache" });
     for (
       const [path, why] of [["/missing.tgz", /\(HTTP 404\)/], [
@@ -65,7 +65,10 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
         /integrity sha512-\S+ is not the pinned one/,
       ]] as const
     ) {
-      const error = await loadWeights("rt_hdr", { ...place, tarball: `http://127.0.0.1:15999${path}` })
+      const error = await loadWeights("rt_hdr", {
+        ...place,
+        tarball: `http://127.0.0.1:${server.addr.port}${path}`,
+      })
         .then(() => undefined, (e: unknown) => e);
       assert.ok(error instanceof DenoiseWeightsError, String(error));
       assert.doesNotMatch(error.message, /\n/);
@@ -78,9 +81,6 @@ Deno.test("weights: the compiled binary's place is the user's cache, and a faile
     }
     await assert.rejects(Deno.stat(join(dir, "octane", "oidn", "rt_hdr.tza")));
   } finally {
-    if (saved.xdg === undefined) Deno.env.delete("XDG_CACHE_HOME");
-    else Deno.env.set("XDG_CACHE_HOME", saved.xdg);
-    if (saved.env !== undefined) Deno.env.set(WEIGHTS_ENV, saved.env);
     await server.shutdown();
     await Deno.remove(dir, { recursive: true });
   }

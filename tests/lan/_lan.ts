@@ -1,7 +1,7 @@
 /** Helpers for tests on a namespace LAN: every LAN and every process in it is gone when `fn` ends. */
 
 import { Lan, type LanHost, type LanOptions, lanUnavailable } from "../../mod/lan/mod.ts";
-import { octane, type Running } from "../_process.ts";
+import { octane, type Running } from "../_harness.ts";
 
 /** Starts octane with `args` inside a host, with extra environment `env`. */
 export type StartOn = (host: LanHost, args: string[], env?: Record<string, string>) => Running;

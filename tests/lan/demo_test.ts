@@ -1,6 +1,6 @@
 /** `octane demo --lan N`: the demo on a namespace LAN it builds, with every namespace gone afterwards. */
 import assert from "node:assert/strict";
-import { octane, withDir } from "../_process.ts";
+import { octane, withDir } from "../_harness.ts";
 import { lanUnavailable } from "../../mod/lan/mod.ts";
 
 Deno.test("demo --lan 2 builds a namespace LAN, its master finds both daemons by --net, and the LAN is removed", async () => {

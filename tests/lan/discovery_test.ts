@@ -4,7 +4,7 @@
  * and the image equals the local render. Every process runs inside a host of the LAN.
  */
 import assert from "node:assert/strict";
-import { assertClose, makeKey, outputsIn, readPfm, referenceRender, withDir } from "../_process.ts";
+import { assertClose, makeKey, outputsIn, readPfm, referenceRender, withDir } from "../_harness.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];

@@ -5,7 +5,7 @@
  * benchmark figures: `deno task bench:lan`.)
  */
 import assert from "node:assert/strict";
-import { makeKey, withDir } from "../_process.ts";
+import { makeKey, withDir } from "../_harness.ts";
 import { withLan } from "./_lan.ts";
 
 const SCENE = new URL("../../../shared/scenes/water-bottle/WaterBottle.gltf", import.meta.url).pathname;

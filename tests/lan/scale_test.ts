@@ -10,8 +10,9 @@ import {
   readPfm,
   referenceRender,
   type Running,
+  until,
   withDir,
-} from "../_process.ts";
+} from "../_harness.ts";
 import { withLan } from "./_lan.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "9"];
@@ -36,6 +37,9 @@ Deno.test(`${DAEMONS} daemons listed and ${SLAVES} slaves enabled: every link he
         daemons.push(...batch);
       }
       const enabled = hosts.slice(0, SLAVES).map((h) => h.address);
+      // --keep-open: the master, its slaves and its scans stay up after the render until Ctrl-C, so the test
+      // waits for a listing of every daemon instead of racing the first scan's probes (each has a 1 s
+      // deadline, which a daemon on these loaded cores can miss once; scans repeat every 5 s)
       const master = start(m!, [
         "master",
         "--net",
@@ -47,12 +51,13 @@ Deno.test(`${DAEMONS} daemons listed and ${SLAVES} slaves enabled: every link he
         String(SLAVES),
         "--scan-interval",
         "5",
+        "--keep-open",
         "--spp",
         String(spp),
         ...SIZE,
         ...outputsIn(dir),
       ], { LP_NUM_THREADS: "1" });
-      assert.equal(await master.exit(180_000), 0, master.out);
+      await master.waitFor(new RegExp(`Rendered ${spp} spp`), 180_000);
       assertClose(await readPfm(`${dir}/net.pfm`), ref, 1e-5);
       const report = JSON.parse(await Deno.readTextFile(`${dir}/report.json`));
       assert.equal(
@@ -62,12 +67,24 @@ Deno.test(`${DAEMONS} daemons listed and ${SLAVES} slaves enabled: every link he
       );
       const slaves = report.nodes.filter((n: { role: string }) => n.role === "slave");
       assert.deepEqual(slaves.map((n: { daemon: string }) => n.daemon).sort(), enabled.sort());
+      // a daemon list that names all of them, the enabled ones with their slaves
+      const listed = (block: string) => block.split("\n").filter((l) => /^ {2}10\.213\.[\d.]+ {2}/.test(l));
+      const enabledIn = (lines: string[]) => lines.filter((l) => /enabled, slave pid/.test(l)).length;
+      const full = await until(
+        "a daemon list naming all the daemons, the enabled ones with a slave",
+        90_000,
+        () =>
+          master.out.split("Daemons on port 48000:\n").slice(1).map(listed).find((l) =>
+            l.length === DAEMONS && enabledIn(l) === SLAVES
+          ),
+      ).catch((error: unknown) => {
+        throw new Error(`${error instanceof Error ? error.message : error}; master output:\n${master.out}`);
+      });
+      assert.equal(full.length, DAEMONS);
+      // every link held through the render and the listing (the Ctrl-C below ends them all)
       assert.doesNotMatch(master.out, /Slave \S+ \(\S+\) left: (?!the render is done)/, "a link was lost");
-      // the last daemon list names all of them
-      const lists = master.out.split("Daemons on port 48000:\n");
-      const last = lists.at(-1)!.split("\n").filter((l) => /^ {2}10\.213\.[\d.]+ {2}/.test(l));
-      assert.equal(last.length, DAEMONS, lists.at(-1));
-      assert.equal(last.filter((l) => /enabled, slave pid/.test(l)).length, SLAVES, lists.at(-1));
+      master.kill("SIGINT");
+      assert.equal(await master.exit(60_000), 0, master.out);
     });
   });
 });

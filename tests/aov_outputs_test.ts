@@ -1,18 +1,16 @@
 /**
  * AOVs end to end: `render` and `master` write them into the EXR and as files, a master with slaves on
- * loopback merges them as a local render makes them, and a bad --aov folder is one line. Masters listen on
- * 15000-15499.
+ * loopback merges them as a local render makes them, and a bad --aov folder is one line.
  */
 import assert from "node:assert/strict";
 import { decodeExr, decodeExrChannels, decodePfm } from "../mod/render/mod.ts";
 import { preamble } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
 import { rawExchange } from "./_relay.ts";
-import { assertClose, octane, processes, withDir } from "./_process.ts";
+import { assertClose, octane, processes, startMaster, startSlave, withDir } from "./_harness.ts";
 import { fakeSlave } from "./_fake_slave.ts";
 
 const SIZE = ["--width", "40", "--height", "32", "--seed", "3"];
-let nextPort = 15000 + Math.floor(Math.random() * 100) * 4;
 
 const AOV_CHANNELS = ["B", "G", "R", "albedo.B", "albedo.G", "albedo.R", "normal.X", "normal.Y", "normal.Z"];
 
@@ -98,7 +96,7 @@ Deno.test("a bad --aov folder (a file, or one that cannot be made) is one line a
         /^octane: Cannot write --aov ".*\/file\/sub": cannot make the folder \(.*\)/,
       ],
     ];
-    for (const role of [["render"], ["master", "--bind", "127.0.0.1", "--port", String(nextPort++)]]) {
+    for (const role of [["render"], ["master", "--bind", "127.0.0.1", "--port", "0"]]) {
       for (const [flags, line] of cases) {
         const r = octane([...role, "--spp", "1", ...SIZE, "-o", `${dir}/x.png`, ...flags]);
         assert.equal(await r.exit(), 2, r.out);
@@ -110,41 +108,37 @@ Deno.test("a bad --aov folder (a file, or one that cannot be made) is one line a
   });
 });
 
-/** A master on loopback rendering cornell-spheres with `spp` for `slaves` slaves, -o and --hdr (EXR) in dir. */
-function aovMaster(dir: string, spp: number, slaves: number, extra: string[]): string[] {
-  return [
-    "master",
-    "cornell-spheres",
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    String(nextPort++),
-    "--auto-port",
-    "--spp",
-    String(spp),
-    ...SIZE,
-    "--wait-slaves",
-    String(slaves),
-    "-o",
-    `${dir}/net.png`,
-    "--hdr",
-    `${dir}/net.exr`,
-    ...extra,
-  ];
+/** Flags of a master rendering cornell-spheres with `spp` for `slaves` slaves, -o and --hdr (EXR) in dir. */
+function aovMaster(dir: string, spp: number, slaves: number, extra: string[]): { args: string[] } {
+  return {
+    args: [
+      "cornell-spheres",
+      "--spp",
+      String(spp),
+      ...SIZE,
+      "--wait-slaves",
+      String(slaves),
+      "-o",
+      `${dir}/net.png`,
+      "--hdr",
+      `${dir}/net.exr`,
+      ...extra,
+    ],
+  };
 }
 
 Deno.test("master + 2 slaves merge AOVs as radiance: the EXR's every channel and the --aov files equal a local render's", async () => {
   await withDir(async (dir) => {
     await localRender(dir, 24);
     await processes(async (start) => {
-      const master = start(
+      const master = await startMaster(
+        start,
         aovMaster(dir, 24, 2, ["--aov", `${dir}/net-aov`, "--report", `${dir}/report.json`]),
       );
-      const port = (await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]!;
       // a peer of the previous protocol (before AOVs) is refused with the one line that names both
       const old = preamble("render", { keyed: false, release: "0.0.9" }).bytes;
       new DataView(old.buffer).setUint16(4, PROTOCOL_VERSION - 1, true);
-      await rawExchange("127.0.0.1", Number(port), old);
+      await rawExchange(master.host, master.port, old);
       await master.waitFor(
         new RegExp(
           `Refused slave .*\\(protocol ${
@@ -152,10 +146,7 @@ Deno.test("master + 2 slaves merge AOVs as radiance: the EXR's every channel and
           }\\), this master runs octane \\S+ \\(protocol ${PROTOCOL_VERSION}\\)`,
         ),
       );
-      const slaves = [
-        start(["slave", "--master", `127.0.0.1:${port}`]),
-        start(["slave", "--master", `127.0.0.1:${port}`]),
-      ];
+      const slaves = [startSlave(start, master), startSlave(start, master)];
       assert.equal(await master.exit(), 0, master.out);
       for (const s of slaves) assert.equal(await s.exit(), 0, s.out);
     });
@@ -178,13 +169,12 @@ Deno.test("a slave's AOVs are checked as its radiance is: a result without them,
   await withDir(async (dir) => {
     await localRender(dir, 16);
     await processes(async (start) => {
-      const master = start(aovMaster(dir, 16, 1, ["--verbose"]));
-      const port = Number((await master.waitFor(/Master listening on [\d.]+:(\d+)/))[1]);
+      const master = await startMaster(start, aovMaster(dir, 16, 1, ["--verbose"]));
       let n = 0;
       // radiance of 0.5 everywhere, then AOVs: none at all, a NaN albedo, a normal past what samples add up to
       const bad = await fakeSlave({
-        host: "127.0.0.1",
-        port,
+        host: master.host,
+        port: master.port,
         answer: (u, w) => {
           const pixels = u.height * w;
           const kind = n++ % 3;
