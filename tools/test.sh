@@ -4,7 +4,7 @@
 # failed).
 #
 #   tools/test.sh          every test (what CI runs)
-#   tools/test.sh unit     the unit tests: mod/**/*_test.ts and tools/*_test.ts
+#   tools/test.sh unit     the unit tests: every *_test.ts outside tests/ (mod/, kernels/, tools/)
 #   tools/test.sh e2e      the end-to-end tests: tests/
 #   tools/test.sh ARGS...  `deno test ARGS` (files, folders, --filter ...), one file after another
 #
@@ -30,9 +30,14 @@ perms=(--allow-read --allow-write --allow-net --allow-env --allow-sys --allow-ru
 apart=(tests/lan/ tests/fuzz_test.ts)
 # the files that take longest, started first so that no long file starts last (measured on the development
 # machine; the others follow in name order)
-slow=(mod/render/intersect_test.ts tests/net_test.ts mod/denoise/denoiser_test.ts tests/cli_test.ts
-  tests/user_test.ts tests/hostile_test.ts mod/render/gpu_renderer_test.ts tests/camera_flags_test.ts
-  tests/security_test.ts tests/daemon_test.ts tests/live_view_test.ts mod/render_data/ocrd_test.ts)
+slow=(tests/net_test.ts mod/denoise/denoiser_test.ts tests/cli_test.ts tests/user_test.ts
+  kernels/common/bsdf_test.ts tests/hostile_test.ts mod/render/gpu_renderer_test.ts tests/camera_flags_test.ts
+  tests/security_test.ts tests/daemon_test.ts tests/live_view_test.ts tests/scenes_test.ts mod/render_data/ocrd_test.ts)
+# the test folders: every top-level folder that holds a *_test.ts (so a new one is never left out); the unit
+# tests are all but tests/
+test_dirs=$(find . -name "*_test.ts" -not -path "./.tools/*" -not -path "./out/*" -not -path "./.git/*" |
+  cut -d/ -f2 | sort -u)
+mapfile -t unit_dirs < <(grep -vx tests <<<"$test_dirs")
 # the test files under the folders $@, slow ones first, without those that run apart (deno test's --ignore is
 # lost when mod/ is among the paths)
 files() {
@@ -42,8 +47,8 @@ files() {
   grep -vxF -f <(printf '%s\n' "${slow[@]}") <<<"$all"
 }
 case "${1:-}" in
-  "") mapfile -t parallel < <(files mod tools tests); serial=("${apart[@]}"); checked=(main.ts mod/ tools/ tests/) ;;
-  unit) mapfile -t parallel < <(files mod tools); serial=(); checked=(main.ts mod/ tools/) ;;
+  "") mapfile -t parallel < <(files "${unit_dirs[@]}" tests); serial=("${apart[@]}"); checked=(main.ts "${unit_dirs[@]}" tests) ;;
+  unit) mapfile -t parallel < <(files "${unit_dirs[@]}"); serial=(); checked=(main.ts "${unit_dirs[@]}") ;;
   e2e) mapfile -t parallel < <(files tests); serial=("${apart[@]}"); checked=(main.ts tools/ tests/) ;;
   *) parallel=(); serial=("$@"); checked=(main.ts tools/) ;;
 esac
