@@ -247,7 +247,9 @@ Deno.test("an occupied daemon refuses a second master with the first one's addre
 Deno.test("a stopped slave is killed within the heartbeat timeout plus grace and restarted; a killed master's slave is stopped", async () => {
   await withDir(async (dir) => {
     await processes(async (start) => {
-      const timeout = 2, grace = 1;
+      // 5 s: a slave's first dispatch compiles the kernel on the JavaScript thread (llvmpipe), which holds
+      // its heartbeats for a second on a quiet machine and for several under the parallel suite's load
+      const timeout = 5, grace = 1;
       const daemon = await startDaemon(start, {
         address: A,
         args: ["--heartbeat-timeout", String(timeout), "--grace", String(grace)],

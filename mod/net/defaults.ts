@@ -29,6 +29,11 @@ export const MISSED_SCANS = 2;
 export const PROBE_TIMEOUT_MS = 1000;
 /** Probes at once during a scan. */
 export const SCAN_CONCURRENCY = 128;
+/**
+ * Seconds a slave a daemon started may take to open its heartbeat link, when that is longer than the
+ * heartbeat timeout: a cold start on a loaded machine (Deno loading, the GPU driver) is not a hang.
+ */
+export const SLAVE_START_SECONDS = 10;
 /** Seconds between SIGTERM and SIGKILL when a daemon stops its slave. */
 export const GRACE_SECONDS = 3;
 /** Restarts of a failed slave, per master, before a daemon gives up. */

@@ -1,5 +1,6 @@
 import { getLogger } from "@logtape/logtape";
 import { delay } from "../async.ts";
+import { SLAVE_START_SECONDS } from "../defaults.ts";
 import type { Link, Status } from "../protocol/mod.ts";
 import { type SlaveProcess, spawnSlave, stopSlave, tokenMatches } from "./_slave_process.ts";
 
@@ -134,13 +135,13 @@ export class SlaveKeeper {
     if (s && !s.ended && s.link.silentSeconds > t) this.release(s, `it sent no heartbeat for ${t} s`);
     for (const c of this.#children) {
       if (c.stopping) continue;
-      const silent = c.watch ? c.watch.silentSeconds : (performance.now() - c.spawned) / 1000;
-      if (silent > t) {
+      const silent = slaveSilence(c, performance.now(), t);
+      if (silent) {
         log.warn("Slave {pid} sent no heartbeat for {t} s (hung, stopped or crashed): stopping it", {
           pid: c.pid,
-          t,
+          t: silent,
         });
-        stopSlave(c, `no heartbeat for ${t} s`, this.#o.graceSeconds).catch(() => {});
+        stopSlave(c, `no heartbeat for ${silent} s`, this.#o.graceSeconds).catch(() => {});
       }
     }
   }
@@ -210,4 +211,19 @@ export class SlaveKeeper {
     if (session.ended) return;
     await session.link.send("status", this.#o.status(session.master)).catch(() => {});
   }
+}
+
+/**
+ * The seconds of silence after which slave `c` counts as hung at time `now` (ms), if it has been silent that
+ * long, else 0: the heartbeat timeout `t` once its heartbeat link is open; before that (a cold start) at
+ * least {@linkcode SLAVE_START_SECONDS} from its spawn.
+ */
+export function slaveSilence(
+  c: { spawned: number; watch?: { silentSeconds: number } | undefined },
+  now: number,
+  t: number,
+): number {
+  if (c.watch) return c.watch.silentSeconds > t ? t : 0;
+  const limit = Math.max(t, SLAVE_START_SECONDS);
+  return (now - c.spawned) / 1000 > limit ? limit : 0;
 }
