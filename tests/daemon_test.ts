@@ -9,6 +9,7 @@ import { FrameReader } from "../mod/net/protocol/frame.ts";
 import { initiate } from "../mod/net/protocol/handshake.ts";
 import { preamble, PREAMBLE_FIXED_BYTES } from "../mod/net/protocol/preamble.ts";
 import { PROTOCOL_VERSION } from "../mod/version.ts";
+import { HANDSHAKE_BURST_PER_HOST, HANDSHAKE_RATE_PER_HOST } from "../mod/net/defaults.ts";
 import { rawExchange } from "./_relay.ts";
 import {
   assertClose,
@@ -449,12 +450,12 @@ Deno.test("a start/stop flood: one slave at a time, starts at most once a second
         }
       })();
       const t0 = performance.now();
-      let refused = 0, gated = 0;
+      let refused = 0, gated = 0, rounds = 0;
       try {
         // five seconds of start, stop, start, stop… as fast as the daemon answers
-        for (let round = 0; round < 20_000 && performance.now() - t0 < 5000; round++) {
+        for (; rounds < 20_000 && performance.now() - t0 < 5000; rounds++) {
           // past 30 handshakes a second from one address the daemon closes connections unanswered
-          const opened = await probeLink(daemon, 5000 + round, key).catch(() => undefined);
+          const opened = await probeLink(daemon, 5000 + rounds, key).catch(() => undefined);
           if (!opened) {
             gated++;
             await new Promise((r) => setTimeout(r, 5));
@@ -478,7 +479,11 @@ Deno.test("a start/stop flood: one slave at a time, starts at most once a second
         pids.length <= Math.ceil(seconds) + 1,
         `${pids.length} slaves started in ${seconds.toFixed(1)} s`,
       );
-      assert.ok(refused > 0 && gated > 0, `${refused} starts refused, ${gated} connections gated`);
+      assert.ok(refused > 0, `${refused} starts refused`);
+      // the gate closes only on a client faster than its burst and rate, which a loaded machine may not be
+      if (rounds > HANDSHAKE_BURST_PER_HOST + HANDSHAKE_RATE_PER_HOST * seconds * 1.2) {
+        assert.ok(gated > 0, `${rounds} connections in ${seconds.toFixed(1)} s, none gated`);
+      }
       await daemon.waitFor(/Available again/, 20_000);
       // no timer or loop left running once the flood is over and its last slave gone: under 5 % of a core
       // over two seconds (a loop left spinning takes far more, even on a loaded machine; an idle daemon next
