@@ -194,6 +194,25 @@ export async function until<T>(
   }
 }
 
+/**
+ * When the process logged the first line of `out` (from `since`) that matches `pattern`, by the line's own
+ * "HH:MM:SS.mmm" UTC timestamp, as epoch milliseconds (the day taken from `now`): what a process did when, as
+ * that process saw it, not when a test process busy with other files read its output.
+ * @throws {Error} when no timestamped line matches
+ */
+export function loggedAt(out: string, pattern: RegExp, since = 0, now = Date.now()): number {
+  for (const line of out.slice(since).split("\n")) {
+    const m = /^(\d\d):(\d\d):(\d\d)\.(\d{3}) /.exec(line);
+    if (!m || !pattern.test(line)) continue;
+    const [h, min, sec, ms] = m.slice(1).map(Number) as [number, number, number, number];
+    const day = Math.floor(now / 86_400_000) * 86_400_000;
+    const t = day + ((h * 60 + min) * 60 + sec) * 1000 + ms;
+    // a line logged just before midnight, read just after
+    return t > now + 60_000 ? t - 86_400_000 : t;
+  }
+  throw new Error(`no timestamped line matches ${pattern}`);
+}
+
 /** Runs `fn` in a fresh temporary folder, removed afterwards. */
 export async function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
   const dir = await Deno.makeTempDir({ prefix: "octane-test-" });
