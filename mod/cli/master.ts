@@ -15,7 +15,7 @@ import { printHelp } from "./flags.ts";
 import { keepServing } from "./guard.ts";
 import { startLiveView, uiSettings } from "./live.ts";
 import { discoveryOptions, lanAddresses, listening, readKey } from "./net_args.ts";
-import { outputFiles } from "./output_args.ts";
+import { imageJob, outputFiles } from "./output_args.ts";
 import { asUsage } from "./usage.ts";
 
 /** Milliseconds between two redraws of the status line. */
@@ -41,14 +41,7 @@ export async function masterCommand(args: string[]): Promise<number> {
   const status = new StatusLine();
   const session = await asUsage(listening(bind, port, () =>
     MasterSession.open({
-      scene,
-      spp: values.spp,
-      seed: values.seed,
-      maxDepth: values["max-depth"],
-      width: given.has("width") ? values.width : undefined,
-      height: given.has("height") ? values.height : undefined,
-      files,
-      timeLimit: values["time-limit"],
+      ...imageJob(values, { given, scene, files }),
       port,
       bind,
       autoPort: values["auto-port"],

@@ -1,5 +1,5 @@
 import { extname } from "node:path";
-import type { OutputFiles } from "../session/mod.ts";
+import type { ImageJob, OutputFiles, SceneRequest } from "../session/mod.ts";
 import { checkWritableDir, checkWritableFolder, UsageError } from "./args.ts";
 import type { RENDER } from "./commands.ts";
 import type { FlagValues } from "./flags.ts";
@@ -32,5 +32,31 @@ export async function outputFiles(values: OutputFlagValues): Promise<OutputFiles
     report,
     ...(aov !== undefined ? { aov } : {}),
     ...(values.denoise ? { denoise: true } : {}),
+  };
+}
+
+/** The image flags as parsed (render and master). */
+export type ImageFlagValues = Pick<
+  FlagValues<typeof RENDER>,
+  "spp" | "seed" | "max-depth" | "width" | "height" | "time-limit"
+>;
+
+/**
+ * What render and master both render, from their flags: the scene, spp, seed, depth, the size where given
+ * (else the camera's aspect ratio decides), the files and the time limit.
+ */
+export function imageJob(
+  values: ImageFlagValues,
+  o: { given: ReadonlySet<string>; scene: SceneRequest; files: OutputFiles },
+): ImageJob {
+  return {
+    scene: o.scene,
+    spp: values.spp,
+    seed: values.seed,
+    maxDepth: values["max-depth"],
+    width: o.given.has("width") ? values.width : undefined,
+    height: o.given.has("height") ? values.height : undefined,
+    files: o.files,
+    timeLimit: values["time-limit"],
   };
 }

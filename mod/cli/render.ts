@@ -5,7 +5,7 @@ import { parseFlags } from "./args.ts";
 import { cameraAsFlags, sceneRequest } from "./camera_args.ts";
 import { RENDER } from "./commands.ts";
 import { printHelp } from "./flags.ts";
-import { outputFiles } from "./output_args.ts";
+import { imageJob, outputFiles } from "./output_args.ts";
 import { asUsage } from "./usage.ts";
 
 /** `octane render`: renders a scene locally and writes the image, HDR and report files asked for. */
@@ -17,16 +17,7 @@ export async function renderCommand(args: string[]): Promise<number> {
   const scene = await sceneRequest(positionals[0] ?? "cornell", values, given);
   const status = new StatusLine();
   const quiet = values.quiet;
-  const outcome = await asUsage(runRender({
-    scene,
-    spp: values.spp,
-    seed: values.seed,
-    maxDepth: values["max-depth"],
-    width: given.has("width") ? values.width : undefined,
-    height: given.has("height") ? values.height : undefined,
-    files,
-    timeLimit: values["time-limit"],
-  }, {
+  const outcome = await asUsage(runRender(imageJob(values, { given, scene, files }), {
     started(s) {
       if (!quiet) status.done(startLine(s));
     },

@@ -1,28 +1,11 @@
 import type { DaemonEntry } from "../net/discovery/mod.ts";
 import type { Master, NodeInfo } from "../net/master/mod.ts";
 import type { DiscoverySettings } from "./discovery.ts";
-import type { OutputFiles } from "./outputs.ts";
 import type { RenderReport } from "./report.ts";
-import type { SceneRequest } from "./scene.ts";
+import type { ImageJob } from "./job.ts";
 
 /** What `octane master` asks of a master session. */
-export interface MasterSessionOptions {
-  /** The scene and its camera. */
-  scene: SceneRequest;
-  /** Samples per pixel. */
-  spp: number;
-  /** Random seed. */
-  seed: number;
-  /** Longest path. */
-  maxDepth: number;
-  /** Width as given; undefined: the default, or what the camera's aspect ratio makes of the height. */
-  width?: number | undefined;
-  /** Height as given (see `width`). */
-  height?: number | undefined;
-  /** The files to write after every render (checked already). */
-  files: OutputFiles;
-  /** Seconds of rendering after which the render stops as Ctrl-C stops it. */
-  timeLimit?: number | undefined;
+export interface MasterSessionOptions extends ImageJob {
   /** Port slaves join on; with `autoPort`, the next free one when it is taken. */
   port: number;
   /** Address to listen on. */

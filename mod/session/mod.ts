@@ -5,6 +5,7 @@
  * @module
  */
 export { IMAGE_DEFAULTS, IMAGE_LIMITS, type ImageSettings, imageSize } from "./image.ts";
+export type { ImageJob } from "./job.ts";
 export { applyCameraOverrides, type CameraOverrides, overridesAny, targetDistance } from "./camera.ts";
 export { type OpenedScene, openScene, type SceneRequest } from "./scene.ts";
 export { type DeviceRequest, type Devices, openDevices } from "./devices.ts";

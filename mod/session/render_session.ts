@@ -15,27 +15,12 @@ import { openDevices } from "./devices.ts";
 import { imageSize } from "./image.ts";
 import { type OutputFiles, wantsAovs, writeImages, writeReportFile, writtenFiles } from "./outputs.ts";
 import { buildReport, type DenoiseReport, type RenderReport } from "./report.ts";
-import { openScene, type SceneRequest } from "./scene.ts";
+import { openScene } from "./scene.ts";
 import { StopPolicy } from "./stop.ts";
+import type { ImageJob } from "./job.ts";
 
 /** What `octane render` asks of a render session. */
-export interface RenderSessionOptions {
-  /** The scene and its camera. */
-  scene: SceneRequest;
-  /** Samples per pixel. */
-  spp: number;
-  /** Random seed. */
-  seed: number;
-  /** Longest path. */
-  maxDepth: number;
-  /** Width as given; undefined: the default, or what the camera's aspect ratio makes of the height. */
-  width?: number | undefined;
-  /** Height as given (see `width`). */
-  height?: number | undefined;
-  /** The files to write (checked already). */
-  files: OutputFiles;
-  /** Stop after about this many seconds of rendering and write the samples done. */
-  timeLimit?: number | undefined;
+export interface RenderSessionOptions extends ImageJob {
   /** Listen to Ctrl-C and SIGTERM (default true). */
   signals?: boolean;
 }
