@@ -4,7 +4,7 @@
  * bindings). The chunks use those names and declare none of them.
  * @module
  */
-import { kernelDeclarations } from "../mod/gpu_layout/mod.ts";
+import { kernelDeclarations, type KernelName } from "../mod/gpu_layout/mod.ts";
 import constants from "./common/constants.wgsl" with { type: "text" };
 import rng from "./common/rng.wgsl" with { type: "text" };
 import sampling from "./common/sampling.wgsl" with { type: "text" };
@@ -17,34 +17,8 @@ import punctual from "./common/punctual.wgsl" with { type: "text" };
 import trace from "./trace.wgsl" with { type: "text" };
 import intersect from "./intersect.wgsl" with { type: "text" };
 
-/**
- * The path tracer (entry point `main`): bindings and pipeline constants as mod/gpu_layout declares them for
- * kernel "trace"; the scene's features are pipeline constants.
- */
-export const traceKernel: string = [
-  kernelDeclarations("trace"),
-  constants,
-  rng,
-  sampling,
-  shading,
-  bvh,
-  bsdf,
-  layers,
-  environment,
-  punctual,
-  trace,
-].join("\n");
-
-/** Closest-hit queries for a batch of rays (entry point `main`); bindings of kernel "intersect". */
-export const intersectKernel: string = [kernelDeclarations("intersect"), constants, bvh, intersect].join(
-  "\n",
-);
-
-/** The kernels by name. */
-export const KERNELS = { trace: traceKernel, intersect: intersectKernel } as const;
-
-/** The chunks each kernel is assembled from after its declarations, by file name (for tests). */
-export const KERNEL_CHUNKS: Readonly<Record<keyof typeof KERNELS, Readonly<Record<string, string>>>> = {
+/** The chunks each kernel is assembled from after its generated declarations, in order, by file name. */
+export const KERNEL_CHUNKS = {
   trace: {
     "common/constants.wgsl": constants,
     "common/rng.wgsl": rng,
@@ -58,4 +32,17 @@ export const KERNEL_CHUNKS: Readonly<Record<keyof typeof KERNELS, Readonly<Recor
     "trace.wgsl": trace,
   },
   intersect: { "common/constants.wgsl": constants, "common/bvh.wgsl": bvh, "intersect.wgsl": intersect },
-};
+} as const satisfies Record<KernelName, Readonly<Record<string, string>>>;
+
+function assemble(kernel: KernelName): string {
+  return [kernelDeclarations(kernel), ...Object.values(KERNEL_CHUNKS[kernel])].join("\n");
+}
+
+/**
+ * The path tracer (entry point `main`): bindings and pipeline constants as mod/gpu_layout declares them for
+ * kernel "trace"; the scene's features are pipeline constants.
+ */
+export const traceKernel: string = assemble("trace");
+
+/** Closest-hit queries for a batch of rays (entry point `main`); bindings of kernel "intersect". */
+export const intersectKernel: string = assemble("intersect");

@@ -222,6 +222,11 @@ export class GpuRecord<F extends Fields> {
     return this.#byName.get(name)!;
   }
 
+  /** The layout of a field named at run time, if the record has one. */
+  lookup(name: string): FieldLayout | undefined {
+    return this.#byName.get(name);
+  }
+
   /** Writes the given fields of record `index` of `target` (fields left out keep their bytes). */
   write(target: Target, index: number, values: WriteValues<F>): void {
     this.writeAt(target, index * this.size, values);
@@ -229,13 +234,7 @@ export class GpuRecord<F extends Fields> {
 
   /** Writes the given fields of the record at byte `offset` of `target` (a record nested in another). */
   writeAt(target: Target, offset: number, values: WriteValues<F>): void {
-    const view = dataView(target);
-    const base = offset;
-    for (const [name, value] of Object.entries(values)) {
-      const f = this.#byName.get(name);
-      if (!f) throw new TypeError(`Cannot write field "${name}": ${this.name} has no such field`);
-      writeValue(view, base + f.offset, f.type, value, `${this.name}.${name}`);
-    }
+    writeValue(dataView(target), offset, this, values, this.name);
   }
 
   /** Reads every field of record `index` of `source`. */
@@ -273,7 +272,7 @@ export function record<F extends Fields>(name: string, doc: string, fields: F): 
 function writeValue(view: DataView, at: number, type: FieldType, value: unknown, what: string): void {
   if (isRecord(type)) {
     for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
-      const f = type.fields.find((x) => x.name === name);
+      const f = type.lookup(name);
       if (!f) throw new TypeError(`Cannot write field "${name}": ${type.name} has no such field`);
       writeValue(view, at + f.offset, f.type, v, `${what}.${name}`);
     }

@@ -38,7 +38,7 @@ export function imageParams(data: RenderData, settings: RenderSettings): ArrayBu
     tri_share: triShare,
     flags: settings.strategy === "bsdf" ? PARAM_FLAGS.bsdfOnly : 0,
     camera: { ...CAMERA.read(data.camera, 0), aspect: width / height },
-    env: { ...ENVIRONMENT.read(data.environment, 0), has_map: hasMap ? 1 : 0, nee_share: envShare },
+    env: { ...ENVIRONMENT.read(data.environment, 0), nee_share: envShare },
   });
   return params;
 }

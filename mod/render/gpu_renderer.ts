@@ -33,7 +33,8 @@ type SceneBindings = Omit<Resources<"trace">, "accum">;
 export class GpuRenderer {
   #gpu: Gpu;
   #settings: RenderSettings;
-  #data: RenderData;
+  /** The image's Params block; each dispatch writes its region and samples into it before uploading it. */
+  #paramsBlock: ArrayBuffer;
   #pipeline: GPUComputePipeline;
   #layout: GPUBindGroupLayout;
   #params: GPUBuffer;
@@ -64,7 +65,7 @@ export class GpuRenderer {
   ) {
     this.#gpu = gpu;
     this.#settings = settings;
-    this.#data = data;
+    this.#paramsBlock = imageParams(data, settings);
     this.#pipeline = pipeline.pipeline;
     this.#layout = pipeline.layout;
     this.#pixelBytes = accumulatorPixelBytes(settings.aovs === true);
@@ -214,7 +215,6 @@ export class GpuRenderer {
         }): not a range of 32-bit sample indices`,
       );
     }
-    const params = imageParams(this.#data, this.#settings);
     const sums = new Float32Array(region.width * region.height * 3);
     const aovs = this.#settings.aovs ? new Float32Array(region.width * region.height * 6) : undefined;
     const stats: BandStats = { rays: 0, loop_iterations: 0, dropped_samples: 0, capped_traversals: 0 };
@@ -222,7 +222,6 @@ export class GpuRenderer {
       const b = await this.#renderBand(
         range,
         band,
-        params,
         sums.subarray((band.y - region.y) * region.width * 3),
         aovs?.subarray((band.y - region.y) * region.width * 6),
       );
@@ -265,7 +264,6 @@ export class GpuRenderer {
   async #renderBand(
     range: SampleRange,
     band: Region,
-    params: ArrayBuffer,
     out: Float32Array,
     aovOut?: Float32Array,
   ): Promise<BandStats> {
@@ -284,7 +282,7 @@ export class GpuRenderer {
       for (let row = 0; row < band.height; row += plan.rows) {
         await this.#plan.yieldNow();
         const rows = Math.min(plan.rows, band.height - row);
-        setDispatch(params, {
+        setDispatch(this.#paramsBlock, {
           x: band.x,
           y: band.y + row,
           width: band.width,
@@ -293,7 +291,7 @@ export class GpuRenderer {
           sampleCount: Math.min(plan.samples, range.count - done),
           accumBase: row * band.width,
         });
-        device.queue.writeBuffer(this.#params, 0, params);
+        device.queue.writeBuffer(this.#params, 0, this.#paramsBlock);
         const encoder = device.createCommandEncoder({ label: "trace samples" });
         const pass = encoder.beginComputePass({ label: "trace pass" });
         pass.setPipeline(this.#pipeline);

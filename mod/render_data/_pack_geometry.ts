@@ -133,12 +133,15 @@ export function packTriangles(
   }
   const total = emissive.reduce((s, l) => s + l.power, 0);
   const lights = LIGHT_ENTRY.alloc(Math.max(1, emissive.length));
+  // by word offsets: a scene may have as many emissive triangles as triangles
+  const lightBits = new Uint32Array(lights), lightFloats = new Float32Array(lights);
   let cdf = 0;
   emissive.forEach((l, k) => {
     const p = l.power / total;
     cdf += p;
     triangles[l.index * TRI.words + TRI.word.light_prob] = p;
-    LIGHT_ENTRY.write(lights, k, { tri: l.index, cdf: k === emissive.length - 1 ? 1 : cdf });
+    lightBits[k * LIGHT_ENTRY.words + LIGHT_ENTRY.word.tri] = l.index;
+    lightFloats[k * LIGHT_ENTRY.words + LIGHT_ENTRY.word.cdf] = k === emissive.length - 1 ? 1 : cdf;
   });
   return { triangles, attributes, lights, lightCount: emissive.length, trianglePower: total };
 }

@@ -20,7 +20,6 @@ export {
   type SectionName,
   sectionsHash,
 } from "./sections.ts";
-export { MAX_BVH_LEVELS } from "./validate.ts";
 export {
   CameraError,
   type CameraJson,

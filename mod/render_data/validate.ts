@@ -18,6 +18,7 @@ import {
   TRI,
   UV1,
 } from "../gpu_layout/mod.ts";
+import { hasEnvironmentMap } from "./features.ts";
 import { mipHeader, mipSizes, storedChainWords } from "./mips.ts";
 import type { RenderData } from "./types.ts";
 
@@ -43,14 +44,16 @@ export function checkRenderData(
   checkTree(d.nodes, counts.triangles, fail);
   checkTriangles(d, counts.triangles, fail);
   checkTextures(d.materials, d.texels, fail);
+  // by word offsets: a scene may have as many emissive triangles as triangles
+  const lights = new Uint32Array(d.lights);
   for (let l = 0; l < counts.lights; l++) {
-    if (LIGHT_ENTRY.get(d.lights, l, "tri") >= counts.triangles) {
+    if (lights[l * LIGHT_ENTRY.words + LIGHT_ENTRY.word.tri]! >= counts.triangles) {
       fail(`light ${l} names a triangle past the ${counts.triangles} there are`);
     }
   }
   if (d.punctual) {
     checkPunctual(d.punctual, {
-      envMap: ENVIRONMENT.get(d.environment, 0, "has_map") !== 0,
+      envMap: hasEnvironmentMap(d.environment),
       triangleLights: counts.lights,
     }, fail);
   }

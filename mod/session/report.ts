@@ -95,23 +95,11 @@ export interface RenderReport {
 }
 
 /** What a render did, from which {@linkcode buildReport} makes the report. */
-export interface ReportFacts {
-  /** The scene as given. */
-  scene: string;
-  /** Content hash of the render data rendered. */
-  sceneHash: string;
-  /** Image width. */
-  width: number;
-  /** Image height. */
-  height: number;
-  /** Random seed. */
-  seed: number;
-  /** Samples per pixel asked for. */
-  sppTarget: number;
+export interface ReportFacts
+  extends
+    Pick<RenderReport, "scene" | "sceneHash" | "width" | "height" | "seed" | "sppTarget" | "interrupted"> {
   /** Milliseconds of rendering. */
   elapsedMs: number;
-  /** Stopped before its target. */
-  interrupted: boolean;
   /** Every node that took part (a local render: its one GPU, id "local"). */
   nodes: readonly NodeInfo[];
   /** Local render: set-up milliseconds and rays traced. */
